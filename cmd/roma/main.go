@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// streams are the standard streams a command reads and writes.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// run executes one roma command line and returns its exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := &streams{in: stdin, out: stdout, err: stderr}
+	root := newRootCmd(s)
+	root.SetArgs(normalizeArgs(root, args))
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	return exitCode(err, stderr)
+}
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "roma",
+		Short:         "Manage a replicated, partitioned Redis cluster declared in roma.hcl",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see 'roma %s -help')", err, c.Name())}
+	})
+	root.AddCommand(
+		newVersionCmd(s),
+		newValidateCmd(s),
+		newFmtCmd(s),
+		newHashCmd(s),
+	)
+	return root
+}
+
+// normalizeArgs lets every long flag be written Terraform-style with one
+// dash (-json, -var-file=x, -detailed-exitcode) as well as with two. Only
+// names the command really defines are rewritten, so shorthand flags such as
+// -c keep their meaning.
+func normalizeArgs(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		cmd = root
+	}
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if name == "help" || isLongFlag(cmd, name) {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func isLongFlag(cmd *cobra.Command, name string) bool {
+	if len(name) < 2 {
+		return false
+	}
+	var found bool
+	check := func(fs *pflag.FlagSet) {
+		if f := fs.Lookup(name); f != nil {
+			found = true
+		}
+	}
+	check(cmd.Flags())
+	check(cmd.InheritedFlags())
+	return found
+}

@@ -1,0 +1,138 @@
+package hclspec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconf"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// decodeRedisBlocks reads redis { directive = value } blocks into
+// Settings. Names are redis.conf directives; values are strings, numbers,
+// bools (yes/no) or, for directives that repeat, lists of strings.
+func (d *decoder) decodeRedisBlocks(blocks hcl.Blocks) cluster.Settings {
+	b := d.single(blocks, "redis")
+	out := cluster.Settings{}
+	if b == nil {
+		return out
+	}
+	attrs, diags := b.Body.JustAttributes()
+	d.add(diags)
+	for _, name := range sortedKeys(attrs) {
+		a := attrs[name]
+		key := strings.ToLower(name)
+		if !redisconf.Known(key) {
+			d.errorf(a.NameRange.Ptr(), "Unknown redis.conf directive",
+				fmt.Sprintf("%q is not a Redis 7 configuration directive.%s", name, didYouMean(key, redisconf.All())))
+			continue
+		}
+		if instead, ok := redisconf.Managed(key); ok {
+			d.errorf(a.NameRange.Ptr(), "Directive managed by roma",
+				fmt.Sprintf("roma sets %q itself; use %s.", name, instead))
+			continue
+		}
+		set, diags := settingValue(a, d.ctx, key)
+		d.add(diags)
+		if !diags.HasErrors() {
+			out[key] = set
+		}
+	}
+	return out
+}
+
+func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.Setting, hcl.Diagnostics) {
+	val, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() || !val.IsWhollyKnown() {
+		return cluster.Setting{}, diags
+	}
+	val, marks := val.UnmarkDeep()
+	set := cluster.Setting{Sensitive: len(marks) > 0}
+	bad := func(why string) (cluster.Setting, hcl.Diagnostics) {
+		return set, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid redis.conf value",
+			Detail: fmt.Sprintf("The value of %q %s.", a.Name, why), Subject: a.Expr.Range().Ptr()})
+	}
+	if val.IsNull() {
+		return bad("is null")
+	}
+	ty := val.Type()
+	if ty.IsListType() || ty.IsTupleType() || ty.IsSetType() {
+		if !redisconf.MultiValued(key) {
+			return bad("must be a single value: this directive cannot be repeated")
+		}
+		for it := val.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			s, ok := scalarString(e)
+			if !ok {
+				return bad("must be a list of strings or numbers")
+			}
+			set.Values = append(set.Values, s)
+		}
+		if len(set.Values) == 0 && key != "save" {
+			return bad("is an empty list")
+		}
+		if len(set.Values) == 0 {
+			set.Values = []string{""} // save "" turns snapshots off
+		}
+		return set, diags
+	}
+	s, ok := scalarString(val)
+	if !ok {
+		return bad("must be a string, number or bool")
+	}
+	if strings.ContainsAny(s, "\n\r") {
+		return bad("must not contain a line break")
+	}
+	set.Values = []string{s}
+	return set, diags
+}
+
+// scalarString renders a string, number or bool the way redis.conf
+// spells it: whole numbers without exponent, bools as yes/no.
+func scalarString(v cty.Value) (string, bool) {
+	if v.IsNull() || !v.IsKnown() {
+		return "", false
+	}
+	switch v.Type() {
+	case cty.String:
+		return v.AsString(), true
+	case cty.Bool:
+		if v.True() {
+			return "yes", true
+		}
+		return "no", true
+	case cty.Number:
+		bf := v.AsBigFloat()
+		if bf.IsInt() {
+			i, _ := bf.Int(nil)
+			return i.String(), true
+		}
+		return bf.Text('f', -1), true
+	}
+	if s, err := convert.Convert(v, cty.String); err == nil {
+		return s.AsString(), true
+	}
+	return "", false
+}
+
+// decodeSecret decodes a string attribute that must never be printed.
+func decodeSecret(a *hcl.Attribute, ctx *hcl.EvalContext) (cluster.Secret, hcl.Diagnostics) {
+	val, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() || !val.IsWhollyKnown() {
+		return cluster.Secret{}, diags
+	}
+	val, _ = val.UnmarkDeep()
+	s, err := convert.Convert(val, cty.String)
+	if err != nil || s.IsNull() {
+		return cluster.Secret{}, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
+			Detail: fmt.Sprintf("Inappropriate value for attribute %q: a string is required.", a.Name), Subject: a.Expr.Range().Ptr()})
+	}
+	if strings.ContainsAny(s.AsString(), "\n\r\" ") {
+		return cluster.Secret{}, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid password",
+			Detail: fmt.Sprintf("%q must not contain spaces, quotes or line breaks.", a.Name), Subject: a.Expr.Range().Ptr()})
+	}
+	return cluster.NewSecret(s.AsString()), diags
+}
