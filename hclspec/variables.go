@@ -130,6 +130,7 @@ func decodeVariable(b *hcl.Block) (*variable, hcl.Diagnostics) {
 func (v *variable) set(val cty.Value, rng *hcl.Range) hcl.Diagnostics {
 	conv, err := convert.Convert(val, v.typ)
 	if err != nil {
+		v.value = cty.DynamicVal // reported here, not again as unset
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable",
 			Detail: fmt.Sprintf("The value for variable %q is not a %s: %s.", v.name, typeexpr.TypeString(v.typ), err), Subject: rng}}
 	}

@@ -1,0 +1,3 @@
+cluster "c" {
+  partitions = 0 # ERROR: Value out of range
+}

@@ -1,0 +1,20 @@
+cluster "c" {
+  partitions = 1
+  redis {
+    maxmemroy   = "1gb" # ERROR: Unknown redis.conf directive
+    port        = 6379  # ERROR: Directive managed by roma
+    requirepass = "x"   # ERROR: Directive managed by roma
+    maxmemory   = ["1gb", "2gb"] # ERROR: Invalid redis.conf value
+  }
+}
+
+host "a" {
+  address = "127.0.0.1"
+}
+
+node "n0" {
+  host      = "a"
+  port      = 7000
+  partition = 0
+  database  = 16 # ERROR: Database out of range
+}
