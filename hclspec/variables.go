@@ -181,7 +181,7 @@ func readVarFile(path string, vars map[string]*variable, parser *hclparse.Parser
 		v := vars[name]
 		if v == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Value for undeclared variable",
-				Detail: fmt.Sprintf("%s sets %q, but no variable %q is declared; the value is ignored.%s", path, name, name, didYouMean(name, varNames(vars))),
+				Detail:  fmt.Sprintf("%s sets %q, but no variable %q is declared; the value is ignored.%s", path, name, name, didYouMean(name, varNames(vars))),
 				Subject: a.NameRange.Ptr()})
 			continue
 		}

@@ -28,7 +28,7 @@ type Factory func(arg string) (Func, error)
 
 type entry struct {
 	factory Factory
-	usage   string           // how the spec is written, for error messages
+	usage   string             // how the spec is written, for error messages
 	check   func(string) error // checks arg without side effects; nil accepts any
 }
 
