@@ -87,12 +87,13 @@ func (c *Config) snippet(d *hcl.Diagnostic) *Snippet {
 			code.WriteByte('\n')
 		}
 		base := code.Len()
-		code.Write(sc.Bytes())
+		line, shift := c.redactLine(subj.Filename, lr.Start.Byte, sc.Bytes())
+		code.WriteString(line)
 		if lr.Overlaps(subj) || subj.Empty() && lr.ContainsPos(subj.Start) {
 			if hlStart < 0 {
-				hlStart = base + max(0, subj.Start.Byte-lr.Start.Byte)
+				hlStart = base + shift(max(0, subj.Start.Byte-lr.Start.Byte), false)
 			}
-			hlEnd = base + min(len(sc.Bytes()), subj.End.Byte-lr.Start.Byte)
+			hlEnd = base + shift(min(len(sc.Bytes()), subj.End.Byte-lr.Start.Byte), true)
 		}
 	}
 	if hlStart < 0 {

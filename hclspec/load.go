@@ -26,9 +26,9 @@ type Options struct {
 type Config struct {
 	Spec  *cluster.Spec
 	Files map[string]*hcl.File
-	// secrets are the values of sensitive variables, scrubbed from every
-	// diagnostic.
-	secrets []string
+	// secrets are the values of sensitive variables and the source ranges
+	// that hold them, scrubbed from every diagnostic.
+	secrets secrets
 }
 
 // Load reads the .hcl files at path (a directory, read as one
@@ -137,11 +137,10 @@ var preSchema = &hcl.BodySchema{
 // decode turns the merged body into a Spec: variables and locals first,
 // then dynamic blocks are expanded and every other block decoded, then the
 // cross-block rules are checked.
-func decode(body hcl.Body, dir string, opts Options, parser *hclparse.Parser) (*cluster.Spec, []string, hcl.Diagnostics) {
+func decode(body hcl.Body, dir string, opts Options, parser *hclparse.Parser) (*cluster.Spec, secrets, hcl.Diagnostics) {
 	pre, _, diags := body.PartialContent(preSchema)
-	vars, d := decodeVariables(pre.Blocks.OfType("variable"), opts, parser)
+	vars, secrets, d := decodeVariables(pre.Blocks.OfType("variable"), opts, parser)
 	diags = append(diags, d...)
-	secrets := secretStrings(vars)
 
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{

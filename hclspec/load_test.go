@@ -1,6 +1,7 @@
 package hclspec
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -420,5 +421,71 @@ func TestMultipleFiles(t *testing.T) {
 	}
 	if len(cfg.Spec.Nodes) != 1 || len(cfg.Spec.Hosts) != 1 || cfg.Spec.Name != "c" {
 		t.Errorf("files were not read together: %+v", cfg.Spec)
+	}
+}
+
+// TestSensitiveShortAndFromFiles covers the secrets that plain string
+// scrubbing misses: values too short to scrub everywhere, values that fail
+// to convert, and the lines of a -var-file, which snippets would show.
+func TestSensitiveShortAndFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	src := `
+variable "pw" {
+  sensitive = true
+}
+variable "pin" {
+  sensitive = true
+  type      = number
+}
+cluster "c" {
+  partitions = 1
+  password   = var.pw
+}
+host "h" {
+  address = "127.0.0.1"
+}
+node "n" {
+  host      = "h"
+  port      = 7000
+  partition = 0
+}
+status "st" {
+  host = var.pw
+  port = 7100
+}
+`
+	varFile := filepath.Join(dir, "secret.vars")
+	if err := os.WriteFile(varFile, []byte("pw = \"Q9\"\npin = \"Pin-Secret-31\"\npww = \"Typo-Secret-42\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		opts    Options
+		secrets []string
+	}{
+		"short -var":        {Options{Vars: []string{"pw=Q9", "pin=1"}}, []string{`"Q9"`}},
+		"short environment": {Options{Vars: []string{"pin=1"}, Environ: []string{"ROMA_VAR_pw=Q9"}}, []string{`"Q9"`}},
+		"var-file":          {Options{VarFiles: []string{varFile}}, []string{`"Q9"`, "Pin-Secret-31", "Typo-Secret-42"}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, diags := LoadSource([]byte(src), "roma.hcl", dir, tt.opts)
+			var sb strings.Builder
+			cfg.WriteDiagnostics(&sb, diags, false)
+			js, err := json.Marshal(cfg.JSONDiagnostics(diags))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := sb.String() + string(js)
+			for _, s := range tt.secrets {
+				if strings.Contains(out, s) {
+					t.Errorf("diagnostics show %s:\n%s", s, out)
+				}
+			}
+			for _, want := range []string{"Password too short", "Sensitive value not allowed here"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("diagnostics lack %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }

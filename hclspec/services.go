@@ -123,9 +123,14 @@ func (d *decoder) decodeAlert(b *hcl.Block) {
 	al.DownFor, _ = parseDefaultDuration(DefaultDownFor)
 	content, diags := b.Body.Content(schema)
 	d.add(diags)
-	for name, target := range map[string]*string{"smtp": &al.SMTP, "from": &al.From, "username": &al.Username, "url": &al.URL} {
+	for name, target := range map[string]*string{"smtp": &al.SMTP, "from": &al.From} {
 		if a, ok := content.Attributes[name]; ok {
 			d.add(decodeValue(a, d.ctx, cty.String, target))
+		}
+	}
+	for name, target := range map[string]*string{"username": &al.Username, "url": &al.URL} {
+		if a, ok := content.Attributes[name]; ok {
+			d.add(decodeMaybeSensitive(a, d.ctx, cty.String, target))
 		}
 	}
 	if a, ok := content.Attributes["to"]; ok {

@@ -16,11 +16,43 @@ import (
 // decodeValue evaluates a's expression, converts it to ty and stores it in
 // target (a pointer to a Go value of the matching kind).
 func decodeValue(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, target any) hcl.Diagnostics {
+	val, diags := plainValue(a, ctx)
+	if diags.HasErrors() {
+		return diags
+	}
+	return convertValue(a, ctx, val, diags, ty, target)
+}
+
+// decodeMaybeSensitive is decodeValue for the few plain attributes that may
+// hold a secret (a webhook URL, an SMTP user name).
+func decodeMaybeSensitive(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, target any) hcl.Diagnostics {
 	val, diags := a.Expr.Value(ctx)
 	if diags.HasErrors() {
 		return diags
 	}
 	val, _ = val.UnmarkDeep()
+	return convertValue(a, ctx, val, diags, ty, target)
+}
+
+// plainValue evaluates the expression of an attribute whose value roma
+// shows (names, addresses, paths, ports, durations). A value derived from a
+// sensitive variable is an error there: validate, plan and status would
+// print it. Secrets belong in password attributes and redis blocks.
+func plainValue(a *hcl.Attribute, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	val, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() {
+		return val, diags
+	}
+	if val.ContainsMarked() {
+		return cty.DynamicVal, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Sensitive value not allowed here",
+			Detail: fmt.Sprintf("The value of %q comes from a sensitive variable, and roma prints %q in its output. "+
+				"Sensitive values may be used only in a password attribute or a redis block.", a.Name, a.Name),
+			Subject: a.Expr.Range().Ptr()})
+	}
+	return val, diags
+}
+
+func convertValue(a *hcl.Attribute, ctx *hcl.EvalContext, val cty.Value, diags hcl.Diagnostics, ty cty.Type, target any) hcl.Diagnostics {
 	conv, err := convert.Convert(val, ty)
 	if err != nil || conv.IsNull() {
 		what := "null"
@@ -44,11 +76,10 @@ func decodeValue(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, target any
 
 // decodeInt decodes a whole number and checks it lies in [lo, hi].
 func decodeInt(a *hcl.Attribute, ctx *hcl.EvalContext, lo, hi int, what string) (int, hcl.Diagnostics) {
-	val, diags := a.Expr.Value(ctx)
+	val, diags := plainValue(a, ctx)
 	if diags.HasErrors() {
 		return 0, diags
 	}
-	val, _ = val.UnmarkDeep()
 	conv, err := convert.Convert(val, cty.Number)
 	if err != nil || conv.IsNull() || !conv.IsKnown() {
 		return 0, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",

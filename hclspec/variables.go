@@ -35,12 +35,21 @@ type variable struct {
 	sensitive bool
 	value     cty.Value // cty.NilVal while unset
 	decl      hcl.Range
+	// given are the raw values a sensitive variable was given, even ones
+	// that failed to convert, so messages can be scrubbed of them.
+	given []string
+	// sources are the source ranges that hold a sensitive value: a
+	// default, a -var-file line. Snippets never show them.
+	sources []hcl.Range
 }
 
 // decodeVariables reads the variable blocks and resolves each value from, in
 // rising precedence: the default, ROMA_VAR_<name>, each -var-file, each -var.
-func decodeVariables(blocks hcl.Blocks, opts Options, parser *hclparse.Parser) (map[string]*variable, hcl.Diagnostics) {
+// It also returns what no message may show: the sensitive values and the
+// source ranges that hold them.
+func decodeVariables(blocks hcl.Blocks, opts Options, parser *hclparse.Parser) (map[string]*variable, secrets, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
+	var hidden []hcl.Range
 	vars := map[string]*variable{}
 	for _, b := range blocks {
 		v, d := decodeVariable(b)
@@ -61,7 +70,7 @@ func decodeVariables(blocks hcl.Blocks, opts Options, parser *hclparse.Parser) (
 		}
 	}
 	for _, path := range opts.VarFiles {
-		diags = append(diags, readVarFile(path, vars, parser)...)
+		diags = append(diags, readVarFile(path, vars, parser, &hidden)...)
 	}
 	for _, arg := range opts.Vars {
 		name, val, ok := strings.Cut(arg, "=")
@@ -90,7 +99,7 @@ func decodeVariables(blocks hcl.Blocks, opts Options, parser *hclparse.Parser) (
 			v.value = v.value.Mark(sensitiveMark)
 		}
 	}
-	return vars, diags
+	return vars, secretsOf(vars, hidden), diags
 }
 
 func decodeVariable(b *hcl.Block) (*variable, hcl.Diagnostics) {
@@ -117,6 +126,9 @@ func decodeVariable(b *hcl.Block) (*variable, hcl.Diagnostics) {
 		diags = append(diags, decodeValue(a, nil, cty.String, &s)...)
 	}
 	if a, ok := content.Attributes["default"]; ok {
+		if v.sensitive {
+			v.sources = append(v.sources, a.Expr.Range())
+		}
 		val, d := a.Expr.Value(nil)
 		diags = append(diags, d...)
 		if !d.HasErrors() {
@@ -128,6 +140,9 @@ func decodeVariable(b *hcl.Block) (*variable, hcl.Diagnostics) {
 
 // set converts val to the variable's type and stores it.
 func (v *variable) set(val cty.Value, rng *hcl.Range) hcl.Diagnostics {
+	if v.sensitive {
+		collectStrings(val, &v.given)
+	}
 	conv, err := convert.Convert(val, v.typ)
 	if err != nil {
 		v.value = cty.DynamicVal // reported here, not again as unset
@@ -142,6 +157,9 @@ func (v *variable) set(val cty.Value, rng *hcl.Range) hcl.Diagnostics {
 // as it is for string (or untyped) variables, and parsed as an HCL
 // expression for any other type, as Terraform does.
 func (v *variable) setRaw(raw, from string) hcl.Diagnostics {
+	if v.sensitive {
+		v.given = append(v.given, raw)
+	}
 	if v.typ == cty.DynamicPseudoType || v.typ == cty.String {
 		v.value = cty.StringVal(raw)
 		return nil
@@ -159,7 +177,7 @@ func (v *variable) setRaw(raw, from string) hcl.Diagnostics {
 }
 
 // readVarFile reads NAME = VALUE pairs from an HCL (or .json) file.
-func readVarFile(path string, vars map[string]*variable, parser *hclparse.Parser) hcl.Diagnostics {
+func readVarFile(path string, vars map[string]*variable, parser *hclparse.Parser, sources *[]hcl.Range) hcl.Diagnostics {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variables file",
@@ -179,6 +197,10 @@ func readVarFile(path string, vars map[string]*variable, parser *hclparse.Parser
 	diags = append(diags, d...)
 	for name, a := range attrs {
 		v := vars[name]
+		if v == nil || v.sensitive {
+			// An undeclared name may be a misspelt secret: hide it too.
+			*sources = append(*sources, a.Expr.Range())
+		}
 		if v == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Value for undeclared variable",
 				Detail:  fmt.Sprintf("%s sets %q, but no variable %q is declared; the value is ignored.%s", path, name, name, didYouMean(name, varNames(vars))),
@@ -210,17 +232,21 @@ func redactArg(arg string) string {
 	return arg
 }
 
-// secretStrings lists the string values of sensitive variables, which are
-// scrubbed from every diagnostic.
-func secretStrings(vars map[string]*variable) []string {
-	var out []string
+// secretsOf gathers what must never be printed: every value a sensitive
+// variable was given, and the source ranges holding such values (hidden).
+func secretsOf(vars map[string]*variable, hidden []hcl.Range) secrets {
+	sec := secrets{ranges: hidden}
 	for _, v := range vars {
-		if !v.sensitive || v.value == cty.NilVal {
+		if !v.sensitive {
 			continue
 		}
-		collectStrings(v.value, &out)
+		sec.values = append(sec.values, v.given...)
+		sec.ranges = append(sec.ranges, v.sources...)
+		if v.value != cty.NilVal {
+			collectStrings(v.value, &sec.values)
+		}
 	}
-	return out
+	return sec
 }
 
 func collectStrings(val cty.Value, out *[]string) {
