@@ -158,7 +158,7 @@ func decode(body hcl.Body, dir string, opts Options, parser *hclparse.Parser) (*
 	d2 := &decoder{ctx: ctx, dir: dir, spec: &cluster.Spec{Dir: dir}, ranges: newRanges()}
 	d2.decodeAll(content)
 	diags = append(diags, d2.diags...)
-	return d2.spec, secrets, diags
+	return d2.spec, secrets, dropReported(diags)
 }
 
 func varsObject(vars map[string]*variable) cty.Value {

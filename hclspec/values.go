@@ -64,14 +64,45 @@ func convertValue(a *hcl.Attribute, ctx *hcl.EvalContext, val cty.Value, diags h
 			Subject: a.Expr.Range().Ptr(), Expression: a.Expr, EvalContext: ctx})
 	}
 	if !conv.IsWhollyKnown() {
-		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown value",
-			Detail: fmt.Sprintf("The value of %q cannot be known when roma.hcl is read.", a.Name), Subject: a.Expr.Range().Ptr()})
+		return append(diags, alreadyReported(a))
 	}
 	if err := gocty.FromCtyValue(conv, target); err != nil {
 		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid attribute value",
 			Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, err), Subject: a.Expr.Range().Ptr()})
 	}
 	return diags
+}
+
+// reported marks the stand-in error of alreadyReported.
+type reported struct{}
+
+// alreadyReported is the error for an attribute whose value is unknown. A
+// value is unknown only when it comes from a variable or local whose error
+// has already been reported (unset, or of the wrong type), so this error
+// only stops what depends on the attribute from being checked; decode drops
+// it before returning its diagnostics.
+func alreadyReported(a *hcl.Attribute) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown value",
+		Detail: fmt.Sprintf("The value of %q is not known.", a.Name), Subject: a.Expr.Range().Ptr(), Extra: reported{}}
+}
+
+// dropReported removes the stand-ins made by alreadyReported, and hcl's
+// own errors about unknown dynamic block labels, which likewise follow
+// from an error already reported. Should nothing else be an error, diags
+// are returned whole: an invalid configuration never looks valid.
+func dropReported(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := diags[:0:0]
+	for _, d := range diags {
+		_, stand := d.Extra.(reported)
+		unknownLabel := d.Summary == "Invalid dynamic block label" && strings.Contains(d.Detail, "not yet known")
+		if !stand && !unknownLabel {
+			out = append(out, d)
+		}
+	}
+	if diags.HasErrors() && !out.HasErrors() {
+		return diags
+	}
+	return out
 }
 
 // decodeInt decodes a whole number and checks it lies in [lo, hi].
@@ -81,7 +112,10 @@ func decodeInt(a *hcl.Attribute, ctx *hcl.EvalContext, lo, hi int, what string) 
 		return 0, diags
 	}
 	conv, err := convert.Convert(val, cty.Number)
-	if err != nil || conv.IsNull() || !conv.IsKnown() {
+	if err == nil && !conv.IsKnown() {
+		return 0, append(diags, alreadyReported(a))
+	}
+	if err != nil || conv.IsNull() {
 		return 0, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
 			Detail:  fmt.Sprintf("Inappropriate value for attribute %q: %s must be a whole number.", a.Name, what),
 			Subject: a.Expr.Range().Ptr()})

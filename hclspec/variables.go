@@ -164,14 +164,17 @@ func (v *variable) setRaw(raw, from string) hcl.Diagnostics {
 		v.value = cty.StringVal(raw)
 		return nil
 	}
+	invalid := hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable",
+		Detail: fmt.Sprintf("The value given by %s for variable %q is not a valid %s.", from, v.name, typeexpr.TypeString(v.typ))}}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), from, hcl.InitialPos)
 	if diags.HasErrors() {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable",
-			Detail: fmt.Sprintf("The value given by %s for variable %q is not a valid %s expression.", from, v.name, typeexpr.TypeString(v.typ))}}
+		v.value = cty.DynamicVal // reported here, not again as unset
+		return invalid
 	}
 	val, diags := expr.Value(nil)
-	if diags.HasErrors() {
-		return diags
+	if diags.HasErrors() { // such as a bare word given for a number
+		v.value = cty.DynamicVal
+		return invalid
 	}
 	return v.set(val, nil)
 }
