@@ -1,0 +1,607 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/redisconf"
+)
+
+// Options change how a plan is made.
+type Options struct {
+	// Targets limits the plan to these resource addresses (and, for a
+	// host address, to everything on that host).
+	Targets []string
+	// Now is the plan's creation time; zero means time.Now.
+	Now time.Time
+}
+
+// Diff compares the desired spec with the observed state. It is a pure
+// function: it reads st and changes nothing.
+func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
+	p := &Plan{FormatVersion: FormatVersion, Cluster: spec.Name, Created: opts.Now, Fingerprints: map[string]string{}, Targets: opts.Targets}
+	if p.Created.IsZero() {
+		p.Created = time.Now().UTC()
+	}
+	d := &differ{spec: spec, st: st, p: p, orphans: map[string]orphan{}}
+	d.findOrphans()
+	for _, h := range spec.Hosts {
+		d.host(h)
+	}
+	for _, t := range targets(spec) {
+		d.node(t)
+	}
+	for i := 0; i < spec.Partitions; i++ {
+		d.partition(i)
+	}
+	d.deletes()
+	d.reshard()
+	d.fingerprints()
+	redact(p)
+	p.Resources = filterTargets(p.Resources, spec, opts.Targets)
+	sort.SliceStable(p.Resources, func(i, j int) bool { return kindOrder(p.Resources[i].Kind) < kindOrder(p.Resources[j].Kind) })
+	return p
+}
+
+func kindOrder(k string) int {
+	switch k {
+	case "host":
+		return 0
+	case "status":
+		return 1
+	case "node":
+		return 2
+	case "partition":
+		return 3
+	}
+	return 4
+}
+
+type orphan struct {
+	host string
+	meta redisconf.Meta
+	file *FileState
+}
+
+type differ struct {
+	spec    *cluster.Spec
+	st      *State
+	p       *Plan
+	orphans map[string]orphan // conf files whose node is not declared on that host
+}
+
+func (d *differ) add(r Resource) {
+	if r.Action == "" {
+		r.Action = NoOp
+	}
+	if r.Action != NoOp {
+		d.p.Resources = append(d.p.Resources, r)
+	}
+}
+
+func (d *differ) note(addr, format string, args ...any) {
+	d.p.Notes = append(d.p.Notes, Note{Address: addr, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *differ) findOrphans() {
+	declared := map[string]string{} // node name -> host
+	for _, t := range targets(d.spec) {
+		declared[t.Name] = t.Host.Name
+	}
+	for _, hn := range sortedKeys(d.st.Hosts) {
+		hs := d.st.Hosts[hn]
+		for _, name := range sortedKeys(hs.Files) {
+			f := hs.Files[name]
+			m, ok := redisconf.ParseMeta(f.Content)
+			if !ok || m.Cluster != d.spec.Name || declared[name] == hn {
+				continue
+			}
+			d.orphans[name] = orphan{host: hn, meta: m, file: f}
+		}
+	}
+}
+
+func (d *differ) host(h cluster.Host) {
+	addr := "host." + h.Name
+	hs := d.st.Hosts[h.Name]
+	if hs == nil || !hs.Reachable {
+		msg := "not observed"
+		if hs != nil && hs.Err != "" {
+			msg = hs.Err
+		}
+		d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: msg})
+		return
+	}
+	r := Resource{Address: addr, Kind: "host", Name: h.Name, Host: h.Name}
+	var missing []string
+	for _, dir := range cluster.LayoutOf(h).Dirs() {
+		if !hs.Dirs[dir] {
+			missing = append(missing, dir)
+			r.Changes = append(r.Changes, Change{Attr: "directory", New: dir, OldNull: true})
+		}
+	}
+	switch {
+	case len(missing) >= len(cluster.LayoutOf(h).Dirs())-1: // the root alone may exist beforehand
+		r.Action = Create
+		r.Reasons = append(r.Reasons, "roma's directories do not exist yet under "+h.Root)
+	case len(missing) > 0:
+		r.Action = Update
+		r.Reasons = append(r.Reasons, "directories are missing: "+strings.Join(missing, ", "))
+	}
+	if hs.Redis == "" {
+		d.note(addr, "redis-server is not installed on %s (%s %s): install it (Debian: apt-get install redis-server) before apply", h.Name, hs.OS, hs.Arch)
+	}
+	d.add(r)
+}
+
+func addrOf(t redisconf.Target) string {
+	return net.JoinHostPort(t.Host.Address, strconv.Itoa(t.Port))
+}
+
+func kindOf(t redisconf.Target) string {
+	if t.Kind == redisconf.KindStatus {
+		return "status"
+	}
+	return "node"
+}
+
+func sensitiveAttr(k string) bool { return k == "requirepass" || k == "masterauth" }
+
+func (d *differ) node(t redisconf.Target) {
+	kind := kindOf(t)
+	r := Resource{Address: kind + "." + t.Name, Kind: kind, Name: t.Name, Host: t.Host.Name}
+	hs := d.st.Hosts[t.Host.Name]
+	ns := d.st.Nodes[t.Name]
+	if hs == nil || !hs.Reachable {
+		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: fmt.Sprintf("host %s could not be observed", t.Host.Name)})
+		return
+	}
+	want := redisconf.Render(d.spec, t)
+	desired := redisconf.Desired(d.spec, t)
+	f := hs.Files[t.Name]
+	running := ns != nil && ns.Reachable
+	if o, moved := d.orphans[t.Name]; moved && f == nil {
+		r.Action = Replace
+		r.Destructive = true
+		r.Reasons = append(r.Reasons, fmt.Sprintf("moves from host %s to host %s: the node on %s is deleted and a new, empty one created on %s", o.host, t.Host.Name, o.host, t.Host.Name))
+		r.Changes = append(r.Changes, Change{Attr: "host", Old: o.host, New: t.Host.Name})
+		r.Steps = []Step{{Op: "delete", Node: t.Name, Target: o.host}, {Op: "write-conf", Node: t.Name}, {Op: "start", Node: t.Name}}
+		delete(d.orphans, t.Name)
+		d.add(r)
+		return
+	}
+	if f == nil && !running {
+		r.Action = Create
+		r.Reasons = append(r.Reasons, "not on "+t.Host.Name+" yet")
+		r.Changes = append(r.Changes, Change{Attr: "address", New: addrOf(t), OldNull: true})
+		if t.Kind == redisconf.KindData {
+			r.Changes = append(r.Changes, Change{Attr: "partition", New: strconv.Itoa(t.Partition), OldNull: true})
+		}
+		for _, k := range desired.Names() {
+			v := desired[k]
+			r.Changes = append(r.Changes, Change{Attr: k, New: strings.Join(v.Values, "; "), OldNull: true, Sensitive: v.Sensitive || sensitiveAttr(k)})
+		}
+		r.Steps = []Step{{Op: "write-conf", Node: t.Name}, {Op: "start", Node: t.Name}}
+		d.add(r)
+		return
+	}
+	changes := map[string]*Change{}
+	var order []string
+	put := func(c Change) {
+		if old, ok := changes[c.Attr]; ok {
+			old.Drift = old.Drift || c.Drift
+			old.Restart = old.Restart || c.Restart
+			return
+		}
+		changes[c.Attr] = &c
+		order = append(order, c.Attr)
+	}
+	fileDecl := map[string][]string{}
+	needRestart := false
+	if f == nil {
+		r.Drift = true
+		r.Reasons = append(r.Reasons, "its conf file "+cluster.LayoutOf(t.Host).Conf(t.Name)+" is missing but the node is running")
+		r.Steps = append(r.Steps, Step{Op: "write-conf", Node: t.Name})
+	} else {
+		fileDecl = parseConf(f.Content)
+		if !bytes.Equal(f.Content, want) {
+			edited := redisconf.Edited(f.Content)
+			if edited {
+				r.Drift = true
+				r.Reasons = append(r.Reasons, "its conf file was edited outside roma")
+			}
+			wantDecl := parseConf(want)
+			keys := map[string]bool{}
+			for k := range wantDecl {
+				keys[k] = true
+			}
+			for k := range fileDecl {
+				keys[k] = true
+			}
+			for _, k := range sortedKeys(keys) {
+				w, have := wantDecl[k], fileDecl[k]
+				if redisconf.Normalize(k, w) == redisconf.Normalize(k, have) {
+					continue
+				}
+				c := Change{Attr: k, Old: strings.Join(have, "; "), New: strings.Join(w, "; "), OldNull: have == nil, NewNull: w == nil,
+					Sensitive: sensitiveAttr(k) || desired[k].Sensitive, Drift: edited, Restart: !redisconf.Runtime(k)}
+				// A restart-only directive needs a restart unless the
+				// running server already has the wanted value.
+				if c.Restart {
+					live, seen := "", false
+					if running {
+						live, seen = ns.Config[k]
+					}
+					if !seen || !redisconf.Same(k, w, live) {
+						needRestart = true
+					}
+				}
+				put(c)
+			}
+			if len(changes) == 0 && !edited {
+				r.Reasons = append(r.Reasons, "its conf file's header changed")
+			}
+			r.Steps = append(r.Steps, Step{Op: "write-conf", Node: t.Name})
+		}
+		if f.Mode&0o077 != 0 {
+			r.Drift = true
+			put(Change{Attr: "file mode", Old: fmt.Sprintf("%04o", f.Mode), New: "0600", Drift: true})
+			if len(r.Steps) == 0 {
+				r.Steps = append(r.Steps, Step{Op: "write-conf", Node: t.Name})
+			}
+		}
+	}
+	if running {
+		var cfgSet bool
+		for _, k := range sortedKeys(ns.Config) {
+			live := ns.Config[k]
+			var w []string
+			if v, ok := desired[k]; ok {
+				w = v.Values
+			} else if def, ok := redisconf.Watched[k]; ok {
+				w = []string{def}
+			} else {
+				continue
+			}
+			if redisconf.Same(k, w, live) {
+				continue
+			}
+			// Drift when the live value is not what the file on the
+			// host says (someone ran CONFIG SET), not just an
+			// edit of roma.hcl waiting to be applied.
+			fileVal := fileDecl[k]
+			if fileVal == nil {
+				if def, ok := redisconf.Watched[k]; ok {
+					fileVal = []string{def}
+				}
+			}
+			drift := fileVal == nil || !redisconf.Same(k, fileVal, live)
+			c := Change{Attr: k, Old: live, New: strings.Join(w, "; "), Sensitive: sensitiveAttr(k) || desired[k].Sensitive,
+				Drift: drift, Restart: !redisconf.Runtime(k)}
+			if drift {
+				r.Drift = true
+			}
+			if c.Restart {
+				needRestart = true
+			} else {
+				cfgSet = true
+			}
+			if old, ok := changes[k]; ok {
+				if drift {
+					old.Old, old.OldNull, old.Drift = live, false, true
+				}
+				continue
+			}
+			put(c)
+		}
+		if cfgSet {
+			r.Steps = append(r.Steps, Step{Op: "config-set", Node: t.Name})
+		}
+		if hasDrift(changes) {
+			r.Reasons = append(r.Reasons, "settings were changed outside roma (CONFIG SET)")
+		}
+	}
+	if ns != nil && ns.AuthError {
+		r.Drift = true
+		put(Change{Attr: "requirepass", Old: "(sensitive)", New: "(sensitive)", Sensitive: true, Drift: true})
+		r.Reasons = append(r.Reasons, "the node does not accept the cluster password")
+		r.Steps = append(r.Steps, Step{Op: "config-set", Node: t.Name})
+	}
+	for _, k := range order {
+		r.Changes = append(r.Changes, *changes[k])
+	}
+	switch {
+	case !running:
+		r.Action = Repair
+		r.Drift = true
+		why := "stopped"
+		if s := hs.Services[t.Name]; s != nil && s.Running {
+			why = fmt.Sprintf("its process (pid %d) runs but does not answer at %s", s.Pid, addrOf(t))
+			r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name})
+		} else {
+			r.Steps = append(r.Steps, Step{Op: "start", Node: t.Name})
+		}
+		if ns != nil && ns.Err != "" && why == "stopped" {
+			why = "stopped (" + ns.Err + ")"
+		}
+		r.Reasons = append([]string{why + ": start it"}, r.Reasons...)
+		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)
+	case needRestart:
+		r.Action = Restart
+		r.Reasons = append(r.Reasons, "some changed settings take effect only after a restart; apply rolls it with its partition")
+		r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name})
+	case len(r.Changes) > 0 || len(r.Steps) > 0:
+		r.Action = Update
+		if r.Drift {
+			r.Action = Repair
+		}
+	}
+	d.add(r)
+}
+
+func hasDrift(m map[string]*Change) bool {
+	for _, c := range m {
+		if c.Drift {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *differ) partition(i int) {
+	addr := "partition." + strconv.Itoa(i)
+	nodes := d.spec.PartitionNodes(i)
+	r := Resource{Address: addr, Kind: "partition", Name: strconv.Itoa(i)}
+	type live struct {
+		n  cluster.Node
+		ns *NodeState
+	}
+	var running, masters []live
+	unobserved := false
+	for _, n := range nodes {
+		hs := d.st.Hosts[n.Host]
+		if hs == nil || !hs.Reachable {
+			unobserved = true
+		}
+		ns := d.st.Nodes[n.Name]
+		if ns == nil || !ns.Reachable {
+			continue
+		}
+		running = append(running, live{n, ns})
+		if ns.Role == "master" {
+			masters = append(masters, live{n, ns})
+		}
+	}
+	nodeAddr := func(n cluster.Node) string { return d.spec.Addr(n.Host, n.Port) }
+	name := func(a string) string {
+		for _, n := range d.spec.Nodes {
+			if nodeAddr(n) == a {
+				return n.Name
+			}
+		}
+		return a
+	}
+	var master cluster.Node
+	switch {
+	case len(running) == 0 && unobserved:
+		return
+	case len(running) == 0:
+		master = nodes[0]
+		r.Action = Create
+		r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap: %s becomes master, the others replicate from it", master.Name))
+		if d.anyFile(nodes) {
+			r.Action = Repair
+			r.Drift = true
+			r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; %s becomes master", i, master.Name)}
+		}
+		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
+	case len(masters) == 0:
+		best := running[0]
+		for _, l := range running[1:] {
+			if l.ns.Offset > best.ns.Offset {
+				best = l
+			}
+		}
+		master = best.n
+		r.Action = Repair
+		r.Drift = true
+		r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has no master: promote %s (highest replication offset, %d)", i, master.Name, best.ns.Offset))
+		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
+	case len(masters) > 1:
+		keep := masters[0]
+		recorded := d.recordedMaster(i)
+		for _, m := range masters[1:] {
+			if m.n.Name == recorded || keep.n.Name != recorded && (m.ns.Keys > keep.ns.Keys || m.ns.Keys == keep.ns.Keys && m.ns.Offset > keep.ns.Offset) {
+				keep = m
+			}
+		}
+		master = keep.n
+		var names []string
+		for _, m := range masters {
+			names = append(names, m.n.Name)
+		}
+		r.Action = Repair
+		r.Drift = true
+		r.Destructive = true
+		why := "most keys, then highest offset"
+		if recorded == keep.n.Name {
+			why = "the master in the published status"
+		}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has %d masters (%s): keep %s (%s), demote the others; writes they took alone are lost",
+			i, len(masters), strings.Join(names, ", "), master.Name, why))
+	default:
+		master = masters[0].n
+		if master.Name != nodes[0].Name {
+			d.note(addr, "%s is master of partition %d after a failover (roma.hcl lists %s first); this is not drift", master.Name, i, nodes[0].Name)
+		}
+	}
+	ma := nodeAddr(master)
+	r.Changes = append(r.Changes, Change{Attr: "master", New: master.Name, OldNull: len(masters) == 0})
+	for _, n := range nodes {
+		if n.Name == master.Name {
+			continue
+		}
+		ns := d.st.Nodes[n.Name]
+		switch {
+		case ns == nil || !ns.Reachable:
+			r.Steps = append(r.Steps, Step{Op: "replicaof", Node: n.Name, Target: master.Name})
+			if r.Action == "" {
+				r.Action = Update
+				r.Reasons = append(r.Reasons, fmt.Sprintf("%s (to be started) replicates from %s", n.Name, master.Name))
+			}
+		case ns.Role == "master":
+			r.Steps = append(r.Steps, Step{Op: "demote", Node: n.Name, Target: master.Name})
+		case ns.MasterAddr != ma:
+			r.Steps = append(r.Steps, Step{Op: "replicaof", Node: n.Name, Target: master.Name})
+			if r.Action == "" || r.Action == Update {
+				r.Action = Repair
+				r.Drift = true
+			}
+			if len(masters) == 1 {
+				r.Reasons = append(r.Reasons, fmt.Sprintf("%s follows %s instead of the partition's master %s: repoint it", n.Name, name(ns.MasterAddr), master.Name))
+				r.Changes = append(r.Changes, Change{Attr: n.Name + ".follows", Old: name(ns.MasterAddr), New: master.Name, Drift: true})
+			}
+		case !ns.LinkUp:
+			d.note(addr, "%s follows %s but its replication link is down", n.Name, master.Name)
+		}
+	}
+	if r.Action == "" {
+		return
+	}
+	d.add(r)
+}
+
+func (d *differ) anyFile(nodes []cluster.Node) bool {
+	for _, n := range nodes {
+		if hs := d.st.Hosts[n.Host]; hs != nil && hs.Files[n.Name] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// recordedMaster returns the master of partition i in the status that a
+// status node holds, or "".
+func (d *differ) recordedMaster(i int) string {
+	key := "partition." + strconv.Itoa(i) + ".master"
+	for _, s := range d.spec.Status {
+		if ns := d.st.Nodes[s.Name]; ns != nil && ns.StatusRecord != nil {
+			if m := ns.StatusRecord[key]; m != "" {
+				return m
+			}
+		}
+	}
+	return ""
+}
+
+func (d *differ) deletes() {
+	for _, name := range sortedKeys(d.orphans) {
+		o := d.orphans[name]
+		kind := "node"
+		if o.meta.Kind == redisconf.KindStatus {
+			kind = "status"
+		}
+		r := Resource{Address: kind + "." + name, Kind: kind, Name: name, Host: o.host, Action: Delete, Destructive: true}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("no longer in roma.hcl: its redis-server on %s is stopped and its files removed", o.host))
+		if ns := d.st.Nodes[name]; ns != nil && ns.Reachable {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("it holds %d keys, which will be lost", ns.Keys))
+		}
+		r.Steps = []Step{{Op: "stop", Node: name}, {Op: "remove", Node: name}}
+		d.add(r)
+	}
+}
+
+// reshard refuses a change of the partition count or hash function: the
+// files on the hosts record what the live cluster was rendered with.
+func (d *differ) reshard() {
+	for _, hn := range sortedKeys(d.st.Hosts) {
+		hs := d.st.Hosts[hn]
+		for _, name := range sortedKeys(hs.Files) {
+			m, ok := redisconf.ParseMeta(hs.Files[name].Content)
+			if !ok || m.Cluster != d.spec.Name || m.Kind != redisconf.KindData {
+				continue
+			}
+			if m.Partitions == d.spec.Partitions && m.Hash == d.spec.Hash {
+				continue
+			}
+			share := "an unknown share of"
+			from, err1 := hash.New(m.Hash)
+			to, err2 := hash.New(d.spec.Hash)
+			if err1 == nil && err2 == nil {
+				if s, err := hash.MovedShare(from, to, m.Partitions, d.spec.Partitions, hash.SampleKeys(20000)); err == nil {
+					share = s.String() + " of"
+				}
+			}
+			d.p.Refusals = append(d.p.Refusals, Note{Address: "cluster." + d.spec.Name, Message: fmt.Sprintf(
+				"the live cluster has %d partitions with hash %q; roma.hcl asks for %d with hash %q: %s the keys would move to another partition. roma cannot reshard yet, so apply refuses this plan",
+				m.Partitions, m.Hash, d.spec.Partitions, d.spec.Hash, share)})
+			return
+		}
+	}
+}
+
+// fingerprints records a digest of what was observed of each resource.
+func (d *differ) fingerprints() {
+	for name, hs := range d.st.Hosts {
+		h := sha256.New()
+		fmt.Fprintf(h, "reachable=%v redis=%s\n", hs.Reachable, hs.Redis)
+		for _, dir := range sortedKeys(hs.Dirs) {
+			fmt.Fprintf(h, "dir %s\n", dir)
+		}
+		for _, f := range sortedKeys(hs.Files) {
+			fmt.Fprintf(h, "file %s %s %o\n", f, hs.Files[f].SHA256, hs.Files[f].Mode)
+		}
+		for _, s := range sortedKeys(hs.Services) {
+			fmt.Fprintf(h, "svc %s %v\n", s, hs.Services[s].Running)
+		}
+		d.p.Fingerprints["host."+name] = hex.EncodeToString(h.Sum(nil))
+	}
+	for name, ns := range d.st.Nodes {
+		h := sha256.New()
+		fmt.Fprintf(h, "reachable=%v auth=%v role=%s master=%s run=%s\n", ns.Reachable, ns.AuthError, ns.Role, ns.MasterAddr, ns.RunID)
+		for _, k := range sortedKeys(ns.Config) {
+			if !sensitiveAttr(k) {
+				fmt.Fprintf(h, "%s=%s\n", k, ns.Config[k])
+			}
+		}
+		d.p.Fingerprints["node."+name] = hex.EncodeToString(h.Sum(nil))
+	}
+}
+
+func filterTargets(rs []Resource, spec *cluster.Spec, tgts []string) []Resource {
+	if len(tgts) == 0 {
+		return rs
+	}
+	var out []Resource
+	for _, r := range rs {
+		for _, t := range tgts {
+			if r.Address == t || strings.HasPrefix(t, "host.") && r.Host == strings.TrimPrefix(t, "host.") {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// redact drops the values of sensitive changes, so that no view of the
+// plan, and no plan file, can ever hold a secret.
+func redact(p *Plan) {
+	for i := range p.Resources {
+		for j := range p.Resources[i].Changes {
+			c := &p.Resources[i].Changes[j]
+			if c.Sensitive {
+				c.Old, c.New = "", ""
+			}
+		}
+	}
+}

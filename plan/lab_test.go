@@ -1,0 +1,321 @@
+package plan_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/plan/plantest"
+)
+
+func TestMain(m *testing.M) { os.Exit(lab.Main(m, lab.Options{Hosts: 4})) }
+
+func observe(t *testing.T, spec *cluster.Spec) *plan.Plan {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st := plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec)
+	p := plan.Diff(spec, st, plan.Options{})
+	var out bytes.Buffer
+	if err := plan.WriteHuman(&out, p, plan.HumanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("plan:\n%s", out.String())
+	checkNoSecret(t, p)
+	return p
+}
+
+// checkNoSecret renders p every way it can be rendered and fails if the
+// password shows in any of them.
+func checkNoSecret(t *testing.T, p *plan.Plan) {
+	t.Helper()
+	var human, js bytes.Buffer
+	_ = plan.WriteHuman(&human, p, plan.HumanOptions{Color: true})
+	_ = plan.WriteJSON(&js, p)
+	file, err := plan.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, b := range map[string][]byte{"human": human.Bytes(), "json": js.Bytes(), "plan file": file} {
+		if bytes.Contains(b, []byte(plantest.Password)) {
+			t.Errorf("the password shows in the %s view:\n%s", what, b)
+		}
+	}
+}
+
+func find(p *plan.Plan, addr string) *plan.Resource {
+	for i := range p.Resources {
+		if p.Resources[i].Address == addr {
+			return &p.Resources[i]
+		}
+	}
+	return nil
+}
+
+func mustFind(t *testing.T, p *plan.Plan, addr string, action plan.Action, drift bool) *plan.Resource {
+	t.Helper()
+	r := find(p, addr)
+	if r == nil {
+		t.Fatalf("plan has no %s; resources: %v", addr, addresses(p))
+	}
+	if r.Action != action || r.Drift != drift {
+		t.Fatalf("%s: action %s drift %v, want %s drift %v (reasons %q)", addr, r.Action, r.Drift, action, drift, r.Reasons)
+	}
+	return r
+}
+
+func addresses(p *plan.Plan) []string {
+	var out []string
+	for _, r := range p.Resources {
+		out = append(out, r.Address+"="+string(r.Action))
+	}
+	return out
+}
+
+func TestPlanLab(t *testing.T) {
+	l := lab.Shared(t)
+	dir := plantest.Config(t, l, 3, "")
+	spec := plantest.Load(t, dir)
+	ctx := context.Background()
+
+	t.Run("empty hosts: everything to create", func(t *testing.T) {
+		p := observe(t, spec)
+		for _, h := range spec.Hosts {
+			mustFind(t, p, "host."+h.Name, plan.Create, false)
+		}
+		for _, n := range spec.Nodes {
+			mustFind(t, p, "node."+n.Name, plan.Create, false)
+		}
+		mustFind(t, p, "status.st1", plan.Create, false)
+		for i := 0; i < spec.Partitions; i++ {
+			mustFind(t, p, fmt.Sprintf("partition.%d", i), plan.Create, false)
+		}
+		add, change, destroy := p.Counts()
+		want := len(spec.Hosts) + len(spec.Nodes) + 1 + spec.Partitions
+		if add != want || change != 0 || destroy != 0 {
+			t.Errorf("counts %d/%d/%d, want %d/0/0", add, change, destroy, want)
+		}
+		if len(p.Unobserved) != 0 {
+			t.Errorf("unobserved: %v", p.Unobserved)
+		}
+	})
+
+	if err := plantest.Bootstrap(ctx, spec); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+
+	converged := func(t *testing.T) {
+		t.Helper()
+		p := observe(t, spec)
+		if p.HasChanges() {
+			t.Fatalf("plan of a converged cluster has changes: %v", addresses(p))
+		}
+	}
+	t.Run("converged: no changes", converged)
+
+	first := spec.PartitionNodes(0)[0]
+	second := spec.PartitionNodes(0)[1]
+
+	t.Run("config set by hand", func(t *testing.T) {
+		c := plantest.NodeClient(spec, first.Name)
+		defer c.Close()
+		must(t, c.ConfigSet(ctx, "maxmemory", "1mb").Err())
+		must(t, c.ConfigSet(ctx, "hz", "50").Err()) // not declared: Redis default is 10
+		p := observe(t, spec)
+		r := mustFind(t, p, "node."+first.Name, plan.Repair, true)
+		got := map[string]plan.Change{}
+		for _, c := range r.Changes {
+			got[c.Attr] = c
+		}
+		if c := got["maxmemory"]; c.Old != "1048576" || c.New != "64mb" || !c.Drift || c.Restart {
+			t.Errorf("maxmemory change = %+v", c)
+		}
+		if c := got["hz"]; c.Old != "50" || c.New != "10" || !c.Drift {
+			t.Errorf("hz change = %+v", c)
+		}
+		must(t, c.ConfigSet(ctx, "maxmemory", "64mb").Err())
+		must(t, c.ConfigSet(ctx, "hz", "10").Err())
+		converged(t)
+	})
+
+	t.Run("conf file edited by hand", func(t *testing.T) {
+		h, _ := spec.Host(first.Host)
+		tr, err := plantest.Dial(ctx, h)
+		must(t, err)
+		defer tr.Close()
+		path := cluster.LayoutOf(h).Conf(first.Name)
+		orig, err := tr.ReadFile(ctx, path)
+		must(t, err)
+		must(t, tr.WriteFile(ctx, path, append(append([]byte{}, orig...), "maxmemory-samples 7\n"...), 0o600))
+		p := observe(t, spec)
+		r := mustFind(t, p, "node."+first.Name, plan.Repair, true)
+		if len(r.Changes) != 1 || r.Changes[0].Attr != "maxmemory-samples" || !r.Changes[0].NewNull {
+			t.Errorf("changes = %+v", r.Changes)
+		}
+		must(t, tr.WriteFile(ctx, path, orig, 0o600))
+		converged(t)
+	})
+
+	t.Run("stopped node", func(t *testing.T) {
+		c := plantest.NodeClient(spec, second.Name)
+		_ = c.Shutdown(ctx).Err() // the connection drops: an error is expected
+		c.Close()
+		p := observe(t, spec)
+		r := mustFind(t, p, "node."+second.Name, plan.Repair, true)
+		if r.Steps[len(r.Steps)-1].Op != "start" {
+			t.Errorf("steps = %+v, want a start", r.Steps)
+		}
+		restart(t, spec, second)
+		converged(t)
+	})
+
+	t.Run("replica follows the wrong master", func(t *testing.T) {
+		other := spec.PartitionNodes(1)[0]
+		c := plantest.NodeClient(spec, second.Name)
+		defer c.Close()
+		oh, _ := spec.Host(other.Host)
+		must(t, c.ReplicaOf(ctx, oh.Address, fmt.Sprint(other.Port)).Err())
+		p := observe(t, spec)
+		r := mustFind(t, p, "partition.0", plan.Repair, true)
+		if !strings.Contains(strings.Join(r.Reasons, " "), second.Name+" follows "+other.Name) {
+			t.Errorf("reasons = %q", r.Reasons)
+		}
+		follow(t, spec, second, first)
+		converged(t)
+	})
+
+	t.Run("two masters", func(t *testing.T) {
+		c := plantest.NodeClient(spec, second.Name)
+		defer c.Close()
+		must(t, c.ReplicaOf(ctx, "no", "one").Err())
+		p := observe(t, spec)
+		r := mustFind(t, p, "partition.0", plan.Repair, true)
+		if !r.Destructive || !strings.Contains(strings.Join(r.Reasons, " "), "2 masters") {
+			t.Errorf("two masters: destructive %v reasons %q", r.Destructive, r.Reasons)
+		}
+		follow(t, spec, second, first)
+		converged(t)
+	})
+
+	t.Run("no master", func(t *testing.T) {
+		// The master follows its own replica: both are replicas.
+		follow(t, spec, first, second)
+		p := observe(t, spec)
+		r := mustFind(t, p, "partition.0", plan.Repair, true)
+		if !strings.Contains(strings.Join(r.Reasons, " "), "no master") {
+			t.Errorf("reasons = %q", r.Reasons)
+		}
+		c := plantest.NodeClient(spec, first.Name)
+		must(t, c.ReplicaOf(ctx, "no", "one").Err())
+		c.Close()
+		follow(t, spec, second, first)
+		converged(t)
+	})
+
+	t.Run("failover is not drift", func(t *testing.T) {
+		c := plantest.NodeClient(spec, second.Name)
+		must(t, c.ReplicaOf(ctx, "no", "one").Err())
+		c.Close()
+		follow(t, spec, first, second)
+		p := observe(t, spec)
+		if p.HasChanges() {
+			t.Fatalf("a failover shows as changes: %v", addresses(p))
+		}
+		if len(p.Notes) == 0 || !strings.Contains(p.Notes[0].Message, "after a failover") {
+			t.Errorf("notes = %v, want the failover reported", p.Notes)
+		}
+		c = plantest.NodeClient(spec, first.Name)
+		must(t, c.ReplicaOf(ctx, "no", "one").Err())
+		c.Close()
+		follow(t, spec, second, first)
+		converged(t)
+	})
+
+	t.Run("settings change in roma.hcl", func(t *testing.T) {
+		dir2 := plantest.Config(t, l, 3, "")
+		b, _ := os.ReadFile(dir2 + "/roma.hcl")
+		b = bytes.Replace(b, []byte(`maxmemory        = "64mb"`), []byte(`maxmemory        = "128mb"
+    databases        = 32`), 1)
+		must(t, os.WriteFile(dir2+"/roma.hcl", b, 0o644))
+		spec2 := plantest.Load(t, dir2)
+		p := observe(t, spec2)
+		r := mustFind(t, p, "node."+first.Name, plan.Restart, false)
+		var restartOnly, runtime bool
+		for _, c := range r.Changes {
+			restartOnly = restartOnly || c.Attr == "databases" && c.Restart
+			runtime = runtime || c.Attr == "maxmemory" && !c.Restart && c.Old == "64mb" && c.New == "128mb"
+		}
+		if !restartOnly || !runtime {
+			t.Errorf("changes = %+v", r.Changes)
+		}
+	})
+
+	t.Run("partition count change is refused", func(t *testing.T) {
+		spec2 := plantest.Load(t, plantest.Config(t, l, 4, ""))
+		p := observe(t, spec2)
+		if len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Message, "25.0") {
+			t.Errorf("refusals = %v", p.Refusals)
+		}
+	})
+
+	t.Run("removed node is a destructive delete", func(t *testing.T) {
+		spec2 := plantest.Load(t, dir)
+		spec2.Status = nil
+		p := observe(t, spec2)
+		r := mustFind(t, p, "status.st1", plan.Delete, false)
+		if !r.Destructive {
+			t.Error("delete not marked destructive")
+		}
+	})
+
+	t.Run("unreachable host", func(t *testing.T) {
+		spec2 := plantest.Load(t, dir)
+		spec2.Hosts[0].Address = l.UnusedAddress()
+		p := observe(t, spec2)
+		if len(p.Unobserved) == 0 || p.Unobserved[0].Address != "host."+spec2.Hosts[0].Name {
+			t.Fatalf("unobserved = %v", p.Unobserved)
+		}
+		js, _ := json.Marshal(p.Unobserved)
+		t.Logf("unobserved: %s", js)
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func follow(t *testing.T, spec *cluster.Spec, n, master cluster.Node) {
+	t.Helper()
+	c := plantest.NodeClient(spec, n.Name)
+	defer c.Close()
+	mh, _ := spec.Host(master.Host)
+	must(t, c.ReplicaOf(context.Background(), mh.Address, fmt.Sprint(master.Port)).Err())
+	if err := plantest.WaitLink(context.Background(), spec, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func restart(t *testing.T, spec *cluster.Spec, n cluster.Node) {
+	t.Helper()
+	ctx := context.Background()
+	h, _ := spec.Host(n.Host)
+	tr, err := plantest.Dial(ctx, h)
+	must(t, err)
+	defer tr.Close()
+	must(t, plantest.StartNode(ctx, spec, tr, redisconfTarget(spec, n)))
+	first := spec.PartitionNodes(n.Partition)[0]
+	if first.Name != n.Name {
+		follow(t, spec, n, first)
+	}
+}

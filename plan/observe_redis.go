@@ -1,0 +1,240 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconf"
+)
+
+// comparedSettings lists the directives CONFIG GET reads on every node:
+// everything the spec declares anywhere, the managed ones, and the watched
+// defaults.
+func comparedSettings(spec *cluster.Spec) []string {
+	set := map[string]bool{}
+	for k := range redisconf.Watched {
+		set[k] = true
+	}
+	for _, k := range []string{"port", "bind", "dir", "dbfilename", "pidfile", "logfile", "daemonize",
+		"supervised", "protected-mode", "requirepass", "masterauth", "appendonly", "appendfsync"} {
+		set[k] = true
+	}
+	for k := range spec.Redis {
+		set[k] = true
+	}
+	for _, n := range spec.Nodes {
+		for k := range n.Redis {
+			set[k] = true
+		}
+	}
+	var out []string
+	for k := range set {
+		if redisconf.Known(k) && !fileOnly(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// fileOnly directives are not shown by CONFIG GET.
+func fileOnly(k string) bool {
+	switch k {
+	case "include", "rename-command", "loadmodule", "user":
+		return true
+	}
+	return false
+}
+
+func newClient(addr, password string, timeout time.Duration) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		Password:              password,
+		Protocol:              2,
+		DisableIdentity:       true,
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		MaxRetries:            -1,
+		PoolSize:              1,
+		ContextTimeoutEnabled: true,
+	})
+}
+
+// observeNode asks one Redis node, over one connection and one pipelined
+// round trip, for its PING, INFO, ROLE and CONFIG GET. It tries the cluster
+// password first and, when the server has no password, none.
+func observeNode(ctx context.Context, spec *cluster.Spec, name, addr string) *NodeState {
+	ns := &NodeState{Name: name, Addr: addr}
+	timeout := 3 * time.Second
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = time.Until(dl)
+	}
+	pw := spec.Password.Reveal()
+	err := queryNode(ctx, spec, ns, newClient(addr, pw, timeout))
+	if err != nil && pw != "" && isNoPassword(err) {
+		// The server has no password at all: drift, but still observable.
+		ns.AuthError = true
+		err = queryNode(ctx, spec, ns, newClient(addr, "", timeout))
+	} else if err != nil && isAuthError(err) {
+		ns.AuthError = true
+	}
+	if err != nil {
+		ns.Err = fmt.Sprintf("node %s at %s: %s", name, addr, redactErr(err.Error(), pw))
+		return ns
+	}
+	ns.Reachable = true
+	return ns
+}
+
+func isNoPassword(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "without any password configured") || strings.Contains(s, "no password is set")
+}
+
+func isAuthError(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "WRONGPASS") || strings.Contains(s, "NOAUTH") || strings.Contains(s, "invalid password")
+}
+
+func redactErr(s, secret string) string {
+	if len(secret) >= 4 {
+		s = strings.ReplaceAll(s, secret, "(sensitive)")
+	}
+	return s
+}
+
+func queryNode(ctx context.Context, spec *cluster.Spec, ns *NodeState, c *redis.Client) error {
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		return err
+	}
+	names := comparedSettings(spec)
+	pipe := c.Pipeline()
+	info := pipe.Info(ctx, "server", "replication", "persistence", "keyspace")
+	role := pipe.Do(ctx, "ROLE")
+	cfg := pipe.Do(ctx, append([]any{"CONFIG", "GET"}, toAny(names)...)...)
+	var status *redis.MapStringStringCmd
+	for _, s := range spec.Status {
+		if s.Name == ns.Name {
+			status = pipe.HGetAll(ctx, "roma:"+spec.Name+":status")
+		}
+	}
+	_, _ = pipe.Exec(ctx)
+	if err := info.Err(); err != nil {
+		return err
+	}
+	parseInfo(ns, info.Val(), spec, ns.Name)
+	if v, err := role.Slice(); err == nil && len(v) > 0 {
+		if r, ok := v[0].(string); ok {
+			ns.Role = r
+		}
+	}
+	ns.Config = map[string]string{}
+	if err := cfg.Err(); err == nil {
+		ns.Config = pairs(cfg.Val())
+	} else {
+		// Redis before 7 takes one name per CONFIG GET.
+		for _, n := range names {
+			if v, err := c.ConfigGet(ctx, n).Result(); err == nil {
+				for k, val := range v {
+					ns.Config[k] = val
+				}
+			}
+		}
+	}
+	if status != nil {
+		if v, err := status.Result(); err == nil && len(v) > 0 {
+			ns.StatusRecord = v
+		}
+	}
+	return nil
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// pairs turns a CONFIG GET reply (a flat array, or a map under RESP3) into
+// a map.
+func pairs(v any) map[string]string {
+	out := map[string]string{}
+	switch r := v.(type) {
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			k, _ := r[i].(string)
+			val, _ := r[i+1].(string)
+			out[k] = val
+		}
+	case map[any]any:
+		for k, val := range r {
+			ks, _ := k.(string)
+			vs, _ := val.(string)
+			out[ks] = vs
+		}
+	}
+	return out
+}
+
+// parseInfo fills ns from an INFO reply.
+func parseInfo(ns *NodeState, info string, spec *cluster.Spec, name string) {
+	kv := map[string]string{}
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if ok {
+			kv[k] = v
+		}
+	}
+	ns.Version = kv["redis_version"]
+	ns.RunID = kv["run_id"]
+	ns.Uptime, _ = strconv.ParseInt(kv["uptime_in_seconds"], 10, 64)
+	ns.Role = kv["role"]
+	ns.Loading = kv["loading"] == "1"
+	if ns.Role == "slave" {
+		ns.MasterAddr = kv["master_host"] + ":" + kv["master_port"]
+		ns.LinkUp = kv["master_link_status"] == "up"
+		ns.Offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
+	} else {
+		ns.Offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
+		for i := 0; ; i++ {
+			v, ok := kv["slave"+strconv.Itoa(i)]
+			if !ok {
+				break
+			}
+			var ip, port string
+			for _, f := range strings.Split(v, ",") {
+				k, val, _ := strings.Cut(f, "=")
+				switch k {
+				case "ip":
+					ip = val
+				case "port":
+					port = val
+				}
+			}
+			ns.Replicas = append(ns.Replicas, ip+":"+port)
+		}
+	}
+	db := 0
+	if n, ok := spec.Node(name); ok {
+		db = n.Database
+	}
+	if v, ok := kv["db"+strconv.Itoa(db)]; ok {
+		for _, f := range strings.Split(v, ",") {
+			if k, val, _ := strings.Cut(f, "="); k == "keys" {
+				ns.Keys, _ = strconv.ParseInt(val, 10, 64)
+			}
+		}
+	}
+}

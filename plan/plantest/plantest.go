@@ -1,0 +1,199 @@
+// Package plantest sets up real clusters in the test lab for the tests of
+// plan, apply and the roma command: it writes a roma.hcl for the lab's
+// hosts, and, until apply can, bootstraps the cluster it declares.
+package plantest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/hclspec"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/remote"
+)
+
+// Password is the cluster password of every lab config. Tests grep every
+// output for it.
+const Password = "lab-Secret-Pa55word"
+
+// Config writes a roma.hcl for lab l into a new directory and returns the
+// directory. It declares hosts db1..dbN of the lab over SSH with the
+// process service manager, a placement of partitions over the first
+// min(3, N) hosts with two nodes each, and one status node on the last
+// host; body is appended (more redis settings, nodes, ...).
+func Config(t testing.TB, l *lab.Lab, partitions int, body string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
+	fmt.Fprintf(&b, "cluster \"labtest\" {\n  partitions = %d\n  password   = var.redis_password\n\n  redis {\n    maxmemory        = \"64mb\"\n    maxmemory-policy = \"allkeys-lru\"\n  }\n}\n\n", partitions)
+	var names []string
+	for _, h := range l.Hosts {
+		names = append(names, fmt.Sprintf("%q", h.Name))
+		fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+			h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	}
+	n := min(3, len(names))
+	fmt.Fprintf(&b, "placement {\n  hosts     = [%s]\n  replicas  = 2\n  base_port = 7000\n}\n\n", strings.Join(names[:n], ", "))
+	fmt.Fprintf(&b, "status \"st1\" {\n  host = %q\n  port = 7100\n}\n", l.Hosts[len(l.Hosts)-1].Name)
+	b.WriteString(body)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Load reads the roma.hcl in dir with the lab password.
+func Load(t testing.TB, dir string) *cluster.Spec {
+	t.Helper()
+	cfg, diags := hclspec.Load(dir, hclspec.Options{Vars: []string{"redis_password=" + Password}})
+	if diags.HasErrors() {
+		t.Fatalf("loading %s: %s", dir, diags.Error())
+	}
+	return cfg.Spec
+}
+
+// Dial opens the transport to a host the way roma does: local for the
+// local transport, SSH with the host's ssh settings otherwise.
+func Dial(ctx context.Context, h cluster.Host) (remote.Transport, error) {
+	if h.Transport == cluster.TransportLocal {
+		return remote.NewLocal(h.Name), nil
+	}
+	cfg := remote.SSHConfig{Host: h.Name, Address: h.Address, Port: h.SSH.Port, User: h.SSH.User}
+	if h.SSH.IdentityFile != "" {
+		cfg.IdentityFiles = []string{h.SSH.IdentityFile}
+	}
+	if h.SSH.KnownHosts != "" {
+		cfg.KnownHosts = []string{h.SSH.KnownHosts}
+	}
+	return remote.DialSSH(ctx, cfg)
+}
+
+// Bootstrap brings up the cluster spec declares, as apply will: roma's
+// directories on every host, every conf file, every node started, and the
+// first node of each partition master with the others replicating from
+// it. It waits until every replica's link is up.
+func Bootstrap(ctx context.Context, spec *cluster.Spec) error {
+	ts := map[string]remote.Transport{}
+	defer func() {
+		for _, t := range ts {
+			t.Close()
+		}
+	}()
+	for _, h := range spec.Hosts {
+		t, err := Dial(ctx, h)
+		if err != nil {
+			return err
+		}
+		ts[h.Name] = t
+		for _, d := range cluster.LayoutOf(h).Dirs() {
+			if err := t.MkdirAll(ctx, d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	var all []redisconf.Target
+	for _, s := range spec.Status {
+		all = append(all, redisconf.StatusTarget(spec, s))
+	}
+	for _, n := range spec.Nodes {
+		all = append(all, redisconf.DataTarget(spec, n))
+	}
+	for _, tg := range all {
+		if err := StartNode(ctx, spec, ts[tg.Host.Name], tg); err != nil {
+			return err
+		}
+	}
+	for p := 0; p < spec.Partitions; p++ {
+		nodes := spec.PartitionNodes(p)
+		m := nodes[0]
+		if err := Client(spec, m.Host, m.Port).ReplicaOf(ctx, "no", "one").Err(); err != nil {
+			return fmt.Errorf("promote %s: %w", m.Name, err)
+		}
+		mh, _ := spec.Host(m.Host)
+		for _, r := range nodes[1:] {
+			if err := Client(spec, r.Host, r.Port).ReplicaOf(ctx, mh.Address, fmt.Sprint(m.Port)).Err(); err != nil {
+				return fmt.Errorf("replicaof on %s: %w", r.Name, err)
+			}
+		}
+		for _, r := range nodes[1:] {
+			if err := WaitLink(ctx, spec, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// StartNode writes target's conf file and starts its redis-server when it
+// is not answering yet.
+func StartNode(ctx context.Context, spec *cluster.Spec, t remote.Transport, tg redisconf.Target) error {
+	l := cluster.LayoutOf(tg.Host)
+	if err := t.MkdirAll(ctx, l.Data(tg.Name), 0o750); err != nil {
+		return err
+	}
+	if err := t.WriteFile(ctx, l.Conf(tg.Name), redisconf.Render(spec, tg), 0o600); err != nil {
+		return err
+	}
+	c := Client(spec, tg.Host.Name, tg.Port)
+	defer c.Close()
+	if c.Ping(ctx).Err() == nil {
+		return nil
+	}
+	res, err := t.Run(ctx, "redis-server "+l.Conf(tg.Name))
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return fmt.Errorf("start %s on %s: exit %d: %s", tg.Name, tg.Host.Name, res.ExitCode, res.Stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(ctx).Err() != nil {
+		if time.Now().After(deadline) {
+			log, _ := t.ReadFile(ctx, l.Log(tg.Name))
+			return fmt.Errorf("start %s on %s: not answering after 10s; log:\n%s", tg.Name, tg.Host.Name, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// WaitLink waits until replica n's link to its master is up.
+func WaitLink(ctx context.Context, spec *cluster.Spec, n cluster.Node) error {
+	c := Client(spec, n.Host, n.Port)
+	defer c.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		info, err := c.Info(ctx, "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("replica %s: link not up after 15s", n.Name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Client returns a client of the node at host:port, with the cluster
+// password.
+func Client(spec *cluster.Spec, host string, port int) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr: spec.Addr(host, port), Password: spec.Password.Reveal(), Protocol: 2,
+		DisableIdentity: true, MaxRetries: -1, DialTimeout: 3 * time.Second,
+	})
+}
+
+// NodeClient returns a client of data node name.
+func NodeClient(spec *cluster.Spec, name string) *redis.Client {
+	n, _ := spec.Node(name)
+	return Client(spec, n.Host, n.Port)
+}

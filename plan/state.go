@@ -1,0 +1,63 @@
+package plan
+
+import (
+	"time"
+)
+
+// State is everything observed of a cluster's hosts and nodes.
+type State struct {
+	Hosts map[string]*HostState // by host name
+	Nodes map[string]*NodeState // data and status nodes, by node name
+	Took  time.Duration
+}
+
+// HostState is what was seen on one host over its transport.
+type HostState struct {
+	Name      string
+	Reachable bool
+	Err       string // why the host could not be observed
+	OS        string
+	Arch      string
+	Redis     string // redis-server version; empty when not installed
+	Dirs      map[string]bool
+	Files     map[string]*FileState // roma's conf files, by node name
+	Services  map[string]*ServiceState
+}
+
+// FileState is one file under root/conf.
+type FileState struct {
+	Path    string
+	SHA256  string
+	Mode    uint32
+	Content []byte // kept only in memory, for diffs: it holds secrets
+}
+
+// ServiceState is a node's service as the service manager sees it.
+type ServiceState struct {
+	Running bool
+	Pid     int
+	Detail  string
+}
+
+// NodeState is what one Redis node said over the Redis protocol.
+type NodeState struct {
+	Name      string
+	Addr      string
+	Reachable bool
+	Err       string
+	AuthError bool // the server refused the cluster password
+
+	Version    string
+	RunID      string
+	Uptime     int64
+	Role       string // "master" or "slave" (replica)
+	MasterAddr string // for replicas: host:port they follow
+	LinkUp     bool   // for replicas: master_link_status:up
+	Offset     int64  // master_repl_offset or slave_repl_offset
+	Replicas   []string
+	Keys       int64 // in the node's database
+	Loading    bool
+	Config     map[string]string // CONFIG GET of the compared settings
+
+	StatusRecord map[string]string // status nodes: roma:<cluster>:status
+}

@@ -1,0 +1,282 @@
+package redisconf
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/roma-redis/roma/cluster"
+)
+
+// Kinds of node a file is rendered for.
+const (
+	KindData   = "data"
+	KindStatus = "status"
+)
+
+// HeaderMarker starts the first line of every file roma renders. A file
+// under root/conf without it is not roma's and is never touched.
+const HeaderMarker = "# Managed by roma."
+
+// Meta is what a rendered file says about itself in its header, so that a
+// plan can tell which node, partition layout and hash function a live file
+// was rendered for without any state kept elsewhere.
+type Meta struct {
+	Cluster    string
+	Kind       string // KindData or KindStatus
+	Node       string
+	Partition  int // data nodes only
+	Partitions int
+	Hash       string
+	Sum        string // digest of the body roma wrote; differs once edited by hand
+}
+
+// Target is one node to render: a data node or a status node.
+type Target struct {
+	Kind      string
+	Name      string
+	Host      cluster.Host
+	Port      int
+	Partition int
+	Settings  cluster.Settings // the node's effective settings (data nodes)
+}
+
+// DataTarget returns the render target of data node n.
+func DataTarget(s *cluster.Spec, n cluster.Node) Target {
+	h, _ := s.Host(n.Host)
+	return Target{Kind: KindData, Name: n.Name, Host: h, Port: n.Port, Partition: n.Partition, Settings: n.Redis}
+}
+
+// StatusTarget returns the render target of status node n.
+func StatusTarget(s *cluster.Spec, n cluster.StatusNode) Target {
+	h, _ := s.Host(n.Host)
+	return Target{Kind: KindStatus, Name: n.Name, Host: h, Port: n.Port, Partition: -1}
+}
+
+// statusSettings are the settings of every status node: the epoch it holds
+// must survive a restart, so every write is fsynced to the append-only file.
+var statusSettings = cluster.Settings{
+	"appendonly":  {Values: []string{"yes"}},
+	"appendfsync": {Values: []string{"always"}},
+	"save":        {Values: []string{""}},
+}
+
+// Desired returns the settings a target's file declares, managed ones
+// included, keyed by directive. Values of secrets are marked sensitive.
+func Desired(s *cluster.Spec, t Target) cluster.Settings {
+	l := cluster.LayoutOf(t.Host)
+	out := cluster.Settings{}
+	set := func(k string, v ...string) { out[k] = cluster.Setting{Values: v} }
+	set("port", strconv.Itoa(t.Port))
+	set("bind", t.Host.Address)
+	set("protected-mode", "yes")
+	set("dir", l.Data(t.Name))
+	set("dbfilename", "dump.rdb")
+	set("pidfile", l.Pid(t.Name))
+	set("logfile", l.Log(t.Name))
+	if t.Host.Service == cluster.ServiceSystemd {
+		set("daemonize", "no")
+		set("supervised", "systemd")
+	} else {
+		set("daemonize", "yes")
+		set("supervised", "no")
+	}
+	if pw := s.Password.Reveal(); pw != "" {
+		out["requirepass"] = cluster.Setting{Values: []string{pw}, Sensitive: true}
+		out["masterauth"] = cluster.Setting{Values: []string{pw}, Sensitive: true}
+	}
+	extra := t.Settings
+	if t.Kind == KindStatus {
+		extra = statusSettings
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// managedOrder is the order managed directives appear in a file.
+var managedOrder = []string{
+	"port", "bind", "protected-mode", "daemonize", "supervised", "pidfile", "logfile",
+	"dir", "dbfilename", "requirepass", "masterauth",
+}
+
+// Render returns the redis.conf of target t: deterministic, with a header
+// saying roma manages it, managed directives first and then the declared
+// ones sorted by name. It never contains replicaof: failover owns
+// replication. The file holds the cluster password, so it must be written
+// with mode 0600.
+func Render(s *cluster.Spec, t Target) []byte {
+	var b bytes.Buffer
+	if t.Kind == KindData {
+		fmt.Fprintf(&b, "# Data node %q of cluster %q, partition %d of %d. Replication is set by roma, never here.\n\n",
+			t.Name, s.Name, t.Partition, s.Partitions)
+	} else {
+		fmt.Fprintf(&b, "# Status node %q of cluster %q.\n\n", t.Name, s.Name)
+	}
+	want := Desired(s, t)
+	done := map[string]bool{}
+	for _, k := range managedOrder {
+		if v, ok := want[k]; ok {
+			writeDirective(&b, k, v.Values)
+			done[k] = true
+		}
+	}
+	var rest []string
+	for k := range want {
+		if !done[k] {
+			rest = append(rest, k)
+		}
+	}
+	if len(rest) > 0 {
+		sort.Strings(rest)
+		b.WriteString("\n# Settings from roma.hcl.\n")
+		for _, k := range rest {
+			writeDirective(&b, k, want[k].Values)
+		}
+	}
+	meta := Meta{Cluster: s.Name, Kind: t.Kind, Node: t.Name, Partition: t.Partition, Partitions: s.Partitions,
+		Hash: s.Hash, Sum: bodySum(b.Bytes())}
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "%s Do not edit: roma apply overwrites this file; change roma.hcl instead.\n", HeaderMarker)
+	fmt.Fprintf(&out, "# %s\n", meta.line())
+	out.Write(b.Bytes())
+	return out.Bytes()
+}
+
+func bodySum(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Edited reports whether the body of a rendered file no longer matches
+// the digest its header recorded: someone edited it by hand.
+func Edited(data []byte) bool {
+	m, ok := ParseMeta(data)
+	if !ok {
+		return false
+	}
+	body := data
+	for i := 0; i < 2; i++ {
+		j := bytes.IndexByte(body, '\n')
+		if j < 0 {
+			return true
+		}
+		body = body[j+1:]
+	}
+	return bodySum(body) != m.Sum
+}
+
+func writeDirective(b *bytes.Buffer, k string, values []string) {
+	for _, v := range values {
+		b.WriteString(k)
+		args := strings.Fields(v)
+		if len(args) == 0 || !multiArg(k) {
+			args = []string{v}
+		}
+		for _, a := range args {
+			b.WriteByte(' ')
+			b.WriteString(Quote(a))
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// multiArg reports whether a directive's value is several arguments, so
+// that "3600 1" is written as two words rather than one quoted string.
+func multiArg(k string) bool {
+	switch k {
+	case "save", "client-output-buffer-limit", "bind", "rename-command", "loadmodule", "user",
+		"latency-tracking-info-percentiles", "oom-score-adj-values":
+		return true
+	}
+	return false
+}
+
+// Quote returns s as one redis.conf argument, quoted when it needs to be
+// (Redis reads the file with sdssplitargs).
+func Quote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"'\\#") && isPrint(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func isPrint(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+const metaPrefix = "roma:"
+
+func (m Meta) line() string {
+	return fmt.Sprintf("%scluster=%s kind=%s node=%s partition=%d partitions=%d hash=%s sum=%s",
+		metaPrefix, m.Cluster, m.Kind, m.Node, m.Partition, m.Partitions, m.Hash, m.Sum)
+}
+
+// ParseMeta reads the header of a rendered file. ok is false when the file
+// is not one roma rendered.
+func ParseMeta(data []byte) (m Meta, ok bool) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), HeaderMarker) {
+		return Meta{}, false
+	}
+	if !sc.Scan() {
+		return Meta{}, false
+	}
+	line, found := strings.CutPrefix(sc.Text(), "# "+metaPrefix)
+	if !found {
+		return Meta{}, false
+	}
+	m.Partition = -1
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "cluster":
+			m.Cluster = v
+		case "kind":
+			m.Kind = v
+		case "node":
+			m.Node = v
+		case "partition":
+			m.Partition, _ = strconv.Atoi(v)
+		case "partitions":
+			m.Partitions, _ = strconv.Atoi(v)
+		case "hash":
+			m.Hash = v
+		case "sum":
+			m.Sum = v
+		}
+	}
+	return m, m.Cluster != "" && m.Node != ""
+}
