@@ -1,0 +1,175 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// dialSSH connects and authenticates to cfg's host, retrying dial failures
+// (and only those) with backoff. cfg must be resolved.
+func dialSSH(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
+	backoff := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		client, err := dialOnce(ctx, cfg)
+		if err == nil {
+			return client, nil
+		}
+		if !errors.Is(err, ErrUnreachable) || attempt >= cfg.DialAttempts || ctx.Err() != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+func dialOnce(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
+	ccfg, done, err := clientConfig(cfg)
+	if err != nil {
+		return nil, &ConnError{Host: cfg.Host, Addr: cfg.addr(), Kind: ErrAuth, Err: err,
+			Hint: "check identity_file and known_hosts in the host's ssh settings"}
+	}
+	defer done() // authentication is over once the handshake returns
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	conn, err := dialTCP(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The handshake must not outlive ctx: closing conn ends it.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	c, chans, reqs, err := ssh.NewClientConn(conn, cfg.addr(), ccfg)
+	if !stop() {
+		err = errors.Join(err, ctx.Err())
+		if c != nil {
+			c.Close()
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, classifyDial(cfg, err)
+	}
+	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// clientConfig makes the handshake's configuration; done releases what it
+// holds (the ssh-agent connection) once the handshake is over.
+func clientConfig(cfg SSHConfig) (_ *ssh.ClientConfig, done func(), err error) {
+	db, err := loadKnownHosts(cfg.KnownHosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	signers, done, err := loadSigners(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(signers) == 0 {
+		done()
+		return nil, nil, errors.New("no identity to offer: set identity_file or use ssh-agent")
+	}
+	return &ssh.ClientConfig{
+		User:              cfg.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
+		HostKeyCallback:   hostKeyCallback(cfg, db),
+		HostKeyAlgorithms: db.algorithms(cfg.addr()),
+		Timeout:           cfg.ConnectTimeout,
+	}, done, nil
+}
+
+// loadSigners reads the identity files and, if asked, the agent's keys;
+// done closes the agent connection, which signing needs until then. The
+// default identities (~/.ssh/id_*) are skipped when they cannot be used,
+// as OpenSSH does without a passphrase prompt.
+func loadSigners(cfg SSHConfig) (signers []ssh.Signer, done func(), err error) {
+	done = func() {}
+	for _, p := range cfg.IdentityFiles {
+		pem, err := os.ReadFile(p)
+		if err != nil {
+			if cfg.defaultIDs {
+				continue
+			}
+			return nil, nil, fmt.Errorf("identity file: %w", unwrapPathError(err))
+		}
+		s, err := ssh.ParsePrivateKey(pem)
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) && (cfg.UseAgent || cfg.defaultIDs) {
+			continue // the agent may hold it
+		}
+		if err != nil {
+			if cfg.defaultIDs {
+				continue
+			}
+			return nil, nil, fmt.Errorf("identity file %s: %w (protected keys need ssh-agent)", p, err)
+		}
+		signers = append(signers, s)
+	}
+	if sock := os.Getenv("SSH_AUTH_SOCK"); cfg.UseAgent && sock != "" {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ssh-agent at %s: %w", sock, err)
+		}
+		as, err := agent.NewClient(conn).Signers()
+		if err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("ssh-agent: %w", err)
+		}
+		signers = append(signers, as...)
+		done = func() { conn.Close() }
+	}
+	return signers, done, nil
+}
+
+// classifyDial turns a dial or handshake failure into a one-line ConnError.
+func classifyDial(cfg SSHConfig, err error) error {
+	ce := &ConnError{Host: cfg.Host, Addr: cfg.addr(), Kind: ErrUnreachable, Err: err}
+	var hk *hostKeyError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &hk) && hk.kind == ErrHostKeyUnknown:
+		ce.Kind, ce.Err = ErrHostKeyUnknown, hk
+		ce.Hint = fmt.Sprintf("run \"roma trust %s\" (or pass --trust-new) after checking the fingerprint", cfg.Host)
+	case errors.As(err, &hk):
+		ce.Kind, ce.Err = ErrHostKeyChanged, hk
+		ce.Hint = fmt.Sprintf("possible man-in-the-middle attack; if %s was reinstalled, delete its old line and run \"roma trust %s\"", cfg.Host, cfg.Host)
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		ce.Kind = ErrAuth
+		ce.Err = fmt.Errorf("authentication refused for user %q", cfg.User)
+		ce.Hint = "check the user and identity_file, and that the public key is in the host's authorized_keys"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		ce.Err = syscall.ECONNREFUSED
+		ce.Hint = "is sshd running and is the address right?"
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		ce.Err = fmt.Errorf("connection timed out after %v: %w", cfg.ConnectTimeout, context.DeadlineExceeded)
+		ce.Hint = "is the host up and its SSH port open?"
+	case errors.Is(err, context.Canceled):
+		ce.Err = context.Canceled
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		ce.Err = syscall.EHOSTUNREACH
+		if errors.Is(err, syscall.ENETUNREACH) {
+			ce.Err = syscall.ENETUNREACH
+		}
+		ce.Hint = "is the host up and the address right?"
+	case errors.As(err, &dnsErr):
+		ce.Hint = "check the host's address"
+	case strings.HasPrefix(err.Error(), "ssh: handshake failed"):
+		ce.Hint = "sshd closed the connection during the handshake: is it overloaded (MaxStartups) or is this not an SSH server?"
+	}
+	return ce
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
