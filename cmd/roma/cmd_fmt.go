@@ -148,10 +148,23 @@ func fmtStdin(s *streams) error {
 
 func writeDiff(w io.Writer, path string, a, b []byte) {
 	text, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(b)),
+		A: diffLines(a), B: diffLines(b),
 		FromFile: "old/" + filepath.ToSlash(path), ToFile: "new/" + filepath.ToSlash(path), Context: 3,
 	})
 	fmt.Fprint(w, text)
+}
+
+// diffLines splits text into lines that keep their "\n", as the unified
+// diff wants them. Unlike difflib.SplitLines it adds no empty line after a
+// final newline; a last line without one is given one.
+func diffLines(text []byte) []string {
+	lines := strings.SplitAfter(string(text), "\n")
+	if last := len(lines) - 1; lines[last] == "" {
+		lines = lines[:last]
+	} else {
+		lines[last] += "\n"
+	}
+	return lines
 }
 
 // writeFileAtomic replaces path with data through a temporary file in the
