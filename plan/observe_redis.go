@@ -61,6 +61,7 @@ func newClient(addr, password string, timeout time.Duration) *redis.Client {
 		WriteTimeout:          timeout,
 		MaxRetries:            -1,
 		PoolSize:              1,
+		DialerRetries:         1,
 		ContextTimeoutEnabled: true,
 	})
 }

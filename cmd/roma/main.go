@@ -46,6 +46,8 @@ func newRootCmd(s *streams) *cobra.Command {
 		newValidateCmd(s),
 		newFmtCmd(s),
 		newHashCmd(s),
+		newPlanCmd(s),
+		newShowCmd(s),
 	)
 	return root
 }

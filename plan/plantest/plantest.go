@@ -31,6 +31,15 @@ const Password = "lab-Secret-Pa55word"
 // host; body is appended (more redis settings, nodes, ...).
 func Config(t testing.TB, l *lab.Lab, partitions int, body string) string {
 	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(ConfigText(l, partitions, body)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// ConfigText is the roma.hcl that Config writes.
+func ConfigText(l *lab.Lab, partitions int, body string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
 	fmt.Fprintf(&b, "cluster \"labtest\" {\n  partitions = %d\n  password   = var.redis_password\n\n  redis {\n    maxmemory        = \"64mb\"\n    maxmemory-policy = \"allkeys-lru\"\n  }\n}\n\n", partitions)
@@ -44,11 +53,7 @@ func Config(t testing.TB, l *lab.Lab, partitions int, body string) string {
 	fmt.Fprintf(&b, "placement {\n  hosts     = [%s]\n  replicas  = 2\n  base_port = 7000\n}\n\n", strings.Join(names[:n], ", "))
 	fmt.Fprintf(&b, "status \"st1\" {\n  host = %q\n  port = 7100\n}\n", l.Hosts[len(l.Hosts)-1].Name)
 	b.WriteString(body)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return b.String()
 }
 
 // Load reads the roma.hcl in dir with the lab password.
@@ -61,20 +66,9 @@ func Load(t testing.TB, dir string) *cluster.Spec {
 	return cfg.Spec
 }
 
-// Dial opens the transport to a host the way roma does: local for the
-// local transport, SSH with the host's ssh settings otherwise.
+// Dial opens the transport to a host the way roma does.
 func Dial(ctx context.Context, h cluster.Host) (remote.Transport, error) {
-	if h.Transport == cluster.TransportLocal {
-		return remote.NewLocal(h.Name), nil
-	}
-	cfg := remote.SSHConfig{Host: h.Name, Address: h.Address, Port: h.SSH.Port, User: h.SSH.User}
-	if h.SSH.IdentityFile != "" {
-		cfg.IdentityFiles = []string{h.SSH.IdentityFile}
-	}
-	if h.SSH.KnownHosts != "" {
-		cfg.KnownHosts = []string{h.SSH.KnownHosts}
-	}
-	return remote.DialSSH(ctx, cfg)
+	return remote.Dial(ctx, h, remote.DialOptions{})
 }
 
 // Bootstrap brings up the cluster spec declares, as apply will: roma's
