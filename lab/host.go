@@ -105,6 +105,13 @@ func (h *Host) Dial(ctx context.Context) (*remote.SSH, error) {
 	return remote.DialSSH(ctx, h.SSHConfig())
 }
 
+// HostKey returns the host's public host key.
+func (h *Host) HostKey() ssh.PublicKey { return h.hostKey }
+
+// HostKeyFingerprint returns the SHA256 fingerprint of the host key, as
+// OpenSSH and "roma trust" print it.
+func (h *Host) HostKeyFingerprint() string { return ssh.FingerprintSHA256(h.hostKey) }
+
 // Addr returns the host's sshd address, host:port.
 func (h *Host) Addr() string { return net.JoinHostPort(h.Address, strconv.Itoa(h.Port)) }
 

@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors, matched with errors.Is. They say whether a retry can help.
@@ -85,3 +86,17 @@ func wrap(host, op, path string, err error) error {
 	}
 	return &OpError{Host: host, Op: op, Path: path, Err: err}
 }
+
+// connLostError is an operation cut off by the loss of its connection.
+type connLostError struct{ cause error }
+
+// Error reads like "connection lost (EOF): retry once the host answers again".
+func (e *connLostError) Error() string {
+	msg := "connection lost"
+	if c := e.cause.Error(); c != "" && c != ErrConnLost.Error() && !strings.HasPrefix(c, ErrConnLost.Error()+":") {
+		msg += " (" + c + ")"
+	}
+	return msg + ": retry once the host answers again"
+}
+
+func (e *connLostError) Unwrap() []error { return []error{ErrConnLost, e.cause} }

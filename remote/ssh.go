@@ -206,8 +206,9 @@ func (s *SSH) lost(c *sshConn, op, path string, err error) error {
 		dead = true
 	case <-time.After(50 * time.Millisecond):
 	}
-	if dead || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("%w: %w", ErrConnLost, err)
+	var cl *connLostError
+	if (dead || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrConnLost)) && !errors.As(err, &cl) {
+		err = &connLostError{cause: err}
 	}
 	return wrap(s.cfg.Host, op, path, err)
 }

@@ -38,15 +38,19 @@ func dialSSH(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
 func dialOnce(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
 	ccfg, done, err := clientConfig(cfg)
 	if err != nil {
-		return nil, &ConnError{Host: cfg.Host, Addr: cfg.addr(), Kind: ErrAuth, Err: err,
-			Hint: "check identity_file and known_hosts in the host's ssh settings"}
+		hint := "check identity_file in the host's ssh settings, or load the key into ssh-agent"
+		if errors.Is(err, errKnownHosts) {
+			hint = "fix the known_hosts file, or point known_hosts in the host's ssh settings elsewhere"
+		}
+		return nil, &ConnError{Host: cfg.Host, Addr: cfg.addr(), Kind: ErrAuth, Err: err, Hint: hint}
 	}
 	defer done() // authentication is over once the handshake returns
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	conn, err := dialTCP(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, callerGaveUp(parent, err)
 	}
 	// The handshake must not outlive ctx: closing conn ends it.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -59,9 +63,21 @@ func dialOnce(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
 	}
 	if err != nil {
 		conn.Close()
-		return nil, classifyDial(cfg, err)
+		return nil, callerGaveUp(parent, classifyDial(cfg, err))
 	}
 	return ssh.NewClient(c, chans, reqs), nil
+}
+
+// callerGaveUp rewrites a dial timeout that the caller's context caused,
+// rather than ConnectTimeout, to say so.
+func callerGaveUp(parent context.Context, err error) error {
+	var ce *ConnError
+	if parent.Err() == nil || !errors.As(err, &ce) || !errors.Is(ce.Err, context.DeadlineExceeded) {
+		return err
+	}
+	c := *ce
+	c.Err = fmt.Errorf("not connected when the operation's time ran out: %w", parent.Err())
+	return &c
 }
 
 // clientConfig makes the handshake's configuration; done releases what it
@@ -77,7 +93,7 @@ func clientConfig(cfg SSHConfig) (_ *ssh.ClientConfig, done func(), err error) {
 	}
 	if len(signers) == 0 {
 		done()
-		return nil, nil, errors.New("no identity to offer: set identity_file or use ssh-agent")
+		return nil, nil, errors.New("no identity to offer")
 	}
 	return &ssh.ClientConfig{
 		User:              cfg.User,
@@ -100,7 +116,7 @@ func loadSigners(cfg SSHConfig) (signers []ssh.Signer, done func(), err error) {
 			if cfg.defaultIDs {
 				continue
 			}
-			return nil, nil, fmt.Errorf("identity file: %w", unwrapPathError(err))
+			return nil, nil, fmt.Errorf("identity file %s: %w", p, unwrapPathError(err))
 		}
 		s, err := ssh.ParsePrivateKey(pem)
 		var missing *ssh.PassphraseMissingError

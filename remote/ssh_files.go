@@ -81,7 +81,7 @@ func (s *SSH) atomicWrite(ctx context.Context, op, p string, r io.Reader, mode f
 	})
 	if left != "" {
 		if rerr := s.removeLeftover(left); rerr != nil {
-			err = fmt.Errorf("%w (and the temporary file %s is left behind: %v)", err, left, rerr)
+			err = fmt.Errorf("%w; the temporary file %s is left behind: remove it once the host is back", err, left)
 		}
 	}
 	return err
@@ -213,7 +213,7 @@ func (f sftpFile) fill(r io.Reader) error {
 	var se *sftp.StatusError
 	if errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
 		if st, serr := f.sc.StatVFS(f.dir); serr == nil && (st.Bavail == 0 || st.Favail == 0) {
-			return fmt.Errorf("%w: %s has %d bytes free (%v)", syscall.ENOSPC, f.dir, st.Bavail*st.Frsize, err)
+			return fmt.Errorf("%w: %s has %d bytes free: free some space on the host", syscall.ENOSPC, f.dir, st.Bavail*st.Frsize)
 		}
 	}
 	return err

@@ -43,6 +43,9 @@ func Fingerprint(key ssh.PublicKey) string { return ssh.FingerprintSHA256(key) }
 // "host" for port 22, "[host]:port" otherwise.
 func knownHostsPattern(addr string) string { return knownhosts.Normalize(addr) }
 
+// errKnownHosts marks a known_hosts file that cannot be read.
+var errKnownHosts = errors.New("known_hosts")
+
 var appendMu sync.Mutex
 
 // AppendKnownHost records key for addr ("host:port") at the end of the
@@ -89,7 +92,7 @@ func loadKnownHosts(paths []string) (*knownHostsDB, error) {
 	}
 	cb, err := knownhosts.New(existing...)
 	if err != nil {
-		return nil, fmt.Errorf("known_hosts: %w", err)
+		return nil, fmt.Errorf("%w: %w", errKnownHosts, err)
 	}
 	return &knownHostsDB{check: cb}, nil
 }

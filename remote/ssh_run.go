@@ -62,7 +62,7 @@ func (s *SSH) Run(ctx context.Context, cmd string, opts ...RunOption) (Result, e
 		}
 		return res, nil
 	case errors.As(err, &missing):
-		return res, s.lost(c, "run", what, fmt.Errorf("%w: command ended without an exit status", ErrConnLost))
+		return res, s.lost(c, "run", what, &connLostError{cause: errors.New("the command ended without an exit status")})
 	}
 	return res, s.lost(c, "run", what, err)
 }
