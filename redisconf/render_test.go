@@ -1,0 +1,108 @@
+package redisconf
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/roma-redis/roma/cluster"
+)
+
+func testSpec() *cluster.Spec {
+	h := cluster.Host{Name: "db1", Address: "10.0.0.11", Root: "/var/lib/roma", Service: cluster.ServiceProcess}
+	return &cluster.Spec{
+		Name: "shop", Partitions: 4, Hash: "jump", Password: cluster.NewSecret("s3cret pass\"word"),
+		Hosts: []cluster.Host{h},
+		Nodes: []cluster.Node{{Name: "db1-7000", Host: "db1", Port: 7000, Partition: 2, Redis: cluster.Settings{
+			"maxmemory": {Values: []string{"256mb"}},
+			"save":      {Values: []string{"900 1", "300 10"}},
+		}}},
+		Status: []cluster.StatusNode{{Name: "st1", Host: "db1", Port: 7100}},
+	}
+}
+
+func TestRender(t *testing.T) {
+	s := testSpec()
+	got := string(Render(s, DataTarget(s, s.Nodes[0])))
+	lines := strings.Split(got, "\n")
+	want := []string{
+		"",
+		"port 7000",
+		"bind 10.0.0.11",
+		"protected-mode yes",
+		"daemonize yes",
+		"supervised no",
+		"pidfile /var/lib/roma/run/db1-7000.pid",
+		"logfile /var/lib/roma/log/db1-7000.log",
+		"dir /var/lib/roma/data/db1-7000",
+		"dbfilename dump.rdb",
+		`requirepass "s3cret pass\"word"`,
+		`masterauth "s3cret pass\"word"`,
+		"",
+		"# Settings from roma.hcl.",
+		"maxmemory 256mb",
+		"save 900 1",
+		"save 300 10",
+		"",
+	}
+	if diff := cmp.Diff(want, lines[3:]); diff != "" {
+		t.Errorf("Render body (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(got, HeaderMarker) {
+		t.Errorf("no header: %q", lines[0])
+	}
+	if strings.Contains(got, "replicaof") || strings.Contains(got, "slaveof") {
+		t.Error("a rendered file must never hold replicaof")
+	}
+	if again := string(Render(s, DataTarget(s, s.Nodes[0]))); again != got {
+		t.Error("Render is not deterministic")
+	}
+	m, ok := ParseMeta([]byte(got))
+	wantMeta := Meta{Cluster: "shop", Kind: KindData, Node: "db1-7000", Partition: 2, Partitions: 4, Hash: "jump", Sum: m.Sum}
+	if !ok || m != wantMeta || len(m.Sum) != 16 {
+		t.Errorf("ParseMeta = %+v, %v; want %+v", m, ok, wantMeta)
+	}
+	if Edited([]byte(got)) {
+		t.Error("a fresh file reads as edited")
+	}
+	if !Edited([]byte(got + "maxclients 10\n")) {
+		t.Error("an appended line does not read as edited")
+	}
+	st := string(Render(s, StatusTarget(s, s.Status[0])))
+	for _, l := range []string{"appendonly yes", "appendfsync always", `save ""`, "port 7100"} {
+		if !strings.Contains(st, "\n"+l+"\n") {
+			t.Errorf("status node file lacks %q:\n%s", l, st)
+		}
+	}
+}
+
+func TestSame(t *testing.T) {
+	tests := []struct {
+		name     string
+		declared []string
+		live     string
+		want     bool
+	}{
+		{"maxmemory", []string{"256mb"}, "268435456", true},
+		{"maxmemory", []string{"1m"}, "1000000", true},
+		{"maxmemory", []string{"1mb"}, "1000000", false},
+		{"maxmemory", []string{"1GB"}, "1073741824", true},
+		{"appendonly", []string{"yes"}, "yes", true},
+		{"appendonly", []string{"true"}, "yes", true},
+		{"maxmemory-policy", []string{"ALLKEYS-LRU"}, "allkeys-lru", true},
+		{"save", []string{"900 1", "300  10"}, "900 1 300 10", true},
+		{"save", []string{""}, "", true},
+		{"save", []string{"900 1"}, "900 1 300 10", false},
+		{"client-output-buffer-limit", []string{"replica 256mb 64mb 60"}, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", true},
+		{"client-output-buffer-limit", []string{"pubsub 1mb 1mb 60"}, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", false},
+		{"notify-keyspace-events", []string{"KEA"}, "AKE", true},
+		{"notify-keyspace-events", []string{"Ex"}, "xE", true},
+		{"notify-keyspace-events", []string{"Ex"}, "xK", false},
+		{"dir", []string{"/var/lib/Roma"}, "/var/lib/roma", false},
+	}
+	for _, tt := range tests {
+		if got := Same(tt.name, tt.declared, tt.live); got != tt.want {
+			t.Errorf("Same(%s, %q, %q) = %v, want %v", tt.name, tt.declared, tt.live, got, tt.want)
+		}
+	}
+}
