@@ -208,11 +208,3 @@ func duplicateDiag(kind, name string, at, first hcl.Range) *hcl.Diagnostic {
 		Detail:  fmt.Sprintf("A %s named %q was already declared at %s. Each %s needs a unique name.", kind, name, first, kind),
 		Subject: at.Ptr()}
 }
-
-// attrRange returns the range of attribute name in attrs, or fallback.
-func attrRange(attrs hcl.Attributes, name string, fallback hcl.Range) *hcl.Range {
-	if a, ok := attrs[name]; ok {
-		return a.Expr.Range().Ptr()
-	}
-	return fallback.Ptr()
-}
