@@ -402,6 +402,27 @@ func TestExamplesValidate(t *testing.T) {
 	}
 }
 
+// TestExamplesFormatted checks that every example is in canonical format,
+// as roma fmt -check would.
+func TestExamplesFormatted(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*", "*.hcl"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("examples: %v, %v", files, err)
+	}
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, diags := Format(src, path)
+		if diags.HasErrors() {
+			t.Errorf("%s: %v", path, diags)
+		} else if d := cmp.Diff(string(src), string(out)); d != "" {
+			t.Errorf("%s is not formatted (-file +formatted):\n%s", path, d)
+		}
+	}
+}
+
 func TestMultipleFiles(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
