@@ -549,8 +549,33 @@ func (d *differ) reshard() {
 	}
 }
 
-// fingerprints records a digest of what was observed of each resource.
+// fingerprints records a digest of what was observed of each resource,
+// and one of the configuration the plan was made from ("config").
 func (d *differ) fingerprints() {
+	c := sha256.New()
+	fmt.Fprintf(c, "cluster=%s partitions=%d hash=%s\n", d.spec.Name, d.spec.Partitions, d.spec.Hash)
+	for _, h := range d.spec.Hosts {
+		fmt.Fprintf(c, "host %s %s %s %s %s\n", h.Name, h.Address, h.Transport, h.Root, h.Service)
+	}
+	// Secrets stay out of the digest: a plan file must not let anyone
+	// test guesses of the password offline.
+	safe := *d.spec
+	safe.Password = cluster.NewSecret("(sensitive)")
+	safe.Nodes = make([]cluster.Node, len(d.spec.Nodes))
+	for i, n := range d.spec.Nodes {
+		n.Redis = cluster.Settings{}
+		for k, v := range d.spec.Nodes[i].Redis {
+			if v.Sensitive {
+				v = cluster.Setting{Values: []string{"(sensitive)"}, Sensitive: true}
+			}
+			n.Redis[k] = v
+		}
+		safe.Nodes[i] = n
+	}
+	for _, t := range targets(&safe) {
+		fmt.Fprintf(c, "target %s %s\n", t.Name, redisconf.Render(&safe, t))
+	}
+	d.p.Fingerprints["config"] = hex.EncodeToString(c.Sum(nil))
 	for name, hs := range d.st.Hosts {
 		h := sha256.New()
 		fmt.Fprintf(h, "reachable=%v redis=%s\n", hs.Reachable, hs.Redis)

@@ -165,6 +165,7 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 		hs.Err = err.Error()
 		return hs
 	}
+	defer t.Close()
 	res, err := t.Run(ctx, hostScript(spec, h))
 	if err != nil {
 		hs.Err = err.Error()

@@ -1,6 +1,9 @@
 package plan
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // FormatVersion is the version of the plan's JSON form and of plan files.
 const FormatVersion = "1.0"
@@ -134,5 +137,28 @@ func (p *Plan) Drift() []Resource {
 			out = append(out, r)
 		}
 	}
+	return out
+}
+
+// Stale compares the fingerprints of a saved plan with those of a plan
+// made now, and says what changed since the saved one was made.
+func Stale(saved, now *Plan) []string {
+	var out []string
+	for k, v := range saved.Fingerprints {
+		switch nv, ok := now.Fingerprints[k]; {
+		case !ok:
+			out = append(out, k+" is no longer observed")
+		case nv != v && k == "config":
+			out = append(out, "roma.hcl changed")
+		case nv != v:
+			out = append(out, k+" changed")
+		}
+	}
+	for k := range now.Fingerprints {
+		if _, ok := saved.Fingerprints[k]; !ok {
+			out = append(out, k+" appeared")
+		}
+	}
+	sort.Strings(out)
 	return out
 }

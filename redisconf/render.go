@@ -93,6 +93,11 @@ func Desired(s *cluster.Spec, t Target) cluster.Settings {
 	extra := t.Settings
 	if t.Kind == KindStatus {
 		extra = statusSettings
+	} else {
+		// A replica that (re)attaches, after a failover or a restart,
+		// syncs at once rather than after Redis's default 5s wait for
+		// more replicas to share the transfer.
+		set("repl-diskless-sync-delay", "0")
 	}
 	for k, v := range extra {
 		out[k] = v
@@ -135,7 +140,7 @@ func Render(s *cluster.Spec, t Target) []byte {
 	}
 	if len(rest) > 0 {
 		sort.Strings(rest)
-		b.WriteString("\n# Settings from roma.hcl.\n")
+		b.WriteString("\n# Settings from roma.hcl (and roma's defaults for what it leaves out).\n")
 		for _, k := range rest {
 			writeDirective(&b, k, want[k].Values)
 		}

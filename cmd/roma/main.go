@@ -48,6 +48,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newHashCmd(s),
 		newPlanCmd(s),
 		newShowCmd(s),
+		newApplyCmd(s),
 		newTrustCmd(s),
 	)
 	return root

@@ -1,0 +1,454 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/remote"
+)
+
+// Options change how a plan is applied.
+type Options struct {
+	Dial        plan.Dialer
+	Parallelism int           // hosts worked on at once; default 16
+	Report      Reporter      // progress; nil discards it
+	LockTimeout time.Duration // how long to wait for another holder of the lock
+	LockTTL     time.Duration // default DefaultLockTTL
+	Operation   string        // recorded in the lock; default "apply"
+	// ReadyTimeout bounds the wait for a node to answer, and for a
+	// replica to link up and catch up; default 60s.
+	ReadyTimeout time.Duration
+}
+
+// Failure is one action that failed.
+type Failure struct {
+	Address string
+	Host    string
+	Err     error
+}
+
+// Result says what an apply did.
+type Result struct {
+	Done      []string  // addresses whose actions all succeeded
+	Failed    []Failure // in the order they failed
+	Skipped   []string  // not attempted: an earlier step they need failed, or interrupted
+	Added     int
+	Changed   int
+	Destroyed int
+	// Remaining is the plan made after applying, when it still has
+	// changes (nil when the cluster converged).
+	Remaining *plan.Plan
+	Elapsed   time.Duration
+}
+
+// Error summarises a failed apply.
+func (r *Result) Error() error {
+	if len(r.Failed) == 0 && len(r.Skipped) == 0 && r.Remaining == nil {
+		return nil
+	}
+	var b strings.Builder
+	if len(r.Failed) > 0 {
+		fmt.Fprintf(&b, "%d actions failed:", len(r.Failed))
+		for _, f := range r.Failed {
+			fmt.Fprintf(&b, "\n  %s on %s: %v", f.Address, f.Host, f.Err)
+		}
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\nnot attempted: %s", strings.Join(r.Skipped, ", "))
+	}
+	if r.Remaining != nil && len(r.Failed) == 0 {
+		fmt.Fprintf(&b, "the cluster did not converge; still to do:")
+		for _, res := range r.Remaining.Resources {
+			fmt.Fprintf(&b, "\n  %s: %s (%s)", res.Address, res.Action, strings.Join(res.Reasons, "; "))
+		}
+	}
+	return errors.New(strings.TrimPrefix(b.String(), "\n"))
+}
+
+type executor struct {
+	spec    *cluster.Spec
+	p       *plan.Plan
+	opts    Options
+	targets map[string]redisconf.Target
+
+	mu      sync.Mutex
+	conns   map[string]remote.Transport
+	failed  map[string]bool // addresses with a failed step
+	res     *Result
+	reached bool // the lock was taken and the phases ran
+}
+
+// Apply executes p against the cluster spec declares. p must have been
+// made from spec (the caller checks a loaded plan file for staleness). The
+// returned Result is never nil; the error is set when anything failed.
+func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) (*Result, error) {
+	start := time.Now()
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 16
+	}
+	if opts.Report == nil {
+		opts.Report = func(Event) {}
+	}
+	if opts.Operation == "" {
+		opts.Operation = "apply"
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 60 * time.Second
+	}
+	e := &executor{spec: spec, p: p, opts: opts, targets: map[string]redisconf.Target{},
+		conns: map[string]remote.Transport{}, failed: map[string]bool{}, res: &Result{}}
+	defer e.closeAll()
+	for _, s := range spec.Status {
+		e.targets[s.Name] = redisconf.StatusTarget(spec, s)
+	}
+	for _, n := range spec.Nodes {
+		e.targets[n.Name] = redisconf.DataTarget(spec, n)
+	}
+
+	e.phase("Connecting and taking the cluster lock")
+	lh := LockHost(spec)
+	t, err := e.conn(ctx, lh.Name)
+	if err != nil {
+		return e.done(start), fmt.Errorf("connecting to lock host %s: %w", lh.Name, err)
+	}
+	lock, err := AcquireLock(ctx, t, lh, opts.Operation, opts.LockTTL, opts.LockTimeout)
+	if err != nil {
+		return e.done(start), err
+	}
+	opts.Report(Event{Time: time.Now(), Type: "info", Message: fmt.Sprintf("lock %s taken on %s", lock.Info.ID, lh.Name)})
+	defer func() {
+		if err := lock.Release(); err != nil {
+			opts.Report(Event{Time: time.Now(), Type: "info", Message: "releasing the lock: " + err.Error()})
+		}
+	}()
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case err := <-lock.Lost():
+			cancel(err)
+		case <-lctx.Done():
+		}
+	}()
+	ctx = lctx
+	e.reached = true
+
+	e.prepareHosts(ctx)
+	e.writeConfs(ctx)
+	e.startNodes(ctx, "status")
+	e.startNodes(ctx, "node")
+	e.replicationPhase(ctx)
+	e.runtimeSettings(ctx)
+	e.rollingRestarts(ctx)
+	e.deletes(ctx)
+	if ctx.Err() != nil {
+		e.skipRest(context.Cause(ctx))
+		return e.done(start), e.res.Error()
+	}
+	e.verify(ctx)
+	return e.done(start), e.res.Error()
+}
+
+func (e *executor) done(start time.Time) *Result {
+	e.res.Elapsed = time.Since(start)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.p.Resources {
+		if e.failed[r.Address] || contains(e.res.Skipped, r.Address) || !e.reached {
+			continue
+		}
+		e.res.Done = append(e.res.Done, r.Address)
+		switch r.Action {
+		case plan.Create:
+			e.res.Added++
+		case plan.Delete:
+			e.res.Destroyed++
+		case plan.Replace:
+			e.res.Added++
+			e.res.Destroyed++
+		default:
+			e.res.Changed++
+		}
+	}
+	return e.res
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *executor) skipRest(cause error) {
+	e.opts.Report(Event{Time: time.Now(), Type: "info", Message: "interrupted: " + cause.Error() + "; stopped before the remaining actions"})
+}
+
+func (e *executor) phase(msg string) {
+	e.opts.Report(Event{Time: time.Now(), Type: "phase", Phase: msg, Message: msg})
+}
+
+func (e *executor) conn(ctx context.Context, host string) (remote.Transport, error) {
+	e.mu.Lock()
+	t, ok := e.conns[host]
+	e.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	h, ok := e.spec.Host(host)
+	if !ok {
+		return nil, fmt.Errorf("host %s is not in roma.hcl", host)
+	}
+	t, err := e.opts.Dial(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old, ok := e.conns[host]; ok {
+		t.Close()
+		return old, nil
+	}
+	e.conns[host] = t
+	return t, nil
+}
+
+func (e *executor) closeAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, t := range e.conns {
+		t.Close()
+	}
+}
+
+// job is one resource's work in a phase, run on its host.
+type job struct {
+	address string
+	host    string
+	verb    string // "writing conf", "starting", ...
+	doneMsg string
+	run     func(ctx context.Context, t remote.Transport) error
+}
+
+// runJobs runs jobs grouped by host: hosts in parallel up to the bound,
+// each host's jobs in order. A job whose address already failed is
+// skipped.
+func (e *executor) runJobs(ctx context.Context, jobs []job) {
+	byHost := map[string][]job{}
+	var hosts []string
+	for _, j := range jobs {
+		if _, ok := byHost[j.host]; !ok {
+			hosts = append(hosts, j.host)
+		}
+		byHost[j.host] = append(byHost[j.host], j)
+	}
+	sort.Strings(hosts)
+	_ = remote.ForEach(ctx, hosts, e.opts.Parallelism, func(ctx context.Context, host string) error {
+		for _, j := range byHost[host] {
+			e.runJob(ctx, j)
+		}
+		return nil
+	})
+}
+
+func (e *executor) runJob(ctx context.Context, j job) bool {
+	e.mu.Lock()
+	skip := e.failed[j.address]
+	e.mu.Unlock()
+	if skip {
+		return false
+	}
+	if err := ctx.Err(); err != nil {
+		e.mu.Lock()
+		if !contains(e.res.Skipped, j.address) {
+			e.res.Skipped = append(e.res.Skipped, j.address)
+		}
+		e.mu.Unlock()
+		return false
+	}
+	start := time.Now()
+	e.opts.Report(Event{Time: start, Type: "start", Address: j.address, Host: j.host, Message: j.verb + " on " + j.host})
+	err := func() error {
+		t, err := e.conn(ctx, j.host)
+		if err != nil {
+			return err
+		}
+		return j.run(ctx, t)
+	}()
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		e.fail(j.address, j.host, err, time.Since(start))
+		return false
+	}
+	e.opts.Report(Event{Time: time.Now(), Type: "done", Address: j.address, Host: j.host, Message: j.doneMsg + " on " + j.host, Elapsed: time.Since(start)})
+	return true
+}
+
+func (e *executor) fail(address, host string, err error, elapsed time.Duration) {
+	e.mu.Lock()
+	e.failed[address] = true
+	e.res.Failed = append(e.res.Failed, Failure{Address: address, Host: host, Err: err})
+	e.mu.Unlock()
+	e.opts.Report(Event{Time: time.Now(), Type: "failed", Address: address, Host: host, Message: err.Error(), Elapsed: elapsed})
+}
+
+func (e *executor) hasFailed(address string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.failed[address]
+}
+
+func hasStep(r plan.Resource, op string) bool {
+	for _, s := range r.Steps {
+		if s.Op == op {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareHosts creates roma's directories on every host that needs them,
+// and on every host where a node is created.
+func (e *executor) prepareHosts(ctx context.Context) {
+	need := map[string]plan.Resource{}
+	for _, r := range e.p.Resources {
+		switch {
+		case r.Kind == "host":
+			need[r.Host] = r
+		case (r.Kind == "node" || r.Kind == "status") && (r.Action == plan.Create || r.Action == plan.Replace):
+			if _, ok := need[r.Host]; !ok {
+				need[r.Host] = plan.Resource{Address: "host." + r.Host, Host: r.Host}
+			}
+		}
+	}
+	if len(need) == 0 {
+		return
+	}
+	e.phase("Preparing hosts")
+	var jobs []job
+	for host := range need {
+		h, _ := e.spec.Host(host)
+		jobs = append(jobs, job{address: "host." + host, host: host, verb: "creating roma's directories", doneMsg: "directories ready",
+			run: func(ctx context.Context, t remote.Transport) error {
+				l := cluster.LayoutOf(h)
+				for _, d := range l.Dirs() {
+					mode := 0o755
+					if d == l.EtcDir() {
+						mode = 0o700
+					}
+					if err := t.MkdirAll(ctx, d, fs.FileMode(mode)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
+	}
+	e.runJobs(ctx, jobs)
+}
+
+func (e *executor) nodeResources(kinds ...string) []plan.Resource {
+	var out []plan.Resource
+	for _, r := range e.p.Resources {
+		for _, k := range kinds {
+			if r.Kind == k {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// writeConfs pushes every conf file that changes, atomically, mode 0600.
+func (e *executor) writeConfs(ctx context.Context) {
+	var jobs []job
+	for _, r := range e.nodeResources("status", "node") {
+		if r.Action == plan.Delete || !(r.Action == plan.Create || r.Action == plan.Replace || hasStep(r, "write-conf")) {
+			continue
+		}
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			e.fail(r.Address, r.Host, fmt.Errorf("%s is not in roma.hcl: the plan was made from another configuration", r.Address), 0)
+			continue
+		}
+		if e.hasFailed("host." + tg.Host.Name) {
+			continue
+		}
+		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "writing " + cluster.LayoutOf(tg.Host).Conf(tg.Name), doneMsg: "conf file written",
+			run: func(ctx context.Context, t remote.Transport) error {
+				l := cluster.LayoutOf(tg.Host)
+				if err := t.MkdirAll(ctx, l.Data(tg.Name), 0o750); err != nil {
+					return err
+				}
+				return t.WriteFile(ctx, l.Conf(tg.Name), redisconf.Render(e.spec, tg), 0o600)
+			}})
+	}
+	if len(jobs) > 0 {
+		e.phase("Writing conf files")
+		e.runJobs(ctx, jobs)
+	}
+}
+
+func (e *executor) unit(name string, h cluster.Host) service.Unit {
+	return service.RedisUnit(e.spec.Name, cluster.LayoutOf(h), name)
+}
+
+// startNodes starts the nodes of one kind that are new or stopped, and
+// waits until each answers PING with its dataset loaded.
+func (e *executor) startNodes(ctx context.Context, kind string) {
+	var jobs []job
+	for _, r := range e.nodeResources(kind) {
+		if r.Action == plan.Delete {
+			continue
+		}
+		restart := hasStep(r, "restart") && r.Action == plan.Repair
+		if !(r.Action == plan.Create || r.Action == plan.Replace || hasStep(r, "start") || restart) {
+			continue
+		}
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			continue
+		}
+		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "starting", doneMsg: "started",
+			run: func(ctx context.Context, t remote.Transport) error {
+				mgr, err := service.For(tg.Host.Service)
+				if err != nil {
+					return err
+				}
+				u := e.unit(tg.Name, tg.Host)
+				if _, err := mgr.Install(ctx, t, u); err != nil {
+					return err
+				}
+				if restart {
+					err = mgr.Restart(ctx, t, u)
+				} else {
+					err = mgr.Start(ctx, t, u)
+				}
+				if err != nil {
+					return err
+				}
+				return e.waitReady(ctx, tg)
+			}})
+	}
+	if len(jobs) > 0 {
+		if kind == "status" {
+			e.phase("Starting status nodes")
+		} else {
+			e.phase("Starting data nodes")
+		}
+		e.runJobs(ctx, jobs)
+	}
+}

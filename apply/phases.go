@@ -1,0 +1,388 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/remote"
+)
+
+// parallel runs fn for each item with the executor's bound.
+func (e *executor) parallel(items []string, fn func(item string)) {
+	sem := make(chan struct{}, e.opts.Parallelism)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(it)
+		}()
+	}
+	wg.Wait()
+}
+
+// step runs one action outside a host-grouped phase, with its events.
+func (e *executor) step(ctx context.Context, address, host, verb, doneMsg string, fn func(ctx context.Context) error) bool {
+	return e.runJob(ctx, job{address: address, host: host, verb: verb, doneMsg: doneMsg,
+		run: func(ctx context.Context, _ remote.Transport) error { return fn(ctx) }})
+}
+
+// replicationPhase carries out the partitions' steps: promote the master,
+// point the others at it, and wait until every replica is in sync.
+func (e *executor) replicationPhase(ctx context.Context) {
+	var parts []string
+	res := map[string]plan.Resource{}
+	for _, r := range e.p.Resources {
+		if r.Kind == "partition" && len(r.Steps) > 0 {
+			parts = append(parts, r.Address)
+			res[r.Address] = r
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	e.phase("Replication")
+	e.parallel(parts, func(addr string) {
+		r := res[addr]
+		for _, s := range r.Steps {
+			if _, ok := e.targets[s.Node]; !ok || e.hasFailed("node."+s.Node) {
+				e.fail(addr, "", fmt.Errorf("node %s is not available, so partition %s cannot be set up", s.Node, r.Name), 0)
+				return
+			}
+		}
+		for _, s := range r.Steps {
+			tg := e.targets[s.Node]
+			var ok bool
+			switch s.Op {
+			case "promote":
+				ok = e.step(ctx, addr, tg.Host.Name, "making "+s.Node+" master", s.Node+" is master", func(ctx context.Context) error {
+					return e.promote(ctx, tg)
+				})
+			case "replicaof", "demote":
+				m := e.targets[s.Target]
+				ok = e.step(ctx, addr, tg.Host.Name, s.Node+" to replicate from "+s.Target, s.Node+" replicates from "+s.Target+" in sync", func(ctx context.Context) error {
+					if err := e.replicaOf(ctx, tg, &m); err != nil {
+						return err
+					}
+					return e.waitSynced(ctx, tg, m)
+				})
+			default:
+				continue
+			}
+			if !ok {
+				return
+			}
+		}
+	})
+}
+
+// promote makes tg a master, unless that would put an empty node in
+// charge of a partition whose other nodes hold data.
+func (e *executor) promote(ctx context.Context, tg redisconf.Target) error {
+	st, err := e.replication(ctx, tg)
+	if err != nil {
+		return err
+	}
+	if st.keys == 0 {
+		for _, n := range e.spec.PartitionNodes(tg.Partition) {
+			if n.Name == tg.Name {
+				continue
+			}
+			other, err := e.replication(ctx, e.targets[n.Name])
+			if err == nil && other.keys > 0 {
+				return fmt.Errorf("refusing to make %s master: it is empty while %s holds %d keys; start %s first, or make it master by hand",
+					tg.Name, n.Name, other.keys, n.Name)
+			}
+		}
+	}
+	return e.replicaOf(ctx, tg, nil)
+}
+
+// runtimeSettings applies settings Redis takes at runtime with CONFIG SET.
+func (e *executor) runtimeSettings(ctx context.Context) {
+	var jobs []job
+	for _, r := range e.nodeResources("status", "node") {
+		if !hasStep(r, "config-set") || r.Action == plan.Restart {
+			continue
+		}
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			continue
+		}
+		var attrs []string
+		for _, c := range r.Changes {
+			if !c.Restart && redisconf.Known(c.Attr) {
+				attrs = append(attrs, c.Attr)
+			}
+		}
+		if len(attrs) == 0 {
+			continue
+		}
+		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "CONFIG SET " + strings.Join(attrs, ", "), doneMsg: "settings applied at runtime, no restart",
+			run: func(ctx context.Context, _ remote.Transport) error { return e.configSet(ctx, tg, attrs) }})
+	}
+	if len(jobs) > 0 {
+		e.phase("Settings at runtime")
+		e.runJobs(ctx, jobs)
+	}
+}
+
+func (e *executor) configSet(ctx context.Context, tg redisconf.Target, attrs []string) error {
+	desired := redisconf.Desired(e.spec, tg)
+	c := e.client(ctx, tg)
+	defer c.Close()
+	for _, a := range attrs {
+		var v string
+		if s, ok := desired[a]; ok {
+			v = strings.Join(s.Values, " ")
+		} else if def, ok := redisconf.Watched[a]; ok {
+			v = def
+		} else {
+			continue
+		}
+		if err := c.ConfigSet(ctx, a, v).Err(); err != nil {
+			shown := v
+			if desired[a].Sensitive || a == "requirepass" || a == "masterauth" {
+				shown = "(sensitive)"
+			}
+			return fmt.Errorf("CONFIG SET %s %s on %s: %w", a, shown, tg.Name, e.redact(err))
+		}
+	}
+	return nil
+}
+
+// rollingRestarts restarts the nodes whose changes need it: per partition
+// one node at a time, replicas first, the master last after handing its
+// role to an in-sync replica; partitions in parallel.
+func (e *executor) rollingRestarts(ctx context.Context) {
+	byPart := map[string][]string{}
+	var keys []string
+	for _, r := range e.nodeResources("status", "node") {
+		if r.Action != plan.Restart || e.hasFailed(r.Address) {
+			continue
+		}
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			continue
+		}
+		k := "status"
+		if tg.Kind == redisconf.KindData {
+			k = "partition." + strconv.Itoa(tg.Partition)
+		}
+		if _, ok := byPart[k]; !ok {
+			keys = append(keys, k)
+		}
+		byPart[k] = append(byPart[k], r.Name)
+	}
+	if len(keys) == 0 {
+		return
+	}
+	sort.Strings(keys)
+	e.phase("Rolling restarts (one node per partition at a time, replicas first)")
+	e.parallel(keys, func(k string) {
+		if k == "status" {
+			for _, n := range byPart[k] {
+				tg := e.targets[n]
+				if !e.step(ctx, "status."+n, tg.Host.Name, "restarting", "restarted", func(ctx context.Context) error {
+					return e.restart(ctx, tg)
+				}) {
+					return
+				}
+			}
+			return
+		}
+		e.rollPartition(ctx, byPart[k])
+	})
+}
+
+func (e *executor) restart(ctx context.Context, tg redisconf.Target) error {
+	t, err := e.conn(ctx, tg.Host.Name)
+	if err != nil {
+		return err
+	}
+	mgr, err := service.For(tg.Host.Service)
+	if err != nil {
+		return err
+	}
+	u := e.unit(tg.Name, tg.Host)
+	if _, err := mgr.Install(ctx, t, u); err != nil {
+		return err
+	}
+	if err := mgr.Restart(ctx, t, u); err != nil {
+		return err
+	}
+	return e.waitReady(ctx, tg)
+}
+
+func (e *executor) rollPartition(ctx context.Context, names []string) {
+	first := e.targets[names[0]]
+	nodes := e.spec.PartitionNodes(first.Partition)
+	// Find the master as it is now.
+	var master *redisconf.Target
+	for _, n := range nodes {
+		tg := e.targets[n.Name]
+		if st, err := e.replication(ctx, tg); err == nil && st.role == "master" {
+			master = &tg
+			break
+		}
+	}
+	if master == nil {
+		for _, n := range names {
+			e.fail("node."+n, e.targets[n].Host.Name, fmt.Errorf("partition %d has no master to roll around; run roma plan", first.Partition), 0)
+		}
+		return
+	}
+	restartMaster := false
+	for _, n := range names {
+		if n == master.Name {
+			restartMaster = true
+			continue
+		}
+		tg := e.targets[n]
+		m := *master
+		if !e.step(ctx, "node."+n, tg.Host.Name, "restarting (replica of "+m.Name+")", "restarted and in sync with "+m.Name, func(ctx context.Context) error {
+			if err := e.restart(ctx, tg); err != nil {
+				return err
+			}
+			if err := e.replicaOf(ctx, tg, &m); err != nil {
+				return err
+			}
+			return e.waitSynced(ctx, tg, m)
+		}) {
+			return
+		}
+	}
+	if !restartMaster {
+		return
+	}
+	old := *master
+	// The replica that takes over: in sync, highest offset.
+	var next *redisconf.Target
+	var best int64 = -1
+	for _, n := range nodes {
+		if n.Name == old.Name {
+			continue
+		}
+		tg := e.targets[n.Name]
+		st, err := e.replication(ctx, tg)
+		if err == nil && st.role == "slave" && st.linkUp && st.masterAddr == e.addr(old) && st.offset > best {
+			best, next = st.offset, &tg
+		}
+	}
+	addr := "node." + old.Name
+	if next == nil {
+		e.opts.Report(Event{Time: time.Now(), Type: "info", Address: addr,
+			Message: "no in-sync replica to hand over to: restarting the master in place, its partition is unavailable meanwhile"})
+		e.step(ctx, addr, old.Host.Name, "restarting (master, no replica)", "restarted", func(ctx context.Context) error {
+			return e.restart(ctx, old)
+		})
+		return
+	}
+	nm := *next
+	e.step(ctx, addr, old.Host.Name, "handing over to "+nm.Name+" (FAILOVER), then restarting", "restarted, now a replica of "+nm.Name, func(ctx context.Context) error {
+		if err := e.failover(ctx, old, nm); err != nil {
+			return err
+		}
+		// Other replicas follow the new master.
+		for _, n := range nodes {
+			if n.Name == old.Name || n.Name == nm.Name {
+				continue
+			}
+			if err := e.replicaOf(ctx, e.targets[n.Name], &nm); err != nil {
+				return err
+			}
+		}
+		if err := e.restart(ctx, old); err != nil {
+			return err
+		}
+		if err := e.replicaOf(ctx, old, &nm); err != nil {
+			return err
+		}
+		return e.waitSynced(ctx, old, nm)
+	})
+}
+
+// deletes stops and removes the nodes roma.hcl no longer declares, and the
+// old side of replaced nodes. Their data directories stay.
+func (e *executor) deletes(ctx context.Context) {
+	var jobs []job
+	for _, r := range e.nodeResources("status", "node") {
+		host := ""
+		switch r.Action {
+		case plan.Delete:
+			host = r.Host
+		case plan.Replace:
+			for _, s := range r.Steps {
+				if s.Op == "delete" {
+					host = s.Target
+				}
+			}
+		}
+		if host == "" || e.hasFailed(r.Address) {
+			continue
+		}
+		h, ok := e.spec.Host(host)
+		if !ok {
+			e.fail(r.Address, host, fmt.Errorf("host %s is no longer in roma.hcl, so roma cannot reach it to remove %s", host, r.Name), 0)
+			continue
+		}
+		name := r.Name
+		l := cluster.LayoutOf(h)
+		jobs = append(jobs, job{address: r.Address, host: host, verb: "stopping and removing", doneMsg: "destroyed (data kept in " + l.Data(name) + ")",
+			run: func(ctx context.Context, t remote.Transport) error {
+				mgr, err := service.For(h.Service)
+				if err != nil {
+					return err
+				}
+				if _, err := mgr.Uninstall(ctx, t, e.unit(name, h)); err != nil {
+					return err
+				}
+				for _, f := range []string{l.Conf(name), l.Pid(name)} {
+					if err := t.Remove(ctx, f); err != nil && !isNotExist(err) {
+						return err
+					}
+				}
+				return nil
+			}})
+	}
+	if len(jobs) > 0 {
+		e.phase("Destroying")
+		e.runJobs(ctx, jobs)
+	}
+}
+
+// verify plans again: an apply that succeeded leaves nothing to do.
+func (e *executor) verify(ctx context.Context) {
+	e.phase("Verifying")
+	st := plan.Observer{Dial: func(ctx context.Context, h cluster.Host) (remote.Transport, error) {
+		t, err := e.conn(ctx, h.Name)
+		if err != nil {
+			return nil, err
+		}
+		return nopClose{t}, nil
+	}, Parallelism: e.opts.Parallelism}.Observe(ctx, e.spec)
+	p := plan.Diff(e.spec, st, plan.Options{Targets: e.p.Targets})
+	if p.HasChanges() || len(p.Unobserved) > 0 {
+		e.res.Remaining = p
+		e.opts.Report(Event{Time: time.Now(), Type: "info", Message: "verify: the cluster has not converged yet"})
+		return
+	}
+	e.opts.Report(Event{Time: time.Now(), Type: "info", Message: "verify: roma.hcl and the live cluster match"})
+}
+
+// nopClose keeps the executor's shared connection open when the observer
+// closes it.
+type nopClose struct{ remote.Transport }
+
+func (nopClose) Close() error { return nil }

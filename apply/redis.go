@@ -1,0 +1,192 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisconf"
+)
+
+func (e *executor) addr(tg redisconf.Target) string {
+	return tg.Host.Address + ":" + strconv.Itoa(tg.Port)
+}
+
+// client returns a client of tg with the cluster password. A node that has
+// no password yet (its password was removed by hand) is reached without.
+func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Client {
+	opts := &redis.Options{
+		Addr: e.addr(tg), Password: e.spec.Password.Reveal(), Protocol: 2, DisableIdentity: true,
+		DialTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 5 * time.Second,
+		MaxRetries: -1, DialerRetries: 1, PoolSize: 2, ContextTimeoutEnabled: true,
+	}
+	c := redis.NewClient(opts)
+	if err := c.Ping(ctx).Err(); err != nil && strings.Contains(err.Error(), "without any password configured") {
+		c.Close()
+		opts.Password = ""
+		c = redis.NewClient(opts)
+	}
+	return c
+}
+
+func (e *executor) redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	if pw := e.spec.Password.Reveal(); len(pw) >= 4 && strings.Contains(err.Error(), pw) {
+		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "(sensitive)"))
+	}
+	return err
+}
+
+// waitReady waits until tg answers PING and has loaded its dataset.
+func (e *executor) waitReady(ctx context.Context, tg redisconf.Target) error {
+	c := e.client(ctx, tg)
+	defer c.Close()
+	deadline := time.Now().Add(e.opts.ReadyTimeout)
+	var last error
+	for {
+		info, err := c.Info(ctx, "persistence").Result()
+		if err == nil && strings.Contains(info, "loading:0") {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("still loading its dataset")
+		}
+		last = err
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s does not answer at %s after %s: %w", tg.Name, e.addr(tg), e.opts.ReadyTimeout, e.redact(last))
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// replicaOf points tg at master (nil: make it a master).
+func (e *executor) replicaOf(ctx context.Context, tg redisconf.Target, master *redisconf.Target) error {
+	c := e.client(ctx, tg)
+	defer c.Close()
+	host, port := "no", "one"
+	if master != nil {
+		host, port = master.Host.Address, strconv.Itoa(master.Port)
+	}
+	if err := c.ReplicaOf(ctx, host, port).Err(); err != nil {
+		return fmt.Errorf("REPLICAOF %s %s on %s: %w", host, port, tg.Name, e.redact(err))
+	}
+	return nil
+}
+
+type replState struct {
+	role       string
+	masterAddr string
+	linkUp     bool
+	offset     int64 // slave_repl_offset or master_repl_offset
+	keys       int64
+}
+
+func (e *executor) replication(ctx context.Context, tg redisconf.Target) (replState, error) {
+	c := e.client(ctx, tg)
+	defer c.Close()
+	info, err := c.Info(ctx, "replication", "keyspace").Result()
+	if err != nil {
+		return replState{}, fmt.Errorf("INFO on %s: %w", tg.Name, e.redact(err))
+	}
+	kv := map[string]string{}
+	for _, l := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
+			kv[k] = v
+		}
+	}
+	st := replState{role: kv["role"]}
+	if st.role == "slave" {
+		st.masterAddr = kv["master_host"] + ":" + kv["master_port"]
+		st.linkUp = kv["master_link_status"] == "up"
+		st.offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
+	} else {
+		st.offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
+	}
+	for k, v := range kv {
+		if strings.HasPrefix(k, "db") {
+			for _, f := range strings.Split(v, ",") {
+				if kk, vv, _ := strings.Cut(f, "="); kk == "keys" {
+					n, _ := strconv.ParseInt(vv, 10, 64)
+					st.keys += n
+				}
+			}
+		}
+	}
+	return st, nil
+}
+
+// waitSynced waits until replica follows master with its link up and its
+// offset caught up with the master's offset as it was when the wait began.
+func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Target) error {
+	ms, err := e.replication(ctx, master)
+	if err != nil {
+		return err
+	}
+	want := ms.offset
+	deadline := time.Now().Add(e.opts.ReadyTimeout)
+	for {
+		st, err := e.replication(ctx, replica)
+		if err == nil && st.role == "slave" && st.masterAddr == e.addr(master) && st.linkUp && st.offset >= want {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if err != nil {
+				return fmt.Errorf("replica %s of %s not in sync after %s: %w", replica.Name, master.Name, e.opts.ReadyTimeout, err)
+			}
+			return fmt.Errorf("replica %s of %s not in sync after %s (role %s, following %s, link up %v, offset %d of %d)",
+				replica.Name, master.Name, e.opts.ReadyTimeout, st.role, st.masterAddr, st.linkUp, st.offset, want)
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// failover hands mastership from master to replica with Redis FAILOVER,
+// which pauses writes on the master until the replica has caught up, so
+// no acknowledged write is lost, and waits until the roles have swapped.
+func (e *executor) failover(ctx context.Context, master, replica redisconf.Target) error {
+	c := e.client(ctx, master)
+	defer c.Close()
+	if err := c.Do(ctx, "FAILOVER", "TO", replica.Host.Address, strconv.Itoa(replica.Port), "TIMEOUT", "10000").Err(); err != nil {
+		return fmt.Errorf("FAILOVER TO %s on %s: %w", replica.Name, master.Name, e.redact(err))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ns, err1 := e.replication(ctx, replica)
+		os, err2 := e.replication(ctx, master)
+		if err1 == nil && err2 == nil && ns.role == "master" && os.role == "slave" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("FAILOVER from %s to %s did not complete in 30s", master.Name, replica.Name)
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist)
+}
