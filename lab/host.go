@@ -29,6 +29,7 @@ type Host struct {
 	Port     int    // always Port
 	Hostname string // what hostname(1) says on it: lab-db1, ...
 	Root     string // this host's /var/lib/roma, seen from outside
+	Home     string // this host's /root (root's home), seen from outside
 	Dir      string // the host's files: sshd_config, host key, log
 
 	lab     *Lab
@@ -50,7 +51,11 @@ func newHost(l *Lab, i int) (*Host, error) {
 		Dir: filepath.Join(l.Dir, "hosts", name), lab: l,
 	}
 	h.Root = filepath.Join(h.Dir, "root")
+	h.Home = filepath.Join(h.Dir, "home")
 	if err := os.MkdirAll(h.Root, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(h.Home, 0o700); err != nil {
 		return nil, err
 	}
 	key, err := writeKeyPair(filepath.Join(h.Dir, "ssh_host_ed25519_key"), "root@"+h.Hostname)
@@ -131,10 +136,13 @@ func (h *Host) Namespace() string {
 
 // start launches the host's sshd in new namespaces and waits for its banner.
 func (h *Host) start(ctx context.Context, persistent bool) error {
+	// Each host has its own /root too, as a separate machine would: the
+	// shell of every SSH session starts without this machine's dotfiles.
 	script := `hostname "$LAB_HOSTNAME" && mount --bind "$LAB_ROOT" ` + mountPoint +
+		` && mount --bind "$LAB_HOME" /root` +
 		` && exec /usr/sbin/sshd -D -e -f "$LAB_SSHD_CONFIG"`
 	cmd := exec.Command("unshare", "--mount", "--uts", "--propagation", "private", "/bin/sh", "-c", script)
-	cmd.Env = append(os.Environ(), "LAB_HOSTNAME="+h.Hostname, "LAB_ROOT="+h.Root,
+	cmd.Env = append(os.Environ(), "LAB_HOSTNAME="+h.Hostname, "LAB_ROOT="+h.Root, "LAB_HOME="+h.Home,
 		"LAB_SSHD_CONFIG="+filepath.Join(h.Dir, "sshd_config"))
 	log, err := os.OpenFile(filepath.Join(h.Dir, "sshd.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {

@@ -118,3 +118,39 @@ func TestPersistentDown(t *testing.T) {
 	}
 	l.Close() // reaps the sshd children; must not fail on a stopped lab
 }
+
+// TestEightHosts starts a lab of eight hosts, reports how long starting
+// and stopping take, and checks that every host answers over SSH with its
+// own name and that nothing of the lab is left afterwards.
+func TestEightHosts(t *testing.T) {
+	start := time.Now()
+	l, err := lab.Start(context.Background(), lab.Options{Hosts: 8})
+	lab.Require(t, err)
+	up := time.Since(start)
+	defer l.Close()
+	var pids []int
+	for _, h := range l.Hosts {
+		s := dial(t, h)
+		if got := run(t, s, "hostname"); got != h.Hostname {
+			t.Errorf("%s: hostname = %q, want %q", h.Name, got, h.Hostname)
+		}
+		pids = append(pids, h.Processes()...)
+	}
+	start = time.Now()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	down := time.Since(start)
+	t.Logf("8 hosts: up in %v, down in %v", up.Round(time.Millisecond), down.Round(time.Millisecond))
+	if up > 30*time.Second {
+		t.Errorf("starting 8 hosts took %v", up) // a hang, not a benchmark
+	}
+	for _, p := range pids {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(p) + "/ns/mnt"); err == nil {
+			t.Errorf("pid %d survived Close", p)
+		}
+	}
+	if _, err := os.Stat(l.Dir); err == nil {
+		t.Errorf("lab dir %s survived Close", l.Dir)
+	}
+}

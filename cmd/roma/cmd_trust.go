@@ -52,7 +52,8 @@ known without asking (and still refuses changed keys).`,
 	return c
 }
 
-// isTerminal reports whether r is an interactive terminal to ask on; tests
+// isTerminal reports whether r is an interactive terminal to ask on: a
+// character device other than /dev/null (what cron and systemd give). Tests
 // replace it.
 var isTerminal = func(r io.Reader) bool {
 	f, ok := r.(*os.File)
@@ -60,7 +61,11 @@ var isTerminal = func(r io.Reader) bool {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(st, null)
 }
 
 func runTrust(ctx context.Context, s *streams, o *trustOptions, names []string) error {

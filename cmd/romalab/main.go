@@ -89,14 +89,14 @@ func up(w io.Writer, dir string, hosts int) error {
 	}
 	fmt.Fprintf(w, `
 Every host takes user root with the key %[1]s/id_ed25519, and its
-host key is in %[1]s/known_hosts. Each has a private /var/lib/roma.
+host key is in %[1]s/known_hosts. Each has a private /var/lib/roma and /root.
 
   ssh -F %[1]s/ssh_config db1 hostname
   scp -F %[1]s/ssh_config FILE db2:/var/lib/roma/
   romalab down -dir %[1]s     (or: make lab-down)
 `, rel)
 	if l.Slot != 0 {
-		fmt.Fprintf(w, "\nNote: 127.0.0.11 and up were busy, so the hosts are on 127.0.%d.x;\nexamples/lab/roma.hcl expects 127.0.0.x.\n", l.Slot)
+		fmt.Fprintf(w, "\nWARNING: 127.0.0.11 and up are taken (by another lab, or tests running), so\nthese hosts are on 127.0.%d.x: examples/lab/roma.hcl, which expects\n127.0.0.x, will not reach them.\n", l.Slot)
 	}
 	return nil
 }
