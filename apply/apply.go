@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,17 +49,22 @@ type Result struct {
 	// Remaining is the plan made after applying, when it still has
 	// changes (nil when the cluster converged).
 	Remaining *plan.Plan
-	Elapsed   time.Duration
+	// Interrupted is why apply stopped early (SIGINT, a lost lock).
+	Interrupted error
+	Elapsed     time.Duration
 }
 
 // Error summarises a failed apply.
 func (r *Result) Error() error {
-	if len(r.Failed) == 0 && len(r.Skipped) == 0 && r.Remaining == nil {
+	if len(r.Failed) == 0 && len(r.Skipped) == 0 && r.Remaining == nil && r.Interrupted == nil {
 		return nil
 	}
 	var b strings.Builder
+	if r.Interrupted != nil {
+		fmt.Fprintf(&b, "interrupted (%v): stopped before the remaining actions\n", r.Interrupted)
+	}
 	if len(r.Failed) > 0 {
-		fmt.Fprintf(&b, "%d actions failed:", len(r.Failed))
+		fmt.Fprintf(&b, "\n%d actions failed:", len(r.Failed))
 		for _, f := range r.Failed {
 			fmt.Fprintf(&b, "\n  %s on %s: %v", f.Address, f.Host, f.Err)
 		}
@@ -72,7 +78,7 @@ func (r *Result) Error() error {
 			fmt.Fprintf(&b, "\n  %s: %s (%s)", res.Address, res.Action, strings.Join(res.Reasons, "; "))
 		}
 	}
-	return errors.New(strings.TrimPrefix(b.String(), "\n"))
+	return errors.New(strings.TrimSpace(b.String()))
 }
 
 type executor struct {
@@ -152,7 +158,8 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 	e.rollingRestarts(ctx)
 	e.deletes(ctx)
 	if ctx.Err() != nil {
-		e.skipRest(context.Cause(ctx))
+		e.res.Interrupted = context.Cause(ctx)
+		e.skipRest(e.res.Interrupted)
 		return e.done(start), e.res.Error()
 	}
 	e.verify(ctx)
@@ -406,6 +413,40 @@ func (e *executor) unit(name string, h cluster.Host) service.Unit {
 	return service.RedisUnit(e.spec.Name, cluster.LayoutOf(h), name)
 }
 
+// replicaUnit is the unit of a node that must come up as a replica of
+// master: started with --replicaof, it never serves writes of its own
+// (a node started plainly comes up a writable master until told
+// otherwise). The conf file stays free of replicaof.
+func (e *executor) replicaUnit(name string, h cluster.Host, master *redisconf.Target) service.Unit {
+	u := e.unit(name, h)
+	if master != nil {
+		u.Argv = append(u.Argv, "--replicaof", master.Host.Address, strconv.Itoa(master.Port))
+	}
+	return u
+}
+
+// followTarget returns the master a node is to follow after it starts,
+// from its partition's replication steps, or nil.
+func (e *executor) followTarget(node string) *redisconf.Target {
+	for _, r := range e.p.Resources {
+		if r.Kind != "partition" {
+			continue
+		}
+		for _, s := range r.Steps {
+			if (s.Op == "replicaof" || s.Op == "demote") && s.Node == node {
+				if m, ok := e.targets[s.Target]; ok {
+					// Only a master that is running now: a fresh
+					// partition's master starts in this same phase.
+					if st, err := e.replication(context.Background(), m); err == nil && st.role == "master" {
+						return &m
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // startNodes starts the nodes of one kind that are new or stopped, and
 // waits until each answers PING with its dataset loaded.
 func (e *executor) startNodes(ctx context.Context, kind string) {
@@ -428,7 +469,7 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 				if err != nil {
 					return err
 				}
-				u := e.unit(tg.Name, tg.Host)
+				u := e.replicaUnit(tg.Name, tg.Host, e.followTarget(tg.Name))
 				if _, err := mgr.Install(ctx, t, u); err != nil {
 					return err
 				}

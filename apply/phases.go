@@ -207,6 +207,11 @@ func (e *executor) rollingRestarts(ctx context.Context) {
 }
 
 func (e *executor) restart(ctx context.Context, tg redisconf.Target) error {
+	return e.restartAs(ctx, tg, nil)
+}
+
+// restartAs restarts tg; with master set, it comes back as its replica.
+func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *redisconf.Target) error {
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {
 		return err
@@ -215,7 +220,7 @@ func (e *executor) restart(ctx context.Context, tg redisconf.Target) error {
 	if err != nil {
 		return err
 	}
-	u := e.unit(tg.Name, tg.Host)
+	u := e.replicaUnit(tg.Name, tg.Host, master)
 	if _, err := mgr.Install(ctx, t, u); err != nil {
 		return err
 	}
@@ -252,7 +257,7 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 		tg := e.targets[n]
 		m := *master
 		if !e.step(ctx, "node."+n, tg.Host.Name, "restarting (replica of "+m.Name+")", "restarted and in sync with "+m.Name, func(ctx context.Context) error {
-			if err := e.restart(ctx, tg); err != nil {
+			if err := e.restartAs(ctx, tg, &m); err != nil {
 				return err
 			}
 			if err := e.replicaOf(ctx, tg, &m); err != nil {
@@ -303,7 +308,7 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 				return err
 			}
 		}
-		if err := e.restart(ctx, old); err != nil {
+		if err := e.restartAs(ctx, old, &nm); err != nil {
 			return err
 		}
 		if err := e.replicaOf(ctx, old, &nm); err != nil {

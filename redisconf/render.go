@@ -74,6 +74,9 @@ func Desired(s *cluster.Spec, t Target) cluster.Settings {
 	set := func(k string, v ...string) { out[k] = cluster.Setting{Values: v} }
 	set("port", strconv.Itoa(t.Port))
 	set("bind", t.Host.Address)
+	// Replicas announce the declared address, so a master lists them as
+	// the rest of the cluster knows them (FAILOVER TO, ROLE, INFO).
+	set("replica-announce-ip", t.Host.Address)
 	set("protected-mode", "yes")
 	set("dir", l.Data(t.Name))
 	set("dbfilename", "dump.rdb")
@@ -107,7 +110,7 @@ func Desired(s *cluster.Spec, t Target) cluster.Settings {
 
 // managedOrder is the order managed directives appear in a file.
 var managedOrder = []string{
-	"port", "bind", "protected-mode", "daemonize", "supervised", "pidfile", "logfile",
+	"port", "bind", "replica-announce-ip", "protected-mode", "daemonize", "supervised", "pidfile", "logfile",
 	"dir", "dbfilename", "requirepass", "masterauth",
 }
 

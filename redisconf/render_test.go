@@ -29,6 +29,7 @@ func TestRender(t *testing.T) {
 		"",
 		"port 7000",
 		"bind 10.0.0.11",
+		"replica-announce-ip 10.0.0.11",
 		"protected-mode yes",
 		"daemonize yes",
 		"supervised no",

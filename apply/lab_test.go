@@ -1,0 +1,555 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/providers/service"
+)
+
+func TestMain(m *testing.M) { os.Exit(lab.Main(m, lab.Options{Hosts: 4})) }
+
+// twoStatus is appended to the lab config: the issue's 4-host cluster has
+// 2 status nodes.
+const twoStatus = `
+status "st2" {
+  host = "db1"
+  port = 7101
+}
+`
+
+type events struct {
+	mu   sync.Mutex
+	list []apply.Event
+	hook func(apply.Event)
+}
+
+func (ev *events) report(e apply.Event) {
+	ev.mu.Lock()
+	ev.list = append(ev.list, e)
+	hook := ev.hook
+	ev.mu.Unlock()
+	if hook != nil {
+		hook(e)
+	}
+}
+
+func makePlan(t *testing.T, spec *cluster.Spec) *plan.Plan {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st := plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec)
+	return plan.Diff(spec, st, plan.Options{})
+}
+
+func runApply(t *testing.T, ctx context.Context, spec *cluster.Spec, ev *events) (*apply.Result, error) {
+	t.Helper()
+	p := makePlan(t, spec)
+	if ev == nil {
+		ev = &events{}
+	}
+	res, err := apply.Apply(ctx, spec, p, apply.Options{Dial: plantest.Dial, Report: ev.report, ReadyTimeout: 30 * time.Second})
+	for _, e := range ev.list {
+		if strings.Contains(e.Message, plantest.Password) {
+			t.Errorf("the password shows in an event: %+v", e)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), plantest.Password) {
+		t.Errorf("the password shows in the error: %v", err)
+	}
+	return res, err
+}
+
+func mustConverge(t *testing.T, spec *cluster.Spec) {
+	t.Helper()
+	res, err := runApply(t, context.Background(), spec, nil)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if res.Remaining != nil {
+		t.Fatalf("apply left changes: %+v", res.Remaining.Resources)
+	}
+	if p := makePlan(t, spec); p.HasChanges() {
+		t.Fatalf("plan after apply has changes: %+v", p.Resources)
+	}
+}
+
+// pids returns the pid of every node of spec, by name.
+func pids(t *testing.T, spec *cluster.Spec) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, n := range spec.Nodes {
+		c := plantest.NodeClient(spec, n.Name)
+		info, err := c.Info(context.Background(), "server").Result()
+		c.Close()
+		if err != nil {
+			t.Fatalf("INFO on %s: %v", n.Name, err)
+		}
+		for _, l := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
+				fmt.Sscan(v, new(int64))
+				var pid int64
+				fmt.Sscan(v, &pid)
+				out[n.Name] = pid
+			}
+		}
+	}
+	return out
+}
+
+func roles(t *testing.T, spec *cluster.Spec, p int) (master string, replicas []string) {
+	t.Helper()
+	for _, n := range spec.PartitionNodes(p) {
+		c := plantest.NodeClient(spec, n.Name)
+		info, err := c.Info(context.Background(), "replication").Result()
+		c.Close()
+		if err != nil {
+			t.Fatalf("INFO on %s: %v", n.Name, err)
+		}
+		if strings.Contains(info, "role:master") {
+			if master != "" {
+				t.Fatalf("partition %d has two masters: %s and %s", p, master, n.Name)
+			}
+			master = n.Name
+		} else {
+			if !strings.Contains(info, "master_link_status:up") {
+				t.Errorf("replica %s: link not up", n.Name)
+			}
+			replicas = append(replicas, n.Name)
+		}
+	}
+	if master == "" {
+		t.Fatalf("partition %d has no master", p)
+	}
+	return master, replicas
+}
+
+func writeConfig(t *testing.T, dir, text string) *cluster.Spec {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return plantest.Load(t, dir)
+}
+
+func TestApplyLab(t *testing.T) {
+	l := lab.Shared(t)
+	dir := t.TempDir()
+	base := plantest.ConfigText(l, 3, twoStatus)
+	spec := writeConfig(t, dir, base)
+	ctx := context.Background()
+
+	t.Run("fresh cluster comes up", func(t *testing.T) {
+		res, err := runApply(t, ctx, spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(spec.Hosts) + len(spec.Nodes) + len(spec.Status) + spec.Partitions; res.Added != want {
+			t.Errorf("added %d, want %d", res.Added, want)
+		}
+		for p := 0; p < spec.Partitions; p++ {
+			m, reps := roles(t, spec, p)
+			if m != spec.PartitionNodes(p)[0].Name || len(reps) != 1 {
+				t.Errorf("partition %d: master %s replicas %v", p, m, reps)
+			}
+		}
+		if p := makePlan(t, spec); p.HasChanges() {
+			t.Fatalf("plan after apply has changes: %+v", p.Resources)
+		}
+		// Conf files hold the password: mode 0600.
+		h, _ := spec.Host("db1")
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		fi, err := tr.Stat(ctx, cluster.LayoutOf(h).Conf(spec.Nodes[0].Name))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("conf file mode %v, %v; want 0600", fi.Mode().Perm(), err)
+		}
+	})
+
+	t.Run("second apply changes nothing", func(t *testing.T) {
+		if p := makePlan(t, spec); p.HasChanges() {
+			t.Fatalf("plan has changes: %+v", p.Resources)
+		}
+	})
+
+	t.Run("maxmemory at runtime, no restart", func(t *testing.T) {
+		before := pids(t, spec)
+		spec2 := writeConfig(t, dir, strings.Replace(base, `"64mb"`, `"96mb"`, 1))
+		ev := &events{}
+		if _, err := runApply(t, ctx, spec2, ev); err != nil {
+			t.Fatal(err)
+		}
+		if diff := fmt.Sprint(pids(t, spec2)); diff != fmt.Sprint(before) {
+			t.Errorf("pids changed: before %v after %s", before, diff)
+		}
+		c := plantest.NodeClient(spec2, spec2.Nodes[0].Name)
+		defer c.Close()
+		if v, _ := c.ConfigGet(ctx, "maxmemory").Result(); v["maxmemory"] != fmt.Sprint(96<<20) {
+			t.Errorf("maxmemory = %v", v)
+		}
+		spec = spec2
+		base = strings.Replace(base, `"64mb"`, `"96mb"`, 1)
+	})
+
+	t.Run("restart-needed change rolls under a writer", func(t *testing.T) {
+		before := pids(t, spec)
+		w := startWriter(t, spec, 0)
+		time.Sleep(300 * time.Millisecond)
+		text := strings.Replace(base, `maxmemory-policy = "allkeys-lru"`, "maxmemory-policy = \"allkeys-lru\"\n    databases        = 32", 1)
+		spec2 := writeConfig(t, dir, text)
+		p := makePlan(t, spec2)
+		restarts := 0
+		for _, r := range p.Resources {
+			if r.Action == plan.Restart {
+				restarts++
+			}
+		}
+		if restarts != len(spec2.Nodes) {
+			t.Fatalf("%d restarts planned, want %d: %+v", restarts, len(spec2.Nodes), p.Resources)
+		}
+		res, err := apply.Apply(ctx, spec2, p, apply.Options{Dial: plantest.Dial, ReadyTimeout: 30 * time.Second})
+		time.Sleep(300 * time.Millisecond)
+		acked, failed := w.stop()
+		if err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+		if res.Remaining != nil {
+			t.Fatalf("not converged: %+v", res.Remaining.Resources)
+		}
+		after := pids(t, spec2)
+		for n, pid := range before {
+			if after[n] == pid {
+				t.Errorf("%s was not restarted (pid %d)", n, pid)
+			}
+		}
+		if failed > 0 {
+			t.Errorf("the writer failed %d writes for good (acknowledged %d)", failed, acked)
+		}
+		if acked < 20 {
+			t.Errorf("the writer only got %d writes through", acked)
+		}
+		// Every acknowledged write is on the partition's master now.
+		m, _ := roles(t, spec2, 0)
+		c := plantest.NodeClient(spec2, m)
+		defer c.Close()
+		if n, err := c.DBSize(ctx).Result(); err != nil || n < int64(acked) {
+			t.Errorf("master %s holds %d keys (%v), the writer had %d acknowledged", m, n, err, acked)
+		}
+		t.Logf("writer: %d writes acknowledged, %d retried through the failover", acked, w.retries.Load())
+		spec, base = spec2, text
+	})
+
+	t.Run("removing a node deletes it", func(t *testing.T) {
+		text := strings.Replace(base, twoStatus, "", 1)
+		spec2 := writeConfig(t, dir, text)
+		p := makePlan(t, spec2)
+		var del *plan.Resource
+		for i := range p.Resources {
+			if p.Resources[i].Address == "status.st2" {
+				del = &p.Resources[i]
+			}
+		}
+		if del == nil || del.Action != plan.Delete {
+			t.Fatalf("plan: %+v", p.Resources)
+		}
+		if _, err := apply.Apply(ctx, spec2, p, apply.Options{Dial: plantest.Dial}); err != nil {
+			t.Fatal(err)
+		}
+		c := plantest.Client(spec, "db1", 7101)
+		defer c.Close()
+		if err := c.Ping(ctx).Err(); err == nil {
+			t.Error("st2 still answers")
+		}
+		if p := makePlan(t, spec2); p.HasChanges() {
+			t.Fatalf("plan after delete: %+v", p.Resources)
+		}
+		// Add it back for the next tests.
+		spec = writeConfig(t, dir, base)
+		mustConverge(t, spec)
+	})
+
+	t.Run("a node that fails to start", func(t *testing.T) {
+		text := strings.Replace(base, `maxmemory-policy = "allkeys-lru"`, `maxmemory-policy = "sometimes-lru"`, 1)
+		spec2 := writeConfig(t, dir, text)
+		p := makePlan(t, spec2)
+		// CONFIG SET refuses the value at runtime.
+		_, err := apply.Apply(ctx, spec2, p, apply.Options{Dial: plantest.Dial})
+		if err == nil || !strings.Contains(err.Error(), "maxmemory-policy") {
+			t.Fatalf("apply of a bad setting: %v", err)
+		}
+		t.Logf("runtime error: %v", err)
+		// A new node with the bad setting cannot start: Redis's own
+		// error line is reported.
+		text2 := base + `
+node "extra" {
+  host      = "db4"
+  port      = 7300
+  partition = 0
+  redis {
+    maxmemory-policy = "sometimes-lru"
+  }
+}
+`
+		spec3 := writeConfig(t, dir, text2)
+		_, err = runApply(t, ctx, spec3, nil)
+		var se *service.StartError
+		if err == nil || !strings.Contains(err.Error(), "node.extra") || !strings.Contains(err.Error(), "sometimes-lru") {
+			t.Fatalf("apply with a node that cannot start: %v", err)
+		}
+		_ = errors.As(err, &se)
+		t.Logf("start error: %v", err)
+		// Fixing roma.hcl and applying again converges.
+		spec = writeConfig(t, dir, strings.Replace(text2, `"sometimes-lru"`, `"allkeys-lru"`, 1))
+		mustConverge(t, spec)
+		spec = writeConfig(t, dir, base)
+		mustConverge(t, spec)
+	})
+
+	t.Run("host unreachable mid-apply", func(t *testing.T) {
+		text := strings.Replace(base, `"96mb"`, `"80mb"`, 1) + `
+status "st3" {
+  host = "db2"
+  port = 7102
+}
+`
+		spec2 := writeConfig(t, dir, text)
+		ev := &events{}
+		var once sync.Once
+		ev.hook = func(e apply.Event) {
+			if e.Type == "start" && e.Host == "db2" {
+				once.Do(func() {
+					if err := l.Host("db2").Stop(); err != nil {
+						t.Errorf("stopping db2: %v", err)
+					}
+				})
+			}
+		}
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		res, err := runApply(t, ctx, spec2, ev)
+		if err == nil || !strings.Contains(err.Error(), "db2") {
+			t.Fatalf("apply with db2 down: %v", err)
+		}
+		t.Logf("error: %v (done: %v)", err, res.Done)
+		if err := l.Host("db2").Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertUnlocked(t, spec2)
+		assertNoTempFiles(t, l)
+		spec = spec2
+		base = text
+		mustConverge(t, spec)
+	})
+
+	t.Run("interrupted apply", func(t *testing.T) {
+		text := base + `
+status "st4" {
+  host = "db3"
+  port = 7103
+}
+`
+		spec2 := writeConfig(t, dir, text)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ev := &events{hook: func(e apply.Event) {
+			if e.Type == "phase" && strings.HasPrefix(e.Message, "Starting") {
+				cancel() // what SIGINT does in roma apply
+			}
+		}}
+		_, err := runApply(t, ctx, spec2, ev)
+		if err == nil {
+			t.Fatal("an interrupted apply reports success")
+		}
+		t.Logf("interrupted: %v", err)
+		assertUnlocked(t, spec2)
+		assertNoTempFiles(t, l)
+		spec, base = spec2, text
+		mustConverge(t, spec)
+	})
+
+	t.Run("two applies at once", func(t *testing.T) {
+		h := apply.LockHost(spec)
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		lock, err := apply.AcquireLock(ctx, tr, h, "test", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = runApply(t, ctx, spec, nil)
+		var le *apply.LockedError
+		if !errors.As(err, &le) || le.Info.ID != lock.Info.ID || !strings.Contains(err.Error(), "force-unlock "+lock.Info.ID) {
+			t.Fatalf("apply while locked: %v", err)
+		}
+		// With -lock-timeout, apply waits for the holder.
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			lock.Release()
+		}()
+		p := makePlan(t, spec)
+		if _, err := apply.Apply(ctx, spec, p, apply.Options{Dial: plantest.Dial, LockTimeout: 30 * time.Second}); err != nil {
+			t.Fatalf("apply with a lock timeout: %v", err)
+		}
+		// Truly concurrent: exactly one of two proceeds.
+		text := strings.Replace(base, `"80mb"`, `"72mb"`, 1)
+		spec2 := writeConfig(t, dir, text)
+		p = makePlan(t, spec2)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = apply.Apply(ctx, spec2, p, apply.Options{Dial: plantest.Dial})
+			}()
+		}
+		wg.Wait()
+		locked := 0
+		for _, err := range errs {
+			if errors.Is(err, apply.ErrLocked) {
+				locked++
+			} else if err != nil {
+				t.Errorf("concurrent apply: %v", err)
+			}
+		}
+		if locked > 1 {
+			t.Errorf("both applies were refused")
+		}
+		t.Logf("concurrent applies: %d refused by the lock", locked)
+		spec, base = spec2, text
+		mustConverge(t, spec)
+	})
+
+	t.Run("an expired lock is taken over", func(t *testing.T) {
+		h := apply.LockHost(spec)
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		dead := `{"id":"deadbeef","holder":"killed@nowhere","operation":"apply","created":"2026-01-01T00:00:00Z","expires":1}` + "\n"
+		if err := tr.WriteFile(ctx, filepath.Join(cluster.LayoutOf(h).RunDir(), "apply.lock"), []byte(dead), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		spec2 := writeConfig(t, dir, strings.Replace(base, `"72mb"`, `"70mb"`, 1))
+		mustConverge(t, spec2)
+		assertUnlocked(t, spec2)
+	})
+}
+
+func assertUnlocked(t *testing.T, spec *cluster.Spec) {
+	t.Helper()
+	h := apply.LockHost(spec)
+	tr, err := plantest.Dial(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	info, err := apply.ReadLock(context.Background(), tr, h)
+	if err != nil || info != nil {
+		t.Errorf("the lock is still held: %+v, %v", info, err)
+	}
+}
+
+// assertNoTempFiles checks that no host has a temporary file left in its
+// conf directory.
+func assertNoTempFiles(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	for _, h := range l.Hosts {
+		entries, _ := os.ReadDir(filepath.Join(h.Root, "conf"))
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".conf") {
+				t.Errorf("%s: %s left in conf/", h.Name, e.Name())
+			}
+		}
+	}
+}
+
+// writer writes keys to partition p's master without pause, finding the
+// master again after an error, as a client following status would.
+type writer struct {
+	stopCh  chan struct{}
+	done    chan struct{}
+	acked   atomic.Int64
+	failed  atomic.Int64
+	retries atomic.Int64
+}
+
+func startWriter(t *testing.T, spec *cluster.Spec, p int) *writer {
+	w := &writer{stopCh: make(chan struct{}), done: make(chan struct{})}
+	clients := map[string]*redis.Client{}
+	for _, n := range spec.PartitionNodes(p) {
+		clients[n.Name] = plantest.NodeClient(spec, n.Name)
+	}
+	master := func() *redis.Client {
+		for _, n := range spec.PartitionNodes(p) {
+			c := clients[n.Name]
+			if v, err := c.Do(context.Background(), "ROLE").Slice(); err == nil && len(v) > 0 && v[0] == "master" {
+				return c
+			}
+		}
+		return nil
+	}
+	go func() {
+		defer close(w.done)
+		defer func() {
+			for _, c := range clients {
+				c.Close()
+			}
+		}()
+		for i := 0; ; i++ {
+			select {
+			case <-w.stopCh:
+				return
+			default:
+			}
+			key := fmt.Sprintf("w:%d", i)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				c := master()
+				if c != nil {
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					err := c.Set(ctx, key, i, 0).Err()
+					cancel()
+					if err == nil {
+						w.acked.Add(1)
+						break
+					}
+				}
+				w.retries.Add(1)
+				if time.Now().After(deadline) {
+					w.failed.Add(1)
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return w
+}
+
+func (w *writer) stop() (acked, failed int64) {
+	close(w.stopCh)
+	<-w.done
+	return w.acked.Load(), w.failed.Load()
+}
