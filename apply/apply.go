@@ -419,7 +419,9 @@ func (e *executor) unit(name string, h cluster.Host) service.Unit {
 // otherwise). The conf file stays free of replicaof.
 func (e *executor) replicaUnit(name string, h cluster.Host, master *redisconf.Target) service.Unit {
 	u := e.unit(name, h)
-	if master != nil {
+	// Under systemd the argument would end up in the unit file for good;
+	// there the node is pointed at its master right after it starts.
+	if master != nil && h.Service != cluster.ServiceSystemd {
 		u.Argv = append(u.Argv, "--replicaof", master.Host.Address, strconv.Itoa(master.Port))
 	}
 	return u

@@ -207,6 +207,7 @@ func (d *differ) node(t redisconf.Target) {
 	}
 	fileDecl := map[string][]string{}
 	needRestart := false
+	fileCfgSet := false // a runtime directive changes in the file: CONFIG SET it too
 	if f == nil {
 		r.Drift = true
 		r.Reasons = append(r.Reasons, "its conf file "+cluster.LayoutOf(t.Host).Conf(t.Name)+" is missing but the node is running")
@@ -234,6 +235,21 @@ func (d *differ) node(t redisconf.Target) {
 				}
 				c := Change{Attr: k, Old: strings.Join(have, "; "), New: strings.Join(w, "; "), OldNull: have == nil, NewNull: w == nil,
 					Sensitive: sensitiveAttr(k) || desired[k].Sensitive, Drift: edited, Restart: !redisconf.Runtime(k)}
+				if w == nil {
+					// A directive dropped from the file keeps its value in
+					// the running server until it restarts, unless roma
+					// knows the default to set back.
+					if def, ok := redisconf.Watched[k]; ok {
+						w = []string{def}
+					} else {
+						c.Restart = true
+					}
+				}
+				if !c.Restart && running {
+					if live, seen := ns.Config[k]; !seen || !redisconf.Same(k, w, live) {
+						fileCfgSet = true
+					}
+				}
 				// A restart-only directive needs a restart unless the
 				// running server already has the wanted value.
 				if c.Restart {
@@ -261,7 +277,7 @@ func (d *differ) node(t redisconf.Target) {
 		}
 	}
 	if running {
-		var cfgSet bool
+		cfgSet := fileCfgSet
 		for _, k := range sortedKeys(ns.Config) {
 			live := ns.Config[k]
 			var w []string

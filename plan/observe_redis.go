@@ -27,6 +27,11 @@ func comparedSettings(spec *cluster.Spec) []string {
 	for k := range spec.Redis {
 		set[k] = true
 	}
+	for _, t := range targets(spec) {
+		for k := range redisconf.Desired(spec, t) {
+			set[k] = true
+		}
+	}
 	for _, n := range spec.Nodes {
 		for k := range n.Redis {
 			set[k] = true

@@ -185,12 +185,15 @@ func approve(s *streams, o *applyOptions, p *plan.Plan) error {
 		return usageError{fmt.Errorf("apply needs approval: review the plan and run again with -auto-approve, or apply a plan file from roma plan -out")}
 	}
 	fmt.Fprintf(s.out, "\nDo you want to perform these actions on cluster %q?\n  roma will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", p.Cluster)
-	line, err := bufio.NewReader(s.in).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
-		if err != nil && line == "" {
-			return fmt.Errorf("apply cancelled: no answer on standard input (use -auto-approve in scripts)")
-		}
-		return fmt.Errorf("apply cancelled")
+	if !readYes(s) {
+		return fmt.Errorf("apply cancelled: only 'yes' approves (use -auto-approve in scripts)")
 	}
 	return nil
+}
+
+// readYes reads one line from standard input and reports whether it is
+// "yes".
+func readYes(s *streams) bool {
+	line, _ := bufio.NewReader(s.in).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
 }

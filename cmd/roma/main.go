@@ -49,6 +49,10 @@ func newRootCmd(s *streams) *cobra.Command {
 		newPlanCmd(s),
 		newShowCmd(s),
 		newApplyCmd(s),
+		newDestroyCmd(s),
+		newStartCmd(s),
+		newStopCmd(s),
+		newForceUnlockCmd(s),
 		newTrustCmd(s),
 	)
 	return root

@@ -1,0 +1,355 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/remote"
+)
+
+// Scope limits start, stop and destroy to some hosts; empty means all.
+type Scope struct {
+	Hosts []string
+}
+
+func (s Scope) has(host string) bool {
+	if len(s.Hosts) == 0 {
+		return true
+	}
+	for _, h := range s.Hosts {
+		if h == host {
+			return true
+		}
+	}
+	return false
+}
+
+// lifecycle runs fn holding the cluster lock, with an executor for spec.
+func lifecycle(ctx context.Context, spec *cluster.Spec, opts Options, op string, fn func(ctx context.Context, e *executor) error) (*Result, error) {
+	start := time.Now()
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 16
+	}
+	if opts.Report == nil {
+		opts.Report = func(Event) {}
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 60 * time.Second
+	}
+	opts.Operation = op
+	e := &executor{spec: spec, opts: opts, targets: map[string]redisconf.Target{},
+		conns: map[string]remote.Transport{}, failed: map[string]bool{}, res: &Result{}}
+	defer e.closeAll()
+	for _, s := range spec.Status {
+		e.targets[s.Name] = redisconf.StatusTarget(spec, s)
+	}
+	for _, n := range spec.Nodes {
+		e.targets[n.Name] = redisconf.DataTarget(spec, n)
+	}
+	lh := LockHost(spec)
+	t, err := e.conn(ctx, lh.Name)
+	if err != nil {
+		return e.res, fmt.Errorf("connecting to lock host %s: %w", lh.Name, err)
+	}
+	lock, err := AcquireLock(ctx, t, lh, op, opts.LockTTL, opts.LockTimeout)
+	if err != nil {
+		return e.res, err
+	}
+	defer lock.Release()
+	err = fn(ctx, e)
+	e.res.Elapsed = time.Since(start)
+	if err == nil {
+		err = e.res.Error()
+	}
+	return e.res, err
+}
+
+// rdbSize returns the size of a node's dump.rdb plus its append-only
+// files, a proxy for how much data it holds while it is stopped.
+func (e *executor) rdbSize(ctx context.Context, tg redisconf.Target) int64 {
+	t, err := e.conn(ctx, tg.Host.Name)
+	if err != nil {
+		return -1
+	}
+	dir := cluster.LayoutOf(tg.Host).Data(tg.Name)
+	res, err := t.Run(ctx, "du -sb "+shellQuote(dir)+" 2>/dev/null | cut -f1")
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(res.Stdout)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func (e *executor) running(ctx context.Context, tg redisconf.Target) (replState, bool) {
+	c := e.client(ctx, tg)
+	defer c.Close()
+	if c.Ping(ctx).Err() != nil {
+		return replState{}, false
+	}
+	st, err := e.replication(ctx, tg)
+	return st, err == nil
+}
+
+// Start starts the cluster's stopped nodes (status nodes first), the
+// original roma-start. In each partition the node with the most data on
+// disk comes up master unless a master already runs; the others come up
+// as its replicas.
+func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
+	return lifecycle(ctx, spec, opts, "start", func(ctx context.Context, e *executor) error {
+		startOne := func(ctx context.Context, tg redisconf.Target, master *redisconf.Target) bool {
+			addr := "node." + tg.Name
+			if tg.Kind == redisconf.KindStatus {
+				addr = "status." + tg.Name
+			}
+			verb := "starting"
+			if master != nil {
+				verb += " as a replica of " + master.Name
+			}
+			return e.step(ctx, addr, tg.Host.Name, verb, "started", func(ctx context.Context) error {
+				t, err := e.conn(ctx, tg.Host.Name)
+				if err != nil {
+					return err
+				}
+				mgr, err := service.For(tg.Host.Service)
+				if err != nil {
+					return err
+				}
+				if _, err := t.Stat(ctx, cluster.LayoutOf(tg.Host).Conf(tg.Name)); err != nil {
+					return fmt.Errorf("%s has no conf file on %s: run roma apply first", tg.Name, tg.Host.Name)
+				}
+				if err := mgr.Start(ctx, t, e.replicaUnit(tg.Name, tg.Host, master)); err != nil {
+					return err
+				}
+				if err := e.waitReady(ctx, tg); err != nil {
+					return err
+				}
+				if master != nil {
+					return e.waitSynced(ctx, tg, *master)
+				}
+				return nil
+			})
+		}
+		e.phase("Starting status nodes")
+		for _, s := range spec.Status {
+			tg := e.targets[s.Name]
+			if !scope.has(tg.Host.Name) {
+				continue
+			}
+			if _, up := e.running(ctx, tg); !up {
+				startOne(ctx, tg, nil)
+			}
+		}
+		e.phase("Starting data nodes")
+		var parts []string
+		for p := 0; p < spec.Partitions; p++ {
+			parts = append(parts, strconv.Itoa(p))
+		}
+		e.parallel(parts, func(ps string) {
+			p, _ := strconv.Atoi(ps)
+			var master *redisconf.Target
+			var stopped []redisconf.Target
+			for _, n := range spec.PartitionNodes(p) {
+				tg := e.targets[n.Name]
+				st, up := e.running(ctx, tg)
+				switch {
+				case up && st.role == "master" && master == nil:
+					master = &tg
+				case !up && scope.has(tg.Host.Name):
+					stopped = append(stopped, tg)
+				}
+			}
+			if len(stopped) == 0 {
+				return
+			}
+			if master == nil {
+				// The node with the most data leads; ties go to
+				// declaration order.
+				best, size := 0, int64(-1)
+				for i, tg := range stopped {
+					if s := e.rdbSize(ctx, tg); s > size {
+						best, size = i, s
+					}
+				}
+				m := stopped[best]
+				if !startOne(ctx, m, nil) {
+					return
+				}
+				master = &m
+				stopped = append(stopped[:best:best], stopped[best+1:]...)
+			}
+			for _, tg := range stopped {
+				startOne(ctx, tg, master)
+			}
+		})
+		return nil
+	})
+}
+
+// Stop stops nodes gracefully with a save, the original roma-stop: in each
+// partition the replicas first and the master last, so a partition's last
+// master never goes first. When only some hosts stop, a master on them
+// hands over to an in-sync replica elsewhere first (FAILOVER). Status
+// nodes stop last.
+func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
+	return lifecycle(ctx, spec, opts, "stop", func(ctx context.Context, e *executor) error {
+		stopOne := func(ctx context.Context, tg redisconf.Target) bool {
+			addr := "node." + tg.Name
+			if tg.Kind == redisconf.KindStatus {
+				addr = "status." + tg.Name
+			}
+			return e.step(ctx, addr, tg.Host.Name, "stopping (SHUTDOWN SAVE)", "stopped", func(ctx context.Context) error {
+				return e.stopNode(ctx, tg)
+			})
+		}
+		e.phase("Stopping data nodes (replicas first)")
+		var parts []string
+		for p := 0; p < spec.Partitions; p++ {
+			parts = append(parts, strconv.Itoa(p))
+		}
+		e.parallel(parts, func(ps string) {
+			p, _ := strconv.Atoi(ps)
+			var masters, replicas []redisconf.Target
+			var outside []redisconf.Target // running nodes that stay up
+			for _, n := range spec.PartitionNodes(p) {
+				tg := e.targets[n.Name]
+				st, up := e.running(ctx, tg)
+				switch {
+				case !up:
+				case !scope.has(tg.Host.Name):
+					outside = append(outside, tg)
+				case st.role == "master":
+					masters = append(masters, tg)
+				default:
+					replicas = append(replicas, tg)
+				}
+			}
+			for _, tg := range replicas {
+				stopOne(ctx, tg)
+			}
+			for _, m := range masters {
+				// Hand over to an in-sync replica that stays up.
+				for _, o := range outside {
+					if st, ok := e.running(ctx, o); ok && st.role == "slave" && st.linkUp && st.masterAddr == e.addr(m) {
+						o := o
+						if !e.step(ctx, "node."+m.Name, m.Host.Name, "handing over to "+o.Name+" (FAILOVER)", o.Name+" is master", func(ctx context.Context) error {
+							return e.failover(ctx, m, o)
+						}) {
+							return
+						}
+						break
+					}
+				}
+				stopOne(ctx, m)
+			}
+		})
+		e.phase("Stopping status nodes")
+		for _, s := range spec.Status {
+			tg := e.targets[s.Name]
+			if !scope.has(tg.Host.Name) {
+				continue
+			}
+			if _, up := e.running(ctx, tg); up {
+				stopOne(ctx, tg)
+			}
+		}
+		return nil
+	})
+}
+
+// stopNode saves and stops a node: SHUTDOWN SAVE (a master first waits
+// for its replicas to catch up), then the service manager makes sure the
+// process is gone and its pidfile removed.
+func (e *executor) stopNode(ctx context.Context, tg redisconf.Target) error {
+	c := e.client(ctx, tg)
+	err := c.Do(ctx, "SHUTDOWN", "SAVE").Err()
+	c.Close()
+	if err != nil && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "connection refused") &&
+		!strings.Contains(err.Error(), "reset by peer") {
+		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.redact(err))
+	}
+	t, err := e.conn(ctx, tg.Host.Name)
+	if err != nil {
+		return err
+	}
+	mgr, err := service.For(tg.Host.Service)
+	if err != nil {
+		return err
+	}
+	return mgr.Stop(ctx, t, e.unit(tg.Name, tg.Host))
+}
+
+// Destroy stops everything roma.hcl declares and removes roma's files for
+// it: conf files, pidfiles, service units. Data directories stay unless
+// purge is set.
+func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) (*Result, error) {
+	res, err := Stop(ctx, spec, Scope{}, opts)
+	if err != nil {
+		return res, err
+	}
+	return lifecycle(ctx, spec, opts, "destroy", func(ctx context.Context, e *executor) error {
+		e.phase("Removing roma's files")
+		var names []string
+		for n := range e.targets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var jobs []job
+		for _, n := range names {
+			tg := e.targets[n]
+			addr := "node." + n
+			if tg.Kind == redisconf.KindStatus {
+				addr = "status." + n
+			}
+			l := cluster.LayoutOf(tg.Host)
+			msg := "removed (data kept in " + l.Data(n) + ")"
+			if purge {
+				msg = "removed with its data"
+			}
+			jobs = append(jobs, job{address: addr, host: tg.Host.Name, verb: "removing", doneMsg: msg,
+				run: func(ctx context.Context, t remote.Transport) error {
+					mgr, err := service.For(tg.Host.Service)
+					if err != nil {
+						return err
+					}
+					if _, err := mgr.Uninstall(ctx, t, e.unit(n, tg.Host)); err != nil {
+						return err
+					}
+					for _, f := range []string{l.Conf(n), l.Pid(n)} {
+						if err := t.Remove(ctx, f); err != nil && !isNotExist(err) {
+							return err
+						}
+					}
+					if purge {
+						res, err := t.Run(ctx, "rm -rf -- "+shellQuote(l.Data(n)))
+						if err != nil {
+							return err
+						}
+						if res.ExitCode != 0 {
+							return fmt.Errorf("removing %s: %s", l.Data(n), strings.TrimSpace(string(res.Stderr)))
+						}
+					}
+					return nil
+				}})
+		}
+		e.runJobs(ctx, jobs)
+		e.mu.Lock()
+		for _, j := range jobs {
+			if !e.failed[j.address] {
+				e.res.Destroyed++
+				e.res.Done = append(e.res.Done, j.address)
+			}
+		}
+		e.mu.Unlock()
+		return nil
+	})
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/spf13/cobra"
+)
+
+type lifecycleOptions struct {
+	configFlags
+	hosts       []string
+	parallelism int
+	lockTimeout time.Duration
+	trustNew    bool
+	autoApprove bool
+	input       bool
+	purge       bool
+}
+
+func (o *lifecycleOptions) registerCommon(c *cobra.Command) {
+	o.register(c.Flags())
+	c.Flags().IntVar(&o.parallelism, "parallelism", 16, "hosts worked on at once")
+	c.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the cluster lock")
+	c.Flags().BoolVar(&o.trustNew, "trust-new", false, "record the keys of hosts not yet in known_hosts")
+}
+
+func (o *lifecycleOptions) applyOptions(s *streams) apply.Options {
+	return apply.Options{Dial: dialer(o.trustNew), Parallelism: o.parallelism, LockTimeout: o.lockTimeout, Report: apply.HumanReporter(s.out)}
+}
+
+func checkHosts(spec *cluster.Spec, hosts []string) error {
+	for _, h := range hosts {
+		if _, ok := spec.Host(h); !ok {
+			return usageError{fmt.Errorf("--host %s: no such host in roma.hcl", h)}
+		}
+	}
+	return nil
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func finish(s *streams, what string, res *apply.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s failed: %w\nRun the command again once the cause is fixed: it picks up where this one stopped", what, err)
+	}
+	fmt.Fprintf(s.out, "\n%s complete (%s).\n", what, res.Elapsed.Round(100*time.Millisecond))
+	return nil
+}
+
+func newStartCmd(s *streams) *cobra.Command {
+	var o lifecycleOptions
+	c := &cobra.Command{
+		Use:   "start [PATH]",
+		Short: "Start the cluster's stopped nodes (the original roma-start)",
+		Long: `Start starts every stopped node of the cluster, or only those on --host:
+status nodes first, then in each partition the node holding the most data as
+master (unless a master already runs) and the others as its replicas.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			spec, err := o.loadSpec(s, args)
+			if err != nil {
+				return err
+			}
+			if err := checkHosts(spec, o.hosts); err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			res, err := apply.Start(ctx, spec, apply.Scope{Hosts: o.hosts}, o.applyOptions(s))
+			return finish(s, "Start", res, err)
+		},
+	}
+	o.registerCommon(c)
+	c.Flags().StringArrayVar(&o.hosts, "host", nil, "only nodes on this host (repeatable)")
+	return c
+}
+
+func newStopCmd(s *streams) *cobra.Command {
+	var o lifecycleOptions
+	c := &cobra.Command{
+		Use:   "stop [PATH]",
+		Short: "Stop the cluster's nodes gracefully, with a save (the original roma-stop)",
+		Long: `Stop saves and stops every node of the cluster, or only those on --host: in
+each partition the replicas first and the master last; with --host, a master
+on those hosts first hands over to an in-sync replica elsewhere (FAILOVER), so
+the partition keeps serving. Status nodes stop last.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			spec, err := o.loadSpec(s, args)
+			if err != nil {
+				return err
+			}
+			if err := checkHosts(spec, o.hosts); err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			res, err := apply.Stop(ctx, spec, apply.Scope{Hosts: o.hosts}, o.applyOptions(s))
+			return finish(s, "Stop", res, err)
+		},
+	}
+	o.registerCommon(c)
+	c.Flags().StringArrayVar(&o.hosts, "host", nil, "only nodes on this host (repeatable)")
+	return c
+}
+
+func newDestroyCmd(s *streams) *cobra.Command {
+	var o lifecycleOptions
+	c := &cobra.Command{
+		Use:   "destroy [PATH]",
+		Short: "Stop and remove everything roma.hcl declares",
+		Long: `Destroy stops every node roma.hcl declares and removes roma's files for
+them (conf files, pidfiles, service units). Data directories stay unless
+-purge-data is given. It asks for confirmation unless -auto-approve.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			spec, err := o.loadSpec(s, args)
+			if err != nil {
+				return err
+			}
+			if !o.autoApprove {
+				if !o.input {
+					return usageError{fmt.Errorf("destroy needs approval: run again with -auto-approve")}
+				}
+				what := "Data directories are kept."
+				if o.purge {
+					what = "DATA DIRECTORIES ARE DELETED TOO (-purge-data)."
+				}
+				fmt.Fprintf(s.out, "Do you really want to destroy cluster %q (%d nodes, %d status nodes on %d hosts)? %s\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
+					spec.Name, len(spec.Nodes), len(spec.Status), len(spec.Hosts), what)
+				if !readYes(s) {
+					return fmt.Errorf("destroy cancelled")
+				}
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			res, err := apply.Destroy(ctx, spec, o.purge, o.applyOptions(s))
+			return finish(s, "Destroy", res, err)
+		},
+	}
+	o.registerCommon(c)
+	c.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
+	c.Flags().BoolVar(&o.input, "input", true, "ask for confirmation; -input=false fails instead")
+	c.Flags().BoolVar(&o.purge, "purge-data", false, "also delete the nodes' data directories")
+	return c
+}
+
+func newForceUnlockCmd(s *streams) *cobra.Command {
+	var o lifecycleOptions
+	c := &cobra.Command{
+		Use:   "force-unlock LOCK_ID [PATH]",
+		Short: "Remove a stale cluster lock",
+		Long: `Force-unlock removes the cluster lock with the given ID (shown by the
+command that found the cluster locked). Use it only when the holder is
+known to be dead; a lock also expires by itself after its TTL.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			spec, err := o.loadSpec(s, args[1:])
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			h := apply.LockHost(spec)
+			t, err := dialer(o.trustNew)(ctx, h)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			if err := apply.ForceUnlock(ctx, t, h, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "The cluster lock %s was removed from %s.\n", args[0], h.Name)
+			return nil
+		},
+	}
+	o.register(c.Flags())
+	c.Flags().BoolVar(&o.trustNew, "trust-new", false, "record the keys of hosts not yet in known_hosts")
+	return c
+}
