@@ -93,6 +93,10 @@ func WriteHuman(w io.Writer, p *Plan, opts HumanOptions) error {
 		}
 		ew.printf("\n")
 	}
+	if !p.HasChanges() && len(p.Unobserved) > 0 {
+		ew.printf("%s in what could be observed; the rest is unknown.\n", c.yellow(c.bold("No changes")))
+		return ew.err
+	}
 	if !p.HasChanges() {
 		ew.printf("%s roma.hcl and the live cluster %q match.\n", c.green(c.bold("No changes.")), p.Cluster)
 		return ew.err

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/roma-redis/roma/apply"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/remote"
 )
 
 // TestLabScripts runs the scripts in testdata/lab, each against a lab of
@@ -24,6 +26,8 @@ import (
 //
 //	bootstrap              bring the cluster up (until apply does)
 //	redis NODE ARGS...     run a Redis command on a node, print the reply
+//	holdlock               take the cluster lock (its ID in $LOCKID)
+//	[!] releaselock        release it (! when it is expected to be gone)
 func TestLabScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/lab",
@@ -41,6 +45,7 @@ func TestLabScripts(t *testing.T) {
 			}
 			env.Defer(func() { _ = l.Close() })
 			env.Values["lab"] = l
+			env.Values["lock"] = &heldLock{}
 			dir := filepath.Join(env.WorkDir, "cluster")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
@@ -55,6 +60,41 @@ func TestLabScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
+				}
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
+			"holdlock": func(ts *testscript.TestScript, neg bool, args []string) {
+				spec := labSpec(ts)
+				h := apply.LockHost(spec)
+				t, err := remote.Dial(context.Background(), h, remote.DialOptions{})
+				ts.Check(err)
+				lk, err := apply.AcquireLock(context.Background(), t, h, "test", 0, 0)
+				ts.Check(err)
+				held := ts.Value("lock").(*heldLock)
+				held.lock, held.t = lk, t
+				ts.Setenv("LOCKID", lk.Info.ID)
+			},
+			"releaselock": func(ts *testscript.TestScript, neg bool, args []string) {
+				held := ts.Value("lock").(*heldLock)
+				if held.lock == nil {
+					ts.Fatalf("no lock held")
+				}
+				err := held.lock.Release()
+				held.t.Close()
+				held.lock = nil
+				if neg {
+					if err == nil {
+						ts.Fatalf("release succeeded")
+					}
+					return
+				}
+				ts.Check(err)
+			},
 			"bootstrap": func(ts *testscript.TestScript, neg bool, args []string) {
 				spec := labSpec(ts)
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -94,6 +134,11 @@ func TestLabScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+type heldLock struct {
+	lock *apply.Lock
+	t    remote.Transport
 }
 
 func labSpec(ts *testscript.TestScript) *cluster.Spec {
