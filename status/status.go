@@ -1,0 +1,196 @@
+package status
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version of the stored status.
+const SchemaVersion = 1
+
+// States of a cluster.
+const (
+	OK       = "OK"       // every node is up
+	Degraded = "DEGRADED" // some node is down, but every partition has a master
+	Halt     = "HALT"     // some partition has no master
+)
+
+// Node states.
+const (
+	NodeUp      = "up"
+	NodeDown    = "down"
+	NodeLoading = "loading"
+)
+
+// Status is the published state of one cluster.
+type Status struct {
+	Version    int                  `json:"version"`
+	Cluster    string               `json:"cluster"`
+	State      string               `json:"state"`
+	Epoch      int64                `json:"epoch"`
+	Alpha      string               `json:"alpha"` // the romad host that wrote it
+	Updated    time.Time            `json:"updated"`
+	Hash       string               `json:"hash"`
+	Partitions []Partition          `json:"partitions"`
+	Nodes      map[string]NodeState `json:"nodes"`
+	Backup     *Backup              `json:"backup,omitempty"`
+	// Maintenance is set while restore (or an operator) asks romad not
+	// to fail over.
+	Maintenance bool `json:"maintenance,omitempty"`
+}
+
+// Partition is one partition's master and replicas, as node names.
+type Partition struct {
+	Master   string   `json:"master"` // "" when the partition has none (HALT)
+	Replicas []string `json:"replicas"`
+}
+
+// NodeState is one node as romad sees it.
+type NodeState struct {
+	Addr      string    `json:"addr"`
+	Partition int       `json:"partition"` // -1 for status nodes
+	Role      string    `json:"role"`      // master, replica, or "" when unknown
+	State     string    `json:"state"`     // up, down, loading
+	Since     time.Time `json:"since"`     // when State began
+	Lag       int64     `json:"lag"`       // replicas: bytes behind the master
+	Memory    int64     `json:"memory"`    // used_memory
+	Keys      int64     `json:"keys"`
+}
+
+// Backup is the last backup romad ran.
+type Backup struct {
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"`
+	OK       bool      `json:"ok"`
+	Error    string    `json:"error,omitempty"`
+	Duration float64   `json:"duration_seconds"`
+}
+
+// Key names for cluster c.
+func StatusKey(c string) string  { return "roma:" + c + ":status" }
+func HistoryKey(c string) string { return "roma:" + c + ":history" }
+func EpochKey(c string) string   { return "roma:" + c + ":epoch" }
+func AlphaKey(c string) string   { return "roma:" + c + ":alpha" }
+func SeenKey(c, romad string) string {
+	return "roma:" + c + ":seen:" + romad
+}
+
+// Channel is where a change is PUBLISHed.
+func Channel(c string) string { return "roma:" + c + ":status" }
+
+// Master returns partition p's master, or "".
+func (s *Status) Master(p int) string {
+	if s == nil || p < 0 || p >= len(s.Partitions) {
+		return ""
+	}
+	return s.Partitions[p].Master
+}
+
+// Fields encodes s as the fields of the status hash. Scalars get a field
+// each, so that redis-cli HGETALL reads well; partitions and nodes have
+// one field each holding JSON.
+func (s *Status) Fields() map[string]string {
+	f := map[string]string{
+		"version":    strconv.Itoa(SchemaVersion),
+		"cluster":    s.Cluster,
+		"state":      s.State,
+		"epoch":      strconv.FormatInt(s.Epoch, 10),
+		"alpha":      s.Alpha,
+		"updated":    s.Updated.UTC().Format(time.RFC3339Nano),
+		"hash":       s.Hash,
+		"partitions": strconv.Itoa(len(s.Partitions)),
+	}
+	if s.Maintenance {
+		f["maintenance"] = "1"
+	}
+	for i, p := range s.Partitions {
+		f["partition."+strconv.Itoa(i)+".master"] = p.Master
+		f["partition."+strconv.Itoa(i)+".replicas"] = strings.Join(p.Replicas, ",")
+	}
+	for name, n := range s.Nodes {
+		b, _ := json.Marshal(n)
+		f["node."+name] = string(b)
+	}
+	if s.Backup != nil {
+		b, _ := json.Marshal(s.Backup)
+		f["backup"] = string(b)
+	}
+	return f
+}
+
+// FromFields decodes the status hash.
+func FromFields(f map[string]string) (*Status, error) {
+	if len(f) == 0 {
+		return nil, fmt.Errorf("no status")
+	}
+	v, _ := strconv.Atoi(f["version"])
+	if v != SchemaVersion {
+		return nil, fmt.Errorf("status schema version %q, this roma reads %d", f["version"], SchemaVersion)
+	}
+	s := &Status{Version: v, Cluster: f["cluster"], State: f["state"], Alpha: f["alpha"], Hash: f["hash"],
+		Nodes: map[string]NodeState{}, Maintenance: f["maintenance"] == "1"}
+	var err error
+	if s.Epoch, err = strconv.ParseInt(f["epoch"], 10, 64); err != nil {
+		return nil, fmt.Errorf("status epoch %q: %w", f["epoch"], err)
+	}
+	s.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
+	n, err := strconv.Atoi(f["partitions"])
+	if err != nil || n < 0 || n > 1<<20 {
+		return nil, fmt.Errorf("status partitions %q", f["partitions"])
+	}
+	s.Partitions = make([]Partition, n)
+	for i := range s.Partitions {
+		p := &s.Partitions[i]
+		p.Master = f["partition."+strconv.Itoa(i)+".master"]
+		if r := f["partition."+strconv.Itoa(i)+".replicas"]; r != "" {
+			p.Replicas = strings.Split(r, ",")
+		}
+	}
+	for k, v := range f {
+		if name, ok := strings.CutPrefix(k, "node."); ok {
+			var ns NodeState
+			if err := json.Unmarshal([]byte(v), &ns); err != nil {
+				return nil, fmt.Errorf("status of node %s: %w", name, err)
+			}
+			s.Nodes[name] = ns
+		}
+	}
+	if b := f["backup"]; b != "" {
+		s.Backup = &Backup{}
+		if err := json.Unmarshal([]byte(b), s.Backup); err != nil {
+			return nil, fmt.Errorf("status backup: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// NodeNames returns the names of the nodes in s, sorted.
+func (s *Status) NodeNames() []string {
+	out := make([]string, 0, len(s.Nodes))
+	for n := range s.Nodes {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Compute returns the cluster state from the partitions and nodes:
+// HALT when a partition has no master, DEGRADED when a node is not up,
+// OK otherwise.
+func Compute(parts []Partition, nodes map[string]NodeState) string {
+	for _, p := range parts {
+		if p.Master == "" {
+			return Halt
+		}
+	}
+	for _, n := range nodes {
+		if n.State != NodeUp {
+			return Degraded
+		}
+	}
+	return OK
+}

@@ -1,0 +1,159 @@
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// HistoryLength is how many statuses the history list keeps.
+const HistoryLength = 2000
+
+// writeScript replaces the status hash unless the stored epoch is higher,
+// records it in the history, and publishes the change. KEYS: status,
+// history, epoch. ARGV: epoch, state, json, then field/value pairs.
+var writeScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+local max = tonumber(redis.call('GET', KEYS[3]) or '0')
+local e = tonumber(ARGV[1])
+if e < cur or e < max then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('LPUSH', KEYS[2], ARGV[3])
+redis.call('LTRIM', KEYS[2], 0, ` + fmt.Sprint(HistoryLength-1) + `)
+redis.call('PUBLISH', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
+return 1
+`)
+
+// ErrStaleEpoch is returned when a status node holds a higher epoch.
+var ErrStaleEpoch = errors.New("a status with a higher epoch is already stored")
+
+// Write stores s on one status node. It fails with ErrStaleEpoch when the
+// node already holds a higher epoch.
+func Write(ctx context.Context, c redis.Scripter, s *Status) error {
+	js, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	args := []any{s.Epoch, s.State, string(js)}
+	f := s.Fields()
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, k, f[k])
+	}
+	n, err := writeScript.Run(ctx, c, []string{StatusKey(s.Cluster), HistoryKey(s.Cluster), EpochKey(s.Cluster)}, args...).Int()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrStaleEpoch
+	}
+	return nil
+}
+
+// Read reads the status from one status node.
+func Read(ctx context.Context, c redis.Cmdable, cluster string) (*Status, error) {
+	f, err := c.HGetAll(ctx, StatusKey(cluster)).Result()
+	if err != nil {
+		return nil, err
+	}
+	if len(f) == 0 {
+		return nil, fmt.Errorf("no status for cluster %q yet (is romad running?)", cluster)
+	}
+	return FromFields(f)
+}
+
+// History returns the statuses stored in the history list, newest first.
+func History(ctx context.Context, c redis.Cmdable, cluster string) ([]*Status, error) {
+	raw, err := c.LRange(ctx, HistoryKey(cluster), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Status, 0, len(raw))
+	for _, r := range raw {
+		var s Status
+		if err := json.Unmarshal([]byte(r), &s); err != nil {
+			return nil, fmt.Errorf("status history: %w", err)
+		}
+		out = append(out, &s)
+	}
+	return out, nil
+}
+
+// Reading is what ReadMajority found.
+type Reading struct {
+	Status   *Status           // the status with the highest epoch, agreed on by a majority; nil when none
+	Answered int               // status nodes that answered
+	Total    int               // status nodes asked
+	Errors   map[string]string // per status node address, why it did not answer
+	Disagree bool              // answering nodes hold different epochs
+	Majority bool              // a majority answered and agreed on Status's epoch (or a higher one exists nowhere)
+	PerNode  map[string]int64  // epoch held by each address
+}
+
+// ReadMajority reads the status from every status node in parallel. The
+// status returned is the one with the highest epoch; Majority says whether
+// more than half of the nodes answered. A reader that gets no majority
+// must treat the cluster as HALT.
+func ReadMajority(ctx context.Context, clients map[string]*redis.Client, cluster string) Reading {
+	r := Reading{Total: len(clients), Errors: map[string]string{}, PerNode: map[string]int64{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for addr, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Read(ctx, c, cluster)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				r.Errors[addr] = err.Error()
+				return
+			}
+			r.Answered++
+			r.PerNode[addr] = s.Epoch
+			if r.Status == nil || s.Epoch > r.Status.Epoch {
+				r.Status = s
+			}
+		}()
+	}
+	wg.Wait()
+	var epochs []int64
+	for _, e := range r.PerNode {
+		epochs = append(epochs, e)
+	}
+	for _, e := range epochs {
+		if e != epochs[0] {
+			r.Disagree = true
+		}
+	}
+	r.Majority = r.Answered*2 > r.Total
+	return r
+}
+
+// Summary is one line about a reading's status nodes.
+func (r Reading) Summary() string {
+	var errs []string
+	for a, e := range r.Errors {
+		errs = append(errs, a+": "+e)
+	}
+	sort.Strings(errs)
+	s := fmt.Sprintf("%d of %d status nodes answered", r.Answered, r.Total)
+	if len(errs) > 0 {
+		s += " (" + strings.Join(errs, "; ") + ")"
+	}
+	if r.Disagree {
+		s += "; they disagree on the epoch"
+	}
+	return s
+}
