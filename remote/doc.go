@@ -8,7 +8,9 @@
 //
 //   - A command's non-zero exit status is a Result, not an error; errors are
 //     transport failures. A context's deadline or cancellation kills the
-//     command.
+//     command and everything it started in its process group (over SSH:
+//     the command first reports its process group, and a second session
+//     kills it, since sshd before 9.8 ignores signal requests for root).
 //   - WriteFile, WriteFrom and Upload are atomic: the data goes to a
 //     temporary file beside the target, is synced, given its mode and renamed
 //     over the target. On any failure (context cancelled mid-transfer, disk

@@ -72,13 +72,20 @@ func noTemp(t *testing.T, dir string) {
 	}
 }
 
-// countLog counts the lines of the host's sshd log that contain s.
-func countLog(t *testing.T, h *lab.Host, s string) int {
+// countPreauth counts the lines of the host's sshd log about connections
+// that ended before authentication succeeded and that contain s.
+func countPreauth(t *testing.T, h *lab.Host, s string) int {
 	b, err := os.ReadFile(filepath.Join(h.Dir, "sshd.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Count(string(b), s)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, s) && strings.HasSuffix(strings.TrimSpace(line), "[preauth]") {
+			n++
+		}
+	}
+	return n
 }
 
 func TestFaultHostDownAtDial(t *testing.T) {
@@ -135,6 +142,33 @@ func TestFaultHostHungAtDial(t *testing.T) {
 		_, err = remote.DialSSH(ctx, cfg)
 	})
 	checkErr(t, err, "db1")
+
+	// Operations that arrive while another one is dialling wait for that
+	// dial only as long as their own context allows.
+	s, err := remote.NewSSH(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	slow, cancelSlow := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancelSlow()
+	go s.Run(slow, "true")
+	time.Sleep(100 * time.Millisecond) // the slow one is dialling
+	for _, op := range []string{"run", "stat"} {
+		quick, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		within(t, time.Second, func() {
+			if op == "run" {
+				_, err = s.Run(quick, "true")
+			} else {
+				_, err = s.Stat(quick, "/")
+			}
+		})
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s while another dial hangs: %v, want DeadlineExceeded", op, err)
+		}
+		checkErr(t, err, "db1")
+	}
 }
 
 // killingReader yields data forever and calls fault once, after n bytes.
@@ -368,7 +402,7 @@ func TestFaultWrongKeyOrUser(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := countLog(t, h, "Connection closed by")
+			before := countPreauth(t, h, "Connection closed by")
 			var err error
 			within(t, 3*time.Second, func() {
 				_, err = dialLab(t, l, "db7", func(c *remote.SSHConfig) {
@@ -382,10 +416,10 @@ func TestFaultWrongKeyOrUser(t *testing.T) {
 			}
 			// Refused authentication is not retried: sshd saw one attempt.
 			deadline := time.Now().Add(2 * time.Second)
-			for countLog(t, h, "Connection closed by") == before && time.Now().Before(deadline) {
+			for countPreauth(t, h, "Connection closed by") == before && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
-			if n := countLog(t, h, "Connection closed by") - before; n != 1 {
+			if n := countPreauth(t, h, "Connection closed by") - before; n != 1 {
 				t.Errorf("sshd saw %d connections, want 1", n)
 			}
 		})
@@ -429,7 +463,7 @@ func TestFaultHostKeyChanged(t *testing.T) {
 	}
 	before, _ := os.ReadFile(kh)
 	for _, trustNew := range []bool{false, true} {
-		logBefore := countLog(t, h, "Connection closed by")
+		logBefore := countPreauth(t, h, "Connection closed by")
 		_, err := dialLab(t, l, "db7", func(c *remote.SSHConfig) {
 			c.KnownHosts, c.TrustNew, c.DialAttempts = []string{kh}, trustNew, 3
 		})
@@ -442,7 +476,7 @@ func TestFaultHostKeyChanged(t *testing.T) {
 			t.Errorf("known_hosts changed (TrustNew %v):\n%s", trustNew, after)
 		}
 		time.Sleep(100 * time.Millisecond)
-		if n := countLog(t, h, "Connection closed by") - logBefore; n > 1 {
+		if n := countPreauth(t, h, "Connection closed by") - logBefore; n > 1 {
 			t.Errorf("sshd saw %d connections, want 1: a changed key is never retried", n)
 		}
 	}

@@ -20,16 +20,21 @@ import (
 type SSH struct {
 	cfg SSHConfig
 
-	mu     sync.Mutex
-	conn   *sshConn // nil until dialled, and after the connection breaks
-	closed bool
+	mu      sync.Mutex
+	conn    *sshConn // nil until dialled, and after the connection breaks
+	dialing *dial    // the dial in progress, if any
+	closed  bool
 }
 
 // sshConn is one live connection and its lazily started SFTP client.
 type sshConn struct {
 	client *ssh.Client
 	done   chan struct{} // closed when the connection has ended
-	sftp   *sftp.Client
+
+	sftpMu    sync.Mutex
+	sftpReady chan struct{} // closed once sftp or sftpErr is set; nil before the first try
+	sftp      *sftp.Client
+	sftpErr   error
 }
 
 // NewSSH returns an SSH transport for cfg without connecting yet.
@@ -83,37 +88,87 @@ func (s *SSH) Close() error {
 
 var errClosed = errors.New("transport closed")
 
-// connect returns the live connection, dialling one if needed.
+// connect returns the live connection, dialling one if needed. Callers
+// arriving during a dial wait for it (as long as their ctx allows) and
+// share its outcome, rather than queue up dials of their own.
 func (s *SSH) connect(ctx context.Context) (*sshConn, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.connectLocked(ctx)
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, wrap(s.cfg.Host, "connect", "", errClosed)
+		}
+		if c := s.conn; c != nil {
+			select {
+			case <-c.done:
+				s.conn = nil
+			default:
+				s.mu.Unlock()
+				return c, nil
+			}
+		}
+		if d := s.dialing; d != nil {
+			s.mu.Unlock()
+			select {
+			case <-d.done:
+			case <-ctx.Done():
+				return nil, s.gaveUp(ctx)
+			}
+			// A dial that failed for its caller's context says nothing
+			// about the host: try again with this one's.
+			if d.err != nil && !errors.Is(d.err, context.Canceled) && !errors.Is(d.err, context.DeadlineExceeded) {
+				return nil, d.err
+			}
+			continue
+		}
+		d := &dial{done: make(chan struct{})}
+		s.dialing = d
+		s.mu.Unlock()
+
+		client, err := dialSSH(ctx, s.cfg)
+		var c *sshConn
+		s.mu.Lock()
+		switch {
+		case err != nil:
+		case s.closed:
+			client.Close()
+			err = wrap(s.cfg.Host, "connect", "", errClosed)
+		default:
+			c = newSSHConn(client, s.cfg)
+			s.conn = c
+		}
+		s.dialing, d.err = nil, err
+		close(d.done)
+		s.mu.Unlock()
+		return c, err
+	}
 }
 
-func (s *SSH) connectLocked(ctx context.Context) (*sshConn, error) {
-	if s.closed {
-		return nil, wrap(s.cfg.Host, "connect", "", errClosed)
+// gaveUp is the error of an operation whose ctx ended while it waited for
+// the connection.
+func (s *SSH) gaveUp(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return wrap(s.cfg.Host, "connect", "", ctx.Err())
 	}
-	if s.conn != nil {
-		select {
-		case <-s.conn.done:
-			s.conn = nil
-		default:
-			return s.conn, nil
-		}
-	}
-	client, err := dialSSH(ctx, s.cfg)
-	if err != nil {
-		return nil, err
-	}
+	return &ConnError{Host: s.cfg.Host, Addr: s.cfg.addr(), Kind: ErrUnreachable,
+		Err:  fmt.Errorf("not connected when the operation's time ran out: %w", ctx.Err()),
+		Hint: "is the host up and its SSH port open?"}
+}
+
+// dial is a dial in progress; err is set before done is closed.
+type dial struct {
+	done chan struct{}
+	err  error
+}
+
+func newSSHConn(client *ssh.Client, cfg SSHConfig) *sshConn {
 	c := &sshConn{client: client, done: make(chan struct{})}
 	go func() {
 		client.Wait()
 		close(c.done)
 	}()
-	go c.keepalive(s.cfg.Keepalive, s.cfg.KeepaliveMax)
-	s.conn = c
-	return c, nil
+	go c.keepalive(cfg.Keepalive, cfg.KeepaliveMax)
+	return c
 }
 
 // dropConn closes the current connection, if any, so that the next
@@ -130,25 +185,45 @@ func (s *SSH) dropConn() {
 }
 
 // sftpClient returns the connection's SFTP client, starting it if needed.
+// Starting it takes a round trip, which ctx bounds.
 func (s *SSH) sftpClient(ctx context.Context) (*sshConn, *sftp.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.connectLocked(ctx)
+	c, err := s.connect(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.sftp == nil {
-		sc, err := sftp.NewClient(c.client,
-			sftp.UseConcurrentWrites(true),
-			sftp.MaxPacketUnchecked(sftpPacket),
-			sftp.MaxConcurrentRequestsPerFile(64),
-		)
-		if err != nil {
-			return nil, nil, s.lost(c, "sftp", "", err)
-		}
-		c.sftp = sc
+	c.sftpMu.Lock()
+	if c.sftpReady == nil {
+		ready := make(chan struct{})
+		c.sftpReady = ready
+		go func() {
+			sc, err := sftp.NewClient(c.client,
+				sftp.UseConcurrentWrites(true),
+				sftp.MaxPacketUnchecked(sftpPacket),
+				sftp.MaxConcurrentRequestsPerFile(64),
+			)
+			c.sftpMu.Lock()
+			if err != nil {
+				c.sftpReady = nil // the next caller tries again
+			}
+			c.sftp, c.sftpErr = sc, err
+			close(ready)
+			c.sftpMu.Unlock()
+		}()
 	}
-	return c, c.sftp, nil
+	ready := c.sftpReady
+	c.sftpMu.Unlock()
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return nil, nil, s.gaveUp(ctx)
+	}
+	c.sftpMu.Lock()
+	sc, err := c.sftp, c.sftpErr
+	c.sftpMu.Unlock()
+	if sc == nil {
+		return nil, nil, s.lost(c, "sftp", "", err)
+	}
+	return c, sc, nil
 }
 
 // sftpPacket is the SFTP data size per request: OpenSSH accepts up to
@@ -156,8 +231,11 @@ func (s *SSH) sftpClient(ctx context.Context) (*sshConn, *sftp.Client, error) {
 const sftpPacket = 255 * 1024
 
 func (c *sshConn) close() error {
-	if c.sftp != nil {
-		c.sftp.Close()
+	c.sftpMu.Lock()
+	sc := c.sftp
+	c.sftpMu.Unlock()
+	if sc != nil {
+		sc.Close()
 	}
 	return c.client.Close()
 }
