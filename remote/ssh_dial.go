@@ -39,7 +39,11 @@ func dialOnce(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
 	ccfg, done, err := clientConfig(cfg)
 	if err != nil {
 		hint := "check identity_file in the host's ssh settings, or load the key into ssh-agent"
-		if errors.Is(err, errKnownHosts) {
+		var he *hintedError
+		switch {
+		case errors.As(err, &he):
+			hint = he.hint
+		case errors.Is(err, errKnownHosts):
 			hint = "fix the known_hosts file, or point known_hosts in the host's ssh settings elsewhere"
 		}
 		return nil, &ConnError{Host: cfg.Host, Addr: cfg.addr(), Kind: ErrAuth, Err: err, Hint: hint}
@@ -105,11 +109,14 @@ func clientConfig(cfg SSHConfig) (_ *ssh.ClientConfig, done func(), err error) {
 }
 
 // loadSigners reads the identity files and, if asked, the agent's keys;
-// done closes the agent connection, which signing needs until then. The
-// default identities (~/.ssh/id_*) are skipped when they cannot be used,
-// as OpenSSH does without a passphrase prompt.
+// done closes the agent connection, which signing needs until then. A key
+// file protected by a passphrase is left to the agent (which may hold the
+// key); an error names it when nothing else is left to offer. The default
+// identities (~/.ssh/id_*) are skipped when they cannot be used, as OpenSSH
+// does without a passphrase prompt.
 func loadSigners(cfg SSHConfig) (signers []ssh.Signer, done func(), err error) {
 	done = func() {}
+	var protected []string
 	for _, p := range cfg.IdentityFiles {
 		pem, err := os.ReadFile(p)
 		if err != nil {
@@ -120,16 +127,15 @@ func loadSigners(cfg SSHConfig) (signers []ssh.Signer, done func(), err error) {
 		}
 		s, err := ssh.ParsePrivateKey(pem)
 		var missing *ssh.PassphraseMissingError
-		if errors.As(err, &missing) && (cfg.UseAgent || cfg.defaultIDs) {
-			continue // the agent may hold it
+		switch {
+		case errors.As(err, &missing):
+			protected = append(protected, p)
+		case err != nil && cfg.defaultIDs:
+		case err != nil:
+			return nil, nil, fmt.Errorf("identity file %s: %w", p, err)
+		default:
+			signers = append(signers, s)
 		}
-		if err != nil {
-			if cfg.defaultIDs {
-				continue
-			}
-			return nil, nil, fmt.Errorf("identity file %s: %w (protected keys need ssh-agent)", p, err)
-		}
-		signers = append(signers, s)
 	}
 	if sock := os.Getenv("SSH_AUTH_SOCK"); cfg.UseAgent && sock != "" {
 		conn, err := net.Dial("unix", sock)
@@ -144,8 +150,24 @@ func loadSigners(cfg SSHConfig) (signers []ssh.Signer, done func(), err error) {
 		signers = append(signers, as...)
 		done = func() { conn.Close() }
 	}
+	if len(signers) == 0 && len(protected) > 0 && !cfg.defaultIDs {
+		done()
+		return nil, nil, &hintedError{
+			err:  fmt.Errorf("identity file %s is protected by a passphrase, which roma cannot ask for", protected[0]),
+			hint: "add the key to ssh-agent: ssh-add " + protected[0],
+		}
+	}
 	return signers, done, nil
 }
+
+// hintedError is an error that knows what the user should do about it.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
 
 // classifyDial turns a dial or handshake failure into a one-line ConnError.
 func classifyDial(cfg SSHConfig, err error) error {
