@@ -70,7 +70,7 @@ var isTerminal = func(r io.Reader) bool {
 
 func runTrust(ctx context.Context, s *streams, o *trustOptions, names []string) error {
 	if len(names) == 0 {
-		return usageError{errors.New("give the names of the hosts to trust, as in roma.hcl: roma trust HOST...")}
+		return usageError{errors.New("give the names of the hosts to trust, as in roma.hcl (roma trust HOST...)")}
 	}
 	if ctx == nil {
 		ctx = context.Background()
