@@ -278,6 +278,9 @@ func (s *SSH) lost(c *sshConn, op, path string, err error) error {
 	if err == nil || errors.As(err, &status) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return wrap(s.cfg.Host, op, path, err) // the server answered
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return wrap(s.cfg.Host, op, path, err) // the caller gave up
+	}
 	dead := false
 	select {
 	case <-c.done:
