@@ -1,0 +1,388 @@
+package romad
+
+import (
+	"context"
+	"errors"
+	"net"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/roma-redis/roma/status"
+)
+
+// alphaState is what the alpha decides with.
+type alphaState struct {
+	epoch        int64
+	masters      []string // per partition; "" when it has none
+	lastWrite    time.Time
+	written      *status.Status
+	lastFailover map[int]time.Time
+	lastRepoint  map[string]time.Time
+	lastKeys     map[string]int64 // keys each node held when last seen up
+	since        map[string]time.Time
+	states       map[string]string
+}
+
+func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
+	a := &alphaState{epoch: epoch, masters: make([]string, d.spec.Partitions),
+		lastFailover: map[int]time.Time{}, lastRepoint: map[string]time.Time{}, lastKeys: map[string]int64{},
+		since: map[string]time.Time{}, states: map[string]string{}}
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	r := status.ReadMajority(rctx, d.statuses, d.spec.Name)
+	cancel()
+	if r.Status != nil && len(r.Status.Partitions) == d.spec.Partitions {
+		for p := range a.masters {
+			a.masters[p] = r.Status.Partitions[p].Master
+		}
+		for name, n := range r.Status.Nodes {
+			a.since[name], a.states[name] = n.Since, n.State
+			a.lastKeys[name] = n.Keys
+		}
+	} else {
+		// No status yet: take the masters as the nodes report them.
+		for p := range a.masters {
+			a.masters[p] = d.observedMaster(p)
+		}
+	}
+	d.mu.Lock()
+	d.alpha = a
+	d.mu.Unlock()
+	d.metrics.alphaChanges.Inc()
+	d.write(ctx, a, true)
+}
+
+// observedMaster returns the partition's node that reports itself master
+// and has the most replicas following it, in declaration order on ties.
+func (d *Daemon) observedMaster(p int) string {
+	best, followers := "", -1
+	for _, n := range d.spec.PartitionNodes(p) {
+		s := d.views[n.Name].snap(d.downAfter)
+		if !s.Up || s.Role != "master" {
+			continue
+		}
+		f := 0
+		for _, o := range d.spec.PartitionNodes(p) {
+			if os := d.views[o.Name].snap(d.downAfter); os.Up && os.MasterAddr == s.Addr {
+				f++
+			}
+		}
+		if f > followers {
+			best, followers = n.Name, f
+		}
+	}
+	return best
+}
+
+// act reports whether the alpha may still act: its lease is valid and its
+// epoch is the one it decided with.
+func (d *Daemon) act(a *alphaState) bool {
+	e, ok := d.lease.valid()
+	return ok && e == a.epoch
+}
+
+// reconcile is one round of the alpha's decisions.
+func (d *Daemon) reconcile(ctx context.Context) {
+	d.mu.Lock()
+	a := d.alpha
+	maint := d.current != nil && d.current.Maintenance
+	d.mu.Unlock()
+	if a == nil {
+		return
+	}
+	for _, n := range d.spec.Nodes {
+		if s := d.views[n.Name].snap(d.downAfter); s.Up {
+			a.lastKeys[n.Name] = s.Keys
+		}
+	}
+	for p := 0; p < d.spec.Partitions; p++ {
+		if !d.act(a) {
+			return
+		}
+		d.reconcilePartition(ctx, a, p, maint)
+	}
+	if d.act(a) {
+		d.write(ctx, a, false)
+	}
+}
+
+func (d *Daemon) addrOf(name string) string { return d.views[name].Addr }
+
+func (d *Daemon) nameAt(p int, addr string) string {
+	for _, n := range d.spec.PartitionNodes(p) {
+		if d.views[n.Name].Addr == addr {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, maint bool) {
+	m := a.masters[p]
+	switch {
+	case m == "":
+		if maint {
+			return
+		}
+		// HALT: the first node that can lead again does.
+		if c := d.candidate(a, p, ""); c != "" {
+			d.promote(ctx, a, p, "", c, "partition had no master")
+		}
+	case d.down(m):
+		if maint || time.Since(a.lastFailover[p]) < time.Second {
+			return
+		}
+		c := d.candidate(a, p, m)
+		if c == "" {
+			if a.masters[p] != "" {
+				d.log.Error("partition has no promotable replica: HALT", "partition", p, "master", m)
+				if e, err := d.lease.bump(ctx); err == nil {
+					a.epoch = e
+					a.masters[p] = ""
+					a.lastFailover[p] = time.Now()
+					d.write(ctx, a, true)
+				}
+			}
+			return
+		}
+		d.promote(ctx, a, p, m, c, "master down for "+d.downAfter.String())
+	default:
+		ms := d.views[m].snap(d.downAfter)
+		if ms.Up && ms.Role == "slave" {
+			// A planned switchover (roma apply's FAILOVER, or an
+			// operator's): the master now follows another node of the
+			// partition, which is master. Follow it.
+			if x := d.nameAt(p, ms.MasterAddr); x != "" {
+				if xs := d.views[x].snap(d.downAfter); xs.Up && xs.Role == "master" {
+					if e, err := d.lease.bump(ctx); err == nil {
+						d.log.Info("planned switchover followed", "partition", p, "from", m, "to", x, "epoch", e)
+						a.epoch = e
+						a.masters[p] = x
+						d.write(ctx, a, true)
+					}
+					return
+				}
+			}
+		}
+		if !ms.Up || ms.Role != "master" {
+			return
+		}
+		for _, n := range d.spec.PartitionNodes(p) {
+			if n.Name == m {
+				continue
+			}
+			s := d.views[n.Name].snap(d.downAfter)
+			if !s.Answering || s.Loading || time.Since(a.lastRepoint[n.Name]) < 2*time.Second {
+				continue
+			}
+			if s.Role == "master" || s.MasterAddr != ms.Addr {
+				why := "replica follows " + s.MasterAddr
+				if s.Role == "master" {
+					why = "old master returned"
+				}
+				a.lastRepoint[n.Name] = time.Now()
+				if !d.act(a) {
+					return
+				}
+				host, port, _ := net.SplitHostPort(ms.Addr)
+				err := d.clients[n.Name].ReplicaOf(ctx, host, port).Err()
+				d.log.Info("repointed", "node", n.Name, "master", m, "why", why, "err", errString(err))
+			}
+		}
+	}
+}
+
+// candidate picks the replica to promote in partition p in place of old:
+// up, promotable (replica-priority not 0), not cut off from its master for
+// too long, with the highest replication offset; never an empty node when
+// the old master held data.
+func (d *Daemon) candidate(a *alphaState, p int, old string) string {
+	best := ""
+	var bestOffset, bestKeys int64 = -1, -1
+	hadData := a.lastKeys[old] > 0
+	for _, n := range d.spec.PartitionNodes(p) {
+		if n.Name == old {
+			continue
+		}
+		s := d.views[n.Name].snap(d.downAfter)
+		if !s.Up || s.Loading || s.Priority == 0 {
+			continue
+		}
+		if s.Role == "slave" && s.MasterAddr != "" && old != "" && s.MasterAddr != d.addrOf(old) {
+			continue // follows something else: not a copy of old
+		}
+		if s.LinkDownFor > 10*d.downAfter+10*time.Second {
+			continue
+		}
+		if hadData && s.Keys == 0 {
+			continue
+		}
+		if old == "" {
+			// No master known: the node holding the most data leads.
+			if s.Keys > bestKeys || s.Keys == bestKeys && s.Offset > bestOffset {
+				best, bestKeys, bestOffset = n.Name, s.Keys, s.Offset
+			}
+			continue
+		}
+		if s.Offset > bestOffset {
+			best, bestOffset = n.Name, s.Offset
+		}
+	}
+	return best
+}
+
+// promote makes c master of partition p under a new epoch.
+func (d *Daemon) promote(ctx context.Context, a *alphaState, p int, old, c, why string) {
+	a.lastFailover[p] = time.Now()
+	e, err := d.lease.bump(ctx)
+	if err != nil {
+		d.log.Warn("failover postponed: no new epoch", "partition", p, "err", err)
+		return
+	}
+	a.epoch = e
+	if err := d.clients[c].ReplicaOf(ctx, "no", "one").Err(); err != nil {
+		d.log.Error("promotion failed; retrying", "partition", p, "node", c, "err", err)
+		return
+	}
+	a.masters[p] = c
+	d.metrics.failovers.WithLabelValues(strconv.Itoa(p)).Inc()
+	d.log.Warn("failover", "partition", p, "old", old, "new", c, "why", why, "epoch", e)
+	// Publish first, so clients move at once; then repoint.
+	d.write(ctx, a, true)
+	host, port, _ := net.SplitHostPort(d.addrOf(c))
+	for _, n := range d.spec.PartitionNodes(p) {
+		if n.Name == c || n.Name == old {
+			continue
+		}
+		if s := d.views[n.Name].snap(d.downAfter); s.Answering {
+			a.lastRepoint[n.Name] = time.Now()
+			_ = d.clients[n.Name].ReplicaOf(ctx, host, port).Err()
+		}
+	}
+}
+
+// build makes the status from the alpha's decisions and the views.
+func (d *Daemon) build(a *alphaState) *status.Status {
+	st := &status.Status{Version: status.SchemaVersion, Cluster: d.spec.Name, Epoch: a.epoch, Alpha: d.cfg.Self,
+		Hash: d.spec.Hash, Partitions: make([]status.Partition, d.spec.Partitions), Nodes: map[string]status.NodeState{}}
+	now := time.Now().UTC()
+	masterOffset := map[int]int64{}
+	for p, m := range a.masters {
+		st.Partitions[p].Master = m
+		if m != "" {
+			masterOffset[p] = d.views[m].snap(d.downAfter).Offset
+		}
+		for _, n := range d.spec.PartitionNodes(p) {
+			if n.Name != m {
+				st.Partitions[p].Replicas = append(st.Partitions[p].Replicas, n.Name)
+			}
+		}
+	}
+	for name, v := range d.views {
+		s := v.snap(d.downAfter)
+		state := status.NodeUp
+		switch {
+		case d.down(name):
+			state = status.NodeDown
+		case s.Loading:
+			state = status.NodeLoading
+		}
+		if a.states[name] != state || a.since[name].IsZero() {
+			a.states[name], a.since[name] = state, now
+		}
+		role := ""
+		switch s.Role {
+		case "master":
+			role = "master"
+		case "slave":
+			role = "replica"
+		}
+		ns := status.NodeState{Addr: s.Addr, Partition: s.Partition, Role: role, State: state, Since: a.since[name],
+			Memory: s.Memory, Keys: s.Keys}
+		if role == "replica" && s.Partition >= 0 {
+			ns.Lag = max(0, masterOffset[s.Partition]-s.Offset)
+		}
+		st.Nodes[name] = ns
+	}
+	st.State = status.Compute(st.Partitions, st.Nodes)
+	d.mu.Lock()
+	if d.current != nil {
+		st.Backup = d.current.Backup
+		st.Maintenance = d.current.Maintenance
+	}
+	d.mu.Unlock()
+	return st
+}
+
+// write publishes the status when it changed (or force), and at least
+// once a second.
+func (d *Daemon) write(ctx context.Context, a *alphaState, force bool) {
+	st := d.build(a)
+	if !force && a.written != nil && same(a.written, st) && time.Since(a.lastWrite) < time.Second {
+		return
+	}
+	if !d.act(a) {
+		return
+	}
+	st.Updated = time.Now().UTC()
+	ok, stale := 0, false
+	type res struct{ err error }
+	ch := make(chan res, len(d.statuses))
+	for _, c := range d.statuses {
+		go func() {
+			wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			defer cancel()
+			ch <- res{status.Write(wctx, c, st)}
+		}()
+	}
+	for range d.statuses {
+		r := <-ch
+		switch {
+		case r.err == nil:
+			ok++
+		case errors.Is(r.err, status.ErrStaleEpoch):
+			stale = true
+		}
+	}
+	if stale {
+		d.log.Warn("a status node holds a higher epoch: stepping down", "epoch", a.epoch)
+		d.mu.Lock()
+		d.alpha = nil
+		d.mu.Unlock()
+		return
+	}
+	if ok*2 <= len(d.statuses) {
+		d.log.Warn("status written on a minority of status nodes", "ok", ok, "of", len(d.statuses))
+		return
+	}
+	changed := a.written == nil || !same(a.written, st)
+	a.written, a.lastWrite = st, time.Now()
+	d.mu.Lock()
+	d.current = st
+	d.mu.Unlock()
+	if changed && d.cfg.Notify != nil {
+		d.cfg.Notify(st)
+	}
+}
+
+// same compares what matters in two statuses: not the time, nor the
+// figures that move all the time.
+func same(x, y *status.Status) bool {
+	if x.Epoch != y.Epoch || x.State != y.State || !reflect.DeepEqual(x.Partitions, y.Partitions) || len(x.Nodes) != len(y.Nodes) {
+		return false
+	}
+	for k, a := range x.Nodes {
+		b := y.Nodes[k]
+		if a.State != b.State || a.Role != b.Role {
+			return false
+		}
+	}
+	return true
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,206 @@
+package romad
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/status"
+)
+
+// leaseScript grants the alpha lease on one status node. It grants (and
+// sets the stored max epoch) when the lease is free or held by the same
+// romad, and the requested epoch is higher than every epoch granted
+// before; or it renews when the same romad asks again for the epoch it
+// holds. KEYS: alpha, epoch. ARGV: romad, epoch, lease in ms.
+// Returns {granted (0/1), highest epoch, holder}.
+var leaseScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+local max = tonumber(redis.call('GET', KEYS[2]) or '0')
+local e = tonumber(ARGV[2])
+local me = ARGV[1] .. '|' .. ARGV[2]
+if holder and holder == me then
+  redis.call('SET', KEYS[1], me, 'PX', ARGV[3])
+  return {1, max, holder}
+end
+if holder then
+  local h = string.match(holder, '^(.*)|%d+$')
+  if h ~= ARGV[1] then return {0, max, holder} end
+end
+if e <= max then return {0, max, holder or ''} end
+redis.call('SET', KEYS[2], e)
+redis.call('SET', KEYS[1], me, 'PX', ARGV[3])
+return {1, e, me}
+`)
+
+// releaseScript gives the lease up if this romad holds it.
+var releaseScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder and string.match(holder, '^(.*)|%d+$') == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+`)
+
+// lease is this romad's claim on alpha.
+type lease struct {
+	cluster  string
+	self     string
+	duration time.Duration
+	statuses map[string]*redis.Client // status node address -> client
+
+	mu         sync.Mutex
+	epoch      int64     // the epoch held, 0 when not alpha
+	validUntil time.Time // monotonic: act only before this
+	highest    int64     // highest epoch seen on any status node
+	holder     string    // last holder seen
+	nextTry    time.Time // after a failed claim, wait (randomly) before the next
+}
+
+// safety is the share of the lease an alpha may use: it stops acting well
+// before its lease could have expired on the status nodes, whatever the
+// clock drift between hosts.
+const safety = 0.7
+
+// valid reports whether this romad is alpha now, and its epoch.
+func (l *lease) valid() (int64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.epoch == 0 || time.Now().After(l.validUntil) {
+		return 0, false
+	}
+	return l.epoch, true
+}
+
+// ask runs the lease script for epoch on every status node and returns how
+// many granted it, the highest epoch any reported, and the holders seen.
+func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int64, holders []string) {
+	type answer struct {
+		ok      bool
+		highest int64
+		holder  string
+	}
+	ch := make(chan answer, len(l.statuses))
+	for _, c := range l.statuses {
+		go func() {
+			v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster)},
+				l.self, epoch, l.duration.Milliseconds()).Slice()
+			if err != nil || len(v) != 3 {
+				ch <- answer{}
+				return
+			}
+			g, _ := v[0].(int64)
+			h, _ := v[1].(int64)
+			s, _ := v[2].(string)
+			ch <- answer{ok: g == 1, highest: h, holder: s}
+		}()
+	}
+	for range l.statuses {
+		a := <-ch
+		if a.ok {
+			granted++
+		}
+		if a.highest > highest {
+			highest = a.highest
+		}
+		if a.holder != "" {
+			holders = append(holders, a.holder)
+		}
+	}
+	return granted, highest, holders
+}
+
+func (l *lease) majority() int { return len(l.statuses)/2 + 1 }
+
+// tick keeps or seeks the lease. It returns whether this romad is alpha.
+func (l *lease) tick(ctx context.Context) bool {
+	l.mu.Lock()
+	epoch, highest := l.epoch, l.highest
+	renewDue := epoch != 0 && time.Until(l.validUntil) < time.Duration(float64(l.duration)*safety*2/3)
+	l.mu.Unlock()
+	switch {
+	case epoch != 0 && !renewDue:
+		_, ok := l.valid()
+		return ok
+	case epoch != 0:
+		return l.claim(ctx, epoch)
+	default:
+		l.mu.Lock()
+		wait := time.Now().Before(l.nextTry)
+		l.mu.Unlock()
+		if wait {
+			return false
+		}
+		if l.claim(ctx, highest+1) {
+			return true
+		}
+		l.mu.Lock()
+		l.nextTry = time.Now().Add(time.Duration(rand.Int64N(int64(l.duration / 2))))
+		l.mu.Unlock()
+		return false
+	}
+}
+
+// claim asks for epoch (a new one, or a renewal of the one held).
+func (l *lease) claim(ctx context.Context, epoch int64) bool {
+	start := time.Now()
+	actx, cancel := context.WithTimeout(ctx, time.Duration(float64(l.duration)*0.3))
+	granted, highest, holders := l.ask(actx, epoch)
+	cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if highest > l.highest {
+		l.highest = highest
+	}
+	if len(holders) > 0 {
+		l.holder = holders[0]
+	}
+	if granted >= l.majority() {
+		l.epoch = epoch
+		l.validUntil = start.Add(time.Duration(float64(l.duration) * safety))
+		return true
+	}
+	if l.epoch != 0 && time.Now().After(l.validUntil) {
+		l.epoch = 0 // lost it
+	}
+	if l.epoch == epoch && time.Now().Before(l.validUntil) {
+		return true // a renewal failed, but the lease still runs
+	}
+	return false
+}
+
+// bump takes a new, higher epoch while alpha (for a failover). It fails
+// when a majority does not grant it.
+func (l *lease) bump(ctx context.Context) (int64, error) {
+	l.mu.Lock()
+	next := max(l.epoch, l.highest) + 1
+	l.mu.Unlock()
+	if !l.claim(ctx, next) {
+		return 0, fmt.Errorf("a majority of status nodes did not grant epoch %d", next)
+	}
+	e, ok := l.valid()
+	if !ok || e != next {
+		return 0, fmt.Errorf("epoch %d not held", next)
+	}
+	return e, nil
+}
+
+// release gives the lease up (on a clean shutdown).
+func (l *lease) release(ctx context.Context) {
+	l.mu.Lock()
+	l.epoch = 0
+	l.mu.Unlock()
+	for _, c := range l.statuses {
+		_ = releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
+	}
+}
+
+// alphaName returns the romad named in the last holder seen.
+func (l *lease) alphaName() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h, _, _ := strings.Cut(l.holder, "|")
+	return h
+}

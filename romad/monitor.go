@@ -1,0 +1,167 @@
+package romad
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// nodeView is what one romad sees of one node.
+type nodeView struct {
+	Name      string
+	Addr      string
+	Partition int // -1 for status nodes
+
+	mu          sync.Mutex
+	started     time.Time // when watching began
+	lastOK      time.Time // last PING answered (monotonic)
+	everOK      bool
+	Role        string // master, slave
+	MasterAddr  string
+	LinkUp      bool
+	LinkDownFor time.Duration
+	Offset      int64
+	Keys        int64
+	Memory      int64
+	RunID       string
+	Loading     bool
+	Priority    int // replica-priority; 0 means never promote
+	lastErr     string
+}
+
+// snapshot is a consistent copy of a nodeView.
+type snapshot struct {
+	Name, Addr           string
+	Partition            int
+	Up                   bool // answered within down_after
+	Answering            bool // answered at the last probe
+	Role, MasterAddr     string
+	LinkUp               bool
+	LinkDownFor          time.Duration
+	Offset, Keys, Memory int64
+	RunID                string
+	Loading              bool
+	Priority             int
+	LastOK               time.Time
+	Err                  string
+}
+
+func (v *nodeView) snap(downAfter time.Duration) snapshot {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	// Until it has been watched for down_after, a node that has not
+	// answered yet counts as up: romad must not fail over on starting.
+	up := v.everOK && time.Since(v.lastOK) < downAfter || !v.everOK && (v.started.IsZero() || time.Since(v.started) < downAfter)
+	return snapshot{Name: v.Name, Addr: v.Addr, Partition: v.Partition, Up: up,
+		Answering: v.everOK && time.Since(v.lastOK) < 3*probeInterval,
+		Role:      v.Role, MasterAddr: v.MasterAddr, LinkUp: v.LinkUp, LinkDownFor: v.LinkDownFor,
+		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, RunID: v.RunID, Loading: v.Loading,
+		Priority: v.Priority, LastOK: v.lastOK, Err: v.lastErr}
+}
+
+// probeInterval is how often every node is probed.
+const probeInterval = 100 * time.Millisecond
+
+// newNodeClient returns a client of addr that connects from source (the
+// romad host's declared address), so that what romad sees is what its
+// host sees.
+func newNodeClient(addr, source, password string, timeout time.Duration) *redis.Client {
+	d := &net.Dialer{Timeout: timeout}
+	if ip := net.ParseIP(source); ip != nil {
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	return redis.NewClient(&redis.Options{
+		Addr: addr, Password: password, Protocol: 2, DisableIdentity: true,
+		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+		MaxRetries: -1, DialerRetries: 1, PoolSize: 2, ContextTimeoutEnabled: true,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+	})
+}
+
+// watch probes v until ctx ends.
+func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Duration) {
+	v.mu.Lock()
+	v.started = time.Now()
+	v.mu.Unlock()
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	n := 0
+	for {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		pipe := c.Pipeline()
+		ping := pipe.Ping(pctx)
+		info := pipe.Info(pctx, "replication", "keyspace", "memory", "persistence", "server")
+		var prio *redis.MapStringStringCmd
+		if n%50 == 0 {
+			prio = pipe.ConfigGet(pctx, "replica-priority")
+		}
+		_, _ = pipe.Exec(pctx)
+		cancel()
+		n++
+		v.mu.Lock()
+		if err := ping.Err(); err != nil {
+			v.lastErr = err.Error()
+		} else if err := info.Err(); err == nil {
+			v.lastOK = time.Now()
+			v.everOK = true
+			v.lastErr = ""
+			v.parseInfo(info.Val())
+		}
+		if prio != nil {
+			if m, err := prio.Result(); err == nil {
+				v.Priority, _ = strconv.Atoi(m["replica-priority"])
+			}
+		}
+		v.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (v *nodeView) parseInfo(info string) {
+	kv := map[string]string{}
+	for _, l := range strings.Split(info, "\n") {
+		if k, val, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
+			kv[k] = val
+		}
+	}
+	v.Role = kv["role"]
+	v.RunID = kv["run_id"]
+	v.Loading = kv["loading"] == "1"
+	v.Memory, _ = strconv.ParseInt(kv["used_memory"], 10, 64)
+	if v.Role == "slave" {
+		v.MasterAddr = net.JoinHostPort(kv["master_host"], kv["master_port"])
+		v.LinkUp = kv["master_link_status"] == "up"
+		secs, _ := strconv.ParseInt(kv["master_link_down_since_seconds"], 10, 64)
+		if v.LinkUp || secs < 0 {
+			secs = 0
+		}
+		v.LinkDownFor = time.Duration(secs) * time.Second
+		v.Offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
+	} else {
+		v.MasterAddr, v.LinkUp, v.LinkDownFor = "", false, 0
+		v.Offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
+	}
+	var keys int64
+	for k, val := range kv {
+		if strings.HasPrefix(k, "db") {
+			for _, f := range strings.Split(val, ",") {
+				if a, b, _ := strings.Cut(f, "="); a == "keys" {
+					n, _ := strconv.ParseInt(b, 10, 64)
+					keys += n
+				}
+			}
+		}
+	}
+	v.Keys = keys
+}

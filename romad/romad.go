@@ -1,0 +1,283 @@
+package romad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/status"
+)
+
+// Config says which romad this is and how it behaves.
+type Config struct {
+	Spec *cluster.Spec
+	Self string // this romad's host name, one of Spec.Romad.Hosts
+	// Lease is how long the alpha's lease lasts on the status nodes;
+	// default 2s. An alpha that cannot renew stops acting after
+	// 0.7 x Lease.
+	Lease time.Duration
+	// Listen overrides the HTTP address (default: the host's address and
+	// romad's http_port); "-" disables HTTP.
+	Listen string
+	Log    *slog.Logger
+	// Notify, when set, receives every status the alpha writes (for
+	// alerts).
+	Notify func(*status.Status)
+}
+
+// Daemon is one running romad.
+type Daemon struct {
+	cfg       Config
+	spec      *cluster.Spec
+	host      cluster.Host
+	downAfter time.Duration
+	log       *slog.Logger
+
+	views    map[string]*nodeView     // every data and status node
+	clients  map[string]*redis.Client // by node name
+	statuses map[string]*redis.Client // status node address -> client
+	lease    *lease
+	metrics  *metrics
+
+	mu      sync.Mutex
+	alpha   *alphaState // nil when not alpha
+	others  map[string]map[string]string
+	current *status.Status // the last status written or read
+}
+
+// New prepares a romad; Run starts it.
+func New(cfg Config) (*Daemon, error) {
+	spec := cfg.Spec
+	if spec.Romad == nil {
+		return nil, errors.New("roma.hcl declares no romad block")
+	}
+	found := false
+	for _, h := range spec.Romad.Hosts {
+		found = found || h == cfg.Self
+	}
+	if !found {
+		return nil, fmt.Errorf("host %q is not one of romad's hosts %v", cfg.Self, spec.Romad.Hosts)
+	}
+	if len(spec.Status) == 0 {
+		return nil, errors.New("roma.hcl declares no status nodes")
+	}
+	host, _ := spec.Host(cfg.Self)
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	d := &Daemon{cfg: cfg, spec: spec, host: host, downAfter: spec.Romad.DownAfter, log: cfg.Log,
+		views: map[string]*nodeView{}, clients: map[string]*redis.Client{}, statuses: map[string]*redis.Client{},
+		others: map[string]map[string]string{}}
+	if d.downAfter <= 0 {
+		d.downAfter = 5 * time.Second
+	}
+	timeout := min(d.downAfter/2, time.Second)
+	pw := spec.Password.Reveal()
+	for _, n := range spec.Nodes {
+		addr := spec.Addr(n.Host, n.Port)
+		d.views[n.Name] = &nodeView{Name: n.Name, Addr: addr, Partition: n.Partition, Priority: 100}
+		d.clients[n.Name] = newNodeClient(addr, host.Address, pw, timeout)
+	}
+	for _, s := range spec.Status {
+		addr := spec.Addr(s.Host, s.Port)
+		d.views[s.Name] = &nodeView{Name: s.Name, Addr: addr, Partition: -1}
+		d.clients[s.Name] = newNodeClient(addr, host.Address, pw, timeout)
+		d.statuses[addr] = newNodeClient(addr, host.Address, pw, timeout)
+	}
+	d.lease = &lease{cluster: spec.Name, self: cfg.Self, duration: cfg.Lease, statuses: d.statuses}
+	d.metrics = newMetrics(d)
+	return d, nil
+}
+
+// Run watches, elects and serves until ctx ends; then it gives the lease
+// up so another romad takes over at once.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer func() {
+		for _, c := range d.clients {
+			c.Close()
+		}
+		for _, c := range d.statuses {
+			c.Close()
+		}
+	}()
+	var srv *http.Server
+	if d.cfg.Listen != "-" {
+		addr := d.cfg.Listen
+		if addr == "" {
+			addr = net.JoinHostPort(d.host.Address, strconv.Itoa(d.spec.Romad.HTTPPort))
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("romad on %s: HTTP on %s: %w", d.cfg.Self, addr, err)
+		}
+		srv = &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		d.log.Info("serving HTTP", "addr", ln.Addr().String())
+	}
+	var wg sync.WaitGroup
+	timeout := min(d.downAfter/2, time.Second)
+	for name, v := range d.views {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v.watch(ctx, d.clients[name], timeout)
+		}()
+	}
+	tick := time.NewTicker(probeInterval * 2)
+	defer tick.Stop()
+	lastSeen := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if _, ok := d.lease.valid(); ok {
+				d.lease.release(rctx)
+			}
+			if srv != nil {
+				srv.Shutdown(rctx)
+			}
+			cancel()
+			return nil
+		case <-tick.C:
+		}
+		if time.Since(lastSeen) >= 300*time.Millisecond {
+			d.publishSeen(ctx)
+			lastSeen = time.Now()
+		}
+		wasAlpha := d.isAlpha()
+		isAlpha := d.lease.tick(ctx)
+		switch {
+		case isAlpha && !wasAlpha:
+			epoch, _ := d.lease.valid()
+			d.log.Info("became alpha", "epoch", epoch)
+			d.becomeAlpha(ctx, epoch)
+		case !isAlpha && wasAlpha:
+			d.log.Warn("no longer alpha: the lease could not be renewed on a majority of status nodes")
+			d.mu.Lock()
+			d.alpha = nil
+			d.mu.Unlock()
+		}
+		if isAlpha {
+			d.readOthers(ctx)
+			d.reconcile(ctx)
+		} else if time.Since(d.lastRead()) > time.Second {
+			d.refreshStatus(ctx)
+		}
+	}
+}
+
+func (d *Daemon) isAlpha() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.alpha != nil
+}
+
+// publishSeen writes this romad's view of every node to the status
+// nodes, so the alpha can tell a dead node from a broken link of its own.
+func (d *Daemon) publishSeen(ctx context.Context) {
+	vals := []any{}
+	for name, v := range d.views {
+		s := v.snap(d.downAfter)
+		state := "up"
+		if !s.Up {
+			state = "down"
+		}
+		vals = append(vals, name, state)
+	}
+	key := status.SeenKey(d.spec.Name, d.cfg.Self)
+	ttl := max(3*d.downAfter/2, 1500*time.Millisecond)
+	for _, c := range d.statuses {
+		go func() {
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			pipe := c.TxPipeline()
+			pipe.Del(sctx, key)
+			pipe.HSet(sctx, key, vals...)
+			pipe.PExpire(sctx, key, ttl)
+			_, _ = pipe.Exec(sctx)
+		}()
+	}
+}
+
+// readOthers reads the other romads' views from the status nodes.
+func (d *Daemon) readOthers(ctx context.Context) {
+	others := map[string]map[string]string{}
+	for _, h := range d.spec.Romad.Hosts {
+		if h == d.cfg.Self {
+			continue
+		}
+		for _, c := range d.statuses {
+			sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			m, err := c.HGetAll(sctx, status.SeenKey(d.spec.Name, h)).Result()
+			cancel()
+			if err == nil && len(m) > 0 {
+				others[h] = m
+				break
+			}
+		}
+	}
+	d.mu.Lock()
+	d.others = others
+	d.mu.Unlock()
+}
+
+// down reports whether node name is down: this romad cannot reach it for
+// down_after, and among the romads that report, more see it down than up.
+func (d *Daemon) down(name string) bool {
+	s := d.views[name].snap(d.downAfter)
+	if s.Up {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	downVotes, upVotes := 1, 0
+	for _, view := range d.others {
+		switch view[name] {
+		case "down":
+			downVotes++
+		case "up":
+			upVotes++
+		}
+	}
+	return downVotes > upVotes
+}
+
+func (d *Daemon) lastRead() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.current == nil {
+		return time.Time{}
+	}
+	return d.current.Updated
+}
+
+// refreshStatus reads the published status (non-alpha romads serve it).
+func (d *Daemon) refreshStatus(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	r := status.ReadMajority(rctx, d.statuses, d.spec.Name)
+	if r.Status != nil {
+		d.mu.Lock()
+		d.current = r.Status
+		d.mu.Unlock()
+	}
+}
+
+// Status returns the status this romad last wrote (as alpha) or read.
+func (d *Daemon) Status() *status.Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.current
+}
