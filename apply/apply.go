@@ -156,6 +156,7 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 	e.replicationPhase(ctx)
 	e.runtimeSettings(ctx)
 	e.rollingRestarts(ctx)
+	e.romadPhase(ctx)
 	e.deletes(ctx)
 	if ctx.Err() != nil {
 		e.res.Interrupted = context.Cause(ctx)

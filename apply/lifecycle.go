@@ -100,6 +100,59 @@ func (e *executor) running(ctx context.Context, tg redisconf.Target) (replState,
 	return st, err == nil
 }
 
+// romadHosts returns the romad hosts in scope.
+func (e *executor) romadHosts(scope Scope) []cluster.Host {
+	var out []cluster.Host
+	if e.spec.Romad == nil {
+		return nil
+	}
+	for _, hn := range e.spec.Romad.Hosts {
+		if h, ok := e.spec.Host(hn); ok && scope.has(hn) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// romadService starts or stops romad on the hosts in scope where it is
+// installed.
+func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
+	hosts := e.romadHosts(scope)
+	if len(hosts) == 0 {
+		return
+	}
+	if start {
+		e.phase("Starting romad")
+	} else {
+		e.phase("Stopping romad")
+	}
+	var jobs []job
+	for _, h := range hosts {
+		verb, done := "stopping romad", "romad stopped"
+		if start {
+			verb, done = "starting romad", "romad running"
+		}
+		jobs = append(jobs, job{address: "romad." + h.Name, host: h.Name, verb: verb, doneMsg: done,
+			run: func(ctx context.Context, t remote.Transport) error {
+				if _, err := t.Stat(ctx, cluster.LayoutOf(h).RomadBin()); err != nil {
+					return nil // not installed: nothing to do
+				}
+				mgr, err := service.For(h.Service)
+				if err != nil {
+					return err
+				}
+				if !start {
+					return mgr.Stop(ctx, t, e.romadUnit(h))
+				}
+				if err := mgr.Start(ctx, t, e.romadUnit(h)); err != nil {
+					return err
+				}
+				return e.waitRomad(ctx, h)
+			}})
+	}
+	e.runJobs(ctx, jobs)
+}
+
 // Start starts the cluster's stopped nodes (status nodes first), the
 // original roma-start. In each partition the node with the most data on
 // disk comes up master unless a master already runs; the others come up
@@ -191,6 +244,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				startOne(ctx, tg, master)
 			}
 		})
+		e.romadService(ctx, scope, true)
 		return nil
 	})
 }
@@ -210,6 +264,11 @@ func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*
 			return e.step(ctx, addr, tg.Host.Name, "stopping (SHUTDOWN SAVE)", "stopped", func(ctx context.Context) error {
 				return e.stopNode(ctx, tg)
 			})
+		}
+		if len(scope.Hosts) == 0 {
+			// The whole cluster stops: romad first, so that it fails
+			// nothing over meanwhile.
+			e.romadService(ctx, scope, false)
 		}
 		e.phase("Stopping data nodes (replicas first)")
 		var parts []string
@@ -261,6 +320,9 @@ func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*
 			if _, up := e.running(ctx, tg); up {
 				stopOne(ctx, tg)
 			}
+		}
+		if len(scope.Hosts) > 0 {
+			e.romadService(ctx, scope, false)
 		}
 		return nil
 	})
@@ -340,6 +402,10 @@ func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) 
 					}
 					return nil
 				}})
+		}
+		for _, h := range e.romadHosts(Scope{}) {
+			jobs = append(jobs, job{address: "romad." + h.Name, host: h.Name, verb: "removing romad", doneMsg: "romad removed",
+				run: func(ctx context.Context, t remote.Transport) error { return e.removeRomad(ctx, t, h) }})
 		}
 		e.runJobs(ctx, jobs)
 		e.mu.Lock()

@@ -361,6 +361,17 @@ func (e *executor) deletes(ctx context.Context) {
 				return nil
 			}})
 	}
+	for _, r := range e.p.Resources {
+		if r.Kind != "romad" || r.Action != plan.Delete {
+			continue
+		}
+		h, ok := e.spec.Host(r.Host)
+		if !ok {
+			continue
+		}
+		jobs = append(jobs, job{address: r.Address, host: h.Name, verb: "stopping and removing romad", doneMsg: "romad removed",
+			run: func(ctx context.Context, t remote.Transport) error { return e.removeRomad(ctx, t, h) }})
+	}
 	if len(jobs) > 0 {
 		e.phase("Destroying")
 		e.runJobs(ctx, jobs)

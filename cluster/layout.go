@@ -46,3 +46,12 @@ func (l Layout) BinDir() string { return path.Join(l.Root, "bin") }
 
 // EtcDir holds romad's configuration and secrets.
 func (l Layout) EtcDir() string { return path.Join(l.Root, "etc") }
+
+// RomadBin is where apply uploads romad.
+func (l Layout) RomadBin() string { return path.Join(l.Root, "bin", "romad") }
+
+// RomadConfig is the roma.hcl apply generates for romad.
+func (l Layout) RomadConfig() string { return path.Join(l.Root, "etc", "roma.hcl") }
+
+// RomadSecrets holds the values of romad's sensitive variables (mode 0600).
+func (l Layout) RomadSecrets() string { return path.Join(l.Root, "etc", "secrets.hcl") }

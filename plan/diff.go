@@ -43,6 +43,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	for i := 0; i < spec.Partitions; i++ {
 		d.partition(i)
 	}
+	d.romads()
 	d.deletes()
 	d.reshard()
 	d.fingerprints()
@@ -62,8 +63,10 @@ func kindOrder(k string) int {
 		return 2
 	case "partition":
 		return 3
+	case "romad":
+		return 4
 	}
-	return 4
+	return 5
 }
 
 type orphan struct {
@@ -599,10 +602,17 @@ func (d *differ) fingerprints() {
 			fmt.Fprintf(h, "dir %s\n", dir)
 		}
 		for _, f := range sortedKeys(hs.Files) {
-			fmt.Fprintf(h, "file %s %s %o\n", f, hs.Files[f].SHA256, hs.Files[f].Mode)
+			// The digest of the file without its secrets: a plan file
+			// must not let anyone test password guesses offline.
+			fmt.Fprintf(h, "file %s %s %o\n", f, sha(redactConf(hs.Files[f].Content)), hs.Files[f].Mode)
 		}
 		for _, s := range sortedKeys(hs.Services) {
 			fmt.Fprintf(h, "svc %s %v\n", s, hs.Services[s].Running)
+		}
+		for _, p := range sortedKeys(hs.Sums) {
+			if !strings.HasSuffix(p, "/secrets.hcl") {
+				fmt.Fprintf(h, "sum %s %s\n", p, hs.Sums[p])
+			}
 		}
 		d.p.Fingerprints["host."+name] = hex.EncodeToString(h.Sum(nil))
 	}
@@ -644,5 +654,108 @@ func redact(p *Plan) {
 				c.Old, c.New = "", ""
 			}
 		}
+	}
+}
+
+// redactConf drops the lines of a conf file that hold secrets.
+func redactConf(b []byte) []byte {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 && (sensitiveAttr(strings.ToLower(f[0]))) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
+// romads plans romad on each host of the romad block: its binary (for the
+// host's OS and architecture), its generated config and secrets, and its
+// service; and romad's removal from hosts no longer listed.
+func (d *differ) romads() {
+	listed := map[string]bool{}
+	if d.spec.Romad != nil {
+		config, secrets, err := RomadFiles(d.spec)
+		for _, hn := range d.spec.Romad.Hosts {
+			listed[hn] = true
+			addr := "romad." + hn
+			hs := d.st.Hosts[hn]
+			if hs == nil || !hs.Reachable {
+				d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: "host " + hn + " could not be observed"})
+				continue
+			}
+			if err != nil {
+				d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: "cannot write romad's configuration: " + err.Error()})
+				continue
+			}
+			bin, err := RomadBinary(hs.OS, hs.Arch)
+			if err != nil {
+				d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: fmt.Sprintf("host %s is %s/%s: %v", hn, hs.OS, hs.Arch, err)})
+				continue
+			}
+			binSum, err := FileSHA256(bin)
+			if err != nil {
+				d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: err.Error()})
+				continue
+			}
+			h, _ := d.spec.Host(hn)
+			l := cluster.LayoutOf(h)
+			r := Resource{Address: addr, Kind: "romad", Name: hn, Host: hn}
+			have := func(p string) string { return hs.Sums[p] }
+			short := func(s string) string {
+				if len(s) > 12 {
+					return s[:12]
+				}
+				return s
+			}
+			if have(l.RomadBin()) == "" && have(l.RomadConfig()) == "" {
+				r.Action = Create
+				r.Reasons = append(r.Reasons, "romad is not installed on "+hn+" yet")
+				r.Changes = append(r.Changes, Change{Attr: "binary", New: short(binSum), OldNull: true},
+					Change{Attr: "config", New: l.RomadConfig(), OldNull: true}, Change{Attr: "secrets", Sensitive: true, OldNull: true})
+				r.Steps = []Step{{Op: "install-romad", Node: hn}, {Op: "start", Node: "romad"}}
+				d.add(r)
+				continue
+			}
+			restart := false
+			if s := have(l.RomadBin()); s != binSum {
+				r.Changes = append(r.Changes, Change{Attr: "binary", Old: short(s), New: short(binSum), OldNull: s == ""})
+				restart = true
+			}
+			if s := have(l.RomadConfig()); s != sha(config) {
+				r.Changes = append(r.Changes, Change{Attr: "config", Old: "sha256:" + short(s), New: "sha256:" + short(sha(config)), OldNull: s == ""})
+				restart = true
+			}
+			if s := have(l.RomadSecrets()); s != sha(secrets) {
+				r.Changes = append(r.Changes, Change{Attr: "secrets", Sensitive: true, OldNull: s == ""})
+				restart = true
+			}
+			svc := hs.Services["romad"]
+			running := svc != nil && svc.Running
+			switch {
+			case restart:
+				r.Action = Update
+				r.Reasons = append(r.Reasons, "romad's version or configuration changed: it is updated and restarted")
+				r.Steps = []Step{{Op: "install-romad", Node: hn}, {Op: "restart", Node: "romad"}}
+			case !running:
+				r.Action = Repair
+				r.Drift = true
+				r.Reasons = append(r.Reasons, "romad is not running: start it")
+				r.Changes = append(r.Changes, Change{Attr: "running", Old: "false", New: "true", Drift: true})
+				r.Steps = []Step{{Op: "start", Node: "romad"}}
+			}
+			d.add(r)
+		}
+	}
+	for _, hn := range sortedKeys(d.st.Hosts) {
+		hs := d.st.Hosts[hn]
+		h, ok := d.spec.Host(hn)
+		if listed[hn] || !ok || !hs.Reachable || hs.Sums[cluster.LayoutOf(h).RomadConfig()] == "" {
+			continue
+		}
+		d.add(Resource{Address: "romad." + hn, Kind: "romad", Name: hn, Host: hn, Action: Delete,
+			Reasons: []string{"romad is no longer listed for " + hn + ": it is stopped and its files removed"},
+			Steps:   []Step{{Op: "stop", Node: "romad"}, {Op: "remove", Node: "romad"}}})
 	}
 }

@@ -154,12 +154,19 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 			fmt.Fprintf(&b, "printf 'unit %%s %%s\\n' %s \"$(systemctl show -p ActiveState -p MainPID %s 2>/dev/null | tr '\\n' ' ')\"\n", q(t.Name), q(unit))
 		}
 	}
+	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets()} {
+		fmt.Fprintf(&b, "[ -f %s ] && printf 'sum %%s %%s\\n' %s \"$(sha256sum < %s | cut -d' ' -f1)\"\n", q(f), q(f), q(f))
+	}
+	if h.Service == cluster.ServiceSystemd {
+		unit := fmt.Sprintf("roma-%s-romad.service", spec.Name)
+		fmt.Fprintf(&b, "printf 'unit %%s %%s\\n' romad \"$(systemctl show -p ActiveState -p MainPID %s 2>/dev/null | tr '\\n' ' ')\"\n", q(unit))
+	}
 	b.WriteString("exit 0\n")
 	return b.String()
 }
 
 func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster.Host) *HostState {
-	hs := &HostState{Name: h.Name, Dirs: map[string]bool{}, Files: map[string]*FileState{}, Services: map[string]*ServiceState{}}
+	hs := &HostState{Name: h.Name, Dirs: map[string]bool{}, Files: map[string]*FileState{}, Services: map[string]*ServiceState{}, Sums: map[string]string{}}
 	t, err := o.Dial(ctx, h)
 	if err != nil {
 		hs.Err = err.Error()
@@ -218,15 +225,22 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 			ss := &ServiceState{Pid: pid, Detail: "pidfile " + f[0]}
 			if f[2] != "-" {
 				cmd, _ := base64.StdEncoding.DecodeString(f[2])
-				ss.Running = strings.Contains(string(cmd), "redis") &&
-					(addrs[name] == "" || strings.Contains(string(cmd), addrs[name]) || strings.Contains(string(cmd), name+".conf"))
+				if name == "romad" {
+					ss.Running = strings.Contains(string(cmd), "romad")
+				} else {
+					ss.Running = strings.Contains(string(cmd), "redis") &&
+						(addrs[name] == "" || strings.Contains(string(cmd), addrs[name]) || strings.Contains(string(cmd), name+".conf"))
+				}
 				if !ss.Running {
-					ss.Detail += fmt.Sprintf(": pid %d is not this node's redis-server (stale pidfile)", pid)
+					ss.Detail += fmt.Sprintf(": pid %d is not this service's process (stale pidfile)", pid)
 				}
 			} else {
 				ss.Detail += fmt.Sprintf(": pid %d is not running", pid)
 			}
 			hs.Services[name] = ss
+		case "sum":
+			p, sum, _ := strings.Cut(rest, " ")
+			hs.Sums[p] = sum
 		case "unit":
 			name, props, _ := strings.Cut(rest, " ")
 			ss := &ServiceState{Detail: "systemd " + strings.TrimSpace(props)}

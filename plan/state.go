@@ -22,6 +22,9 @@ type HostState struct {
 	Dirs      map[string]bool
 	Files     map[string]*FileState // roma's conf files, by node name
 	Services  map[string]*ServiceState
+	// Sums are the SHA-256 of romad's files (binary, config, secrets)
+	// that exist on the host, by path.
+	Sums map[string]string
 }
 
 // FileState is one file under root/conf.

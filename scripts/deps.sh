@@ -9,6 +9,7 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 for extra in "$@"; do

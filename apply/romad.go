@@ -1,0 +1,147 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/remote"
+)
+
+// romadUnit is romad's service on host h.
+func (e *executor) romadUnit(h cluster.Host) service.Unit {
+	l := cluster.LayoutOf(h)
+	return service.Unit{Cluster: e.spec.Name, Name: "romad", Kind: service.KindRomad, Argv: plan.RomadArgv(h),
+		Dir: l.Root, PidFile: l.Pid("romad"), LogFile: l.Log("romad"), StopTimeout: 10 * time.Second}
+}
+
+// romadPhase installs romad where the plan says, and (re)starts it.
+func (e *executor) romadPhase(ctx context.Context) {
+	var jobs []job
+	config, secrets, genErr := plan.RomadFiles(e.spec)
+	for _, r := range e.p.Resources {
+		if r.Kind != "romad" || r.Action == plan.Delete {
+			continue
+		}
+		h, ok := e.spec.Host(r.Host)
+		if !ok {
+			continue
+		}
+		install := hasStep(r, "install-romad")
+		restart := hasStep(r, "restart")
+		jobs = append(jobs, job{address: r.Address, host: h.Name, verb: "installing and starting romad", doneMsg: "romad running",
+			run: func(ctx context.Context, t remote.Transport) error {
+				if genErr != nil {
+					return genErr
+				}
+				l := cluster.LayoutOf(h)
+				if install {
+					info, err := hostInfo(ctx, t)
+					if err != nil {
+						return err
+					}
+					bin, err := plan.RomadBinary(info.os, info.arch)
+					if err != nil {
+						return fmt.Errorf("host %s is %s/%s: %w", h.Name, info.os, info.arch, err)
+					}
+					if err := t.MkdirAll(ctx, l.BinDir(), 0o755); err != nil {
+						return err
+					}
+					if err := t.MkdirAll(ctx, l.EtcDir(), 0o700); err != nil {
+						return err
+					}
+					if err := t.Upload(ctx, bin, l.RomadBin(), 0o755); err != nil {
+						return err
+					}
+					if err := t.WriteFile(ctx, l.RomadConfig(), config, 0o644); err != nil {
+						return err
+					}
+					if err := t.WriteFile(ctx, l.RomadSecrets(), secrets, 0o600); err != nil {
+						return err
+					}
+				}
+				mgr, err := service.For(h.Service)
+				if err != nil {
+					return err
+				}
+				u := e.romadUnit(h)
+				if _, err := mgr.Install(ctx, t, u); err != nil {
+					return err
+				}
+				if restart {
+					err = mgr.Restart(ctx, t, u)
+				} else {
+					err = mgr.Start(ctx, t, u)
+				}
+				if err != nil {
+					return err
+				}
+				return e.waitRomad(ctx, h)
+			}})
+	}
+	if len(jobs) > 0 {
+		e.phase("romad")
+		e.runJobs(ctx, jobs)
+	}
+}
+
+// waitRomad waits until romad answers on its HTTP port.
+func (e *executor) waitRomad(ctx context.Context, h cluster.Host) error {
+	url := "http://" + net.JoinHostPort(h.Address, strconv.Itoa(e.spec.Romad.HTTPPort)) + "/metrics"
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+			err = fmt.Errorf("HTTP %s", resp.Status)
+		}
+		last = err
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("romad on %s does not answer at %s after 15s: %v (see %s)", h.Name, url, last, cluster.LayoutOf(h).Log("romad"))
+}
+
+type info struct{ os, arch string }
+
+func hostInfo(ctx context.Context, t remote.Transport) (info, error) {
+	res, err := t.Run(ctx, "uname -s; uname -m")
+	if err != nil {
+		return info{}, err
+	}
+	var i info
+	if _, err := fmt.Sscan(string(res.Stdout), &i.os, &i.arch); err != nil {
+		return info{}, fmt.Errorf("uname on %s: %q", t.Name(), res.Stdout)
+	}
+	return i, nil
+}
+
+// removeRomad stops romad and removes its files from h.
+func (e *executor) removeRomad(ctx context.Context, t remote.Transport, h cluster.Host) error {
+	mgr, err := service.For(h.Service)
+	if err != nil {
+		return err
+	}
+	if _, err := mgr.Uninstall(ctx, t, e.romadUnit(h)); err != nil {
+		return err
+	}
+	l := cluster.LayoutOf(h)
+	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets(), l.Pid("romad")} {
+		if err := t.Remove(ctx, f); err != nil && !isNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}
