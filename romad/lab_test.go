@@ -1,0 +1,380 @@
+package romad_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/status"
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "romad-build-")
+	if err != nil {
+		panic(err)
+	}
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "romad"), "github.com/roma-redis/roma/cmd/romad").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building romad: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	os.Setenv(plan.RomadDirEnv, dir)
+	code := lab.Main(m, lab.Options{Hosts: 4})
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const romadBody = `
+status "st2" {
+  host = "db1"
+  port = 7101
+}
+
+status "st3" {
+  host = "db2"
+  port = 7102
+}
+
+romad {
+  hosts      = ["db1", "db2", "db3"]
+  down_after = "2s"
+  http_port  = 9640
+}
+`
+
+type clusterT struct {
+	t        *testing.T
+	l        *lab.Lab
+	spec     *cluster.Spec
+	statuses map[string]*redis.Client
+}
+
+func (c *clusterT) read() status.Reading {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return status.ReadMajority(ctx, c.statuses, c.spec.Name)
+}
+
+// waitStatus waits until cond holds for the published status.
+func (c *clusterT) waitStatus(what string, timeout time.Duration, cond func(*status.Status) bool) *status.Status {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last *status.Status
+	for time.Now().Before(deadline) {
+		if r := c.read(); r.Majority && r.Status != nil {
+			last = r.Status
+			if cond(r.Status) {
+				return r.Status
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("%s: not within %s (last status: %+v)", what, timeout, last)
+	return nil
+}
+
+func nodePid(t *testing.T, spec *cluster.Spec, name string) int {
+	t.Helper()
+	c := plantest.NodeClient(spec, name)
+	defer c.Close()
+	info, err := c.Info(context.Background(), "server").Result()
+	if err != nil {
+		t.Fatalf("INFO on %s: %v", name, err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
+			pid, _ := strconv.Atoi(v)
+			return pid
+		}
+	}
+	t.Fatalf("no process_id for %s", name)
+	return 0
+}
+
+func role(spec *cluster.Spec, name string) (string, string) {
+	c := plantest.NodeClient(spec, name)
+	defer c.Close()
+	info, err := c.Info(context.Background(), "replication").Result()
+	if err != nil {
+		return "down", ""
+	}
+	kv := map[string]string{}
+	for _, l := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
+			kv[k] = v
+		}
+	}
+	return kv["role"], kv["master_host"] + ":" + kv["master_port"]
+}
+
+// writer writes to partition p's master as the status names it, and
+// re-reads the status after an error: a client following status.
+type writer struct {
+	c        *clusterT
+	p        int
+	stop     chan struct{}
+	done     chan struct{}
+	acked    sync.Map // key -> true
+	nAcked   atomic.Int64
+	lastFail atomic.Int64 // unix nanos of the last failed write
+	firstOK  atomic.Int64 // unix nanos of the first success after a failure
+}
+
+func startWriter(c *clusterT, p int) *writer {
+	w := &writer{c: c, p: p, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		clients := map[string]*redis.Client{}
+		defer func() {
+			for _, cl := range clients {
+				cl.Close()
+			}
+		}()
+		var st *status.Status
+		for i := 0; ; i++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			if st == nil {
+				if r := c.read(); r.Majority {
+					st = r.Status
+				}
+			}
+			ok := false
+			if st != nil && st.Master(p) != "" {
+				addr := st.Nodes[st.Master(p)].Addr
+				cl := clients[addr]
+				if cl == nil {
+					cl = redis.NewClient(&redis.Options{Addr: addr, Password: c.spec.Password.Reveal(), Protocol: 2,
+						DisableIdentity: true, MaxRetries: -1, DialerRetries: 1, DialTimeout: 300 * time.Millisecond,
+						ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+					clients[addr] = cl
+				}
+				key := fmt.Sprintf("w%d:%d", p, i)
+				if err := cl.Set(context.Background(), key, i, 0).Err(); err == nil {
+					w.acked.Store(key, true)
+					w.nAcked.Add(1)
+					ok = true
+					if w.lastFail.Load() != 0 && w.firstOK.Load() == 0 {
+						w.firstOK.Store(time.Now().UnixNano())
+					}
+				}
+			}
+			if !ok {
+				if w.lastFail.Load() == 0 {
+					w.lastFail.Store(time.Now().UnixNano())
+				}
+				st = nil
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *writer) halt() { close(w.stop); <-w.done }
+
+func TestRomadLab(t *testing.T) {
+	l := lab.Shared(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(plantest.ConfigText(l, 3, romadBody)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := plantest.Load(t, dir)
+	ctx := context.Background()
+	st := plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec)
+	p := plan.Diff(spec, st, plan.Options{})
+	if _, err := apply.Apply(ctx, spec, p, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	c := &clusterT{t: t, l: l, spec: spec, statuses: map[string]*redis.Client{}}
+	for _, s := range spec.Status {
+		c.statuses[spec.Addr(s.Host, s.Port)] = plantest.Client(spec, s.Host, s.Port)
+	}
+	defer func() {
+		for _, cl := range c.statuses {
+			cl.Close()
+		}
+	}()
+	first := c.waitStatus("a first status", 15*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+	t.Logf("status: epoch %d, alpha %s", first.Epoch, first.Alpha)
+	// The plan of a cluster with romad running is empty.
+	if p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{}); p.HasChanges() {
+		t.Fatalf("plan with romad running: %+v", p.Resources)
+	}
+
+	t.Run("master killed", func(t *testing.T) {
+		c.t = t
+		before := c.waitStatus("status", 5*time.Second, func(s *status.Status) bool { return true })
+		old := before.Master(0)
+		w := startWriter(c, 0)
+		time.Sleep(500 * time.Millisecond)
+		pid := nodePid(t, spec, old)
+		killed := time.Now()
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		after := c.waitStatus("failover", 10*time.Second, func(s *status.Status) bool {
+			return s.Master(0) != "" && s.Master(0) != old
+		})
+		published := time.Since(killed)
+		if after.Epoch <= before.Epoch {
+			t.Errorf("failover under epoch %d, not above %d", after.Epoch, before.Epoch)
+		}
+		time.Sleep(time.Second)
+		w.halt()
+		if w.firstOK.Load() == 0 {
+			t.Fatalf("the writer never wrote again after the failover")
+		}
+		resumed := time.Unix(0, w.firstOK.Load()).Sub(killed)
+		// Acknowledged writes lost: acknowledged, but not on the new master.
+		nm := plantest.NodeClient(spec, after.Master(0))
+		lost := 0
+		w.acked.Range(func(k, _ any) bool {
+			if n, _ := nm.Exists(ctx, k.(string)).Result(); n == 0 {
+				lost++
+			}
+			return true
+		})
+		nm.Close()
+		t.Logf("failover %s -> %s: published after %s, writer resumed after %s, %d writes acknowledged, %d lost",
+			old, after.Master(0), published.Round(time.Millisecond), resumed.Round(time.Millisecond), w.nAcked.Load(), lost)
+
+		// The old master comes back as it would after a crash: a plain
+		// redis-server, a master with its old data. romad demotes it.
+		n, _ := spec.Node(old)
+		h, _ := spec.Host(n.Host)
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		if res, err := tr.Run(ctx, "redis-server "+cluster.LayoutOf(h).Conf(old)); err != nil || res.ExitCode != 0 {
+			t.Fatalf("restarting %s: %v %s", old, err, res.Stderr)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r, m := role(spec, old)
+			nn, _ := spec.Node(after.Master(0))
+			if r == "slave" && m == spec.Addr(nn.Host, nn.Port) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("old master %s is %s (following %s), not a replica of %s", old, r, m, after.Master(0))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		c.waitStatus("OK again", 10*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+	})
+
+	t.Run("alpha paused", func(t *testing.T) {
+		c.t = t
+		before := c.waitStatus("status", 5*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+		old := before.Alpha
+		pidData, err := os.ReadFile(filepath.Join(l.Host(old).Root, "run", "romad.pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(pidData)))
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		stopped := true
+		defer func() {
+			if stopped {
+				syscall.Kill(pid, syscall.SIGCONT)
+			}
+		}()
+		after := c.waitStatus("a new alpha", 10*time.Second, func(s *status.Status) bool { return s.Alpha != old })
+		if after.Epoch <= before.Epoch {
+			t.Errorf("new alpha %s has epoch %d, not above %d", after.Alpha, after.Epoch, before.Epoch)
+		}
+		time.Sleep(time.Second) // longer than any lease the old alpha held
+		syscall.Kill(pid, syscall.SIGCONT)
+		stopped = false
+		resumed := time.Now()
+		time.Sleep(3 * time.Second)
+		// Nothing the old alpha wrote after waking up is in the history.
+		for _, cl := range c.statuses {
+			hist, err := status.History(ctx, cl, spec.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range hist {
+				if s.Alpha == old && s.Updated.After(resumed) {
+					t.Errorf("the paused alpha %s wrote a status after waking up: epoch %d at %s", old, s.Epoch, s.Updated)
+				}
+			}
+		}
+		now := c.waitStatus("status", 5*time.Second, func(s *status.Status) bool { return true })
+		if now.Alpha == old && now.Epoch <= after.Epoch {
+			t.Errorf("stale alpha %s is back in charge on epoch %d", old, now.Epoch)
+		}
+		t.Logf("alpha %s (epoch %d) paused; %s took over with epoch %d", old, before.Epoch, after.Alpha, after.Epoch)
+	})
+
+	t.Run("no false failover", func(t *testing.T) {
+		c.t = t
+		before := c.waitStatus("status", 5*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+		alpha, _ := spec.Host(before.Alpha)
+		m := before.Master(1)
+		n, _ := spec.Node(m)
+		mh, _ := spec.Host(n.Host)
+		if mh.Address == alpha.Address {
+			m = before.Master(2)
+			n, _ = spec.Node(m)
+			mh, _ = spec.Host(n.Host)
+		}
+		rule := []string{"INPUT", "-s", alpha.Address, "-d", mh.Address, "-p", "tcp", "--dport", strconv.Itoa(n.Port), "-j", "DROP"}
+		if out, err := exec.Command("iptables", append([]string{"-I"}, rule...)...).CombinedOutput(); err != nil {
+			t.Fatalf("iptables: %v %s", err, out)
+		}
+		defer exec.Command("iptables", append([]string{"-D"}, rule...)...).Run()
+		time.Sleep(3 * spec.Romad.DownAfter)
+		now := c.waitStatus("status", 5*time.Second, func(s *status.Status) bool { return true })
+		if now.Master(n.Partition) != m {
+			t.Errorf("partition %d failed over from %s to %s though only the alpha %s lost sight of it", n.Partition, m, now.Master(n.Partition), before.Alpha)
+		}
+		if r, _ := role(spec, m); r != "master" {
+			t.Errorf("%s is %s now", m, r)
+		}
+	})
+
+	t.Run("no two masters in one epoch", func(t *testing.T) {
+		c.t = t
+		for addr, cl := range c.statuses {
+			hist, err := status.History(ctx, cl, spec.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			masters := map[string]string{} // "epoch/partition" -> master
+			for _, s := range hist {
+				for p := range s.Partitions {
+					k := fmt.Sprintf("%d/%d", s.Epoch, p)
+					if m, ok := masters[k]; ok && m != s.Master(p) {
+						t.Errorf("status node %s: epoch %d has two masters for partition %d: %s and %s", addr, s.Epoch, p, m, s.Master(p))
+					}
+					masters[k] = s.Master(p)
+				}
+			}
+			t.Logf("status node %s: %d statuses checked", addr, len(hist))
+		}
+	})
+}
