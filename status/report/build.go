@@ -1,0 +1,339 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/status"
+)
+
+// Inputs is everything a report is built from.
+type Inputs struct {
+	Spec    *cluster.Spec
+	Reading status.Reading   // from status.ReadMajority, keyed by status node address
+	Probes  map[string]Probe // by data node name; a node without one did not answer
+	Now     time.Time
+}
+
+// Build makes the report. Its state is the worse of two:
+//
+//   - the published state, when a majority of the status nodes hold the
+//     latest epoch (otherwise there is none to trust);
+//   - the state the probe finds: HALT when a partition has no master up
+//     (or, with a published status, its published master is not up as a
+//     master), or when no majority of status nodes answered, since clients
+//     then cannot read the status; DEGRADED when a data or status node is
+//     down or loading, a replica's link is down or it follows the wrong
+//     master, or a partition has two masters.
+//
+// Every reason for a state other than OK is one of the report's Problems.
+func Build(in Inputs) *Report {
+	b := builder{in: in, r: &Report{Cluster: in.Spec.Name, Checked: in.Now.UTC()}, addrs: map[string]string{}}
+	for _, n := range in.Spec.Nodes {
+		b.addrs[in.Spec.Addr(n.Host, n.Port)] = n.Name
+	}
+	b.readStatus()
+	for p := range in.Spec.Partitions {
+		b.partition(p)
+	}
+	b.published()
+	b.decide()
+	return b.r
+}
+
+// finding is one problem and the state it implies (OK for a note).
+type finding struct{ state, text string }
+
+type builder struct {
+	in       Inputs
+	r        *Report
+	trusted  *status.Status // the published status, when a majority holds it
+	addrs    map[string]string
+	findings []finding
+}
+
+func (b *builder) add(state, format string, args ...any) {
+	b.findings = append(b.findings, finding{state, fmt.Sprintf(format, args...)})
+}
+
+// readStatus fills the status nodes, the agreement and the published
+// status.
+func (b *builder) readStatus() {
+	rd, spec := b.in.Reading, b.in.Spec
+	a := Agreement{Total: len(spec.Status), Answered: rd.Answered}
+	for _, s := range spec.Status {
+		addr := spec.Addr(s.Host, s.Port)
+		sn := StatusNode{Name: s.Name, Addr: addr}
+		if e, ok := rd.PerNode[addr]; ok {
+			sn.Up, sn.Epoch = true, e
+			if rd.Status != nil && e == rd.Status.Epoch {
+				a.Agreeing++
+			}
+		} else {
+			sn.Error = rd.Errors[addr]
+			if sn.Error == "" {
+				sn.Error = "not asked"
+			}
+			b.add(status.Degraded, "status node %s (%s) did not answer with a status: %s", s.Name, addr, sn.Error)
+		}
+		b.r.StatusNodes = append(b.r.StatusNodes, sn)
+	}
+	a.Majority = a.Agreeing*2 > a.Total
+	b.r.Agreement = a
+	if s := rd.Status; s != nil {
+		b.r.Published = &Published{State: s.State, Epoch: s.Epoch, Alpha: s.Alpha, Updated: s.Updated.UTC(), Maintenance: s.Maintenance}
+		b.r.Backup = s.Backup
+	}
+	switch {
+	case a.Total == 0:
+		b.add(status.OK, "roma.hcl declares no status nodes: the state comes from the probe alone")
+	case a.Answered*2 <= a.Total:
+		b.add(status.Halt, "only %d of %d status nodes answered: clients cannot read the status and treat the cluster as HALT", a.Answered, a.Total)
+	case !a.Majority:
+		b.add(status.Degraded, "the status nodes disagree (%s) and no majority holds the latest epoch: the state comes from the probe", b.epochs())
+	case a.Agreeing < a.Answered:
+		b.add(status.OK, "the status nodes disagree (%s); a majority holds epoch %d", b.epochs(), rd.Status.Epoch)
+	}
+	if a.Majority && rd.Status != nil {
+		b.trusted = rd.Status
+	}
+}
+
+// epochs lists the epoch each answering status node holds.
+func (b *builder) epochs() string {
+	var out []string
+	for _, sn := range b.r.StatusNodes {
+		if sn.Up {
+			out = append(out, fmt.Sprintf("%s at epoch %d", sn.Name, sn.Epoch))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// partition builds partition p and its nodes.
+func (b *builder) partition(p int) {
+	nodes := b.in.Spec.PartitionNodes(p)
+	var masters []string
+	for _, n := range nodes {
+		if pr, ok := b.probe(n.Name); ok && !pr.Loading && pr.Role == "master" {
+			masters = append(masters, n.Name)
+		}
+	}
+	part := Partition{Index: p}
+	published := false
+	if b.trusted != nil && p < len(b.trusted.Partitions) {
+		part.Master, published = b.trusted.Partitions[p].Master, true
+	} else {
+		part.Master = b.likeliest(masters)
+	}
+	pm, ok := b.probe(part.Master)
+	part.Serving = ok && !pm.Loading && pm.Role == "master"
+	for _, n := range nodes {
+		if n.Name != part.Master {
+			part.Replicas = append(part.Replicas, n.Name)
+		}
+		b.r.Nodes = append(b.r.Nodes, b.node(n, part))
+	}
+	b.r.Partitions = append(b.r.Partitions, part)
+	b.masterFindings(part, published, masters)
+}
+
+// probe returns the probe of a node that answered.
+func (b *builder) probe(name string) (Probe, bool) {
+	pr, ok := b.in.Probes[name]
+	return pr, ok && pr.Err == ""
+}
+
+// likeliest picks, among a partition's probed masters, the one most of
+// its nodes replicate from (the first declared on a tie).
+func (b *builder) likeliest(masters []string) string {
+	best, votes := "", -1
+	for _, m := range masters {
+		v := 0
+		for _, pr := range b.in.Probes {
+			if pr.Err == "" && b.addrs[pr.MasterAddr] == m {
+				v++
+			}
+		}
+		if v > votes {
+			best, votes = m, v
+		}
+	}
+	return best
+}
+
+func (b *builder) masterFindings(part Partition, published bool, masters []string) {
+	p, m := part.Index, part.Master
+	from := ""
+	if published {
+		from = "published "
+	}
+	switch pr, probed := b.in.Probes[m]; {
+	case m == "" && published:
+		b.add(status.Halt, "partition %d has no master in the published status", p)
+	case m == "":
+		b.add(status.Halt, "partition %d has no master: no node of it is up as a master", p)
+	case !probed || pr.Err != "":
+		b.add(status.Halt, "partition %d has no master up: its %smaster %s is down (%s)", p, from, m, orUnknown(pr.Err))
+	case pr.Loading:
+		b.add(status.Halt, "partition %d has no master up: its %smaster %s is still loading its data", p, from, m)
+	case pr.Role != "master":
+		other := ""
+		if len(masters) > 0 {
+			other = "; " + strings.Join(masters, " and ") + " is master"
+		}
+		b.add(status.Halt, "partition %d has no master up: its %smaster %s is a %s%s", p, from, m, pr.Role, other)
+	}
+	if len(masters) > 1 {
+		b.add(status.Degraded, "partition %d has %d masters: %s", p, len(masters), strings.Join(masters, ", "))
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no answer"
+	}
+	return s
+}
+
+// node builds one data node's row and notes what is wrong with it, except
+// for its partition's master, which masterFindings covers.
+func (b *builder) node(n cluster.Node, part Partition) Node {
+	nd := Node{Name: n.Name, Host: n.Host, Addr: b.in.Spec.Addr(n.Host, n.Port), Partition: n.Partition}
+	var pub status.NodeState
+	if b.trusted != nil {
+		pub = b.trusted.Nodes[n.Name]
+	}
+	pr, ok := b.in.Probes[n.Name]
+	isMaster := n.Name == part.Master
+	switch {
+	case !ok || pr.Err != "":
+		nd.State, nd.Error = status.NodeDown, orUnknown(pr.Err)
+		if pub.State == status.NodeDown {
+			nd.Since = pub.Since.UTC()
+		}
+		if !isMaster {
+			b.add(status.Degraded, "node %s of partition %d is down: %s", n.Name, n.Partition, nd.Error)
+		}
+		return nd
+	case pr.Loading:
+		nd.State = status.NodeLoading
+		if !isMaster {
+			b.add(status.Degraded, "node %s of partition %d is still loading its data", n.Name, n.Partition)
+		}
+	default:
+		nd.State = status.NodeUp
+	}
+	nd.Role, nd.Memory, nd.MaxMemory, nd.Keys = pr.Role, pr.Memory, pr.MaxMemory, pr.Keys[n.Database]
+	if pub.State == nd.State && !pub.Since.IsZero() {
+		nd.Since = pub.Since.UTC()
+	} else if pr.Uptime > 0 && nd.State == status.NodeUp {
+		nd.Since = b.in.Now.Add(-pr.Uptime).UTC().Truncate(time.Second)
+	}
+	if pr.Role == "replica" {
+		b.replica(&nd, pr, part)
+	}
+	return nd
+}
+
+// replica fills a replica's master, link and lag, and notes a broken link
+// or a wrong master.
+func (b *builder) replica(nd *Node, pr Probe, part Partition) {
+	nd.Master, nd.Link = pr.MasterAddr, pr.Link
+	if name, ok := b.addrs[pr.MasterAddr]; ok {
+		nd.Master = name
+		if mp, ok := b.probe(name); ok && mp.Role == "master" {
+			lag := max(0, mp.Offset-pr.Offset)
+			nd.Lag = &lag
+		}
+	}
+	if nd.State != status.NodeUp || !part.Serving || nd.Name == part.Master {
+		return
+	}
+	switch {
+	case nd.Master != part.Master:
+		b.add(status.Degraded, "node %s replicates from %s, not from partition %d's master %s", nd.Name, nd.Master, part.Index, part.Master)
+	case nd.Link != "up":
+		b.add(status.Degraded, "node %s: its replication link to %s is %s", nd.Name, nd.Master, orUnknown(nd.Link))
+	}
+}
+
+// published notes what the published status says that roma.hcl does not.
+func (b *builder) published() {
+	s := b.trusted
+	if s == nil {
+		if p := b.r.Published; p != nil && b.r.Agreement.Total > 0 {
+			b.add(status.OK, "the latest published status (epoch %d) is not held by a majority of status nodes", p.Epoch)
+		}
+		return
+	}
+	if len(s.Partitions) != b.in.Spec.Partitions {
+		b.add(status.Degraded, "the published status has %d partitions; roma.hcl declares %d", len(s.Partitions), b.in.Spec.Partitions)
+	}
+	for _, name := range s.NodeNames() {
+		if n := s.Nodes[name]; n.Partition >= 0 {
+			if _, ok := b.in.Spec.Node(name); !ok {
+				b.add(status.OK, "the published status names node %s, which roma.hcl does not declare", name)
+			}
+		}
+	}
+	if s.Maintenance {
+		b.add(status.OK, "maintenance: romad does not fail over until it ends")
+	}
+	if bk := s.Backup; bk != nil && !bk.OK {
+		b.add(status.OK, "the last backup (%s) failed: %s", bk.ID, orUnknown(bk.Error))
+	}
+}
+
+// decide sets the state, its source and the problems, most serious first.
+func (b *builder) decide() {
+	probe := status.OK
+	for _, f := range b.findings {
+		probe = Worse(probe, f.state)
+	}
+	b.r.State, b.r.Source = probe, SourceProbe
+	if b.trusted != nil {
+		pub := b.trusted.State
+		if rank(pub) < 0 {
+			b.add(status.Degraded, "the published state %q is not one roma knows", pub)
+			pub = status.Degraded
+		}
+		b.r.State = Worse(pub, probe)
+		if b.r.State == pub {
+			b.r.Source = SourceStatus
+		}
+		if rank(pub) > rank(probe) {
+			b.add(status.OK, "the published state is %s, but the probe finds nothing wrong: romad may not have published a recovery yet", pub)
+		}
+	}
+	sort.SliceStable(b.findings, func(i, j int) bool { return rank(b.findings[i].state) > rank(b.findings[j].state) })
+	for _, f := range b.findings {
+		if !slices.Contains(b.r.Problems, f.text) {
+			b.r.Problems = append(b.r.Problems, f.text)
+		}
+	}
+}
+
+// Worse returns the more serious of two cluster states.
+func Worse(a, b string) string {
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+func rank(state string) int {
+	switch state {
+	case status.OK:
+		return 0
+	case status.Degraded:
+		return 1
+	case status.Halt:
+		return 2
+	}
+	return -1
+}

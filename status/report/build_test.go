@@ -1,0 +1,245 @@
+package report
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/status"
+)
+
+var now = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// testSpec is two partitions of two nodes on hosts db1 and db2, and three
+// status nodes.
+func testSpec() *cluster.Spec {
+	return &cluster.Spec{
+		Name: "shop", Partitions: 2,
+		Hosts: []cluster.Host{{Name: "db1", Address: "10.0.0.1"}, {Name: "db2", Address: "10.0.0.2"}},
+		Nodes: []cluster.Node{
+			{Name: "db1-7000", Host: "db1", Port: 7000, Partition: 0},
+			{Name: "db2-7000", Host: "db2", Port: 7000, Partition: 0},
+			{Name: "db2-7001", Host: "db2", Port: 7001, Partition: 1, Database: 1},
+			{Name: "db1-7001", Host: "db1", Port: 7001, Partition: 1, Database: 1},
+		},
+		Status: []cluster.StatusNode{{Name: "st1", Host: "db1", Port: 7100}, {Name: "st2", Host: "db2", Port: 7100}, {Name: "st3", Host: "db1", Port: 7101}},
+	}
+}
+
+func published(state string, epoch int64) *status.Status {
+	return &status.Status{
+		Version: 1, Cluster: "shop", State: state, Epoch: epoch, Alpha: "db1", Updated: now.Add(-time.Minute),
+		Partitions: []status.Partition{{Master: "db1-7000", Replicas: []string{"db2-7000"}}, {Master: "db2-7001", Replicas: []string{"db1-7001"}}},
+		Nodes: map[string]status.NodeState{
+			"db1-7000": {State: status.NodeUp, Role: "master", Since: now.Add(-time.Hour)},
+		},
+	}
+}
+
+// reading is what three status nodes holding these epochs (0: no answer)
+// return.
+func reading(s *status.Status, epochs ...int64) status.Reading {
+	r := status.Reading{Total: 3, Errors: map[string]string{}, PerNode: map[string]int64{}}
+	addrs := []string{"10.0.0.1:7100", "10.0.0.2:7100", "10.0.0.1:7101"}
+	var best int64
+	for i, e := range epochs {
+		if e == 0 {
+			r.Errors[addrs[i]] = "connection refused"
+			continue
+		}
+		r.Answered++
+		r.PerNode[addrs[i]] = e
+		best = max(best, e)
+	}
+	if s != nil && r.Answered > 0 {
+		c := *s
+		c.Epoch = best
+		r.Status = &c
+	}
+	return r
+}
+
+func master(offset int64) Probe {
+	return Probe{Role: "master", Offset: offset, Uptime: 2 * time.Hour, Memory: 1 << 20, MaxMemory: 64 << 20, Keys: map[int]int64{0: 10, 1: 20}}
+}
+
+func replica(of string, offset int64) Probe {
+	return Probe{Role: "replica", MasterAddr: of, Link: "up", Offset: offset, Uptime: time.Hour, Memory: 1 << 20, Keys: map[int]int64{0: 9, 1: 20}}
+}
+
+func healthy() map[string]Probe {
+	return map[string]Probe{
+		"db1-7000": master(1000), "db2-7000": replica("10.0.0.1:7000", 900),
+		"db2-7001": master(50), "db1-7001": replica("10.0.0.2:7001", 50),
+	}
+}
+
+func with(p map[string]Probe, name string, pr Probe) map[string]Probe {
+	p[name] = pr
+	return p
+}
+
+var down = Probe{Err: "dial tcp: connection refused"}
+
+func TestBuildHealthy(t *testing.T) {
+	r := Build(Inputs{Spec: testSpec(), Reading: reading(published(status.OK, 7), 7, 7, 7), Probes: healthy(), Now: now})
+	lag100, lag0 := int64(100), int64(0)
+	want := &Report{
+		Cluster: "shop", State: status.OK, Source: SourceStatus, Checked: now,
+		Published: &Published{State: status.OK, Epoch: 7, Alpha: "db1", Updated: now.Add(-time.Minute)},
+		StatusNodes: []StatusNode{
+			{Name: "st1", Addr: "10.0.0.1:7100", Up: true, Epoch: 7},
+			{Name: "st2", Addr: "10.0.0.2:7100", Up: true, Epoch: 7},
+			{Name: "st3", Addr: "10.0.0.1:7101", Up: true, Epoch: 7},
+		},
+		Agreement: Agreement{Total: 3, Answered: 3, Agreeing: 3, Majority: true},
+		Partitions: []Partition{
+			{Index: 0, Master: "db1-7000", Serving: true, Replicas: []string{"db2-7000"}},
+			{Index: 1, Master: "db2-7001", Serving: true, Replicas: []string{"db1-7001"}},
+		},
+		Nodes: []Node{
+			{Name: "db1-7000", Host: "db1", Addr: "10.0.0.1:7000", Partition: 0, Role: "master", State: "up",
+				Since: now.Add(-time.Hour), Memory: 1 << 20, MaxMemory: 64 << 20, Keys: 10},
+			{Name: "db2-7000", Host: "db2", Addr: "10.0.0.2:7000", Partition: 0, Role: "replica", State: "up",
+				Since: now.Add(-time.Hour), Master: "db1-7000", Link: "up", Lag: &lag100, Memory: 1 << 20, Keys: 9},
+			{Name: "db2-7001", Host: "db2", Addr: "10.0.0.2:7001", Partition: 1, Role: "master", State: "up",
+				Since: now.Add(-2 * time.Hour), Memory: 1 << 20, MaxMemory: 64 << 20, Keys: 20},
+			{Name: "db1-7001", Host: "db1", Addr: "10.0.0.1:7001", Partition: 1, Role: "replica", State: "up",
+				Since: now.Add(-time.Hour), Master: "db2-7001", Link: "up", Lag: &lag0, Memory: 1 << 20, Keys: 20},
+		},
+	}
+	if d := cmp.Diff(want, r); d != "" {
+		t.Errorf("report (-want +got):\n%s", d)
+	}
+}
+
+func TestBuildStates(t *testing.T) {
+	type want struct {
+		State, Source string
+		Problems      []string
+		Masters       []string
+	}
+	pub := published
+	for name, c := range map[string]struct {
+		reading status.Reading
+		probes  map[string]Probe
+		want    want
+	}{
+		"replica down": {
+			reading(pub(status.OK, 7), 7, 7, 7), with(healthy(), "db2-7000", down),
+			want{status.Degraded, SourceProbe, []string{"node db2-7000 of partition 0 is down: dial tcp: connection refused"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"published degraded, probe agrees": {
+			reading(pub(status.Degraded, 7), 7, 7, 7), with(healthy(), "db2-7000", down),
+			want{status.Degraded, SourceStatus, []string{"node db2-7000 of partition 0 is down: dial tcp: connection refused"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"published degraded, probe finds nothing": {
+			reading(pub(status.Degraded, 7), 7, 7, 7), healthy(),
+			want{status.Degraded, SourceStatus, []string{"the published state is DEGRADED, but the probe finds nothing wrong: romad may not have published a recovery yet"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"published master down": {
+			reading(pub(status.OK, 7), 7, 7, 7), with(healthy(), "db1-7000", down),
+			want{status.Halt, SourceProbe, []string{"partition 0 has no master up: its published master db1-7000 is down (dial tcp: connection refused)"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"partition down, no status": {
+			reading(nil, 0, 0, 0), with(with(healthy(), "db2-7001", down), "db1-7001", down),
+			want{status.Halt, SourceProbe, []string{
+				"only 0 of 3 status nodes answered: clients cannot read the status and treat the cluster as HALT",
+				"partition 1 has no master: no node of it is up as a master",
+				"status node st1 (10.0.0.1:7100) did not answer with a status: connection refused",
+				"status node st2 (10.0.0.2:7100) did not answer with a status: connection refused",
+				"status node st3 (10.0.0.1:7101) did not answer with a status: connection refused",
+				"node db2-7001 of partition 1 is down: dial tcp: connection refused",
+				"node db1-7001 of partition 1 is down: dial tcp: connection refused",
+			}, []string{"db1-7000", ""}},
+		},
+		"published halt": {
+			reading(&status.Status{Cluster: "shop", State: status.Halt, Partitions: []status.Partition{{Master: "db1-7000"}, {}}}, 7, 7, 7),
+			with(with(healthy(), "db2-7001", down), "db1-7001", Probe{Role: "replica", MasterAddr: "10.0.0.2:7001", Link: "down"}),
+			want{status.Halt, SourceStatus, []string{"partition 1 has no master in the published status", "node db2-7001 of partition 1 is down: dial tcp: connection refused"}, []string{"db1-7000", ""}},
+		},
+		"failed over, not yet published": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(with(healthy(), "db1-7000", down), "db2-7000", master(1000)),
+			want{status.Halt, SourceProbe, []string{"partition 0 has no master up: its published master db1-7000 is down (dial tcp: connection refused)"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"published master is a replica": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(with(healthy(), "db1-7000", replica("10.0.0.2:7000", 1000)), "db2-7000", master(1000)),
+			want{status.Halt, SourceProbe, []string{"partition 0 has no master up: its published master db1-7000 is a replica; db2-7000 is master"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"status nodes disagree, no majority": {
+			reading(pub(status.OK, 9), 9, 8, 7), healthy(),
+			want{status.Degraded, SourceProbe, []string{
+				"the status nodes disagree (st1 at epoch 9, st2 at epoch 8, st3 at epoch 7) and no majority holds the latest epoch: the state comes from the probe",
+				"the latest published status (epoch 9) is not held by a majority of status nodes",
+			}, []string{"db1-7000", "db2-7001"}},
+		},
+		"one status node behind": {
+			reading(pub(status.OK, 9), 9, 9, 8), healthy(),
+			want{status.OK, SourceStatus, []string{"the status nodes disagree (st1 at epoch 9, st2 at epoch 9, st3 at epoch 8); a majority holds epoch 9"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"one status node down": {
+			reading(pub(status.OK, 9), 9, 0, 9), healthy(),
+			want{status.Degraded, SourceProbe, []string{"status node st2 (10.0.0.2:7100) did not answer with a status: connection refused"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"two masters": {
+			reading(pub(status.OK, 7), 7, 7, 7), with(healthy(), "db2-7000", master(5)),
+			want{status.Degraded, SourceProbe, []string{"partition 0 has 2 masters: db1-7000, db2-7000"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"probe picks the master the replicas follow": {
+			reading(nil, 0, 0, 0), with(healthy(), "db1-7001", master(5)),
+			want{status.Halt, SourceProbe, []string{
+				"only 0 of 3 status nodes answered: clients cannot read the status and treat the cluster as HALT",
+				"status node st1 (10.0.0.1:7100) did not answer with a status: connection refused",
+				"status node st2 (10.0.0.2:7100) did not answer with a status: connection refused",
+				"status node st3 (10.0.0.1:7101) did not answer with a status: connection refused",
+				"partition 1 has 2 masters: db2-7001, db1-7001",
+			}, []string{"db1-7000", "db2-7001"}},
+		},
+		"link down and wrong master": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(with(healthy(), "db2-7000", Probe{Role: "replica", MasterAddr: "10.0.0.1:7000", Link: "down"}), "db1-7001", replica("10.0.0.1:7000", 0)),
+			want{status.Degraded, SourceProbe, []string{
+				"node db2-7000: its replication link to db1-7000 is down",
+				"node db1-7001 replicates from db1-7000, not from partition 1's master db2-7001",
+			}, []string{"db1-7000", "db2-7001"}},
+		},
+		"master loading": {
+			reading(pub(status.OK, 7), 7, 7, 7), with(healthy(), "db1-7000", Probe{Role: "master", Loading: true}),
+			want{status.Halt, SourceProbe, []string{"partition 0 has no master up: its published master db1-7000 is still loading its data"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"maintenance and failed backup": {
+			reading(func() *status.Status {
+				s := pub(status.OK, 7)
+				s.Maintenance = true
+				s.Backup = &status.Backup{ID: "b1", OK: false, Error: "disk full"}
+				return s
+			}(), 7, 7, 7), healthy(),
+			want{status.OK, SourceStatus, []string{"maintenance: romad does not fail over until it ends", "the last backup (b1) failed: disk full"}, []string{"db1-7000", "db2-7001"}},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := Build(Inputs{Spec: testSpec(), Reading: c.reading, Probes: c.probes, Now: now})
+			got := want{State: r.State, Source: r.Source, Problems: r.Problems}
+			for _, p := range r.Partitions {
+				got.Masters = append(got.Masters, p.Master)
+			}
+			if d := cmp.Diff(c.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestParseInfo(t *testing.T) {
+	info := "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:120\r\n\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:67108864\r\n" +
+		"# Persistence\r\nloading:0\r\n# Replication\r\nrole:slave\r\nmaster_host:127.0.0.11\r\nmaster_port:7000\r\nmaster_link_status:up\r\n" +
+		"slave_repl_offset:4242\r\nmaster_repl_offset:4242\r\n# Keyspace\r\ndb0:keys=12,expires=0,avg_ttl=0\r\ndb3:keys=5,expires=1,avg_ttl=0\r\n"
+	want := Probe{Role: "replica", MasterAddr: "127.0.0.11:7000", Link: "up", Offset: 4242, Uptime: 2 * time.Minute,
+		Memory: 1 << 20, MaxMemory: 64 << 20, Keys: map[int]int64{0: 12, 3: 5}}
+	if d := cmp.Diff(want, ParseInfo(info)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
