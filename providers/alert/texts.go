@@ -1,0 +1,96 @@
+package alert
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The words of the Tracker's alerts. Each says what happened, since when,
+// and the incident, and ends with where to look next.
+
+func haltAlert(cfg Config, inc *incident, o Observation) Alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cluster %s is in HALT since %s: a partition has no master, so its keys can be neither read nor written.\n",
+		cfg.Cluster, stamp(inc.opened))
+	if o.Detail != "" {
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(o.Detail))
+	}
+	if len(o.Down) > 0 {
+		b.WriteString("\nNodes down:\n")
+		for _, n := range sortedKeys(o.Down) {
+			fmt.Fprintf(&b, "  %s since %s (%s)\n", n, stamp(o.Down[n]), ago(o.Time, o.Down[n]))
+		}
+	}
+	footer(&b, cfg, inc)
+	return Alert{
+		Cluster:  cfg.Cluster,
+		Kind:     KindHalt,
+		Subject:  fmt.Sprintf("[roma %s] HALT: a partition has no master", cfg.Cluster),
+		Body:     b.String(),
+		Time:     o.Time,
+		Incident: inc.id,
+		State:    o.State,
+	}
+}
+
+func nodeDownAlert(cfg Config, inc *incident, o Observation, since time.Time, downFor time.Duration) Alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Node %s of cluster %s has been down since %s (%s; this alert's down_for is %s).\n",
+		inc.node, cfg.Cluster, stamp(since), ago(o.Time, since), downFor)
+	if o.State != "" {
+		fmt.Fprintf(&b, "The cluster is %s.\n", o.State)
+	}
+	footer(&b, cfg, inc)
+	return Alert{
+		Cluster:  cfg.Cluster,
+		Kind:     KindNodeDown,
+		Subject:  fmt.Sprintf("[roma %s] node %s down for %s", cfg.Cluster, inc.node, ago(o.Time, since)),
+		Body:     b.String(),
+		Time:     o.Time,
+		Incident: inc.id,
+		Node:     inc.node,
+		State:    o.State,
+	}
+}
+
+func resolvedAlert(cfg Config, inc *incident, o Observation) Alert {
+	var b strings.Builder
+	var subject string
+	if inc.kind == KindHalt {
+		subject = fmt.Sprintf("[roma %s] resolved: cluster out of HALT", cfg.Cluster)
+		fmt.Fprintf(&b, "Cluster %s left HALT at %s and has stayed out of it for %s.\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
+	} else {
+		subject = fmt.Sprintf("[roma %s] resolved: node %s is back", cfg.Cluster, inc.node)
+		fmt.Fprintf(&b, "Node %s of cluster %s has not been down since %s (%s).\n", inc.node, cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
+	}
+	if o.State != "" {
+		fmt.Fprintf(&b, "The cluster is %s.\n", o.State)
+	}
+	fmt.Fprintf(&b, "\nIncident %s, opened %s, is over.\n", inc.id, stamp(inc.opened))
+	return Alert{
+		Cluster:  cfg.Cluster,
+		Kind:     KindResolved,
+		Subject:  subject,
+		Body:     b.String(),
+		Time:     o.Time,
+		Incident: inc.id,
+		Node:     inc.node,
+		State:    o.State,
+	}
+}
+
+func footer(b *strings.Builder, cfg Config, inc *incident) {
+	fmt.Fprintf(b, "\nIncident %s. Run `roma status` for the whole cluster.\n", inc.id)
+	if cfg.NoResolved {
+		fmt.Fprintf(b, "No other alert comes for this incident, however it flaps, until it has been clear for %s.\n", cfg.Quiet)
+	} else {
+		fmt.Fprintf(b, "No other alert comes for this incident, however it flaps, until it has been clear for %s: then a \"resolved\" one.\n", cfg.Quiet)
+	}
+}
+
+// stamp is a time as alerts show it: UTC, to the second.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") }
+
+// ago is how long before now t was, to the second.
+func ago(now, t time.Time) time.Duration { return now.Sub(t).Round(time.Second) }

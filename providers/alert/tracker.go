@@ -1,0 +1,260 @@
+package alert
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cluster states, as romad publishes them.
+const (
+	StateOK       = "OK"
+	StateDegraded = "DEGRADED"
+	StateHalt     = "HALT"
+)
+
+// DefaultQuiet is how long a condition must stay clear before its
+// incident is over, when Config sets no Quiet.
+const DefaultQuiet = 5 * time.Minute
+
+// Observation is what romad saw of the cluster at one moment.
+type Observation struct {
+	// Time is when it was seen; the Tracker reads no clock of its own,
+	// so tests choose it. Zero means now.
+	Time time.Time
+	// State is the cluster state: StateOK, StateDegraded or StateHalt.
+	State string
+	// Down holds each node that is down now, with the time it went down.
+	Down map[string]time.Time
+	// Detail, when set, says why the cluster is in HALT (which partition
+	// has no master); it goes into the HALT alert.
+	Detail string
+}
+
+// Config sets up a Tracker.
+type Config struct {
+	Cluster      string
+	Destinations []Destination
+	// Quiet is how long a condition (HALT, a node down) must stay clear
+	// before its incident is over; until then its return is the same
+	// incident and alerts no one again. So one destination gets at most
+	// one opening alert per condition per Quiet, however the cluster
+	// flaps. 0 means DefaultQuiet.
+	Quiet time.Duration
+	// NoResolved turns off the "resolved" alert sent when an incident is
+	// over.
+	NoResolved bool
+	// Retry bounds the tries at delivering one alert to one destination.
+	Retry Retry
+	// Report, when set, is told the outcome of every try (see Result);
+	// romad logs failures and counts them. Calls are serialized.
+	Report func(Result)
+}
+
+// Delivery is one alert due to one destination (by Destination.Name).
+type Delivery struct {
+	Destination string
+	Alert       Alert
+}
+
+// Tracker turns a stream of observations into alerts, one per incident,
+// and delivers them to every destination:
+//
+//   - HALT: when the state becomes HALT, every destination is told once;
+//     not again until the state has left HALT for Quiet.
+//   - node down: when a node has been down longer than a destination's
+//     DownFor, that destination is told once; not again until the node
+//     has been up for Quiet.
+//   - resolved: when an incident is over (its condition clear for Quiet),
+//     each destination told of it gets a "resolved" alert with the same
+//     Incident, unless NoResolved.
+//
+// Observe and Notify decide and queue; Run delivers, with bounded retries.
+// A Tracker is safe for concurrent use.
+type Tracker struct {
+	cfg    Config
+	queues []chan Alert
+
+	mu         sync.Mutex
+	incidents  map[string]*incident // by key: "halt", "node_down/<node>"
+	lastNotify map[string]time.Time // by alert kind, for Notify
+	reportMu   sync.Mutex
+}
+
+// incident is one condition from when it first alerted until it has
+// stayed clear for Quiet.
+type incident struct {
+	id      string
+	kind    string // KindHalt or KindNodeDown
+	node    string
+	opened  time.Time
+	cleared time.Time // when the condition last cleared; zero while it holds
+	told    []bool    // by destination: got the opening alert
+}
+
+// NewTracker returns a Tracker for cfg. Its alerts wait in a bounded
+// queue per destination until Run delivers them.
+func NewTracker(cfg Config) *Tracker {
+	if cfg.Quiet <= 0 {
+		cfg.Quiet = DefaultQuiet
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	t := &Tracker{
+		cfg:        cfg,
+		incidents:  map[string]*incident{},
+		lastNotify: map[string]time.Time{},
+	}
+	for range cfg.Destinations {
+		t.queues = append(t.queues, make(chan Alert, cfg.Retry.Queue))
+	}
+	return t
+}
+
+// due is an alert decided for the destination at index dest.
+type due struct {
+	dest  int
+	alert Alert
+}
+
+// Observe takes what romad saw, queues the alerts it calls for and
+// returns them. It never blocks on delivery.
+func (t *Tracker) Observe(o Observation) []Delivery {
+	if o.Time.IsZero() {
+		o.Time = time.Now()
+	}
+	t.mu.Lock()
+	var out []due
+	t.observeHalt(o, &out)
+	t.observeNodes(o, &out)
+	t.closeQuiet(o, &out)
+	t.mu.Unlock()
+	return t.enqueue(out)
+}
+
+func (t *Tracker) observeHalt(o Observation, out *[]due) {
+	inc := t.incidents[KindHalt]
+	if o.State != StateHalt {
+		if inc != nil && inc.cleared.IsZero() {
+			inc.cleared = o.Time
+		}
+		return
+	}
+	if inc == nil {
+		inc = t.open(KindHalt, "", o.Time)
+	}
+	inc.cleared = time.Time{}
+	for i := range t.cfg.Destinations {
+		if !inc.told[i] {
+			inc.told[i] = true
+			*out = append(*out, due{i, haltAlert(t.cfg, inc, o)})
+		}
+	}
+}
+
+func (t *Tracker) observeNodes(o Observation, out *[]due) {
+	for _, node := range sortedKeys(o.Down) {
+		since := o.Down[node]
+		inc := t.incidents[nodeKey(node)]
+		if inc != nil {
+			inc.cleared = time.Time{}
+		}
+		for i, d := range t.cfg.Destinations {
+			if o.Time.Sub(since) < d.DownFor || (inc != nil && inc.told[i]) {
+				continue
+			}
+			if inc == nil {
+				inc = t.open(KindNodeDown, node, o.Time)
+			}
+			inc.told[i] = true
+			*out = append(*out, due{i, nodeDownAlert(t.cfg, inc, o, since, d.DownFor)})
+		}
+	}
+	for _, inc := range t.incidents {
+		if _, down := o.Down[inc.node]; inc.kind == KindNodeDown && !down && inc.cleared.IsZero() {
+			inc.cleared = o.Time
+		}
+	}
+}
+
+// closeQuiet ends the incidents whose condition has stayed clear for
+// Quiet, telling each destination that was told of them.
+func (t *Tracker) closeQuiet(o Observation, out *[]due) {
+	for _, key := range sortedKeys(t.incidents) {
+		inc := t.incidents[key]
+		if inc.cleared.IsZero() || o.Time.Sub(inc.cleared) < t.cfg.Quiet {
+			continue
+		}
+		delete(t.incidents, key)
+		if t.cfg.NoResolved {
+			continue
+		}
+		for i, told := range inc.told {
+			if told {
+				*out = append(*out, due{i, resolvedAlert(t.cfg, inc, o)})
+			}
+		}
+	}
+}
+
+func (t *Tracker) open(kind, node string, now time.Time) *incident {
+	key := kind
+	if node != "" {
+		key = nodeKey(node)
+	}
+	inc := &incident{
+		id:     incidentID(t.cfg.Cluster, key, now),
+		kind:   kind,
+		node:   node,
+		opened: now,
+		told:   make([]bool, len(t.cfg.Destinations)),
+	}
+	t.incidents[key] = inc
+	return inc
+}
+
+// Notify queues a one-off alert, such as KindBackupFailed, to every
+// destination, and returns the deliveries. Cluster, Time (now) and
+// Incident are filled in when empty. An alert of the same Kind less than
+// Quiet after the last one is dropped: Notify returns nil.
+func (t *Tracker) Notify(a Alert) []Delivery {
+	if a.Cluster == "" {
+		a.Cluster = t.cfg.Cluster
+	}
+	if a.Time.IsZero() {
+		a.Time = time.Now()
+	}
+	if a.Incident == "" {
+		a.Incident = incidentID(a.Cluster, a.Kind, a.Time)
+	}
+	t.mu.Lock()
+	last, seen := t.lastNotify[a.Kind]
+	if seen && a.Time.Sub(last) < t.cfg.Quiet {
+		t.mu.Unlock()
+		return nil
+	}
+	t.lastNotify[a.Kind] = a.Time
+	t.mu.Unlock()
+	out := make([]due, len(t.cfg.Destinations))
+	for i := range out {
+		out[i] = due{i, a}
+	}
+	return t.enqueue(out)
+}
+
+func nodeKey(node string) string { return KindNodeDown + "/" + node }
+
+// incidentID names an incident by cluster, condition and opening time:
+// "shop/halt/20260102T150405Z", "shop/node_down/db1-7000/20260102T150405Z".
+func incidentID(cluster, key string, opened time.Time) string {
+	return strings.Join([]string{cluster, key, opened.UTC().Format("20060102T150405Z")}, "/")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
