@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,7 +22,30 @@ import (
 	"github.com/roma-redis/roma/providers/service"
 )
 
-func TestMain(m *testing.M) { os.Exit(lab.Main(m, lab.Options{Hosts: 4})) }
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "romad-build-")
+	if err != nil {
+		panic(err)
+	}
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "romad"), "github.com/roma-redis/roma/cmd/romad").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building romad: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	os.Setenv(plan.RomadDirEnv, dir)
+	code := lab.Main(m, lab.Options{Hosts: 4})
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// romadBlock is the issue's romad on 3 hosts.
+const romadBlock = `
+romad {
+  hosts      = ["db1", "db2", "db3"]
+  down_after = "3s"
+  http_port  = 9640
+}
+`
 
 // twoStatus is appended to the lab config: the issue's 4-host cluster has
 // 2 status nodes.
@@ -149,7 +173,7 @@ func writeConfig(t *testing.T, dir, text string) *cluster.Spec {
 func TestApplyLab(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
-	base := plantest.ConfigText(l, 3, twoStatus)
+	base := plantest.ConfigText(l, 3, twoStatus+romadBlock)
 	spec := writeConfig(t, dir, base)
 	ctx := context.Background()
 
@@ -158,7 +182,7 @@ func TestApplyLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := len(spec.Hosts) + len(spec.Nodes) + len(spec.Status) + spec.Partitions; res.Added != want {
+		if want := len(spec.Hosts) + len(spec.Nodes) + len(spec.Status) + spec.Partitions + len(spec.Romad.Hosts); res.Added != want {
 			t.Errorf("added %d, want %d", res.Added, want)
 		}
 		for p := 0; p < spec.Partitions; p++ {
@@ -228,6 +252,7 @@ func TestApplyLab(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		acked, failed := w.stop()
 		if err != nil {
+			dumpLogs(t, l)
 			t.Fatalf("apply: %v", err)
 		}
 		if res.Remaining != nil {
@@ -552,4 +577,20 @@ func (w *writer) stop() (acked, failed int64) {
 	close(w.stopCh)
 	<-w.done
 	return w.acked.Load(), w.failed.Load()
+}
+
+// dumpLogs logs the end of every Redis and romad log of the lab, to
+// explain a failure.
+func dumpLogs(t *testing.T, l *lab.Lab) {
+	for _, h := range l.Hosts {
+		logs, _ := filepath.Glob(filepath.Join(h.Root, "log", "*.log"))
+		for _, f := range logs {
+			b, _ := os.ReadFile(f)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if len(lines) > 25 {
+				lines = lines[len(lines)-25:]
+			}
+			t.Logf("%s %s:\n%s", h.Name, filepath.Base(f), strings.Join(lines, "\n"))
+		}
+	}
 }

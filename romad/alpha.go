@@ -19,15 +19,21 @@ type alphaState struct {
 	written      *status.Status
 	lastFailover map[int]time.Time
 	lastRepoint  map[string]time.Time
-	lastKeys     map[string]int64 // keys each node held when last seen up
-	since        map[string]time.Time
-	states       map[string]string
+	// wrongSince is when a node was first seen following the wrong
+	// master (or acting as a second master). romad waits a moment before
+	// repointing it, so that it does not fight a switchover in progress
+	// (FAILOVER swaps two roles, which two probes can see half done).
+	wrongSince map[string]time.Time
+	lastKeys   map[string]int64 // keys each node held when last seen up
+	since      map[string]time.Time
+	states     map[string]string
 }
 
 func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 	a := &alphaState{epoch: epoch, masters: make([]string, d.spec.Partitions),
 		lastFailover: map[int]time.Time{}, lastRepoint: map[string]time.Time{}, lastKeys: map[string]int64{},
-		since: map[string]time.Time{}, states: map[string]string{}}
+		wrongSince: map[string]time.Time{},
+		since:      map[string]time.Time{}, states: map[string]string{}}
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
 	r := status.ReadMajority(rctx, d.statuses, d.spec.Name)
 	cancel()
@@ -175,7 +181,18 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 			if !s.Answering || s.Loading || time.Since(a.lastRepoint[n.Name]) < 2*time.Second {
 				continue
 			}
-			if s.Role == "master" || s.MasterAddr != ms.Addr {
+			if s.Role != "master" && s.MasterAddr == ms.Addr {
+				delete(a.wrongSince, n.Name)
+				continue
+			}
+			if since, ok := a.wrongSince[n.Name]; !ok {
+				a.wrongSince[n.Name] = time.Now()
+				continue
+			} else if time.Since(since) < time.Second {
+				continue
+			}
+			{
+				delete(a.wrongSince, n.Name)
 				why := "replica follows " + s.MasterAddr
 				if s.Role == "master" {
 					why = "old master returned"
