@@ -9,7 +9,7 @@ BIN      := bin
 ROMA     := $(BIN)/roma
 TESTFLAGS ?= -timeout 25m
 # Packages with concurrency, also run under the race detector.
-RACE_PKGS := ./remote/... ./cluster/...
+RACE_PKGS := ./remote/... ./cluster/... ./providers/alert/... ./romad/... ./status/...
 
 .PHONY: all build deps test test-race demo check bench lab-up lab-down clean fuzz
 

@@ -6,8 +6,10 @@ import (
 	"net"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -335,6 +337,7 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 // once a second.
 func (d *Daemon) write(ctx context.Context, a *alphaState, force bool) {
 	st := d.build(a)
+	d.observeAlerts(a, st)
 	if !force && a.written != nil && same(a.written, st) && time.Since(a.lastWrite) < time.Second {
 		return
 	}
@@ -402,4 +405,25 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// observeAlerts tells the alert tracker what the alpha sees; only the
+// alpha alerts, so an incident is mailed once.
+func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
+	if d.alerts == nil {
+		return
+	}
+	down := map[string]time.Time{}
+	for name, n := range st.Nodes {
+		if n.State == status.NodeDown {
+			down[name] = n.Since
+		}
+	}
+	detail := ""
+	for p, part := range st.Partitions {
+		if part.Master == "" {
+			detail += "partition " + strconv.Itoa(p) + " has no master; "
+		}
+	}
+	d.alerts.Observe(alert.Observation{Time: time.Now(), State: st.State, Down: down, Detail: strings.TrimSuffix(detail, "; ")})
 }

@@ -194,7 +194,16 @@ func (w *writer) halt() { close(w.stop); <-w.done }
 func TestRomadLab(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(plantest.ConfigText(l, 3, romadBody)), 0o644); err != nil {
+	mb := startMailbox(t)
+	alertBlock := fmt.Sprintf(`
+alert "email" {
+  smtp     = %q
+  from     = "roma@lab.test"
+  to       = ["ops@lab.test"]
+  down_for = "1s"
+}
+`, mb.Addr)
+	if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(plantest.ConfigText(l, 3, romadBody+alertBlock)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	spec := plantest.Load(t, dir)
@@ -355,6 +364,67 @@ func TestRomadLab(t *testing.T) {
 		if r, _ := role(spec, m); r != "master" {
 			t.Errorf("%s is %s now", m, r)
 		}
+	})
+
+	t.Run("HALT sends one mail", func(t *testing.T) {
+		c.t = t
+		before := c.waitStatus("status", 10*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+		start := len(mb.mails())
+		// Both nodes of partition 2 die: no replica to promote.
+		var killed []string
+		for _, n := range spec.PartitionNodes(2) {
+			killed = append(killed, n.Name)
+			if err := syscall.Kill(nodePid(t, spec, n.Name), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		}
+		halt := c.waitStatus("HALT", 15*time.Second, func(s *status.Status) bool { return s.State == status.Halt })
+		if halt.Master(2) != "" || halt.Epoch <= before.Epoch {
+			t.Errorf("HALT status: partition 2 master %q, epoch %d (before %d)", halt.Master(2), halt.Epoch, before.Epoch)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		var haltMails []string
+		for time.Now().Before(deadline) {
+			haltMails = nil
+			for _, m := range mb.mails()[start:] {
+				if strings.Contains(m, "] HALT: ") {
+					haltMails = append(haltMails, m)
+				}
+			}
+			if len(haltMails) > 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(haltMails) == 0 {
+			t.Fatalf("no HALT mail arrived; mails: %q", mb.mails()[start:])
+		}
+		time.Sleep(2 * time.Second)
+		n := 0
+		var subjects []string
+		for _, m := range mb.mails()[start:] {
+			if strings.Contains(m, "] HALT: ") {
+				n++
+			}
+			for _, l := range strings.Split(m, "\n") {
+				if strings.HasPrefix(l, "Subject: ") {
+					subjects = append(subjects, strings.TrimSpace(l))
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d HALT mails for one incident: %q", n, subjects)
+		}
+		t.Logf("mails: %q", subjects)
+		if strings.Contains(strings.Join(mb.mails(), ""), plantest.Password) {
+			t.Error("a mail holds the password")
+		}
+		// Bring them back: the cluster leaves HALT.
+		if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+			t.Fatalf("roma start: %v", err)
+		}
+		c.waitStatus("OK after HALT", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK && s.Master(2) != "" })
+		t.Logf("killed %v: HALT at epoch %d, one mail", killed, halt.Epoch)
 	})
 
 	t.Run("no two masters in one epoch", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -41,6 +42,7 @@ type Daemon struct {
 	downAfter time.Duration
 	log       *slog.Logger
 
+	alerts   *alert.Tracker           // nil without alert blocks
 	views    map[string]*nodeView     // every data and status node
 	clients  map[string]*redis.Client // by node name
 	statuses map[string]*redis.Client // status node address -> client
@@ -96,6 +98,22 @@ func New(cfg Config) (*Daemon, error) {
 		d.statuses[addr] = newNodeClient(addr, host.Address, pw, timeout)
 	}
 	d.lease = &lease{cluster: spec.Name, self: cfg.Self, duration: cfg.Lease, statuses: d.statuses}
+	if len(spec.Alerts) > 0 {
+		dests, err := alert.Destinations(spec.Alerts)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		d.alerts = alert.NewTracker(alert.Config{Cluster: spec.Name, Destinations: dests, Report: func(r alert.Result) {
+			switch {
+			case r.Err != nil && r.Final:
+				d.log.Error("alert not delivered", "destination", r.Destination, "kind", r.Alert.Kind, "err", r.Err)
+			case r.Err != nil:
+				d.log.Warn("alert delivery failed; retrying", "destination", r.Destination, "kind", r.Alert.Kind, "err", r.Err)
+			default:
+				d.log.Info("alert sent", "destination", r.Destination, "kind", r.Alert.Kind, "subject", r.Alert.Subject)
+			}
+		}})
+	}
 	d.metrics = newMetrics(d)
 	return d, nil
 }
@@ -126,6 +144,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Info("serving HTTP", "addr", ln.Addr().String())
 	}
 	var wg sync.WaitGroup
+	if d.alerts != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.alerts.Run(ctx)
+		}()
+	}
 	timeout := min(d.downAfter/2, time.Second)
 	for name, v := range d.views {
 		wg.Add(1)
