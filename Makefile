@@ -8,6 +8,10 @@ GO       ?= go
 BIN      := bin
 ROMA     := $(BIN)/roma
 TESTFLAGS ?= -timeout 25m
+# What the tests need beyond the demo, as deps.sh's COMMAND:PACKAGE:
+# xmllint checks roma status's XML against its schema, and headless
+# chromium renders the status page.
+TEST_DEPS := xmllint:libxml2-utils chromium
 # Packages with concurrency, also run under the race detector.
 RACE_PKGS := ./remote/... ./cluster/... ./providers/alert/... ./romad/... ./status/...
 
@@ -22,6 +26,7 @@ deps:
 	@scripts/deps.sh
 
 test: deps
+	@scripts/deps.sh $(TEST_DEPS)
 	$(GO) test $(TESTFLAGS) ./...
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # deps.sh installs the Debian packages roma's demo and tests need, when they
 # are missing: redis-server and redis-tools (the nodes), openssh-server (the
-# test lab's hosts). As root it uses apt-get; otherwise it says exactly what
-# is missing and how to install it.
+# test lab's hosts), and each extra COMMAND[:PACKAGE] argument whose command
+# is missing (make test passes xmllint:libxml2-utils and chromium). As root
+# it uses apt-get; otherwise it says exactly what is missing and how to
+# install it.
 set -euo pipefail
 
 need=()

@@ -54,6 +54,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newStopCmd(s),
 		newForceUnlockCmd(s),
 		newTrustCmd(s),
+		newStatusCmd(s),
 	)
 	return root
 }

@@ -132,6 +132,8 @@ func (b *builder) partition(p int) {
 	}
 	pm, ok := b.probe(part.Master)
 	part.Serving = ok && !pm.Loading && pm.Role == "master"
+	// The master's row first, then the others in declaration order.
+	slices.SortStableFunc(nodes, func(x, y cluster.Node) int { return boolRank(x.Name != part.Master) - boolRank(y.Name != part.Master) })
 	for _, n := range nodes {
 		if n.Name != part.Master {
 			part.Replicas = append(part.Replicas, n.Name)
@@ -191,6 +193,13 @@ func (b *builder) masterFindings(part Partition, published bool, masters []strin
 	if len(masters) > 1 {
 		b.add(status.Degraded, "partition %d has %d masters: %s", p, len(masters), strings.Join(masters, ", "))
 	}
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func orUnknown(s string) string {

@@ -30,7 +30,7 @@ type Report struct {
 	Agreement   Agreement    `json:"agreement"`
 
 	Partitions []Partition `json:"partitions"`
-	Nodes      []Node      `json:"nodes"` // data nodes, by partition, in declaration order
+	Nodes      []Node      `json:"nodes"` // data nodes by partition, its master first, then in declaration order
 
 	Backup *status.Backup `json:"backup,omitempty"`
 	Drift  *Drift         `json:"drift,omitempty"` // set by roma status --drift

@@ -43,7 +43,11 @@ type xmlReport struct {
 	Nodes       xmlNodes       `xml:"nodes"`
 	Backup      *xmlBackup     `xml:"backup"`
 	Drift       *xmlDrift      `xml:"drift"`
-	Problems    []string       `xml:"problems>problem"`
+	Problems    *xmlProblems   `xml:"problems"`
+}
+
+type xmlProblems struct {
+	List []string `xml:"problem"`
 }
 
 type xmlPublished struct {
@@ -134,7 +138,10 @@ func xmlTime(t time.Time) string {
 
 func toXML(r *report.Report) xmlReport {
 	x := xmlReport{Version: FormatVersion, Cluster: r.Cluster, State: r.State, Source: r.Source,
-		Checked: xmlTime(r.Checked), Problems: r.Problems}
+		Checked: xmlTime(r.Checked)}
+	if len(r.Problems) > 0 {
+		x.Problems = &xmlProblems{r.Problems}
+	}
 	if p := r.Published; p != nil {
 		x.Published = &xmlPublished{State: p.State, Epoch: p.Epoch, Alpha: p.Alpha, Updated: xmlTime(p.Updated), Maintenance: p.Maintenance}
 	}
