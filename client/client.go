@@ -1,0 +1,303 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/status"
+)
+
+// Client is a Redis client of a whole roma cluster. Its methods are
+// go-redis's (Get, Set, MGet, Pipeline, TxPipeline, Do...); each command
+// goes to the master of its key's partition, as the latest status says.
+// A Client is safe for concurrent use.
+type Client struct {
+	// Cmdable gives every go-redis command; they are routed by key.
+	redis.Cmdable
+
+	front  *redis.Client // never dials: its hooks route every command
+	opt    Options
+	w      *watcher
+	nodes  *nodeSet
+	closed atomic.Bool
+}
+
+// New connects to the cluster whose status nodes o names: it reads the
+// status from a majority of them, then follows it (published changes,
+// polling, failovers). It fails when no majority answers (the error is
+// ErrNoMajority and ErrHalt). A cluster in HALT gives a Client whose
+// commands fail with ErrHalt until the status changes.
+func New(ctx context.Context, o Options) (*Client, error) {
+	switch {
+	case o.Cluster == "":
+		return nil, errors.New("client: no cluster name")
+	case len(o.StatusAddrs) == 0:
+		return nil, fmt.Errorf("client: cluster %q: no status node addresses", o.Cluster)
+	}
+	o.setDefaults()
+	c := &Client{opt: o}
+	c.nodes = &nodeSet{nodes: map[string]*node{}, opts: c.nodeOptions}
+	c.w = newWatcher(&c.opt, c.nodes)
+	c.w.refresh(ctx)
+	v := c.w.view()
+	if v == nil || errors.Is(v.err, ErrNoMajority) {
+		c.w.close()
+		if v == nil {
+			return nil, ctx.Err()
+		}
+		return nil, v.err
+	}
+	c.w.start()
+	c.front = redis.NewClient(&redis.Options{Addr: "roma-router:0", Protocol: 2, DisableIdentity: true})
+	c.front.AddHook(hooks{c})
+	c.Cmdable = c.front
+	return c, nil
+}
+
+// NewFromSpec is New for the cluster spec declares (see SpecOptions); o
+// gives the tuning fields.
+func NewFromSpec(ctx context.Context, spec *cluster.Spec, o Options) (*Client, error) {
+	so := SpecOptions(spec)
+	o.Cluster, o.StatusAddrs, o.Password = so.Cluster, so.StatusAddrs, so.Password
+	o.Databases, o.NodeAddrs, o.Hash = so.Databases, so.NodeAddrs, so.Hash
+	return New(ctx, o)
+}
+
+func (c *Client) nodeOptions(addr string, db int) *redis.Options {
+	return &redis.Options{
+		Addr: addr, Password: c.opt.Password.Reveal(), DB: db, Protocol: 2, DisableIdentity: true,
+		MaxRetries: -1, DialerRetries: 1,
+		DialTimeout: c.opt.DialTimeout, ReadTimeout: c.opt.ReadTimeout, WriteTimeout: c.opt.WriteTimeout,
+		PoolSize: c.opt.PoolSize,
+	}
+}
+
+// Close stops following the status and closes every connection.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	c.w.close()
+	c.nodes.close()
+	return c.front.Close()
+}
+
+// Process runs cmd on the partition of its keys.
+func (c *Client) Process(ctx context.Context, cmd redis.Cmder) error {
+	return c.front.Process(ctx, cmd)
+}
+
+// Do runs any command, routed by its keys.
+func (c *Client) Do(ctx context.Context, args ...any) *redis.Cmd {
+	cmd := redis.NewCmd(ctx, args...)
+	_ = c.Process(ctx, cmd)
+	return cmd
+}
+
+// Status returns the status the client routes by, and the error every
+// command gets meanwhile (HALT, no majority), if any.
+func (c *Client) Status() (*status.Status, error) {
+	v := c.w.view()
+	return v.status, v.err
+}
+
+// Refresh rereads the status now.
+func (c *Client) Refresh(ctx context.Context) error {
+	c.w.refresh(ctx)
+	return c.w.view().err
+}
+
+// Partitions returns the number of partitions.
+func (c *Client) Partitions() int { return len(c.w.view().parts) }
+
+// Node is a data node as the client reaches it.
+type Node struct {
+	Name string `json:"name"`
+	Addr string `json:"addr"`
+	DB   int    `json:"db"`
+}
+
+// Location is where a key lives.
+type Location struct {
+	Key       string `json:"key"`
+	Partition int    `json:"partition"`
+	Master    *Node  `json:"master"` // nil when the partition has no master
+	Replicas  []Node `json:"replicas"`
+	Epoch     int64  `json:"epoch"`
+}
+
+// Locate returns the partition of key and the nodes that serve it. The
+// error is the one commands on it would get (HALT...); the partition is
+// filled whenever the hash function is known.
+func (c *Client) Locate(key string) (Location, error) {
+	v := c.w.view()
+	loc := Location{Key: key, Partition: -1, Epoch: v.epoch}
+	p, err := v.partition(key)
+	if err != nil {
+		return loc, err
+	}
+	loc.Partition = p
+	pv := v.parts[p]
+	if pv.master != nil {
+		loc.Master = &Node{Name: pv.master.Name, Addr: pv.master.Addr, DB: pv.master.DB}
+	}
+	for _, r := range pv.replicas {
+		loc.Replicas = append(loc.Replicas, Node{Name: r.Name, Addr: r.Addr, DB: r.DB})
+	}
+	if v.err != nil {
+		return loc, v.err
+	}
+	return loc, pv.err
+}
+
+// Master returns partition p's master, for ProcessPartition's callers to
+// say where a reply came from.
+func (c *Client) Master(p int) (Node, error) {
+	n, err := c.w.view().pick(p, false, false)
+	if err != nil {
+		return Node{}, err
+	}
+	return Node{Name: n.Name, Addr: n.Addr, DB: n.DB}, nil
+}
+
+// ProcessPartition runs cmd on partition p's master whatever its keys:
+// for keyless commands (DBSIZE, KEYS, SCAN, INFO...) run on every
+// partition, and for commands the routing table does not know. Commands
+// roma refuses, and transactions, are refused here too.
+func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) error {
+	args := cmd.Args()
+	if len(args) == 0 {
+		return errors.New("client: empty command")
+	}
+	name := argString(args[0])
+	if info := lookup(name); info != nil {
+		if err := checkArgs(name, info, args); err != nil {
+			cmd.SetErr(err)
+			return err
+		}
+		if info.flags&txControl != 0 {
+			return setErr(cmd, cmdErr(name, ErrRefused, "transactions run with TxPipeline or Watch"))
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		v := c.w.view()
+		n, err := v.pick(p, false, false)
+		if err != nil {
+			return setErr(cmd, err)
+		}
+		_ = n.client.Process(ctx, cmd)
+		if attempt > 0 || !failedOver(cmd) {
+			return cmd.Err()
+		}
+		c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+		cmd.SetErr(nil)
+	}
+}
+
+// Watch runs fn in a WATCH of keys on their partition's master, as
+// go-redis's Client.Watch does; keys must share a partition. The commands
+// fn sends through its Tx go to that master, whatever their keys.
+func (c *Client) Watch(ctx context.Context, fn func(*redis.Tx) error, keys ...string) error {
+	if len(keys) == 0 {
+		return cmdErr("WATCH", ErrArgs, "needs at least one key")
+	}
+	v := c.w.view()
+	part := -1
+	for _, k := range keys {
+		p, err := v.partition(k)
+		if err != nil {
+			return err
+		}
+		if part >= 0 && p != part {
+			return crossErr("WATCH", part, p)
+		}
+		part = p
+	}
+	n, err := v.pick(part, false, false)
+	if err != nil {
+		return err
+	}
+	return n.client.Watch(ctx, fn, keys...)
+}
+
+func setErr(cmd redis.Cmder, err error) error {
+	cmd.SetErr(err)
+	return err
+}
+
+// failedOver reports whether cmd failed in a way a failover explains and
+// that leaves it unexecuted, so that a retry elsewhere is safe: READONLY,
+// LOADING, MASTERDOWN, or a connection that could not be made.
+func failedOver(cmd redis.Cmder) bool {
+	if rc, ok := cmd.(*redis.RawCmd); ok && cmd.Err() == nil {
+		b := rc.Val()
+		if len(b) == 0 || b[0] != '-' {
+			return false
+		}
+		msg := string(b[1:min(len(b), 16)])
+		return strings.HasPrefix(msg, "READONLY ") || strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ")
+	}
+	return isFailover(cmd.Err())
+}
+
+func isFailover(err error) bool {
+	if err == nil {
+		return false
+	}
+	if redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// hooks make the front go-redis client route instead of sending.
+type hooks struct{ c *Client }
+
+func (h hooks) DialHook(redis.DialHook) redis.DialHook {
+	return func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("client: the routing client has no connection of its own")
+	}
+}
+
+func (h hooks) ProcessHook(redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.c.closed.Load() {
+			return ErrClosed
+		}
+		return h.c.process(ctx, cmd, 0)
+	}
+}
+
+func (h hooks) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.c.closed.Load() {
+			for _, cmd := range cmds {
+				cmd.SetErr(ErrClosed)
+			}
+			return ErrClosed
+		}
+		if isTx(cmds) {
+			return h.c.processTx(ctx, cmds)
+		}
+		h.c.pipeline(ctx, cmds, 0)
+		return firstErr(cmds)
+	}
+}
+
+// firstErr is what a pipeline's Exec returns, as in go-redis: the first
+// command's error, redis.Nil included.
+func firstErr(cmds []redis.Cmder) error {
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

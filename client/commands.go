@@ -1,0 +1,188 @@
+package client
+
+import "strings"
+
+// cmdInfo says how one command's arguments are laid out and how the client
+// treats it. Arity follows Redis: N means exactly N arguments counting the
+// command name, -N at least N.
+type cmdInfo struct {
+	arity int
+	keys  keyFinder // nil: the command has no keys
+	flags cmdFlag
+	why   string // refused commands: why, one line
+}
+
+type cmdFlag uint16
+
+const (
+	readOnly     cmdFlag = 1 << iota // may be served by a replica
+	splitOrdered                     // MGET: one reply per key, merged in key order
+	splitSum                         // DEL, EXISTS...: integer replies, summed
+	splitPairs                       // MSET: key value pairs; OK when every part is OK
+	keyless                          // runs on any node: only on every partition
+	refused                          // never sent through the client
+	txControl                        // MULTI, EXEC, DISCARD, WATCH, UNWATCH
+)
+
+// commands is the routing table: every command the client can route, and
+// the keyless and refused ones it knows. Key positions are those of Redis
+// 7's COMMAND INFO; commands with movable keys have a finder of their own.
+var commands = map[string]*cmdInfo{}
+
+// Shorthand for the table below.
+var (
+	k1     = keyAt(1)
+	k12    = keyRange(1, 2, 1)
+	kAll   = keyRange(1, -1, 1)
+	kPairs = keyRange(1, -1, 2)
+	kButTm = keyRange(1, -2, 1) // BLPOP k1 k2 timeout
+	kFrom2 = keyRange(2, -1, 1) // BITOP op dest k1 k2
+)
+
+func def(arity int, keys keyFinder, flags cmdFlag, names ...string) {
+	for _, n := range names {
+		if _, dup := commands[n]; dup {
+			panic("client: command " + n + " defined twice")
+		}
+		commands[n] = &cmdInfo{arity: arity, keys: keys, flags: flags}
+	}
+}
+
+func refuse(why string, names ...string) {
+	for _, n := range names {
+		commands[n] = &cmdInfo{arity: -1, flags: refused, why: why}
+	}
+}
+
+func init() {
+	const ro = readOnly
+
+	// Strings and generic single-key commands.
+	def(2, k1, ro, "get", "strlen", "ttl", "pttl", "type", "dump", "expiretime", "pexpiretime",
+		"llen", "scard", "smembers", "zcard", "hgetall", "hkeys", "hvals", "hlen", "xlen")
+	def(2, k1, 0, "incr", "decr", "getdel", "persist")
+	def(3, k1, ro, "getbit", "hget", "hexists", "hstrlen", "lindex", "sismember", "zscore", "zrank", "zrevrank")
+	def(3, k1, 0, "incrby", "decrby", "incrbyfloat", "getset", "setnx", "append", "move")
+	def(4, k1, ro, "getrange", "substr", "lrange", "zcount", "zlexcount")
+	def(4, k1, 0, "setex", "psetex", "setrange", "setbit", "hincrby", "hincrbyfloat", "hsetnx",
+		"lrem", "lset", "ltrim", "zincrby", "zremrangebylex", "zremrangebyrank", "zremrangebyscore")
+	def(5, k1, 0, "linsert")
+	def(-2, k1, ro, "bitcount", "bitfield_ro", "hrandfield", "srandmember", "zrandmember", "geohash", "geopos")
+	def(-2, k1, 0, "getex", "bitfield", "lpop", "rpop", "spop", "zpopmin", "zpopmax", "pfadd")
+	def(-3, k1, ro, "bitpos", "hmget", "hscan", "lpos", "smismember", "sscan", "zmscore", "zscan", "xpending")
+	def(-3, k1, 0, "set", "expire", "pexpire", "expireat", "pexpireat", "hdel", "lpush", "rpush",
+		"lpushx", "rpushx", "sadd", "srem", "zrem", "xdel", "xsetid")
+	def(-4, k1, ro, "geodist", "xrange", "xrevrange", "zrange", "zrangebylex", "zrangebyscore",
+		"zrevrange", "zrevrangebylex", "zrevrangebyscore")
+	def(-4, k1, 0, "hset", "hmset", "zadd", "restore", "xack", "xtrim")
+	def(-5, k1, 0, "geoadd", "xadd")
+	def(-6, k1, 0, "xclaim", "xautoclaim")
+	def(-5, k1, ro, "georadiusbymember_ro")
+	def(-6, k1, ro, "georadius_ro")
+	def(-7, k1, ro, "geosearch")
+	def(-6, keyAndStore(6), 0, "georadius")
+	def(-5, keyAndStore(5), 0, "georadiusbymember")
+	def(-2, sortKeys, 0, "sort")
+	def(-2, k1, ro, "sort_ro")
+	// Hash field expiry (Redis 7.4 and later).
+	def(-6, k1, 0, "hexpire", "hpexpire", "hexpireat", "hpexpireat")
+	def(-5, k1, 0, "hpersist")
+	def(-5, k1, ro, "httl", "hpttl", "hexpiretime", "hpexpiretime")
+	def(-5, k1, 0, "hgetdel")
+	def(-5, k1, 0, "hgetex")
+	def(-6, k1, 0, "hsetex")
+
+	// Multi-key commands split across partitions.
+	def(-2, kAll, ro|splitOrdered, "mget")
+	def(-2, kAll, splitSum, "del", "unlink")
+	def(-2, kAll, ro|splitSum, "exists", "touch")
+	def(-3, kPairs, splitPairs, "mset")
+
+	// Multi-key commands whose keys must share a partition.
+	def(-3, kPairs, 0, "msetnx")
+	def(3, k12, 0, "rename", "renamenx", "rpoplpush")
+	def(4, k12, 0, "smove", "brpoplpush")
+	def(5, k12, 0, "lmove")
+	def(6, k12, 0, "blmove")
+	def(-3, k12, 0, "copy")
+	def(-3, k12, ro, "lcs")
+	def(-5, k12, 0, "zrangestore")
+	def(-8, k12, 0, "geosearchstore")
+	def(-2, kAll, ro, "sunion", "sinter", "sdiff", "pfcount")
+	def(-3, kAll, 0, "sunionstore", "sinterstore", "sdiffstore")
+	def(-2, kAll, 0, "pfmerge")
+	def(-3, kButTm, 0, "blpop", "brpop", "bzpopmin", "bzpopmax")
+	def(-4, kFrom2, 0, "bitop")
+	def(-3, numKeys(1, 0), ro, "sintercard", "zunion", "zinter", "zdiff", "zintercard")
+	def(-4, numKeys(1, 0), 0, "lmpop", "zmpop")
+	def(-5, numKeys(2, 0), 0, "blmpop", "bzmpop")
+	def(-4, numKeys(2, 1), 0, "zunionstore", "zinterstore", "zdiffstore")
+	def(-3, numKeys(2, 0), 0, "eval", "evalsha", "fcall")
+	def(-3, numKeys(2, 0), ro, "eval_ro", "evalsha_ro", "fcall_ro")
+	def(-4, streamKeys, ro, "xread")
+	def(-7, streamKeys, 0, "xreadgroup")
+
+	// Subcommands whose second argument is a key.
+	def(-2, subKey("encoding", "freq", "idletime", "refcount"), ro, "object")
+	def(-2, subKey("usage"), ro, "memory")
+	def(-2, subKey("stream", "groups", "consumers"), ro, "xinfo")
+	def(-2, subKey("create", "createconsumer", "delconsumer", "destroy", "setid"), 0, "xgroup")
+
+	// Keyless: they run on a node, not on a key's partition.
+	def(-1, nil, keyless, "ping", "info", "bgsave", "flushall", "flushdb", "command", "lolwut")
+	def(1, nil, keyless, "dbsize", "randomkey", "time", "lastsave", "bgrewriteaof", "role", "save")
+	def(2, nil, keyless, "echo", "keys")
+	def(3, nil, keyless, "wait")
+	def(-2, nil, keyless, "scan", "config", "client", "slowlog", "latency", "script", "function",
+		"debug", "acl", "module")
+
+	// Transactions: the client's TxPipeline and Watch, and roma cli, run them.
+	def(1, nil, txControl, "multi", "exec", "discard", "unwatch")
+	def(-2, kAll, txControl, "watch")
+
+	refuse("roma selects each node's database itself", "select", "swapdb")
+	refuse("roma's failover owns replication", "replicaof", "slaveof", "failover", "sync", "psync", "replconf")
+	refuse("roma authenticates with the cluster password", "auth", "hello")
+	refuse("roma does not route Pub/Sub", "publish", "subscribe", "psubscribe", "unsubscribe",
+		"punsubscribe", "pubsub", "spublish", "ssubscribe", "sunsubscribe")
+	refuse("roma clusters are not Redis Cluster", "cluster", "readonly", "readwrite", "asking")
+	refuse("it would move keys outside roma's partitions", "migrate", "restore-asking")
+	refuse("use roma stop", "shutdown")
+	refuse("it needs a connection of its own", "monitor", "quit", "reset")
+}
+
+// lookup returns the table entry of a command name, in any case.
+func lookup(name string) *cmdInfo {
+	if c, ok := commands[name]; ok {
+		return c
+	}
+	return commands[strings.ToLower(name)]
+}
+
+// Kind is how the client treats a command.
+type Kind int
+
+// Kinds of commands.
+const (
+	Unknown     Kind = iota // not in the routing table
+	Keyed                   // routed by its keys
+	Keyless                 // runs on every partition (roma cli --all)
+	Transaction             // MULTI, EXEC, DISCARD, WATCH, UNWATCH
+	Refused                 // never sent through roma
+)
+
+// KindOf returns how the client treats the command name (in any case).
+func KindOf(name string) Kind {
+	c := lookup(name)
+	switch {
+	case c == nil:
+		return Unknown
+	case c.flags&refused != 0:
+		return Refused
+	case c.flags&txControl != 0:
+		return Transaction
+	case c.keys == nil:
+		return Keyless
+	}
+	return Keyed
+}

@@ -1,0 +1,43 @@
+// Package client is the Go client of a roma cluster: a go-redis client
+// whose every command goes to the master of its key's partition.
+//
+// A Client is built from roma.hcl ([NewFromSpec]) or from the addresses of
+// the cluster's status nodes ([New]). It reads the cluster status from a
+// majority of the status nodes, subscribes to the channel where romad
+// publishes each change, and polls as a fallback, so it follows a
+// failover within moments. The partition count and hash function come
+// from the status; each node's database (SELECT index) from roma.hcl.
+//
+// Routing. Each command's keys are found from a table of Redis commands
+// (which arguments are keys: see commands.go) and hashed with the
+// cluster's function, hash tags included ({user1}.a and {user1}.b share a
+// partition). Commands with no key (DBSIZE, KEYS, SCAN, INFO...) cannot be
+// routed; [Client.ProcessPartition] runs them on one partition, and roma
+// cli --all on each. Commands not in the table are refused with
+// [ErrUnknownCommand] rather than sent to a guessed partition.
+//
+// Keys in several partitions. MGET, MSET, DEL, UNLINK, EXISTS and TOUCH
+// are split into one command per partition, run in parallel, and their
+// replies merged (MGET's values in key order, the counts summed); a split
+// MSET is not atomic across partitions. Every other command whose keys
+// span partitions (RENAME, SUNIONSTORE, EVAL, MSETNX...) is refused with
+// [ErrCrossPartition], as is a transaction whose commands do; keys in one
+// partition, by hash tag or by chance, are accepted.
+//
+// Pipelines run as one pipeline per node, in parallel. TxPipeline
+// (MULTI/EXEC) and [Client.Watch] run on one partition's master.
+//
+// Failover. A command refused with READONLY, LOADING or MASTERDOWN, or
+// whose connection could not be made, was not executed: the client waits
+// (at most Options.FailoverWait) for a status with a newer epoch, then
+// retries it once. A command whose connection broke after it was sent is
+// not retried, since it may have run. While the cluster is in HALT, or
+// no majority of status nodes answers, every command fails with an error
+// that is [ErrHalt].
+//
+// With Options.ReplicaReads, read-only commands go to replicas that are
+// up, in turn, falling back to the master.
+//
+// Package client imports go-redis, cluster (for roma.hcl's model), status
+// and providers/hash; nothing in roma imports it but the roma command.
+package client

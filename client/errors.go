@@ -1,0 +1,87 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors; test for them with errors.Is.
+var (
+	// ErrHalt: the cluster is in HALT (some partition has no master), or
+	// no majority of its status nodes answered, which a client must treat
+	// as HALT. Retrying helps once romad has repaired the cluster.
+	ErrHalt = errors.New("cluster is in HALT")
+	// ErrNoMajority: no majority of the status nodes answered. Every
+	// such error is also ErrHalt.
+	ErrNoMajority = errors.New("no majority of status nodes answered")
+	// ErrCrossPartition: a command that cannot be split has keys in more
+	// than one partition. Retrying cannot help; hash tags can.
+	ErrCrossPartition = errors.New("keys in more than one partition")
+	// ErrUnknownCommand: the command is not in the routing table, so
+	// which of its arguments are keys is unknown.
+	ErrUnknownCommand = errors.New("unknown command")
+	// ErrNoKey: the command has no key to route by (DBSIZE, KEYS, PING,
+	// EVAL with no keys...); run it on every partition instead.
+	ErrNoKey = errors.New("no key to route by")
+	// ErrArgs: the command has the wrong number of arguments, or its key
+	// arguments are malformed.
+	ErrArgs = errors.New("wrong number of arguments")
+	// ErrRefused: the command must not go through roma (SELECT,
+	// REPLICAOF, Pub/Sub...).
+	ErrRefused = errors.New("command refused")
+	// ErrClosed: the client was closed.
+	ErrClosed = errors.New("client closed")
+)
+
+// HaltError is returned for every command while the cluster is in HALT
+// or no majority of its status nodes answers. It is ErrHalt, and also
+// ErrNoMajority when that is the cause.
+type HaltError struct {
+	Cluster    string
+	Epoch      int64  // of the status that said HALT; 0 when none was read
+	Reason     string // one line: which partitions lack a master, or which status nodes failed
+	NoMajority bool
+}
+
+func (e *HaltError) Error() string {
+	if e.NoMajority {
+		return fmt.Sprintf("cluster %q: %s, so it is treated as HALT", e.Cluster, e.Reason)
+	}
+	return fmt.Sprintf("cluster %q is in HALT (epoch %d): %s", e.Cluster, e.Epoch, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrHalt) hold, and ErrNoMajority when no
+// majority answered.
+func (e *HaltError) Is(target error) bool {
+	return target == ErrHalt || (e.NoMajority && target == ErrNoMajority)
+}
+
+// CommandError is a command the client refuses before sending it. Err is
+// one of the sentinels above.
+type CommandError struct {
+	Command string // as given, e.g. "RENAME"
+	Err     error
+	Detail  string // one line, without the command name
+}
+
+func (e *CommandError) Error() string {
+	if e.Err == ErrArgs && e.Detail == "" {
+		return fmt.Sprintf("wrong number of arguments for '%s' command", strings.ToLower(e.Command))
+	}
+	return strings.ToUpper(e.Command) + ": " + e.Detail
+}
+
+func (e *CommandError) Unwrap() error { return e.Err }
+
+func cmdErr(name string, sentinel error, format string, a ...any) error {
+	return &CommandError{Command: name, Err: sentinel, Detail: fmt.Sprintf(format, a...)}
+}
+
+// redisError is an error reply built by the client (merging the replies
+// of a split command), shaped like go-redis's own so that
+// redis.HasErrorPrefix and friends work on it.
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}

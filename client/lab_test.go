@@ -1,0 +1,579 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/client"
+	"github.com/roma-redis/roma/client/clienttest"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/status"
+)
+
+func TestMain(m *testing.M) { os.Exit(lab.Main(m, lab.Options{Hosts: 4})) }
+
+// labDB is the database the lab cluster's partitions use on every node.
+const labDB = 2
+
+// labCluster is the one cluster the lab tests share: 3 partitions of two
+// nodes on db1..db3 using database 2, a status node on db4, and the last
+// status published. Tests that change the status publish through it.
+type labCluster struct {
+	spec *cluster.Spec
+	mu   sync.Mutex
+	st   *status.Status
+}
+
+var shared struct {
+	once sync.Once
+	lc   *labCluster
+	err  error
+}
+
+func getCluster(t *testing.T) *labCluster {
+	t.Helper()
+	l := lab.Shared(t)
+	shared.once.Do(func() {
+		text := plantest.ConfigText(l, 3, "")
+		text = strings.Replace(text, "  base_port = 7000\n", "  base_port = 7000\n  database  = 2\n", 1)
+		dir := t.TempDir()
+		if err := os.WriteFile(dir+"/roma.hcl", []byte(text), 0o644); err != nil {
+			shared.err = err
+			return
+		}
+		spec := plantest.Load(t, dir)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if shared.err = plantest.Bootstrap(ctx, spec); shared.err != nil {
+			return
+		}
+		st := clienttest.Status(spec, 1, nil)
+		shared.err = clienttest.Publish(ctx, spec, st)
+		shared.lc = &labCluster{spec: spec, st: st}
+	})
+	if shared.err != nil {
+		t.Fatalf("lab cluster: %v", shared.err)
+	}
+	return shared.lc
+}
+
+// publish writes the status change makes from the last one, at the next
+// epoch, and returns it.
+func (lc *labCluster) publish(t *testing.T, change func(st *status.Status) *status.Status) *status.Status {
+	t.Helper()
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	st := change(lc.st)
+	if err := clienttest.Publish(context.Background(), lc.spec, st); err != nil {
+		t.Fatal(err)
+	}
+	lc.st = st
+	return st
+}
+
+func (lc *labCluster) status() *status.Status {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.st
+}
+
+func newClient(t *testing.T, lc *labCluster, o client.Options) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.NewFromSpec(ctx, lc.spec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// redisCLI runs commands (one per line) with redis-cli on node name, in
+// the given database, and returns its raw output lines.
+func redisCLI(t *testing.T, spec *cluster.Spec, name string, db int, commands []string) []string {
+	t.Helper()
+	n, _ := spec.Node(name)
+	h, _ := spec.Host(n.Host)
+	cmd := exec.Command("redis-cli", "-h", h.Address, "-p", fmt.Sprint(n.Port), "-n", fmt.Sprint(db), "--raw")
+	cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+spec.Password.Reveal())
+	cmd.Stdin = strings.NewReader(strings.Join(commands, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli on %s: %v\n%s", name, err, out)
+	}
+	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+}
+
+// TestLabRouting: every key lands on its partition's master, in the
+// partition's database, and on no other partition; redis-cli on each node
+// is the judge.
+func TestLabRouting(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{})
+	ctx := context.Background()
+	const n = 300
+	var keys, exists []string
+	for i := range n {
+		k := fmt.Sprintf("route:%d", i)
+		if i%10 == 0 {
+			k = fmt.Sprintf("{route}:%d", i) // hash tags: all in one partition
+		}
+		keys = append(keys, k)
+		exists = append(exists, "EXISTS "+k)
+		if err := c.Set(ctx, k, "v"+k, 0).Err(); err != nil {
+			t.Fatalf("SET %s: %v", k, err)
+		}
+	}
+	st := lc.status()
+	for p, part := range st.Partitions {
+		for _, name := range append([]string{part.Master}, part.Replicas...) {
+			if name != part.Master {
+				waitReplica(t, lc.spec, name)
+			}
+			got := redisCLI(t, lc.spec, name, labDB, exists)
+			in0 := redisCLI(t, lc.spec, name, 0, exists)
+			for i, k := range keys {
+				loc, err := c.Locate(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := "0"
+				if loc.Partition == p {
+					want = "1"
+				}
+				if got[i] != want {
+					t.Errorf("key %s (partition %d): EXISTS on %s (partition %d) db %d = %s, want %s", k, loc.Partition, name, p, labDB, got[i], want)
+				}
+				if in0[i] != "0" {
+					t.Errorf("key %s is in database 0 of %s", k, name)
+				}
+			}
+		}
+	}
+	// Hash tags put every tagged key in one partition.
+	first, _ := c.Locate("{route}:0")
+	for i := 0; i < n; i += 10 {
+		if loc, _ := c.Locate(fmt.Sprintf("{route}:%d", i)); loc.Partition != first.Partition {
+			t.Errorf("{route}:%d is in partition %d, {route}:0 in %d", i, loc.Partition, first.Partition)
+		}
+	}
+	if first.Master == nil || first.Master.DB != labDB || first.Master.Name != st.Partitions[first.Partition].Master {
+		t.Errorf("Locate = %+v, want the master of partition %d in database %d", first, first.Partition, labDB)
+	}
+	if v, err := c.Get(ctx, "route:7").Result(); err != nil || v != "vroute:7" {
+		t.Errorf("GET route:7 = %q, %v", v, err)
+	}
+}
+
+func waitReplica(t *testing.T, spec *cluster.Spec, name string) {
+	t.Helper()
+	nc := plantest.NodeClient(spec, name)
+	defer nc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, _ := nc.Info(context.Background(), "replication").Result()
+		if strings.Contains(info, "master_link_status:up") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Let the last writes arrive.
+	time.Sleep(100 * time.Millisecond)
+}
+
+// TestLabSplit: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across
+// partitions give what they give on one Redis.
+func TestLabSplit(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{})
+	ctx := context.Background()
+	// The single Redis: one node, a database no partition uses.
+	single := plantest.NodeClient(lc.spec, lc.status().Partitions[0].Master)
+	defer single.Close()
+	if err := single.Do(ctx, "select", 9).Err(); err != nil {
+		t.Fatal(err)
+	}
+	single = redis.NewClient(&redis.Options{Addr: single.Options().Addr, Password: lc.spec.Password.Reveal(), DB: 9, Protocol: 2, DisableIdentity: true})
+	defer single.Close()
+	single.FlushDB(ctx)
+
+	var keys []string
+	for i := range 12 {
+		keys = append(keys, fmt.Sprintf("split:%d", i))
+	}
+	parts := map[int]bool{}
+	for _, k := range keys {
+		loc, _ := c.Locate(k)
+		parts[loc.Partition] = true
+	}
+	if len(parts) < 3 {
+		t.Fatalf("the keys span %d partitions, want 3", len(parts))
+	}
+	type cmdable interface {
+		redis.Cmdable
+		Do(ctx context.Context, args ...any) *redis.Cmd
+	}
+	script := func(r cmdable) []any {
+		var out []any
+		do := func(args ...any) {
+			v, err := r.Do(ctx, args...).Result()
+			if err != nil && err != redis.Nil {
+				v = "error: " + err.Error()
+			}
+			out = append(out, v)
+		}
+		kv := []any{"mset"}
+		for i, k := range keys[:8] {
+			kv = append(kv, k, fmt.Sprint("v", i))
+		}
+		do(kv...)
+		do(append([]any{"mget"}, anys(keys)...)...)
+		do(append([]any{"exists"}, anys(append(keys, keys[0], keys[0]))...)...)
+		do(append([]any{"touch"}, anys(keys[2:10])...)...)
+		do(append([]any{"del"}, anys(keys[:3])...)...)
+		do(append([]any{"unlink"}, anys(keys[2:6])...)...)
+		do(append([]any{"mget"}, anys(keys)...)...)
+		do(append([]any{"exists"}, anys(keys)...)...)
+		typed := []any{r.MGet(ctx, keys[6], keys[0], keys[7]).Val(), r.Exists(ctx, keys...).Val(), r.Del(ctx, keys...).Val()}
+		return append(out, typed...)
+	}
+	want := script(single)
+	got := script(c)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("roma client vs one Redis (-one +roma):\n%s", d)
+	}
+}
+
+func anys(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// keysIn returns n keys of partition p.
+func keysIn(t *testing.T, c *client.Client, p, n int) []string {
+	t.Helper()
+	var out []string
+	for i := 0; len(out) < n; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if loc, _ := c.Locate(k); loc.Partition == p {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TestLabRefusals: RENAME, SUNIONSTORE, MULTI/EXEC and EVAL with keys in
+// two partitions are refused and change nothing; with hash tags they run.
+func TestLabRefusals(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{})
+	ctx := context.Background()
+	as, bs := keysIn(t, c, 0, 2), keysIn(t, c, 1, 2)
+	a, b := as[0], bs[0]
+	c.Set(ctx, a, "A", 0)
+	c.Del(ctx, b, as[1], bs[1])
+
+	if err := c.Rename(ctx, a, b).Err(); !errors.Is(err, client.ErrCrossPartition) {
+		t.Errorf("RENAME across partitions: %v, want ErrCrossPartition", err)
+	}
+	if v, _ := c.Get(ctx, a).Result(); v != "A" {
+		t.Errorf("after a refused RENAME, %s = %q", a, v)
+	}
+	if err := c.SUnionStore(ctx, a, b, a).Err(); !errors.Is(err, client.ErrCrossPartition) {
+		t.Errorf("SUNIONSTORE across partitions: %v", err)
+	}
+	_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, as[1])
+		p.Incr(ctx, bs[1])
+		return nil
+	})
+	if !errors.Is(err, client.ErrCrossPartition) {
+		t.Errorf("MULTI across partitions: %v", err)
+	}
+	if n, _ := c.Exists(ctx, as[1], bs[1]).Result(); n != 0 {
+		t.Errorf("a refused transaction ran %d commands", n)
+	}
+	if err := c.Eval(ctx, "return redis.call('get', KEYS[1])", []string{a, b}).Err(); !errors.Is(err, client.ErrCrossPartition) {
+		t.Errorf("EVAL across partitions: %v", err)
+	}
+
+	// Tagged keys go together.
+	c.Set(ctx, "{u1}.a", "x", 0)
+	if err := c.Rename(ctx, "{u1}.a", "{u1}.b").Err(); err != nil {
+		t.Errorf("RENAME with hash tags: %v", err)
+	}
+	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, "{u1}.n")
+		p.Incr(ctx, "{u1}.n")
+		p.Get(ctx, "{u1}.b")
+		return nil
+	})
+	if err != nil || cmds[1].(*redis.IntCmd).Val() != 2 || cmds[2].(*redis.StringCmd).Val() != "x" {
+		t.Errorf("MULTI with hash tags: %v %v", cmds, err)
+	}
+	v, err := c.Eval(ctx, "return redis.call('get', KEYS[1]) .. redis.call('get', KEYS[2])", []string{"{u1}.b", "{u1}.n"}).Result()
+	if err != nil || v != "x2" {
+		t.Errorf("EVAL with hash tags = %v, %v", v, err)
+	}
+	// go-redis's Script: EVALSHA, then EVAL on NOSCRIPT, routed by key.
+	s := redis.NewScript("return redis.call('incrby', KEYS[1], ARGV[1])")
+	if n, err := s.Run(ctx, c, []string{"{u1}.n"}, 5).Int(); err != nil || n != 7 {
+		t.Errorf("Script.Run = %d, %v", n, err)
+	}
+	// WATCH on tagged keys.
+	err = c.Watch(ctx, func(tx *redis.Tx) error {
+		n, _ := tx.Get(ctx, "{u1}.n").Int()
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "{u1}.m", n*2, 0)
+			return nil
+		})
+		return err
+	}, "{u1}.n", "{u1}.m")
+	if m, _ := c.Get(ctx, "{u1}.m").Int(); err != nil || m != 14 {
+		t.Errorf("Watch: {u1}.m = %d, %v", m, err)
+	}
+	if err := c.Watch(ctx, func(*redis.Tx) error { return nil }, a, b); !errors.Is(err, client.ErrCrossPartition) {
+		t.Errorf("Watch across partitions: %v", err)
+	}
+	if err := c.DBSize(ctx).Err(); !errors.Is(err, client.ErrNoKey) {
+		t.Errorf("DBSIZE: %v, want ErrNoKey", err)
+	}
+}
+
+// TestLabPipeline: a pipeline over every partition, with split commands
+// in it, gives each command its own reply in order.
+func TestLabPipeline(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{})
+	ctx := context.Background()
+	const n = 1000
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range n {
+			p.Set(ctx, fmt.Sprintf("pipe:%d", i), i, 0)
+		}
+		for i := range n {
+			p.Get(ctx, fmt.Sprintf("pipe:%d", i))
+		}
+		p.MGet(ctx, "pipe:1", "pipe:2", "pipe:3", "pipe:none")
+		p.Del(ctx, "pipe:1", "pipe:2", "pipe:none")
+		p.Get(ctx, "pipe:1")
+		return nil
+	})
+	if err != redis.Nil {
+		t.Fatalf("Exec: %v, want redis.Nil (the last GET)", err)
+	}
+	for i := range n {
+		if v := cmds[n+i].(*redis.StringCmd).Val(); v != fmt.Sprint(i) {
+			t.Fatalf("GET pipe:%d = %q", i, v)
+		}
+	}
+	if d := cmp.Diff([]any{"1", "2", "3", nil}, cmds[2*n].(*redis.SliceCmd).Val()); d != "" {
+		t.Errorf("MGET in a pipeline (-want +got):\n%s", d)
+	}
+	if v := cmds[2*n+1].(*redis.IntCmd).Val(); v != 2 {
+		t.Errorf("DEL in a pipeline = %d, want 2", v)
+	}
+	// Every partition got its share.
+	for p, part := range lc.status().Partitions {
+		nc := redis.NewClient(&redis.Options{Addr: lc.status().Nodes[part.Master].Addr, Password: lc.spec.Password.Reveal(), DB: labDB, Protocol: 2})
+		keys, _ := nc.Keys(ctx, "pipe:*").Result()
+		nc.Close()
+		if len(keys) < n/10 {
+			t.Errorf("partition %d holds %d of the pipeline's keys", p, len(keys))
+		}
+	}
+}
+
+// TestLabReplicaReads: with ReplicaReads, GET is served by a replica.
+func TestLabReplicaReads(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{ReplicaReads: true})
+	ctx := context.Background()
+	k := keysIn(t, c, 2, 1)[0]
+	if err := c.Set(ctx, k, "r", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	replica := lc.status().Partitions[2].Replicas[0]
+	waitReplica(t, lc.spec, replica)
+	rc := plantest.NodeClient(lc.spec, replica)
+	defer rc.Close()
+	calls := func() string {
+		info, _ := rc.Info(ctx, "commandstats").Result()
+		for _, l := range strings.Split(info, "\n") {
+			if strings.HasPrefix(l, "cmdstat_get:") {
+				return strings.Fields(strings.ReplaceAll(l, ",", " "))[0]
+			}
+		}
+		return ""
+	}
+	before := calls()
+	if v, err := c.Get(ctx, k).Result(); err != nil || v != "r" {
+		t.Fatalf("GET from a replica = %q, %v", v, err)
+	}
+	if after := calls(); after == before {
+		t.Errorf("the replica %s served no GET (%s)", replica, after)
+	}
+}
+
+// TestLabNoMajority: without a majority of status nodes, New fails with
+// an error that is ErrNoMajority and ErrHalt.
+func TestLabNoMajority(t *testing.T) {
+	lc := getCluster(t)
+	l := lab.Shared(t)
+	o := client.SpecOptions(lc.spec)
+	o.StatusAddrs = append(o.StatusAddrs, l.UnusedAddress()+":7100", l.UnusedAddress()+":7101")
+	o.DialTimeout = 500 * time.Millisecond
+	_, err := client.New(context.Background(), o)
+	if !errors.Is(err, client.ErrNoMajority) || !errors.Is(err, client.ErrHalt) {
+		t.Fatalf("New with 1 of 3 status nodes: %v", err)
+	}
+	if !strings.Contains(err.Error(), "1 of 3") || strings.Contains(err.Error(), lc.spec.Password.Reveal()) {
+		t.Errorf("error %q", err)
+	}
+}
+
+// TestLabHalt: a HALT status stops every command with ErrHalt within
+// moments; the next OK status lets them through again.
+func TestLabHalt(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
+	ctx := context.Background()
+	if err := c.Set(ctx, "halt:k", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := lc.status()
+	halted := lc.publish(t, func(st *status.Status) *status.Status { return clienttest.Halt(st, st.Epoch+1, 1) })
+	waitFor(t, "the HALT status", func() bool { _, err := c.Status(); return err != nil })
+	err := c.Set(ctx, "halt:k", "2", 0).Err()
+	if !errors.Is(err, client.ErrHalt) || errors.Is(err, client.ErrNoMajority) {
+		t.Fatalf("SET in HALT: %v", err)
+	}
+	want := fmt.Sprintf(`cluster %q is in HALT (epoch %d): partition 1 has no master`, lc.spec.Name, halted.Epoch)
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	lc.publish(t, func(st *status.Status) *status.Status {
+		ok := *before
+		ok.Epoch = st.Epoch + 1
+		return &ok
+	})
+	waitFor(t, "the OK status", func() bool { _, err := c.Status(); return err == nil })
+	if err := c.Set(ctx, "halt:k", "3", 0).Err(); err != nil {
+		t.Errorf("SET after HALT: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !ok() {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%s did not arrive within 5s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// TestLabFailover: a failover during a write loop costs at most the
+// commands in flight, and the client follows the new status through its
+// subscription (polling is off), within moments. The status comes 300ms
+// after the old master is demoted, so writes meet READONLY meanwhile and
+// wait for it.
+func TestLabFailover(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
+	newMaster := lc.status().Partitions[0].Replicas[0]
+	failoverUnderWrites(t, lc, c, 0, func() {})
+	// Writes now land on the new master.
+	k := keysIn(t, c, 0, 1)[0]
+	if err := c.Set(context.Background(), k, "after", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got := redisCLI(t, lc.spec, newMaster, labDB, []string{"GET " + k, "ROLE"})
+	if got[0] != "after" || got[1] != "master" {
+		t.Errorf("on the new master %s: %v", newMaster, got)
+	}
+}
+
+// TestLabMasterKilled: the master of partition 1 dies (connections
+// refused) and its replica takes over 300ms later; writes wait for the
+// new status and go on. (It leaves that node down: it runs last.)
+func TestLabMasterKilled(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
+	old := lc.status().Partitions[1].Master
+	failoverUnderWrites(t, lc, c, 1, func() {
+		nc := plantest.NodeClient(lc.spec, old)
+		defer nc.Close()
+		_ = nc.Do(context.Background(), "shutdown", "nosave").Err()
+	})
+}
+
+// failoverUnderWrites runs 4 writers on partition p's keys, calls before,
+// fails p over to its replica, and checks that at most the writes in
+// flight failed and that the client followed within a second.
+func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p int, before func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	keys := keysIn(t, c, p, 8)
+	const writers = 4
+	var mu sync.Mutex
+	var failed []error
+	writes := 0
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				err := c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err()
+				mu.Lock()
+				writes++
+				if err != nil && ctx.Err() == nil {
+					failed = append(failed, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	before()
+	lc.mu.Lock()
+	next, err := clienttest.Failover(ctx, lc.spec, lc.st, lc.st.Partitions[p].Replicas[0], lc.st.Epoch+1, 300*time.Millisecond)
+	if err == nil {
+		lc.st = next
+	}
+	lc.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := waitFor(t, "the new status", func() bool { st, _ := c.Status(); return st.Epoch == next.Epoch })
+	t.Logf("the client followed the failover %v after the status was published", took)
+	if took > time.Second {
+		t.Errorf("the client took %v to follow the failover (subscription lost?)", took)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	t.Logf("%d writes, %d failed: %v", writes, len(failed), failed)
+	if len(failed) > writers {
+		t.Errorf("%d writes failed during the failover, more than the %d in flight: %v", len(failed), writers, failed)
+	}
+}

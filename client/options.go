@@ -1,0 +1,83 @@
+package client
+
+import (
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+)
+
+// Options configure a Client. Cluster and StatusAddrs are required; the
+// rest have defaults. NewFromSpec fills the cluster's part from roma.hcl.
+type Options struct {
+	// Cluster is the cluster's name, as in roma.hcl.
+	Cluster string
+	// StatusAddrs are the host:port addresses of the cluster's status nodes.
+	StatusAddrs []string
+	// Password is the cluster password, for data and status nodes alike.
+	Password cluster.Secret
+	// Databases maps a data node's name to the database (SELECT index)
+	// its partition's keys use on it; a node not listed uses 0.
+	Databases map[string]int
+	// NodeAddrs maps a data node's name to its host:port, for a status
+	// that does not give it.
+	NodeAddrs map[string]string
+	// Hash is the hash function (as in roma.hcl) used when the status
+	// names none. The status's own always wins.
+	Hash string
+
+	// ReplicaReads sends read-only commands to a replica that is up,
+	// in turn, rather than to the master. Replicas may lag behind.
+	ReplicaReads bool
+
+	// PollInterval is how often the status is read even when no change
+	// is published (default 1s).
+	PollInterval time.Duration
+	// StatusTimeout bounds one read of the status nodes (default 2s).
+	StatusTimeout time.Duration
+	// FailoverWait is how long a command that failed because of a
+	// failover (READONLY, LOADING, connection refused...) waits for a
+	// newer status before its one retry (default 3s).
+	FailoverWait time.Duration
+
+	// DialTimeout, ReadTimeout and WriteTimeout apply to every
+	// connection to a node (defaults 2s, 3s, 3s).
+	DialTimeout, ReadTimeout, WriteTimeout time.Duration
+	// PoolSize is the number of connections kept per node (go-redis's
+	// default when 0).
+	PoolSize int
+}
+
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PollInterval, time.Second)
+	def(&o.StatusTimeout, 2*time.Second)
+	def(&o.FailoverWait, 3*time.Second)
+	def(&o.DialTimeout, 2*time.Second)
+	def(&o.ReadTimeout, 3*time.Second)
+	def(&o.WriteTimeout, 3*time.Second)
+}
+
+// SpecOptions returns the Options of the cluster spec declares: its name,
+// status nodes, password, each node's database and address, and its hash
+// function. Tuning fields are left zero.
+func SpecOptions(spec *cluster.Spec) Options {
+	o := Options{
+		Cluster:   spec.Name,
+		Password:  spec.Password,
+		Databases: map[string]int{},
+		NodeAddrs: map[string]string{},
+		Hash:      spec.Hash,
+	}
+	for _, s := range spec.Status {
+		o.StatusAddrs = append(o.StatusAddrs, spec.Addr(s.Host, s.Port))
+	}
+	for _, n := range spec.Nodes {
+		o.Databases[n.Name] = n.Database
+		o.NodeAddrs[n.Name] = spec.Addr(n.Host, n.Port)
+	}
+	return o
+}

@@ -1,0 +1,340 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/client/resp"
+	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/status"
+)
+
+// testView is a view of 4 partitions hashed with jump, whose clients
+// never connect.
+func testView(t *testing.T) *view {
+	t.Helper()
+	st := &status.Status{Cluster: "t", State: status.OK, Epoch: 3, Hash: "jump", Nodes: map[string]status.NodeState{}}
+	for p := range 4 {
+		m, r := fmt.Sprintf("m%d", p), fmt.Sprintf("r%d", p)
+		st.Partitions = append(st.Partitions, status.Partition{Master: m, Replicas: []string{r}})
+		st.Nodes[m] = status.NodeState{Addr: fmt.Sprintf("127.0.0.1:%d", 7000+p), Partition: p, Role: "master", State: status.NodeUp}
+		st.Nodes[r] = status.NodeState{Addr: fmt.Sprintf("127.0.0.1:%d", 7100+p), Partition: p, Role: "replica", State: status.NodeUp}
+	}
+	o := &Options{Cluster: "t", Databases: map[string]int{"m2": 5}}
+	ns := &nodeSet{nodes: map[string]*node{}, opts: func(addr string, db int) *redis.Options {
+		return &redis.Options{Addr: addr, DB: db}
+	}}
+	t.Cleanup(ns.close)
+	return buildView(st, o, ns, hash.New)
+}
+
+// keyIn returns keys of partition p among 4 (jump): name, name, ...
+func keyIn(p, i int) string {
+	f, _ := hash.New("jump")
+	for n := 0; ; n++ {
+		k := fmt.Sprintf("k%d", n)
+		if q, _ := f.Partition([]byte(k), 4); q == p {
+			if i == 0 {
+				return k
+			}
+			i--
+		}
+	}
+}
+
+func TestRoute(t *testing.T) {
+	v := testView(t)
+	c := &Client{}
+	a0, b0, a1, a2, a3 := keyIn(0, 0), keyIn(0, 1), keyIn(1, 0), keyIn(2, 0), keyIn(3, 0)
+	type want struct {
+		Part   int
+		Keys   []int
+		KParts []int
+	}
+	tests := map[string]struct {
+		args []any
+		want want
+		err  error
+	}{
+		"get":                   {args: []any{"GET", a2}, want: want{Part: 2, Keys: []int{1}}},
+		"set with options":      {args: []any{"set", a1, "v", "EX", 10}, want: want{Part: 1, Keys: []int{1}}},
+		"hash tag":              {args: []any{"get", "{" + a3 + "}.profile"}, want: want{Part: 3, Keys: []int{1}}},
+		"mget one partition":    {args: []any{"mget", a0, b0}, want: want{Part: 0, Keys: []int{1, 2}}},
+		"mget split":            {args: []any{"mget", a0, a1, b0, a3}, want: want{Part: -1, Keys: []int{1, 2, 3, 4}, KParts: []int{0, 1, 0, 3}}},
+		"mset split":            {args: []any{"mset", a2, "x", a0, "y"}, want: want{Part: -1, Keys: []int{1, 3}, KParts: []int{2, 0}}},
+		"del split":             {args: []any{"del", a1, a2}, want: want{Part: -1, Keys: []int{1, 2}, KParts: []int{1, 2}}},
+		"exists split":          {args: []any{"EXISTS", a3, a3, a0}, want: want{Part: -1, Keys: []int{1, 2, 3}, KParts: []int{3, 3, 0}}},
+		"rename same partition": {args: []any{"rename", a0, b0}, want: want{Part: 0, Keys: []int{1, 2}}},
+		"rename tagged":         {args: []any{"rename", "{u1}.a", "{u1}.b"}, want: want{Part: p("u1"), Keys: []int{1, 2}}},
+		"rename across":         {args: []any{"rename", a0, a1}, err: ErrCrossPartition},
+		"sunionstore across":    {args: []any{"sunionstore", a0, b0, a3}, err: ErrCrossPartition},
+		"msetnx across":         {args: []any{"msetnx", a0, "1", a1, "2"}, err: ErrCrossPartition},
+		"eval keys":             {args: []any{"eval", "return 1", 2, a0, b0, "arg"}, want: want{Part: 0, Keys: []int{3, 4}}},
+		"eval across":           {args: []any{"EVAL", "return 1", "2", a0, a2}, err: ErrCrossPartition},
+		"eval no keys":          {args: []any{"eval", "return 1", 0}, err: ErrNoKey},
+		"eval bad numkeys":      {args: []any{"eval", "return 1", "x", a0}, err: ErrArgs},
+		"eval numkeys too big":  {args: []any{"eval", "return 1", 3, a0}, err: ErrArgs},
+		"zunionstore":           {args: []any{"zunionstore", a0, 2, b0, a0, "WEIGHTS", 1, 2}, want: want{Part: 0, Keys: []int{1, 3, 4}}},
+		"zunionstore across":    {args: []any{"zunionstore", a1, 1, a0}, err: ErrCrossPartition},
+		"blpop":                 {args: []any{"blpop", a0, b0, 5}, want: want{Part: 0, Keys: []int{1, 2}}},
+		"bitop":                 {args: []any{"bitop", "and", a2, a2}, want: want{Part: 2, Keys: []int{2, 3}}},
+		"xread":                 {args: []any{"xread", "COUNT", 2, "STREAMS", a0, b0, "0", "0"}, want: want{Part: 0, Keys: []int{4, 5}}},
+		"xread unbalanced":      {args: []any{"xread", "STREAMS", a0, b0, "0"}, err: ErrArgs},
+		"object encoding":       {args: []any{"object", "encoding", a3}, want: want{Part: 3, Keys: []int{2}}},
+		"object help":           {args: []any{"object", "help"}, err: ErrNoKey},
+		"memory usage":          {args: []any{"MEMORY", "USAGE", a1}, want: want{Part: 1, Keys: []int{2}}},
+		"sort store":            {args: []any{"sort", a0, "BY", "w_*", "LIMIT", 0, 10, "STORE", b0}, want: want{Part: 0, Keys: []int{1, 8}}},
+		"sort store across":     {args: []any{"sort", a0, "STORE", a1}, err: ErrCrossPartition},
+		"georadius store":       {args: []any{"georadius", a0, 1, 2, 3, "km", "COUNT", 5, "STORE", b0}, want: want{Part: 0, Keys: []int{1, 9}}},
+		"get no key":            {args: []any{"get"}, err: ErrArgs},
+		"get two keys":          {args: []any{"get", a0, a1}, err: ErrArgs},
+		"mset odd":              {args: []any{"mset", a0, "v", a1}, err: ErrArgs},
+		"dbsize":                {args: []any{"dbsize"}, err: ErrNoKey},
+		"unknown":               {args: []any{"frobnicate", a0}, err: ErrUnknownCommand},
+		"select":                {args: []any{"select", 1}, err: ErrRefused},
+		"multi":                 {args: []any{"multi"}, err: ErrRefused},
+		"integer key":           {args: []any{"get", 42}, want: want{Part: p("42"), Keys: []int{1}}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r, err := c.route(v, redis.NewCmd(context.Background(), tc.args...))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("error %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, want{Part: r.part, Keys: r.keys, KParts: r.kparts}); d != "" {
+				t.Errorf("route (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func p(key string) int {
+	f, _ := hash.New("jump")
+	n, _ := f.Partition([]byte(key), 4)
+	return n
+}
+
+func TestErrorMessages(t *testing.T) {
+	v := testView(t)
+	c := &Client{}
+	tests := map[string]struct {
+		args []any
+		want string
+	}{
+		"arity":   {[]any{"GET"}, "wrong number of arguments for 'get' command"},
+		"unknown": {[]any{"frob", "x"}, "FROB: unknown command: roma does not know which of its arguments are keys"},
+		"keyless": {[]any{"dbsize"}, "DBSIZE: it has no key to route by; run it on every partition"},
+		"cross": {[]any{"rename", keyIn(3, 0), keyIn(1, 0)},
+			"RENAME: keys in partitions 1 and 3; keys used together must share a partition (give them one hash tag, as in {user1}.a and {user1}.b)"},
+		"refused": {[]any{"select", "2"}, "SELECT: not allowed through roma: roma selects each node's database itself"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.route(v, redis.NewCmd(context.Background(), tc.args...))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPick(t *testing.T) {
+	v := testView(t)
+	for p := range 4 {
+		n, err := v.pick(p, false, true)
+		if err != nil || n.Name != fmt.Sprintf("m%d", p) {
+			t.Errorf("partition %d write: %v %v", p, n, err)
+		}
+		n, err = v.pick(p, true, true)
+		if err != nil || n.Name != fmt.Sprintf("r%d", p) {
+			t.Errorf("partition %d replica read: %v %v", p, n, err)
+		}
+		n, _ = v.pick(p, true, false)
+		if n.Name != fmt.Sprintf("m%d", p) {
+			t.Errorf("partition %d read without replica reads: %v", p, n.Name)
+		}
+	}
+	if n, _ := v.pick(2, false, false); n.DB != 5 {
+		t.Errorf("m2's database is %d, want 5", n.DB)
+	}
+}
+
+func TestHaltView(t *testing.T) {
+	v := testView(t)
+	st := *v.status
+	st.State = status.Halt
+	st.Partitions = append([]status.Partition(nil), st.Partitions...)
+	st.Partitions[1].Master = ""
+	ns := &nodeSet{nodes: map[string]*node{}, opts: func(string, int) *redis.Options { return &redis.Options{} }}
+	defer ns.close()
+	hv := buildView(&st, &Options{Cluster: "t"}, ns, hash.New)
+	_, err := hv.pick(0, false, false)
+	if !errors.Is(err, ErrHalt) || errors.Is(err, ErrNoMajority) {
+		t.Fatalf("pick in HALT: %v", err)
+	}
+	if want := `cluster "t" is in HALT (epoch 3): partition 1 has no master`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	nm := noMajority("t", status.Reading{Total: 3, Answered: 1, Errors: map[string]string{"a:1": "refused", "b:1": "timeout"}})
+	if !errors.Is(nm, ErrHalt) || !errors.Is(nm, ErrNoMajority) {
+		t.Errorf("no majority error is not ErrHalt and ErrNoMajority: %v", nm)
+	}
+	if want := `cluster "t": no majority of status nodes answered (1 of 3; a:1: refused; b:1: timeout), so it is treated as HALT`; nm.Error() != want {
+		t.Errorf("error %q, want %q", nm, want)
+	}
+}
+
+func TestSplitAndMerge(t *testing.T) {
+	v := testView(t)
+	c := &Client{}
+	ctx := context.Background()
+	a0, b0, a1, a3 := keyIn(0, 0), keyIn(0, 1), keyIn(1, 0), keyIn(3, 0)
+
+	// reply answers each partition's part as a server would.
+	reply := func(subs []*subCmd, f func(s *subCmd) resp.Value) {
+		for _, s := range subs {
+			s.cmd.SetVal(f(s).Append(nil))
+		}
+	}
+	t.Run("mget", func(t *testing.T) {
+		cmd := redis.NewSliceCmd(ctx, "mget", a0, a1, b0, a3)
+		r, err := c.route(v, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs := splitCmd(ctx, cmd, r)
+		var got [][]any
+		for _, s := range subs {
+			got = append(got, s.args)
+		}
+		if d := cmp.Diff([][]any{{"mget", a0, b0}, {"mget", a1}, {"mget", a3}}, got); d != "" {
+			t.Errorf("parts (-want +got):\n%s", d)
+		}
+		reply(subs, func(s *subCmd) resp.Value {
+			var out resp.Value = resp.Arr()
+			for _, a := range s.args[1:] {
+				if a == a3 {
+					out.Elems = append(out.Elems, resp.NilBulk())
+				} else {
+					out.Elems = append(out.Elems, resp.Bulk("v-"+a.(string)))
+				}
+			}
+			return out
+		})
+		if err := merge(cmd, r, subs); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]any{"v-" + a0, "v-" + a1, "v-" + b0, nil}, cmd.Val()); d != "" {
+			t.Errorf("merged (-want +got):\n%s", d)
+		}
+	})
+	t.Run("del sums", func(t *testing.T) {
+		cmd := redis.NewIntCmd(ctx, "del", a0, a1, a3, b0)
+		r, _ := c.route(v, cmd)
+		subs := splitCmd(ctx, cmd, r)
+		reply(subs, func(s *subCmd) resp.Value { return resp.Int(int64(len(s.args) - 1)) })
+		if err := merge(cmd, r, subs); err != nil || cmd.Val() != 4 {
+			t.Errorf("merged %d, %v; want 4", cmd.Val(), err)
+		}
+	})
+	t.Run("mset pairs", func(t *testing.T) {
+		cmd := redis.NewStatusCmd(ctx, "mset", a0, "1", a1, "2", b0, "3")
+		r, _ := c.route(v, cmd)
+		subs := splitCmd(ctx, cmd, r)
+		var got [][]any
+		for _, s := range subs {
+			got = append(got, s.args)
+		}
+		if d := cmp.Diff([][]any{{"mset", a0, "1", b0, "3"}, {"mset", a1, "2"}}, got); d != "" {
+			t.Errorf("parts (-want +got):\n%s", d)
+		}
+		reply(subs, func(*subCmd) resp.Value { return resp.Status("OK") })
+		if err := merge(cmd, r, subs); err != nil || cmd.Val() != "OK" {
+			t.Errorf("merged %q, %v", cmd.Val(), err)
+		}
+	})
+	t.Run("error reply wins", func(t *testing.T) {
+		cmd := redis.NewIntCmd(ctx, "exists", a0, a1)
+		r, _ := c.route(v, cmd)
+		subs := splitCmd(ctx, cmd, r)
+		reply(subs, func(s *subCmd) resp.Value {
+			if s.part == 1 {
+				return resp.Err("LOADING Redis is loading the dataset in memory")
+			}
+			return resp.Int(1)
+		})
+		err := merge(cmd, r, subs)
+		if !redis.IsLoadingError(err) || !redis.IsLoadingError(cmd.Err()) {
+			t.Errorf("merged error %v, want a LOADING error", err)
+		}
+	})
+	t.Run("raw", func(t *testing.T) {
+		cmd := redis.NewRawCmd(ctx, "mget", a3, a0)
+		r, _ := c.route(v, cmd)
+		subs := splitCmd(ctx, cmd, r)
+		reply(subs, func(s *subCmd) resp.Value { return resp.Arr(resp.Bulk(fmt.Sprint(s.part))) })
+		if err := merge(cmd, r, subs); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(cmd.Val()), "*2\r\n$1\r\n3\r\n$1\r\n0\r\n"; got != want {
+			t.Errorf("raw %q, want %q", got, want)
+		}
+	})
+	t.Run("generic cmd", func(t *testing.T) {
+		cmd := redis.NewCmd(ctx, "mget", a3, a0)
+		r, _ := c.route(v, cmd)
+		subs := splitCmd(ctx, cmd, r)
+		reply(subs, func(s *subCmd) resp.Value { return resp.Arr(resp.Bulk(fmt.Sprint(s.part))) })
+		_ = merge(cmd, r, subs)
+		if d := cmp.Diff([]any{"3", "0"}, cmd.Val()); d != "" {
+			t.Errorf("merged (-want +got):\n%s", d)
+		}
+	})
+}
+
+func TestFailedOver(t *testing.T) {
+	ctx := context.Background()
+	raw := func(s string) redis.Cmder { c := redis.NewRawCmd(ctx, "get", "k"); c.SetVal([]byte(s)); return c }
+	withErr := func(err error) redis.Cmder { c := redis.NewCmd(ctx, "get", "k"); c.SetErr(err); return c }
+	tests := map[string]struct {
+		cmd  redis.Cmder
+		want bool
+	}{
+		"raw readonly":  {raw("-READONLY You can't write against a read only replica.\r\n"), true},
+		"raw loading":   {raw("-LOADING Redis is loading the dataset in memory\r\n"), true},
+		"raw other":     {raw("-ERR nope\r\n"), false},
+		"raw value":     {raw("$2\r\nok\r\n"), false},
+		"readonly":      {withErr(redisError("READONLY You can't write against a read only replica.")), true},
+		"masterdown":    {withErr(redisError("MASTERDOWN Link with MASTER is down")), true},
+		"wrongtype":     {withErr(redisError("WRONGTYPE Operation against a key holding the wrong kind of value")), false},
+		"nil":           {withErr(redis.Nil), false},
+		"other failure": {withErr(errors.New("i/o timeout")), false},
+	}
+	for name, tc := range tests {
+		if got := failedOver(tc.cmd); got != tc.want {
+			t.Errorf("%s: failedOver = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	got := map[string]Kind{}
+	for _, n := range []string{"GET", "mget", "dbsize", "PING", "multi", "watch", "select", "frob"} {
+		got[n] = KindOf(n)
+	}
+	want := map[string]Kind{"GET": Keyed, "mget": Keyed, "dbsize": Keyless, "PING": Keyless, "multi": Transaction,
+		"watch": Transaction, "select": Refused, "frob": Unknown}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("KindOf (-want +got):\n%s", d)
+	}
+}

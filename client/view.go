@@ -1,0 +1,172 @@
+package client
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/status"
+)
+
+// view is what the client routes by: one status, turned into a connection
+// per partition master and replica. A view never changes; a new status
+// makes a new view.
+type view struct {
+	status *status.Status // nil before any status was read
+	epoch  int64
+	err    error // non-nil: every command fails with it (HALT, no majority)
+	hash   hash.Func
+	parts  []partView
+	next   *atomic.Uint64 // round robin over replicas
+}
+
+type partView struct {
+	master   *node   // nil when the partition has no master
+	replicas []*node // replicas that are up
+	err      error   // why master is nil
+}
+
+// node is one data node as the client reaches it.
+type node struct {
+	Name   string
+	Addr   string
+	DB     int
+	client *redis.Client
+}
+
+// pick returns the node partition p's command goes to.
+func (v *view) pick(p int, read bool, replicas bool) (*node, error) {
+	if v.err != nil {
+		return nil, v.err
+	}
+	if p < 0 || p >= len(v.parts) {
+		return nil, fmt.Errorf("partition %d is not in the status (%d partitions)", p, len(v.parts))
+	}
+	pv := &v.parts[p]
+	if read && replicas && len(pv.replicas) > 0 {
+		return pv.replicas[v.next.Add(1)%uint64(len(pv.replicas))], nil
+	}
+	if pv.master == nil {
+		return nil, pv.err
+	}
+	return pv.master, nil
+}
+
+// partition returns the partition of one key.
+func (v *view) partition(key any) (int, error) {
+	if v.hash == nil {
+		return 0, v.err
+	}
+	return v.hash.Partition(argBytes(key), len(v.parts))
+}
+
+// nodeSet keeps one go-redis client per node (name, address and database),
+// so that views share connections. Clients live until the Client closes.
+type nodeSet struct {
+	mu    sync.Mutex
+	nodes map[string]*node
+	opts  func(addr string, db int) *redis.Options
+}
+
+func (s *nodeSet) get(name, addr string, db int) *node {
+	key := fmt.Sprintf("%s|%s|%d", name, addr, db)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := s.nodes[key]; ok {
+		return n
+	}
+	n := &node{Name: name, Addr: addr, DB: db, client: redis.NewClient(s.opts(addr, db))}
+	s.nodes[key] = n
+	return n
+}
+
+func (s *nodeSet) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, n := range s.nodes {
+		n.client.Close()
+		delete(s.nodes, k)
+	}
+}
+
+// buildView turns a status into a view. hashFor returns the hash function
+// of a spec.
+func buildView(st *status.Status, o *Options, nodes *nodeSet, hashFor func(string) (hash.Func, error)) *view {
+	v := &view{status: st, epoch: st.Epoch, parts: make([]partView, len(st.Partitions)), next: new(atomic.Uint64)}
+	spec := st.Hash
+	if spec == "" {
+		spec = o.Hash
+	}
+	h, err := hashFor(spec)
+	switch {
+	case err != nil:
+		v.err = fmt.Errorf("cluster %q: hash function %q: %w", o.Cluster, spec, err)
+		return v
+	case len(st.Partitions) == 0:
+		v.err = fmt.Errorf("cluster %q: the status (epoch %d) lists no partitions", o.Cluster, st.Epoch)
+		return v
+	}
+	v.hash = h
+	var lacking []string
+	for p, part := range st.Partitions {
+		pv := &v.parts[p]
+		if m, err := nodeOf(st, o, part.Master); err != nil {
+			pv.err = &HaltError{Cluster: o.Cluster, Epoch: st.Epoch, Reason: fmt.Sprintf("partition %d %s", p, err)}
+			lacking = append(lacking, fmt.Sprint(p))
+		} else {
+			pv.master = nodes.get(part.Master, m.Addr, m.DB)
+		}
+		for _, r := range part.Replicas {
+			if ns := st.Nodes[r]; ns.State == status.NodeUp {
+				if n, err := nodeOf(st, o, r); err == nil {
+					pv.replicas = append(pv.replicas, nodes.get(r, n.Addr, n.DB))
+				}
+			}
+		}
+	}
+	if st.State == status.Halt {
+		reason := "romad says so"
+		switch len(lacking) {
+		case 0:
+		case 1:
+			reason = "partition " + lacking[0] + " has no master"
+		default:
+			reason = "partitions " + strings.Join(lacking, ", ") + " have no master"
+		}
+		v.err = &HaltError{Cluster: o.Cluster, Epoch: st.Epoch, Reason: reason}
+	}
+	return v
+}
+
+// nodeOf returns where node name is, or why it cannot be reached.
+func nodeOf(st *status.Status, o *Options, name string) (node, error) {
+	if name == "" {
+		return node{}, fmt.Errorf("has no master")
+	}
+	addr := st.Nodes[name].Addr
+	if addr == "" {
+		addr = o.NodeAddrs[name]
+	}
+	if addr == "" {
+		return node{}, fmt.Errorf("has master %s, whose address the status does not give", name)
+	}
+	return node{Name: name, Addr: addr, DB: o.Databases[name]}, nil
+}
+
+// noMajority is the error of a status reading without a majority.
+func noMajority(cluster string, r status.Reading) error {
+	var errs []string
+	for a, e := range r.Errors {
+		errs = append(errs, a+": "+e)
+	}
+	sort.Strings(errs)
+	reason := fmt.Sprintf("no majority of status nodes answered (%d of %d", r.Answered, r.Total)
+	if len(errs) > 0 {
+		reason += "; " + strings.Join(errs, "; ")
+	}
+	return &HaltError{Cluster: cluster, Reason: reason + ")", NoMajority: true}
+}

@@ -1,0 +1,181 @@
+package client
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/status"
+)
+
+// watcher keeps the client's view of the cluster current: it reads the
+// status from a majority of the status nodes, subscribes to the channel
+// where changes are published, polls as a fallback, and rereads at once
+// when a command meets a failover.
+type watcher struct {
+	opt     *Options
+	clients map[string]*redis.Client // status nodes, by address
+	nodes   *nodeSet
+	cur     atomic.Pointer[view]
+
+	mu      sync.Mutex
+	changed chan struct{} // closed, and replaced, when a view is installed
+
+	refreshMu sync.Mutex
+	hashes    map[string]hash.Func // under refreshMu
+
+	kick   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	subs   []*redis.PubSub
+}
+
+func newWatcher(o *Options, nodes *nodeSet) *watcher {
+	w := &watcher{opt: o, clients: map[string]*redis.Client{}, nodes: nodes,
+		changed: make(chan struct{}), hashes: map[string]hash.Func{}, kick: make(chan struct{}, 1)}
+	for _, a := range o.StatusAddrs {
+		w.clients[a] = redis.NewClient(&redis.Options{
+			Addr: a, Password: o.Password.Reveal(), Protocol: 2, DisableIdentity: true,
+			MaxRetries: -1, DialerRetries: 1, PoolSize: 2,
+			DialTimeout: o.DialTimeout, ReadTimeout: o.StatusTimeout, WriteTimeout: o.StatusTimeout,
+		})
+	}
+	return w
+}
+
+// start subscribes and starts the refresh loop.
+func (w *watcher) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	for _, c := range w.clients {
+		ps := c.Subscribe(ctx, status.Channel(w.opt.Cluster))
+		w.subs = append(w.subs, ps)
+		ch := ps.Channel()
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			for range ch {
+				w.refreshSoon()
+			}
+		}()
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(w.opt.PollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.kick:
+			case <-t.C:
+			}
+			w.refresh(ctx)
+		}
+	}()
+}
+
+func (w *watcher) close() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	for _, ps := range w.subs {
+		ps.Close()
+	}
+	w.wg.Wait()
+	for _, c := range w.clients {
+		c.Close()
+	}
+}
+
+// view returns the current view.
+func (w *watcher) view() *view { return w.cur.Load() }
+
+// refreshSoon asks the refresh loop to read the status now.
+func (w *watcher) refreshSoon() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// refresh reads the status from the status nodes and installs the view it
+// gives. A status older than the current one is ignored: epochs only grow.
+func (w *watcher) refresh(ctx context.Context) {
+	w.refreshMu.Lock()
+	defer w.refreshMu.Unlock()
+	rctx, cancel := context.WithTimeout(ctx, w.opt.StatusTimeout)
+	r := status.ReadMajority(rctx, w.clients, w.opt.Cluster)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	old := w.cur.Load()
+	switch {
+	case !r.Majority:
+		nv := &view{err: noMajority(w.opt.Cluster, r), next: new(atomic.Uint64)}
+		if old != nil {
+			nv.status, nv.epoch, nv.hash, nv.parts = old.status, old.epoch, old.hash, old.parts
+		}
+		w.install(nv)
+	case old != nil && old.status != nil && r.Status.Epoch < old.epoch:
+		if old.err != nil {
+			// The status nodes answer again, but hold an older epoch than
+			// this client saw (a status node was reset): keep routing by
+			// the newest status known.
+			w.install(buildView(old.status, w.opt, w.nodes, w.hashFor))
+		}
+	default:
+		w.install(buildView(r.Status, w.opt, w.nodes, w.hashFor))
+	}
+}
+
+func (w *watcher) hashFor(spec string) (hash.Func, error) {
+	if h, ok := w.hashes[spec]; ok {
+		return h, nil
+	}
+	h, err := hash.New(spec)
+	if err != nil {
+		return nil, err
+	}
+	w.hashes[spec] = h
+	return h, nil
+}
+
+func (w *watcher) install(v *view) {
+	w.cur.Store(v)
+	w.mu.Lock()
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+}
+
+// waitNewer waits, at most d, for a view with an epoch above epoch,
+// rereading the status meanwhile. It returns the current view either way.
+func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) *view {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		w.mu.Lock()
+		ch := w.changed
+		w.mu.Unlock()
+		if v := w.cur.Load(); v.epoch > epoch {
+			return v
+		}
+		w.refreshSoon()
+		select {
+		case <-ch:
+		case <-tick.C:
+		case <-deadline.C:
+			return w.cur.Load()
+		case <-ctx.Done():
+			return w.cur.Load()
+		}
+	}
+}
