@@ -240,7 +240,7 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 	nd.Role, nd.Memory, nd.MaxMemory, nd.Keys = pr.Role, pr.Memory, pr.MaxMemory, pr.Keys[n.Database]
 	if pub.State == nd.State && !pub.Since.IsZero() {
 		nd.Since = pub.Since.UTC()
-	} else if pr.Uptime > 0 && nd.State == status.NodeUp {
+	} else if pr.Uptime >= 0 && nd.State == status.NodeUp {
 		nd.Since = b.in.Now.Add(-pr.Uptime).UTC().Truncate(time.Second)
 	}
 	if pr.Role == "replica" {

@@ -30,7 +30,7 @@ type Probe struct {
 	// Offset is master_repl_offset on a master and slave_repl_offset on a
 	// replica: the replication stream position it has reached.
 	Offset    int64
-	Uptime    time.Duration
+	Uptime    time.Duration // -1 when INFO did not say
 	Memory    int64
 	MaxMemory int64
 	Keys      map[int]int64 // per database
@@ -121,7 +121,7 @@ func redact(s, secret string) string {
 
 // ParseInfo reads the fields of an INFO reply that a probe needs.
 func ParseInfo(info string) Probe {
-	p := Probe{Keys: map[int]int64{}}
+	p := Probe{Keys: map[int]int64{}, Uptime: -1}
 	var host, port string
 	for line := range strings.Lines(info) {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
