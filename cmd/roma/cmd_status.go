@@ -105,8 +105,13 @@ func runStatus(s *streams, o *statusOptions, args []string) error {
 	code := exitOK
 	for i := 1; ; i++ {
 		r := gatherStatus(ctx, spec, o)
-		if ctx.Err() != nil && i > 1 {
-			break // interrupted while gathering: keep the last report's code
+		if ctx.Err() != nil {
+			// Interrupted while gathering: what was gathered is not the
+			// cluster's state. Keep the last report's, if any.
+			if i == 1 {
+				return fmt.Errorf("interrupted: %w", ctx.Err())
+			}
+			break
 		}
 		if err := w.write(r); err != nil {
 			return err

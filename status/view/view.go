@@ -65,18 +65,18 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// size is a byte count for people: "512 B", "1.5 MiB".
+// size is a byte count for people, at most five characters before the
+// unit: "512 B", "1.5 MiB", "1.0 MiB" for 1,000 KiB.
 func size(n int64) string {
-	const unit = 1024
-	if n < unit {
+	if n < 1000 {
 		return fmt.Sprintf("%d B", n)
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
+	f, unit := float64(n)/1024, 0
+	for f >= 999.95 && unit < 4 {
+		f /= 1024
+		unit++
 	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+	return fmt.Sprintf("%.1f %ciB", f, "KMGTP"[unit])
 }
 
 // lag is a replica's lag for people, "-" when unknown or not a replica.
