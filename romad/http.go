@@ -6,27 +6,21 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/roma-redis/roma/status"
+	"github.com/roma-redis/roma/status/report"
+	"github.com/roma-redis/roma/status/view"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// StatusPage renders the HTML status page; roma status -format html sets
-// it to the shared page. The default is a plain table.
+// StatusPage renders the HTML status page: the same page as roma status
+// -format html, built from the published status alone.
 var StatusPage = func(w http.ResponseWriter, st *status.Status) error {
-	return plainPage.Execute(w, st)
+	return view.WriteHTML(w, report.FromStatus(st, time.Now()), view.HTMLOptions{Refresh: 5 * time.Second})
 }
-
-var plainPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>roma {{.Cluster}}: {{.State}}</title></head><body>
-<h1>{{.Cluster}}: {{.State}}</h1><p>epoch {{.Epoch}}, alpha {{.Alpha}}, updated {{.Updated}}</p>
-<table><tr><th>partition</th><th>master</th><th>replicas</th></tr>
-{{range $i, $p := .Partitions}}<tr><td>{{$i}}</td><td>{{$p.Master}}</td><td>{{range $p.Replicas}}{{.}} {{end}}</td></tr>
-{{end}}</table></body></html>
-`))
 
 func (d *Daemon) handler() http.Handler {
 	mux := http.NewServeMux()

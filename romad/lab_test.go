@@ -3,6 +3,8 @@ package romad_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv(plan.RomadDirEnv, dir)
+	redis.SetLogger(quiet{})
 	code := lab.Main(m, lab.Options{Hosts: 4})
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -224,6 +227,50 @@ alert "email" {
 	}()
 	first := c.waitStatus("a first status", 15*time.Second, func(s *status.Status) bool { return s.State == status.OK })
 	t.Logf("status: epoch %d, alpha %s", first.Epoch, first.Alpha)
+	// Every romad serves /status, /status.html and /metrics on its own
+	// host's address.
+	for _, hn := range spec.Romad.Hosts {
+		h, _ := spec.Host(hn)
+		base := fmt.Sprintf("http://%s:%d", h.Address, spec.Romad.HTTPPort)
+		for path, want := range map[string]string{
+			"/status":      `"state": "OK"`,
+			"/status.html": first.Partitions[0].Master,
+			"/metrics":     `roma_node_up{node="` + first.Partitions[0].Master + `"`,
+		} {
+			var body string
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				resp, err := http.Get(base + path)
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					body = string(b)
+					if resp.StatusCode == 200 && strings.Contains(body, want) {
+						break
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !strings.Contains(body, want) {
+				t.Errorf("romad on %s: GET %s lacks %q:\n%.400s", hn, path, want, body)
+			}
+			if strings.Contains(body, plantest.Password) {
+				t.Errorf("romad on %s: GET %s shows the password", hn, path)
+			}
+		}
+		if body, err := http.Get(base + "/metrics"); err == nil {
+			b, _ := io.ReadAll(body.Body)
+			body.Body.Close()
+			if !strings.Contains(string(b), "roma_epoch") || !strings.Contains(string(b), "roma_alpha{") {
+				t.Errorf("romad on %s: /metrics lacks roma_epoch or roma_alpha", hn)
+			}
+		}
+	}
+	// romad listens on its hosts' addresses only, never on a wildcard.
+	if wild := wildcardListeners(t, spec.Romad.HTTPPort); len(wild) > 0 {
+		t.Errorf("something listens on %v", wild)
+	}
+
 	// The plan of a cluster with romad running is empty.
 	if p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{}); p.HasChanges() {
 		t.Fatalf("plan with romad running: %+v", p.Resources)
@@ -448,3 +495,31 @@ alert "email" {
 		}
 	})
 }
+
+// wildcardListeners lists the listening sockets on port bound to a
+// wildcard address (0.0.0.0 or ::), from /proc/net/tcp{,6}.
+func wildcardListeners(t *testing.T, port int) []string {
+	var out []string
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(l)
+			if len(fs) < 4 || fs[3] != "0A" {
+				continue
+			}
+			addr, p, _ := strings.Cut(fs[1], ":")
+			pn, _ := strconv.ParseInt(p, 16, 32)
+			if int(pn) == port && strings.Trim(addr, "0") == "" {
+				out = append(out, f+" "+fs[1])
+			}
+		}
+	}
+	return out
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
