@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh runs roma's main job on examples/local: one machine, no SSH.
-# It validates the configuration, applies it (3 partitions x 2 nodes and a
-# status node, all on 127.0.0.1 under examples/local/.run), writes and reads
-# a few keys through the partitions, and ends with a plan that must show no
-# changes. The cluster keeps running afterwards; `bin/roma stop -c
+# It validates the configuration, applies it (3 partitions x 2 nodes, a
+# status node and romad, all on 127.0.0.1 under examples/local/.run), shows
+# the cluster status, writes and reads a few keys through the partitions,
+# and ends with a plan that must show no changes. The cluster keeps running afterwards; `bin/roma stop -c
 # examples/local` stops it, `bin/roma destroy -c examples/local` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,10 @@ step $roma version
 step $roma validate $cfg
 step $roma fmt -check -recursive examples
 step $roma apply -c $cfg -auto-approve
+
+# romad (installed by apply) publishes the cluster status within moments.
+for _ in $(seq 50); do $roma status -c $cfg -format summary >/dev/null 2>&1 && break; sleep 0.2; done
+step $roma status -c $cfg
 
 # A write and a read through the cluster: roma hash names each key's
 # partition; the partition's master is found with ROLE.
