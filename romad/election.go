@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -195,12 +194,4 @@ func (l *lease) release(ctx context.Context) {
 	for _, c := range l.statuses {
 		_ = releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
 	}
-}
-
-// alphaName returns the romad named in the last holder seen.
-func (l *lease) alphaName() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	h, _, _ := strings.Cut(l.holder, "|")
-	return h
 }

@@ -2,6 +2,7 @@ package romad
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics are romad's Prometheus metrics. Gauges about nodes are read
@@ -21,7 +22,7 @@ func newMetrics(d *Daemon) *metrics {
 		Name: "roma_alpha_elections_total", Help: "Times this romad became alpha.",
 	})
 	m.reg.MustRegister(m.failovers, m.alphaChanges, collector{d},
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
