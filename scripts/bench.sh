@@ -14,3 +14,11 @@ if [ -d remote ]; then
   echo "== remote: connect and push over SSH vs ssh/scp (8 lab hosts)"
   go test ./remote -run '^$' -bench '^BenchmarkRemote$' -benchtime 5x -timeout 20m
 fi
+if [ -d bench/planbench ]; then
+  # roma plan on 8 lab hosts × 8 nodes vs ansible-playbook --check --diff
+  # of bench/peers/ansible (forks 8) on the same hosts, and roma plan on
+  # 1 host × 8 nodes; converged clusters, 7 runs each, medians and ratios.
+  echo "== plan: roma plan vs ansible-playbook --check --diff (8 lab hosts)"
+  scripts/deps.sh ansible-playbook:ansible-core
+  go run ./bench/planbench -runs 7
+fi
