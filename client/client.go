@@ -156,6 +156,22 @@ func (c *Client) Locate(key string) (Location, error) {
 	return loc, pv.err
 }
 
+// PartitionOf returns the one partition a command's keys are in. It fails
+// as the command would (unknown, no key, wrong arguments...), and with
+// ErrCrossPartition when its keys span partitions, even for commands the
+// client would split: roma cli uses it to keep a transaction on one
+// partition.
+func (c *Client) PartitionOf(args ...any) (int, error) {
+	r, err := c.route(c.w.view(), redis.NewCmd(context.Background(), args...))
+	if err != nil {
+		return 0, err
+	}
+	if r.part < 0 {
+		return 0, crossErr(r.name, r.kparts[0], otherPart(r.kparts))
+	}
+	return r.part, nil
+}
+
 // Master returns partition p's master, for ProcessPartition's callers to
 // say where a reply came from.
 func (c *Client) Master(p int) (Node, error) {
@@ -171,19 +187,8 @@ func (c *Client) Master(p int) (Node, error) {
 // partition, and for commands the routing table does not know. Commands
 // roma refuses, and transactions, are refused here too.
 func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) error {
-	args := cmd.Args()
-	if len(args) == 0 {
-		return errors.New("client: empty command")
-	}
-	name := argString(args[0])
-	if info := lookup(name); info != nil {
-		if err := checkArgs(name, info, args); err != nil {
-			cmd.SetErr(err)
-			return err
-		}
-		if info.flags&txControl != 0 {
-			return setErr(cmd, cmdErr(name, ErrRefused, "transactions run with TxPipeline or Watch"))
-		}
+	if err := Check(cmd.Args()...); err != nil {
+		return setErr(cmd, err)
 	}
 	for attempt := 0; ; attempt++ {
 		v := c.w.view()
@@ -198,6 +203,27 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 		c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
 		cmd.SetErr(nil)
 	}
+}
+
+// Check fails when a command may not run on a partition whatever its
+// keys: one roma refuses, a transaction command, or a known command with
+// the wrong number of arguments. Unknown commands pass.
+func Check(args ...any) error {
+	if len(args) == 0 {
+		return errors.New("client: empty command")
+	}
+	name := argString(args[0])
+	info := lookup(name)
+	if info == nil {
+		return nil
+	}
+	if err := checkArgs(name, info, args); err != nil {
+		return err
+	}
+	if info.flags&txControl != 0 {
+		return cmdErr(name, ErrRefused, "transactions run with TxPipeline or Watch")
+	}
+	return nil
 }
 
 // Watch runs fn in a WATCH of keys on their partition's master, as

@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,6 +16,9 @@ import (
 type keyFinder func(args []any) ([]int, error)
 
 var one = []int{1}
+
+// errArity is a finder's way to say the argument count is wrong.
+var errArity = errors.New("wrong number of arguments")
 
 func keyAt(i int) keyFinder {
 	if i == 1 {
@@ -33,7 +37,7 @@ func keyRange(first, last, step int) keyFinder {
 			l += len(args)
 		}
 		if step > 1 && (l-first+1)%step != 0 {
-			return nil, fmt.Errorf("the arguments after the command must come in groups of %d", step)
+			return nil, errArity
 		}
 		out := make([]int, 0, (l-first)/step+1)
 		for i := first; i <= l; i += step {

@@ -39,7 +39,10 @@ func (c *Client) route(v *view, cmd redis.Cmder) (route, error) {
 		return route{}, cmdErr(name, ErrNoKey, "it has no key to route by; run it on every partition")
 	}
 	keys, err := info.keys(args)
-	if err != nil {
+	switch {
+	case err == errArity:
+		return route{}, &CommandError{Command: name, Err: ErrArgs}
+	case err != nil:
 		return route{}, cmdErr(name, ErrArgs, "%v", err)
 	}
 	if len(keys) == 0 {

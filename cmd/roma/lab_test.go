@@ -28,6 +28,8 @@ import (
 //	redis NODE ARGS...     run a Redis command on a node, print the reply
 //	holdlock               take the cluster lock (its ID in $LOCKID)
 //	[!] releaselock        release it (! when it is expected to be gone)
+//	writestatus EPOCH ...  publish a status (see cmdWriteStatus)
+//	failover NODE EPOCH    make NODE its partition's master (see cmdFailover)
 func TestLabScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/lab",
@@ -60,6 +62,8 @@ func TestLabScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"writestatus": cmdWriteStatus,
+			"failover":    cmdFailover,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: sleep DURATION")

@@ -55,6 +55,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newForceUnlockCmd(s),
 		newTrustCmd(s),
 		newStatusCmd(s),
+		newCLICmd(s),
 	)
 	return root
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/roma-redis/roma/client/clienttest"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/status"
+)
+
+// cmdWriteStatus publishes a status of the lab cluster on its status
+// nodes, as romad would:
+//
+//	writestatus EPOCH [P=NODE...]  OK; partition P's master is NODE (default: its first node)
+//	writestatus EPOCH halt P       HALT: partition P has no master
+func cmdWriteStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: writestatus EPOCH [P=NODE...] | writestatus EPOCH halt P")
+	}
+	spec := labSpec(ts)
+	epoch, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var st *status.Status
+	if len(args) == 3 && args[1] == "halt" {
+		p, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		st = clienttest.Halt(readStatus(ctx, ts), epoch, p)
+	} else {
+		masters := map[int]string{}
+		for _, a := range args[1:] {
+			ps, node, ok := strings.Cut(a, "=")
+			p, err := strconv.Atoi(ps)
+			if !ok || err != nil {
+				ts.Fatalf("writestatus: %q is not P=NODE", a)
+			}
+			masters[p] = node
+		}
+		st = clienttest.Status(spec, epoch, masters)
+	}
+	err = clienttest.Publish(ctx, spec, st)
+	if neg {
+		if err == nil {
+			ts.Fatalf("writestatus succeeded")
+		}
+		return
+	}
+	ts.Check(err)
+}
+
+// cmdFailover makes NODE the master of its partition, as romad would
+// (REPLICAOF NO ONE, the others repointed), and publishes a status at
+// EPOCH saying so:
+//
+//	failover NODE EPOCH
+func cmdFailover(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: failover NODE EPOCH")
+	}
+	epoch, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = clienttest.Failover(ctx, labSpec(ts), readStatus(ctx, ts), args[0], epoch, 0)
+	ts.Check(err)
+}
+
+// readStatus reads the status published on the lab cluster's first
+// status node.
+func readStatus(ctx context.Context, ts *testscript.TestScript) *status.Status {
+	spec := labSpec(ts)
+	sn := spec.Status[0]
+	c := plantest.Client(spec, sn.Host, sn.Port)
+	defer c.Close()
+	st, err := status.Read(ctx, c, spec.Name)
+	ts.Check(err)
+	return st
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/roma-redis/roma/client/resp"
+)
+
+func TestFormatReply(t *testing.T) {
+	nested := resp.Arr(resp.Bulk("a"), resp.Arr(resp.Int(1), resp.Arr(resp.Bulk("x"), resp.NilBulk())), resp.Status("OK"))
+	var ten resp.Value = resp.Arr()
+	for i := range 10 {
+		ten.Elems = append(ten.Elems, resp.Int(int64(i)))
+	}
+	tests := map[string]struct {
+		v                resp.Value
+		human, raw, json string
+	}{
+		"status":         {resp.Status("OK"), "OK", "OK", `"OK"`},
+		"error":          {resp.Err("ERR no"), "(error) ERR no", "ERR no", `{"error":"ERR no"}`},
+		"integer":        {resp.Int(-3), "(integer) -3", "-3", "-3"},
+		"bulk":           {resp.Bulk("two words"), `"two words"`, "two words", `"two words"`},
+		"escapes":        {resp.Bulk("a\"b\\c\n\r\t\x01é"), `"a\"b\\c\n\r\t\x01\xc3\xa9"`, "a\"b\\c\n\r\t\x01é", `"a\"b\\c\n\r\t\u0001é"`},
+		"nil":            {resp.NilBulk(), "(nil)", "", "null"},
+		"nil array":      {resp.Value{Type: resp.Array, Nil: true}, "(nil)", "", "null"},
+		"empty":          {resp.Arr(), "(empty array)", "", "[]"},
+		"array":          {resp.Arr(resp.Bulk("a"), resp.NilBulk(), resp.Int(2)), "1) \"a\"\n2) (nil)\n3) (integer) 2", "a\n\n2", `["a",null,2]`},
+		"nested":         {nested, "1) \"a\"\n2) 1) (integer) 1\n   2) 1) \"x\"\n      2) (nil)\n3) OK", "a\n1\nx\n\nOK", `["a",[1,["x",null]],"OK"]`},
+		"wide array":     {ten, " 1) (integer) 0\n 2) (integer) 1\n 3) (integer) 2\n 4) (integer) 3\n 5) (integer) 4\n 6) (integer) 5\n 7) (integer) 6\n 8) (integer) 7\n 9) (integer) 8\n10) (integer) 9", "0\n1\n2\n3\n4\n5\n6\n7\n8\n9", `[0,1,2,3,4,5,6,7,8,9]`},
+		"error in array": {resp.Arr(resp.Status("OK"), resp.Err("WRONGTYPE x")), "1) OK\n2) (error) WRONGTYPE x", "OK\nWRONGTYPE x", `["OK",{"error":"WRONGTYPE x"}]`},
+		"resp3 map":      {resp.Value{Type: resp.Map, Elems: []resp.Value{resp.Bulk("k"), resp.Value{Type: resp.Double, Str: "1.5"}}}, "1# \"k\" => (double) 1.5", "k\n1.5", `{"k":1.5}`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := map[string]string{"human": formatReply(formatHuman, tc.v), "raw": formatReply(formatRaw, tc.v), "json": formatReply(formatJSON, tc.v)}
+			want := map[string]string{"human": tc.human, "raw": tc.raw, "json": tc.json}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestSplitArgs(t *testing.T) {
+	tests := map[string]struct {
+		line string
+		want []string
+		bad  bool
+	}{
+		"words":             {line: "  SET  k   v ", want: []string{"SET", "k", "v"}},
+		"empty":             {line: "   ", want: nil},
+		"double quotes":     {line: `SET k "two words"`, want: []string{"SET", "k", "two words"}},
+		"escapes":           {line: `SET k "a\nb\t\"c\\ \x41\xzz"`, want: []string{"SET", "k", "a\nb\t\"c\\ Axzz"}},
+		"single quotes":     {line: `SET k 'it\'s "raw" \n'`, want: []string{"SET", "k", `it's "raw" \n`}},
+		"empty string":      {line: `SET k ""`, want: []string{"SET", "k", ""}},
+		"joined":            {line: `GET a"b"`, want: []string{"GET", "ab"}},
+		"unbalanced":        {line: `SET k "open`, bad: true},
+		"quote then word":   {line: `SET k "a"b`, bad: true},
+		"unbalanced single": {line: `SET k 'open`, bad: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := splitArgs(tc.line)
+			if tc.bad {
+				if err == nil {
+					t.Fatalf("splitArgs(%q) = %q, want an error", tc.line, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
