@@ -67,7 +67,7 @@ func ScanRDB(r io.Reader, now time.Time) (RDBInfo, error) {
 		if ok && computed != trailer && !errors.Is(err, ErrNotRDB) {
 			// The structure broke and the checksum does not match:
 			// the content is damaged, and the checksum says so too.
-			return s.info, fmt.Errorf("%w; %w", err, ErrChecksum)
+			return s.info, fmt.Errorf("%w: the content does not match the file's CRC-64 (%w)", ErrChecksum, err)
 		}
 		return s.info, err
 	}

@@ -1,0 +1,210 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+)
+
+// NodeState is what INFO says about a data node.
+type NodeState struct {
+	Node         cluster.Node
+	Addr         string
+	Err          error // why the node did not answer; nil when it did
+	Role         string
+	MasterAddr   string // replicas: host:port of the master they follow
+	LinkUp       bool
+	Syncing      bool // a replica in the middle of a full sync
+	Loading      bool
+	Offset       int64 // master_repl_offset, or slave_repl_offset
+	RedisVersion string
+	Keys         int64 // keys in every database, from INFO keyspace
+}
+
+// Up reports whether the node answered.
+func (n NodeState) Up() bool { return n.Err == nil }
+
+// Partition is one partition as observed: its master and the node to
+// take the RDB from.
+type Partition struct {
+	P      int
+	Nodes  []NodeState // in declaration order
+	Master *NodeState  // nil when no node is master
+	Source *NodeState  // a healthy replica with the highest offset, else the master
+}
+
+// Clients makes Redis clients of the cluster's data nodes.
+type Clients struct {
+	Password  string
+	LocalAddr string // source address to connect from; "" lets the system choose
+	Timeout   time.Duration
+}
+
+// New returns a client of the node at addr.
+func (c Clients) New(addr string) *redis.Client {
+	t := c.Timeout
+	if t <= 0 {
+		t = 5 * time.Second
+	}
+	opts := &redis.Options{Addr: addr, Password: c.Password, Protocol: 2, DisableIdentity: true,
+		DialTimeout: t, ReadTimeout: t, WriteTimeout: t, MaxRetries: -1, PoolSize: 2, ContextTimeoutEnabled: true}
+	if c.LocalAddr != "" {
+		opts.Dialer = localDialer(c.LocalAddr, t)
+	}
+	return redis.NewClient(opts)
+}
+
+// Observe reads INFO from every data node of spec in parallel and picks,
+// per partition, its master and the node to back it up from.
+func Observe(ctx context.Context, spec *cluster.Spec, cl Clients) []Partition {
+	states := make([]NodeState, len(spec.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range spec.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			states[i] = observeNode(ctx, spec, n, cl)
+		}()
+	}
+	wg.Wait()
+	parts := make([]Partition, spec.Partitions)
+	for p := range parts {
+		parts[p].P = p
+	}
+	for _, s := range states {
+		if s.Node.Partition >= 0 && s.Node.Partition < len(parts) {
+			parts[s.Node.Partition].Nodes = append(parts[s.Node.Partition].Nodes, s)
+		}
+	}
+	for p := range parts {
+		parts[p].choose()
+	}
+	return parts
+}
+
+func observeNode(ctx context.Context, spec *cluster.Spec, n cluster.Node, cl Clients) NodeState {
+	s := NodeState{Node: n, Addr: spec.Addr(n.Host, n.Port)}
+	c := cl.New(s.Addr)
+	defer c.Close()
+	info, err := c.Info(ctx, "server", "replication", "persistence", "keyspace").Result()
+	if err != nil {
+		s.Err = redact(err, cl.Password)
+		return s
+	}
+	kv := parseInfo(info)
+	s.Role = kv["role"]
+	s.RedisVersion = kv["redis_version"]
+	s.Loading = kv["loading"] == "1"
+	if s.Role == "slave" {
+		s.MasterAddr = kv["master_host"] + ":" + kv["master_port"]
+		s.LinkUp = kv["master_link_status"] == "up"
+		s.Syncing = kv["master_sync_in_progress"] == "1"
+		s.Offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
+	} else {
+		s.Offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
+	}
+	s.Keys = keyspaceKeys(kv)
+	return s
+}
+
+// choose picks the master (a node that says it is master, the one most
+// replicas follow when several do) and the source.
+func (p *Partition) choose() {
+	best := -1
+	for i := range p.Nodes {
+		n := &p.Nodes[i]
+		if !n.Up() || n.Role != "master" {
+			continue
+		}
+		f := p.followers(n.Addr)
+		if best < 0 || f > p.followers(p.Nodes[best].Addr) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return
+	}
+	p.Master = &p.Nodes[best]
+	p.Source = p.Master
+	var bestOffset int64 = -1
+	for i := range p.Nodes {
+		n := &p.Nodes[i]
+		if n.Healthy(p.Master.Addr) && n.Offset > bestOffset {
+			p.Source, bestOffset = n, n.Offset
+		}
+	}
+}
+
+// Healthy reports whether n is a replica in sync with the master at
+// masterAddr: up, following it, link up, not loading nor syncing.
+func (n *NodeState) Healthy(masterAddr string) bool {
+	return n.Up() && n.Role == "slave" && n.MasterAddr == masterAddr && n.LinkUp && !n.Syncing && !n.Loading
+}
+
+func (p *Partition) followers(addr string) int {
+	f := 0
+	for _, n := range p.Nodes {
+		if n.Up() && n.Role == "slave" && n.MasterAddr == addr {
+			f++
+		}
+	}
+	return f
+}
+
+// Problem says why the partition cannot be backed up, or "".
+func (p *Partition) Problem() string {
+	if p.Master != nil {
+		return ""
+	}
+	var why []string
+	for _, n := range p.Nodes {
+		switch {
+		case !n.Up():
+			why = append(why, fmt.Sprintf("%s down (%v)", n.Node.Name, n.Err))
+		default:
+			why = append(why, fmt.Sprintf("%s is %s", n.Node.Name, n.Role))
+		}
+	}
+	return fmt.Sprintf("partition %d has no master: %s", p.P, strings.Join(why, "; "))
+}
+
+func parseInfo(info string) map[string]string {
+	kv := map[string]string{}
+	for _, l := range strings.Split(info, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
+			kv[k] = v
+		}
+	}
+	return kv
+}
+
+// keyspaceKeys sums keys=N over the db* lines of INFO keyspace.
+func keyspaceKeys(kv map[string]string) int64 {
+	var n int64
+	for k, v := range kv {
+		if !strings.HasPrefix(k, "db") {
+			continue
+		}
+		for _, f := range strings.Split(v, ",") {
+			if kk, vv, _ := strings.Cut(f, "="); kk == "keys" {
+				x, _ := strconv.ParseInt(vv, 10, 64)
+				n += x
+			}
+		}
+	}
+	return n
+}
+
+// redact hides the cluster password in an error message.
+func redact(err error, pw string) error {
+	if err == nil || len(pw) < 4 || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "(sensitive)"))
+}
