@@ -22,3 +22,11 @@ if [ -d bench/planbench ]; then
   scripts/deps.sh ansible-playbook:ansible-core
   go run ./bench/planbench -runs 7
 fi
+if [ -d bench/failover ]; then
+  # kill -9 of the master under a writer, 20 trials each: romad vs
+  # redis-sentinel (Debian) with the same down-after (2s) on the same 3 lab
+  # hosts; median, p99 and max of kill → first write on the new master,
+  # acknowledged writes lost per failover, and the targets.
+  scripts/deps.sh redis-sentinel:redis-sentinel
+  go run ./bench/failover -trials 20 -down-after 2s
+fi
