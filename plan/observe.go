@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -8,8 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,39 +133,62 @@ func fileAddr(conf []byte) string {
 	return net.JoinHostPort(strings.Fields(b[0])[0], p[0])
 }
 
-// hostScript gathers, in one round trip, everything plan needs from a host.
+// hostScript gathers, in one round trip, everything plan needs from a
+// host. It starts a fixed number of processes however many nodes the host
+// has (one tar for every conf file, one head for every pid's command
+// line, one sha256sum, one systemctl), so observing 8 nodes on a host
+// costs about what observing one does.
 func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	l := cluster.LayoutOf(h)
 	q := shellQuote
 	var b strings.Builder
 	b.WriteString("LC_ALL=C; export LC_ALL\n")
-	b.WriteString("printf 'os %s\\n' \"$(uname -s)\"; printf 'arch %s\\n' \"$(uname -m)\"\n")
+	b.WriteString("printf 'uname %s\\n' \"$(uname -s -m)\"\n")
 	b.WriteString("if v=$(redis-server --version 2>/dev/null); then printf 'redis %s\\n' \"$v\"; fi\n")
+	b.WriteString("for d in")
 	for _, d := range l.Dirs() {
-		fmt.Fprintf(&b, "[ -d %s ] && printf 'dir %%s\\n' %s\n", q(d), q(d))
+		b.WriteString(" " + q(d))
 	}
-	fmt.Fprintf(&b, "for f in %s/*.conf; do [ -f \"$f\" ] || continue; printf 'file %%s %%s\\n' \"$(stat -c %%a \"$f\")\" \"$f\"; base64 -w0 < \"$f\"; echo; done\n", q(l.ConfDir()))
-	fmt.Fprintf(&b, "for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=$(head -c 32 \"$p\" | tr -dc 0-9); c=-; "+
-		"if [ -n \"$pid\" ] && [ -r /proc/$pid/cmdline ]; then c=$(tr '\\0' ' ' < /proc/$pid/cmdline | base64 -w0); fi; "+
-		"printf 'pid %%s %%s %%s\\n' \"$p\" \"${pid:-0}\" \"${c:--}\"; done\n", q(l.RunDir()))
-	if h.Service == cluster.ServiceSystemd {
-		for _, t := range targets(spec) {
-			if t.Host.Name != h.Name {
-				continue
-			}
-			unit := fmt.Sprintf("roma-%s-%s.service", spec.Name, t.Name)
-			fmt.Fprintf(&b, "printf 'unit %%s %%s\\n' %s \"$(systemctl show -p ActiveState -p MainPID %s 2>/dev/null | tr '\\n' ' ')\"\n", q(t.Name), q(unit))
-		}
-	}
+	b.WriteString("; do [ -d \"$d\" ] && printf 'dir %s\\n' \"$d\"; done\n")
+	fmt.Fprintf(&b, "if cd %s 2>/dev/null; then set -- *.conf; if [ -f \"$1\" ]; then printf 'tar '; tar -cf - -- \"$@\" 2>/dev/null | base64 -w0; echo; fi; cd /; fi\n", q(l.ConfDir()))
+	fmt.Fprintf(&b, "procs=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+
+		"printf 'pid %%s %%s\\n' \"$p\" \"${pid:-0}\"; [ -n \"$pid\" ] && procs=\"$procs /proc/$pid/cmdline\"; done\n", q(l.RunDir()))
+	b.WriteString("if [ -n \"$procs\" ]; then printf 'cmdlines '; head -v -c 512 $procs 2>/dev/null | base64 -w0; echo; fi\n")
+	b.WriteString("set --; for f in")
 	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets()} {
-		fmt.Fprintf(&b, "[ -f %s ] && printf 'sum %%s %%s\\n' %s \"$(sha256sum < %s | cut -d' ' -f1)\"\n", q(f), q(f), q(f))
+		b.WriteString(" " + q(f))
 	}
+	b.WriteString("; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done\n")
+	b.WriteString("if [ $# -gt 0 ]; then sha256sum -- \"$@\" | while read -r sum path; do printf 'sum %s %s\\n' \"$path\" \"$sum\"; done; fi\n")
 	if h.Service == cluster.ServiceSystemd {
-		unit := fmt.Sprintf("roma-%s-romad.service", spec.Name)
-		fmt.Fprintf(&b, "printf 'unit %%s %%s\\n' romad \"$(systemctl show -p ActiveState -p MainPID %s 2>/dev/null | tr '\\n' ' ')\"\n", q(unit))
+		b.WriteString("printf 'units '; systemctl show -p Id -p ActiveState -p MainPID")
+		for _, t := range targets(spec) {
+			if t.Host.Name == h.Name {
+				b.WriteString(" " + q(fmt.Sprintf("roma-%s-%s.service", spec.Name, t.Name)))
+			}
+		}
+		b.WriteString(" " + q(fmt.Sprintf("roma-%s-romad.service", spec.Name)))
+		b.WriteString(" 2>/dev/null | base64 -w0; echo\n")
 	}
 	b.WriteString("exit 0\n")
 	return b.String()
+}
+
+var cmdlineHeader = regexp.MustCompile(`(?:^|\n)==> /proc/(\d+)/cmdline <==\n`)
+
+// parseCmdlines splits head -v output into pid -> command line.
+func parseCmdlines(b []byte) map[int]string {
+	out := map[int]string{}
+	locs := cmdlineHeader.FindAllSubmatchIndex(b, -1)
+	for i, m := range locs {
+		pid, _ := strconv.Atoi(string(b[m[2]:m[3]]))
+		end := len(b)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		out[pid] = strings.TrimSpace(strings.ReplaceAll(string(b[m[1]:end]), "\x00", " "))
+	}
+	return out
 }
 
 func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster.Host) *HostState {
@@ -190,69 +216,74 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 		}
 	}
 	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	pids := map[string]int{} // service name -> pid in its pidfile
+	var cmdlines map[int]string
 	for sc.Scan() {
 		kind, rest, _ := strings.Cut(sc.Text(), " ")
 		switch kind {
-		case "os":
-			hs.OS = rest
-		case "arch":
-			hs.Arch = rest
+		case "uname":
+			hs.OS, hs.Arch, _ = strings.Cut(rest, " ")
 		case "redis":
 			hs.Redis = redisVersion(rest)
 		case "dir":
 			hs.Dirs[rest] = true
-		case "file":
-			mode, p, _ := strings.Cut(rest, " ")
-			if !sc.Scan() {
-				break
-			}
-			data, err := base64.StdEncoding.DecodeString(sc.Text())
+		case "tar":
+			data, err := base64.StdEncoding.DecodeString(rest)
 			if err != nil {
 				continue
 			}
-			m, _ := strconv.ParseUint(mode, 8, 32)
-			name := strings.TrimSuffix(path.Base(p), ".conf")
-			sum := sha256.Sum256(data)
-			hs.Files[name] = &FileState{Path: p, SHA256: hex.EncodeToString(sum[:]), Mode: uint32(m), Content: data}
+			tr := tar.NewReader(bytes.NewReader(data))
+			for {
+				hdr, err := tr.Next()
+				if err != nil {
+					break
+				}
+				content, err := io.ReadAll(tr)
+				if err != nil {
+					break
+				}
+				name := strings.TrimSuffix(path.Base(hdr.Name), ".conf")
+				sum := sha256.Sum256(content)
+				hs.Files[name] = &FileState{Path: path.Join(cluster.LayoutOf(h).ConfDir(), path.Base(hdr.Name)),
+					SHA256: hex.EncodeToString(sum[:]), Mode: uint32(hdr.Mode & 0o7777), Content: content}
+			}
 		case "pid":
-			f := strings.Fields(rest)
-			if len(f) != 3 {
-				continue
+			p, pid, _ := strings.Cut(rest, " ")
+			n, _ := strconv.Atoi(pid)
+			pids[strings.TrimSuffix(path.Base(p), ".pid")] = n
+		case "cmdlines":
+			data, err := base64.StdEncoding.DecodeString(rest)
+			if err == nil {
+				cmdlines = parseCmdlines(data)
 			}
-			name := strings.TrimSuffix(path.Base(f[0]), ".pid")
-			pid, _ := strconv.Atoi(f[1])
-			ss := &ServiceState{Pid: pid, Detail: "pidfile " + f[0]}
-			if f[2] != "-" {
-				cmd, _ := base64.StdEncoding.DecodeString(f[2])
-				if name == "romad" {
-					ss.Running = strings.Contains(string(cmd), "romad")
-				} else {
-					ss.Running = strings.Contains(string(cmd), "redis") &&
-						(addrs[name] == "" || strings.Contains(string(cmd), addrs[name]) || strings.Contains(string(cmd), name+".conf"))
-				}
-				if !ss.Running {
-					ss.Detail += fmt.Sprintf(": pid %d is not this service's process (stale pidfile)", pid)
-				}
-			} else {
-				ss.Detail += fmt.Sprintf(": pid %d is not running", pid)
-			}
-			hs.Services[name] = ss
 		case "sum":
 			p, sum, _ := strings.Cut(rest, " ")
 			hs.Sums[p] = sum
-		case "unit":
-			name, props, _ := strings.Cut(rest, " ")
-			ss := &ServiceState{Detail: "systemd " + strings.TrimSpace(props)}
-			for _, kv := range strings.Fields(props) {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "ActiveState":
-					ss.Running = v == "active"
-				case "MainPID":
-					ss.Pid, _ = strconv.Atoi(v)
-				}
+		case "units":
+			data, err := base64.StdEncoding.DecodeString(rest)
+			if err == nil {
+				parseUnits(hs, spec.Name, data)
 			}
+		}
+	}
+	for name, pid := range pids {
+		pidfile := cluster.LayoutOf(h).Pid(name)
+		ss := &ServiceState{Pid: pid, Detail: "pidfile " + pidfile}
+		cmd, alive := cmdlines[pid]
+		switch {
+		case !alive:
+			ss.Detail += fmt.Sprintf(": pid %d is not running", pid)
+		case name == "romad":
+			ss.Running = strings.Contains(cmd, "romad")
+		default:
+			ss.Running = strings.Contains(cmd, "redis") &&
+				(addrs[name] == "" || strings.Contains(cmd, addrs[name]) || strings.Contains(cmd, name+".conf"))
+		}
+		if alive && !ss.Running {
+			ss.Detail += fmt.Sprintf(": pid %d is not this service's process (stale pidfile)", pid)
+		}
+		if _, ok := hs.Services[name]; !ok {
 			hs.Services[name] = ss
 		}
 	}
@@ -374,4 +405,24 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// parseUnits reads systemctl show output (blocks of Id=, ActiveState=,
+// MainPID= separated by blank lines) into service states.
+func parseUnits(hs *HostState, clusterName string, data []byte) {
+	for _, block := range strings.Split(string(data), "\n\n") {
+		props := map[string]string{}
+		for _, l := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				props[k] = v
+			}
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(props["Id"], "roma-"+clusterName+"-"), ".service")
+		if name == "" {
+			continue
+		}
+		pid, _ := strconv.Atoi(props["MainPID"])
+		hs.Services[name] = &ServiceState{Running: props["ActiveState"] == "active", Pid: pid,
+			Detail: "systemd " + props["ActiveState"]}
+	}
 }
