@@ -182,7 +182,7 @@ func WaitLink(ctx context.Context, spec *cluster.Spec, n cluster.Node) error {
 func Client(spec *cluster.Spec, host string, port int) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr: spec.Addr(host, port), Password: spec.Password.Reveal(), Protocol: 2,
-		DisableIdentity: true, MaxRetries: -1, DialTimeout: 3 * time.Second,
+		DisableIdentity: true, MaxRetries: -1, DialerRetries: 1, DialTimeout: 3 * time.Second,
 	})
 }
 
