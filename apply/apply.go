@@ -468,20 +468,7 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 		}
 		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "starting", doneMsg: "started",
 			run: func(ctx context.Context, t remote.Transport) error {
-				mgr, err := service.For(tg.Host.Service)
-				if err != nil {
-					return err
-				}
-				u := e.replicaUnit(tg.Name, tg.Host, e.followTarget(tg.Name))
-				if _, err := mgr.Install(ctx, t, u); err != nil {
-					return err
-				}
-				if restart {
-					err = mgr.Restart(ctx, t, u)
-				} else {
-					err = mgr.Start(ctx, t, u)
-				}
-				if err != nil {
+				if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, e.followTarget(tg.Name)), restart); err != nil {
 					return err
 				}
 				return e.waitReady(ctx, tg)
@@ -495,4 +482,20 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 		}
 		e.runJobs(ctx, jobs)
 	}
+}
+
+// runService installs u with the host's service manager and starts it, or
+// restarts it when restart is set.
+func runService(ctx context.Context, t remote.Transport, h cluster.Host, u service.Unit, restart bool) error {
+	mgr, err := service.For(h.Service)
+	if err != nil {
+		return err
+	}
+	if _, err := mgr.Install(ctx, t, u); err != nil {
+		return err
+	}
+	if restart {
+		return mgr.Restart(ctx, t, u)
+	}
+	return mgr.Start(ctx, t, u)
 }

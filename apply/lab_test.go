@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,21 +22,7 @@ import (
 	"github.com/roma-redis/roma/providers/service"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "romad-build-")
-	if err != nil {
-		panic(err)
-	}
-	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "romad"), "github.com/roma-redis/roma/cmd/romad").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building romad: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	os.Setenv(plan.RomadDirEnv, dir)
-	code := lab.Main(m, lab.Options{Hosts: 4})
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(plantest.Main(m, lab.Options{Hosts: 4})) }
 
 // romadBlock is the issue's romad on 3 hosts.
 const romadBlock = `

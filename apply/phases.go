@@ -216,15 +216,7 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 	if err != nil {
 		return err
 	}
-	mgr, err := service.For(tg.Host.Service)
-	if err != nil {
-		return err
-	}
-	u := e.replicaUnit(tg.Name, tg.Host, master)
-	if _, err := mgr.Install(ctx, t, u); err != nil {
-		return err
-	}
-	if err := mgr.Restart(ctx, t, u); err != nil {
+	if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), true); err != nil {
 		return err
 	}
 	return e.waitReady(ctx, tg)

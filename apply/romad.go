@@ -66,20 +66,7 @@ func (e *executor) romadPhase(ctx context.Context) {
 						return err
 					}
 				}
-				mgr, err := service.For(h.Service)
-				if err != nil {
-					return err
-				}
-				u := e.romadUnit(h)
-				if _, err := mgr.Install(ctx, t, u); err != nil {
-					return err
-				}
-				if restart {
-					err = mgr.Restart(ctx, t, u)
-				} else {
-					err = mgr.Start(ctx, t, u)
-				}
-				if err != nil {
+				if err := runService(ctx, t, h, e.romadUnit(h), restart); err != nil {
 					return err
 				}
 				return e.waitRomad(ctx, h)

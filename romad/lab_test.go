@@ -25,22 +25,7 @@ import (
 	"github.com/roma-redis/roma/status"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "romad-build-")
-	if err != nil {
-		panic(err)
-	}
-	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "romad"), "github.com/roma-redis/roma/cmd/romad").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building romad: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	os.Setenv(plan.RomadDirEnv, dir)
-	redis.SetLogger(quiet{})
-	code := lab.Main(m, lab.Options{Hosts: 4})
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(plantest.Main(m, lab.Options{Hosts: 4})) }
 
 const romadBody = `
 status "st2" {
@@ -519,7 +504,3 @@ func wildcardListeners(t *testing.T, port int) []string {
 	}
 	return out
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}

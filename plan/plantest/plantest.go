@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,3 +192,29 @@ func NodeClient(spec *cluster.Spec, name string) *redis.Client {
 	n, _ := spec.Node(name)
 	return Client(spec, n.Host, n.Port)
 }
+
+// Main runs a package's tests (call it from TestMain) with a shared lab
+// (see lab.Main) and a romad built from this source tree for apply to
+// install: it builds cmd/romad into a temporary directory and points
+// $ROMA_ROMAD_DIR at it.
+func Main(m *testing.M, opts lab.Options) int {
+	dir, err := os.MkdirTemp("", "romad-build-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "romad"), "github.com/roma-redis/roma/cmd/romad").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building romad: %v\n%s", err, out)
+		return 1
+	}
+	os.Setenv("ROMA_ROMAD_DIR", dir)
+	redis.SetLogger(quietLogger{})
+	return lab.Main(m, opts)
+}
+
+// quietLogger keeps go-redis from logging dial failures the tests expect.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
