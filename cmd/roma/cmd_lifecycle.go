@@ -56,14 +56,12 @@ func finish(s *streams, what string, res *apply.Result, err error) error {
 	return nil
 }
 
-func newStartCmd(s *streams) *cobra.Command {
+// scopedCmd builds start and stop: the whole cluster, or --host.
+func scopedCmd(s *streams, use, short, long, what string,
+	run func(ctx context.Context, spec *cluster.Spec, scope apply.Scope, opts apply.Options) (*apply.Result, error)) *cobra.Command {
 	var o lifecycleOptions
 	c := &cobra.Command{
-		Use:   "start [PATH]",
-		Short: "Start the cluster's stopped nodes (the original roma-start)",
-		Long: `Start starts every stopped node of the cluster, or only those on --host:
-status nodes first, then in each partition the node holding the most data as
-master (unless a master already runs) and the others as its replicas.`,
+		Use: use, Short: short, Long: long,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			spec, err := o.loadSpec(s, args)
@@ -75,8 +73,8 @@ master (unless a master already runs) and the others as its replicas.`,
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			res, err := apply.Start(ctx, spec, apply.Scope{Hosts: o.hosts}, o.applyOptions(s))
-			return finish(s, "Start", res, err)
+			res, err := run(ctx, spec, apply.Scope{Hosts: o.hosts}, o.applyOptions(s))
+			return finish(s, what, res, err)
 		},
 	}
 	o.registerCommon(c)
@@ -84,33 +82,21 @@ master (unless a master already runs) and the others as its replicas.`,
 	return c
 }
 
+func newStartCmd(s *streams) *cobra.Command {
+	return scopedCmd(s, "start [PATH]", "Start the cluster's stopped nodes (the original roma-start)",
+		`Start starts every stopped node of the cluster, or only those on --host:
+status nodes first, then in each partition the node holding the most data as
+master (unless a master already runs) and the others as its replicas, and
+romad last.`, "Start", apply.Start)
+}
+
 func newStopCmd(s *streams) *cobra.Command {
-	var o lifecycleOptions
-	c := &cobra.Command{
-		Use:   "stop [PATH]",
-		Short: "Stop the cluster's nodes gracefully, with a save (the original roma-stop)",
-		Long: `Stop saves and stops every node of the cluster, or only those on --host: in
+	return scopedCmd(s, "stop [PATH]", "Stop the cluster's nodes gracefully, with a save (the original roma-stop)",
+		`Stop saves and stops every node of the cluster, or only those on --host: in
 each partition the replicas first and the master last; with --host, a master
 on those hosts first hands over to an in-sync replica elsewhere (FAILOVER), so
-the partition keeps serving. Status nodes stop last.`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			spec, err := o.loadSpec(s, args)
-			if err != nil {
-				return err
-			}
-			if err := checkHosts(spec, o.hosts); err != nil {
-				return err
-			}
-			ctx, stop := signalContext()
-			defer stop()
-			res, err := apply.Stop(ctx, spec, apply.Scope{Hosts: o.hosts}, o.applyOptions(s))
-			return finish(s, "Stop", res, err)
-		},
-	}
-	o.registerCommon(c)
-	c.Flags().StringArrayVar(&o.hosts, "host", nil, "only nodes on this host (repeatable)")
-	return c
+the partition keeps serving. Status nodes stop last. When the whole cluster
+stops, romad stops first, so that it fails nothing over meanwhile.`, "Stop", apply.Stop)
 }
 
 func newDestroyCmd(s *streams) *cobra.Command {
