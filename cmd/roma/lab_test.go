@@ -59,6 +59,9 @@ func TestLabScripts(t *testing.T) {
 			env.Setenv("ROMA_VAR_redis_password", plantest.Password)
 			env.Setenv("PASSWORD", plantest.Password)
 			env.Setenv("UNUSED", l.UnusedAddress())
+			env.Setenv("ROOT_DB1", l.Host("db1").Root)
+			env.Setenv("DB1_HOST", l.Host("db1").Address)
+			env.Setenv("DB2_7001_HOST", l.Host("db2").Address)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
