@@ -129,7 +129,7 @@ func Verify(ctx context.Context, st store.Store, c, id string, now time.Time) (*
 func verifyFile(ctx context.Context, st store.Store, m *Manifest, f File, now time.Time) FileCheck {
 	ch := FileCheck{File: f}
 	fail := func(format string, args ...any) FileCheck {
-		ch.Err = fmt.Errorf("partition %d (%s): %s", f.Partition, f.Name, fmt.Sprintf(format, args...))
+		ch.Err = fmt.Errorf("partition %d (%s): "+format, append([]any{f.Partition, f.Name}, args...)...)
 		return ch
 	}
 	rc, err := st.Open(ctx, path.Join(Dir(m.Cluster, m.ID), f.Name))
@@ -137,7 +137,7 @@ func verifyFile(ctx context.Context, st store.Store, m *Manifest, f File, now ti
 		return fail("the file is missing")
 	}
 	if err != nil {
-		return fail("%v", err)
+		return fail("%w", err)
 	}
 	defer rc.Close()
 	h := sha256.New()
@@ -147,7 +147,7 @@ func verifyFile(ctx context.Context, st store.Store, m *Manifest, f File, now ti
 	case info.Size < f.Size && (err == nil || !errors.Is(err, ErrNotRDB)):
 		return fail("truncated: %d bytes, the manifest says %d", info.Size, f.Size)
 	case err != nil:
-		return fail("%v", err)
+		return fail("%w", err)
 	case info.Size != f.Size:
 		return fail("%d bytes, the manifest says %d", info.Size, f.Size)
 	case hex.EncodeToString(h.Sum(nil)) != f.SHA256:
