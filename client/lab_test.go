@@ -177,20 +177,46 @@ func TestLabRouting(t *testing.T) {
 	}
 }
 
+// waitReplica waits until replica name has every write its master has
+// (their replication offsets match), and fails the test after 5s.
 func waitReplica(t *testing.T, spec *cluster.Spec, name string) {
 	t.Helper()
-	nc := plantest.NodeClient(spec, name)
-	defer nc.Close()
+	ctx := context.Background()
+	rc := plantest.NodeClient(spec, name)
+	defer rc.Close()
+	field := func(c *redis.Client, f string) string {
+		info, _ := c.Info(ctx, "replication").Result()
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, f+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	var mc *redis.Client
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		info, _ := nc.Info(context.Background(), "replication").Result()
-		if strings.Contains(info, "master_link_status:up") || time.Now().After(deadline) {
-			break
+		if mc == nil {
+			if host, port := field(rc, "master_host"), field(rc, "master_port"); host != "" {
+				mc = redis.NewClient(&redis.Options{Addr: host + ":" + port, Password: spec.Password.Reveal(), Protocol: 2, DisableIdentity: true})
+				defer mc.Close()
+			}
+		}
+		if mc != nil {
+			m, r := field(mc, "master_repl_offset"), field(rc, "slave_repl_offset")
+			if m != "" && m == r && field(rc, "master_link_status") == "up" {
+				return
+			}
+			if time.Now().After(deadline) {
+				minfo, _ := mc.Info(ctx, "replication").Result()
+				rinfo, _ := rc.Info(ctx, "replication").Result()
+				t.Fatalf("replica %s did not catch up with its master in 5s\nreplica:\n%s\nmaster:\n%s", name, rinfo, minfo)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("replica %s has no master", name)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// Let the last writes arrive.
-	time.Sleep(100 * time.Millisecond)
 }
 
 // TestLabSplit: MGET, MSET, DEL, UNLINK, EXISTS and TOUCH across
@@ -448,7 +474,8 @@ func TestLabNoMajority(t *testing.T) {
 }
 
 // TestLabHalt: a HALT status stops every command with ErrHalt within
-// moments; the next OK status lets them through again.
+// moments, through the subscription alone; the next OK status lets them
+// through again.
 func TestLabHalt(t *testing.T) {
 	lc := getCluster(t)
 	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
@@ -458,7 +485,11 @@ func TestLabHalt(t *testing.T) {
 	}
 	before := lc.status()
 	halted := lc.publish(t, func(st *status.Status) *status.Status { return clienttest.Halt(st, st.Epoch+1, 1) })
-	waitFor(t, "the HALT status", func() bool { _, err := c.Status(); return err != nil })
+	// No command runs meanwhile and polling is off: only the subscription
+	// can bring the new status.
+	if took := waitFor(t, "the HALT status", func() bool { _, err := c.Status(); return err != nil }); took > time.Second {
+		t.Errorf("the client took %v to see the HALT status (subscription lost?)", took)
+	}
 	err := c.Set(ctx, "halt:k", "2", 0).Err()
 	if !errors.Is(err, client.ErrHalt) || errors.Is(err, client.ErrNoMajority) {
 		t.Fatalf("SET in HALT: %v", err)

@@ -32,6 +32,9 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	var sent []redis.Cmder
 	for _, cmd := range cmds {
 		r, err := c.route(v, cmd)
+		if err == nil {
+			err = v.err
+		}
 		if err != nil {
 			cmd.SetErr(err)
 			continue

@@ -105,6 +105,9 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 	if err != nil {
 		return setErr(cmd, err)
 	}
+	if v.err != nil {
+		return setErr(cmd, v.err)
+	}
 	if r.part < 0 {
 		return c.split(ctx, cmd, r, attempt)
 	}

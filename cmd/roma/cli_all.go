@@ -17,6 +17,9 @@ func (ss *cliSession) execAll(args []string) (cliResult, error) {
 	if err := client.Check(toArgs(args)...); err != nil {
 		return cliResult{}, err
 	}
+	if _, err := ss.c.Status(); err != nil {
+		return cliResult{}, err
+	}
 	if name == "flushall" || name == "flushdb" {
 		if err := ss.confirmFlush(strings.ToUpper(name)); err != nil {
 			return cliResult{}, err
