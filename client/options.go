@@ -40,7 +40,9 @@ type Options struct {
 	FailoverWait time.Duration
 
 	// DialTimeout, ReadTimeout and WriteTimeout apply to every
-	// connection to a node (defaults 2s, 3s, 3s).
+	// connection to a node (defaults 2s, 3s, 3s; a negative ReadTimeout
+	// waits for replies as long as they take, as blocking commands with
+	// no timeout of their own need).
 	DialTimeout, ReadTimeout, WriteTimeout time.Duration
 	// PoolSize is the number of connections kept per node (go-redis's
 	// default when 0).
@@ -57,7 +59,9 @@ func (o *Options) setDefaults() {
 	def(&o.StatusTimeout, 2*time.Second)
 	def(&o.FailoverWait, 3*time.Second)
 	def(&o.DialTimeout, 2*time.Second)
-	def(&o.ReadTimeout, 3*time.Second)
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 3 * time.Second
+	}
 	def(&o.WriteTimeout, 3*time.Second)
 }
 

@@ -338,3 +338,22 @@ func TestKindOf(t *testing.T) {
 		t.Errorf("KindOf (-want +got):\n%s", d)
 	}
 }
+
+func TestNodeAddrsFallback(t *testing.T) {
+	// A status written by hand (redis-cli HSET) may name masters without
+	// their nodes' states: roma.hcl's addresses fill in.
+	st := &status.Status{Cluster: "t", State: status.OK, Epoch: 1, Hash: "jump",
+		Partitions: []status.Partition{{Master: "a"}, {Master: "b"}}, Nodes: map[string]status.NodeState{}}
+	ns := &nodeSet{nodes: map[string]*node{}, opts: func(addr string, db int) *redis.Options { return &redis.Options{Addr: addr} }}
+	defer ns.close()
+	o := &Options{Cluster: "t", NodeAddrs: map[string]string{"a": "10.0.0.1:7000"}, Databases: map[string]int{"a": 3}}
+	v := buildView(st, o, ns, hash.New)
+	n, err := v.pick(0, false, false)
+	if err != nil || n.Addr != "10.0.0.1:7000" || n.DB != 3 {
+		t.Errorf("partition 0: %+v, %v", n, err)
+	}
+	_, err = v.pick(1, false, false)
+	if !errors.Is(err, ErrHalt) {
+		t.Errorf("partition 1 (master b, address unknown): %v", err)
+	}
+}

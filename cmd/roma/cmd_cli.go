@@ -92,7 +92,9 @@ func runCLI(ctx context.Context, s *streams, o *cliOptions, args []string) error
 		ctx = context.Background()
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
-	c, err := client.NewFromSpec(sctx, spec, client.Options{ReplicaReads: o.replicas})
+	// Like redis-cli, wait for replies as long as they take: BLPOP and
+	// friends may block for minutes.
+	c, err := client.NewFromSpec(sctx, spec, client.Options{ReplicaReads: o.replicas, ReadTimeout: -1})
 	cancel()
 	if err != nil {
 		return err
