@@ -125,3 +125,32 @@ func snapshotAt(ctx context.Context, p Partition, c *syncConn, offset int64, dea
 	}
 	return nil
 }
+
+// catchUp waits, at most wait, until partition p's source replica has
+// its master's replication offset as it was when the wait began.
+func catchUp(ctx context.Context, p Partition, cl Clients, wait time.Duration) bool {
+	mc := cl.New(p.Master.Addr)
+	defer mc.Close()
+	info, err := mc.Info(ctx, "replication").Result()
+	if err != nil {
+		return false
+	}
+	want, err := strconv.ParseInt(parseInfo(info)["master_repl_offset"], 10, 64)
+	if err != nil {
+		return false
+	}
+	rc := cl.New(p.Source.Addr)
+	defer rc.Close()
+	deadline := time.Now().Add(wait)
+	for {
+		if info, err := rc.Info(ctx, "replication").Result(); err == nil {
+			if got, _ := strconv.ParseInt(parseInfo(info)["slave_repl_offset"], 10, 64); got >= want {
+				return true
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -162,6 +162,16 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 		}
 	}()
 	errs := make([]error, len(parts))
+	if !opts.Consistent {
+		// A replica's snapshot holds everything written before the backup
+		// began once it has caught up with its master.
+		parallel(len(parts), func(i int) {
+			if parts[i].Source != parts[i].Master && !catchUp(ctx, parts[i], cl, 5*time.Second) {
+				parts[i].Source = parts[i].Master
+				opts.Progress(Event{i, "the replica lags behind: from the master " + parts[i].Master.Node.Name + " instead"})
+			}
+		})
+	}
 	parallel(len(parts), func(i int) {
 		src := parts[i].Source
 		conns[i], errs[i] = dialSync(ctx, src.Addr, cl.Password, cl.LocalAddr, opts.IdleTimeout)
