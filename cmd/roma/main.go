@@ -55,6 +55,8 @@ func newRootCmd(s *streams) *cobra.Command {
 		newForceUnlockCmd(s),
 		newTrustCmd(s),
 		newStatusCmd(s),
+		newBackupCmd(s),
+		newRestoreCmd(s),
 		newCLICmd(s),
 	)
 	return root
