@@ -7,9 +7,11 @@ package clienttest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/status"
@@ -63,10 +65,11 @@ func Publish(ctx context.Context, spec *cluster.Spec, st *status.Status) error {
 }
 
 // Failover makes node the master of its partition as romad would, and
-// returns the status that says so, at epoch (already published):
-// REPLICAOF NO ONE on node, the partition's other nodes that answer
-// replicate from it, and gap later the status is published (meanwhile,
-// clients still write to the old master).
+// returns the status that says so, at epoch (already published): once
+// node has caught up with the old master (when it answers), REPLICAOF NO
+// ONE on node, the partition's other nodes that answer replicate from it,
+// and gap later the status is published (meanwhile, clients still write
+// to the old master).
 func Failover(ctx context.Context, spec *cluster.Spec, cur *status.Status, node string, epoch int64, gap time.Duration) (*status.Status, error) {
 	n, ok := spec.Node(node)
 	if !ok {
@@ -74,6 +77,11 @@ func Failover(ctx context.Context, spec *cluster.Spec, cur *status.Status, node 
 	}
 	nc := plantest.NodeClient(spec, node)
 	defer nc.Close()
+	if old := cur.Master(n.Partition); old != "" && old != node {
+		if err := catchUp(ctx, spec, old, nc); err != nil {
+			return nil, fmt.Errorf("%s catching up with %s: %w", node, old, err)
+		}
+	}
 	if err := nc.ReplicaOf(ctx, "no", "one").Err(); err != nil {
 		return nil, fmt.Errorf("promote %s: %w", node, err)
 	}
@@ -105,6 +113,41 @@ func Failover(ctx context.Context, spec *cluster.Spec, cur *status.Status, node 
 	masters[n.Partition] = node
 	st := Status(spec, epoch, masters)
 	return st, Publish(ctx, spec, st)
+}
+
+// catchUp waits (at most 5s) until replica has every write of master,
+// as a planned failover does. A master that does not answer has nothing
+// more to give.
+func catchUp(ctx context.Context, spec *cluster.Spec, master string, replica *redis.Client) error {
+	mc := plantest.NodeClient(spec, master)
+	defer mc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m, err := infoField(ctx, mc, "master_repl_offset")
+		if err != nil {
+			return nil
+		}
+		if r, _ := infoField(ctx, replica, "slave_repl_offset"); r >= m {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still behind after 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func infoField(ctx context.Context, c *redis.Client, name string) (int64, error) {
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in INFO replication", name)
 }
 
 // Halt returns cur at epoch with state HALT and no master for partition p.
