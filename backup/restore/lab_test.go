@@ -548,8 +548,8 @@ func TestRestoreInterruptedConverges(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err = restore.Run(ctx, spec, st, plan, restore.Options{Dial: plantest.Dial})
-	if err != nil {
-		t.Fatalf("second restore: %v", err)
+	if err != nil || len(res.Restored) != 4 {
+		t.Fatalf("second restore: %v, restored %v", err, res.Restored)
 	}
 	waitReplicas(t, spec)
 	if diff := cmp.Diff(before, snapshot(t, spec)); diff != "" {
