@@ -13,7 +13,7 @@ TESTFLAGS ?= -timeout 25m
 # chromium renders the status page.
 TEST_DEPS := xmllint:libxml2-utils chromium
 # Packages with concurrency, also run under the race detector.
-RACE_PKGS := ./remote/... ./cluster/... ./providers/alert/... ./romad/... ./status/...
+RACE_PKGS := ./remote/... ./cluster/... ./providers/alert/... ./romad/... ./status/... ./client/...
 
 .PHONY: all build deps test test-race demo check bench lab-up lab-down clean fuzz
 

@@ -57,7 +57,7 @@ in pipelines, then reports how many replies and errors came back.
 --which KEY... prints the partition and the nodes of each key.
 
 Exit status: 0, or 1 when a command failed (an error reply included).
-Put -- before a command whose arguments look like cli's own flags.`,
+Flags go before the command; everything after it is passed on as it is.`,
 		Example: `  roma cli -c roma.hcl SET user:1 alice
   roma cli MGET user:1 user:2 user:3
   roma cli --all DBSIZE
@@ -67,6 +67,10 @@ Put -- before a command whose arguments look like cli's own flags.`,
 	}
 	f := c.Flags()
 	f.SetInterspersed(false)
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations["raw-args"] = "true"
 	o.register(f)
 	f.BoolVar(&o.raw, "raw", false, "print replies bare, as redis-cli --raw")
 	f.BoolVar(&o.json, "json", false, "print each reply as one line of JSON")

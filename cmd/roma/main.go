@@ -71,16 +71,42 @@ func normalizeArgs(root *cobra.Command, args []string) []string {
 	if err != nil || cmd == nil {
 		cmd = root
 	}
+	// Commands that pass their arguments on (roma cli's Redis command)
+	// take no flags after their first argument, so nothing there is
+	// rewritten: roma cli SET k -raw stores "-raw".
+	raw := cmd.Annotations["raw-args"] == "true"
+	path := map[string]bool{}
+	for c := cmd; c != nil && c != root; c = c.Parent() {
+		path[c.Name()] = true
+	}
 	out := make([]string, 0, len(args))
+	wantsValue := false
 	for i, a := range args {
 		if a == "--" {
 			out = append(out, args[i:]...)
 			break
 		}
+		if raw && !wantsValue && !strings.HasPrefix(a, "-") && !path[a] {
+			out = append(out, args[i:]...)
+			break
+		}
+		wantsValue = false
 		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
-			name, _, _ := strings.Cut(a[1:], "=")
+			name, _, hasValue := strings.Cut(a[1:], "=")
 			if name == "help" || isLongFlag(cmd, name) {
 				a = "-" + a
+			}
+			if f := cmd.Flags().Lookup(name); f != nil && !hasValue && f.NoOptDefVal == "" {
+				wantsValue = true
+			}
+		} else if strings.HasPrefix(a, "--") {
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			if f := cmd.Flags().Lookup(name); f != nil && !hasValue && f.NoOptDefVal == "" {
+				wantsValue = true
+			}
+		} else if len(a) == 2 && a[0] == '-' {
+			if f := cmd.Flags().ShorthandLookup(a[1:]); f != nil && f.NoOptDefVal == "" {
+				wantsValue = true
 			}
 		}
 		out = append(out, a)
