@@ -20,26 +20,15 @@ step $roma apply -c $cfg -auto-approve
 for _ in $(seq 50); do $roma status -c $cfg -format summary >/dev/null 2>&1 && break; sleep 0.2; done
 step $roma status -c $cfg
 
-# A write and a read through the cluster: roma hash names each key's
-# partition; the partition's master is found with ROLE.
-pw=${ROMA_VAR_redis_password:-local-demo-only-password}
-rcli() { redis-cli -h 127.0.0.1 --no-auth-warning -a "$pw" "$@"; }
-master_of() { # partition -> port of its master (nodes 7000+2p and 7001+2p)
-  local p=$1 port
-  for port in $((7000 + 2 * p)) $((7001 + 2 * p)); do
-    if rcli -p "$port" ROLE 2>/dev/null | head -1 | grep -qx master; then echo "$port"; return; fi
-  done
-  echo "no master for partition $p" >&2; return 1
-}
-printf '\n\033[1m$ write and read through the cluster\033[0m\n'
-for key in user:1000 user:1001 'cart:{user:1000}' session:42; do
-  p=$($roma hash -c $cfg "$key")
-  port=$(master_of "$p")
-  rcli -p "$port" SET "$key" "value of $key" >/dev/null
-  got=$(rcli -p "$port" GET "$key")
-  printf '  %-18s partition %s  master 127.0.0.1:%s  GET -> %s\n' "$key" "$p" "$port" "$got"
-  [ "$got" = "value of $key" ] || { echo "demo: read back the wrong value for $key" >&2; exit 1; }
-done
+# Writes and reads through the cluster with roma cli, the original roma:
+# it hashes each key to its partition and sends the command to that
+# partition's master, as the published status names it.
+step $roma cli -c $cfg --which user:1000 user:1001 'cart:{user:1000}' session:42
+step $roma cli -c $cfg MSET user:1000 alice user:1001 bob 'cart:{user:1000}' 3-items session:42 s42
+step $roma cli -c $cfg MGET user:1000 user:1001 'cart:{user:1000}' session:42
+got=$($roma cli -c $cfg --raw GET user:1001)
+[ "$got" = bob ] || { echo "demo: read back '$got' for user:1001, not bob" >&2; exit 1; }
+step $roma cli -c $cfg --all DBSIZE
 
 # The final plan: roma.hcl and the live cluster match.
 step $roma plan -c $cfg -detailed-exitcode
