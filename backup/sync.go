@@ -230,12 +230,13 @@ func (e *exactReader) Read(p []byte) (int, error) {
 // last len(mark)-1 bytes it has read, which could be the start of the
 // mark, until more arrive.
 type markReader struct {
-	r     io.Reader
-	mark  []byte
-	buf   []byte // read, not yet returned: a window of store
-	store []byte
-	done  bool
-	got   int64
+	r        io.Reader
+	mark     []byte
+	buf      []byte // read, not yet returned: a window of store
+	store    []byte
+	searched int // bytes at the front of buf searched for the mark already
+	done     bool
+	got      int64
 }
 
 func (m *markReader) Read(p []byte) (int, error) {
@@ -248,13 +249,18 @@ func (m *markReader) Read(p []byte) (int, error) {
 			m.buf = m.buf[n:]
 			return n, nil
 		}
-		if i := bytes.Index(m.buf, m.mark); i >= 0 {
-			m.buf, m.done = m.buf[:i], true
+		// Search only what was not searched yet, and the bytes before it
+		// that could start the mark.
+		from := max(0, m.searched-(len(m.mark)-1))
+		if i := bytes.Index(m.buf[from:], m.mark); i >= 0 {
+			m.buf, m.done = m.buf[:from+i], true
 			continue
 		}
+		m.searched = len(m.buf)
 		if safe := len(m.buf) - (len(m.mark) - 1); safe > 0 {
 			n := copy(p, m.buf[:safe])
 			m.buf = m.buf[n:]
+			m.searched -= n
 			return n, nil
 		}
 		if m.store == nil {

@@ -44,7 +44,7 @@ func (d Dir) Put(ctx context.Context, name string, r io.Reader) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := io.Copy(f, ctxReader{ctx, r}); err != nil {
+	if _, err := io.CopyBuffer(writerOnly{f}, ctxReader{ctx, r}, make([]byte, 256<<10)); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -118,3 +118,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// writerOnly hides os.File's ReadFrom, whose small buffer would make
+// io.CopyBuffer ignore the large one.
+type writerOnly struct{ io.Writer }
