@@ -22,6 +22,16 @@ if [ -d bench/planbench ]; then
   scripts/deps.sh ansible-playbook:ansible-core
   go run ./bench/planbench -runs 7
 fi
+if [ -d bench/applybench ]; then
+  # a fresh roma apply of 64 nodes (32 partitions × 2) on 8 empty lab hosts
+  # vs ansible-playbook of bench/peers/ansible/apply.yml (forks 8) on the
+  # same hosts, 5 runs each, torn down with roma destroy -purge-data between
+  # runs; then a no-op roma apply vs roma plan on the converged cluster, 7
+  # runs each; medians, ratios and where the time goes.
+  echo "== apply: fresh roma apply vs ansible-playbook apply.yml (8 lab hosts), no-op apply vs plan"
+  scripts/deps.sh ansible-playbook:ansible-core
+  go run ./bench/applybench -runs 5 -noop-runs 7
+fi
 if [ -d bench/failover ]; then
   # kill -9 of the master under a writer, 20 trials each: romad vs
   # redis-sentinel (Debian) with the same down-after (2s) on the same 3 lab
