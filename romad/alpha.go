@@ -43,6 +43,11 @@ func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 		for p := range a.masters {
 			a.masters[p] = r.Status.Partitions[p].Master
 		}
+		d.mu.Lock()
+		if d.lastBackup == nil {
+			d.lastBackup = r.Status.Backup
+		}
+		d.mu.Unlock()
 		for name, n := range r.Status.Nodes {
 			a.since[name], a.states[name] = n.Since, n.State
 			a.lastKeys[name] = n.Keys
@@ -93,7 +98,7 @@ func (d *Daemon) act(a *alphaState) bool {
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	a := d.alpha
-	maint := d.current != nil && d.current.Maintenance
+	maint := d.maintenance
 	d.mu.Unlock()
 	if a == nil {
 		return
@@ -126,6 +131,10 @@ func (d *Daemon) nameAt(p int, addr string) string {
 }
 
 func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, maint bool) {
+	if maint {
+		// roma restore owns the nodes: no failover, no repointing.
+		return
+	}
 	m := a.masters[p]
 	switch {
 	case m == "":
@@ -325,10 +334,8 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 	}
 	st.State = status.Compute(st.Partitions, st.Nodes)
 	d.mu.Lock()
-	if d.current != nil {
-		st.Backup = d.current.Backup
-		st.Maintenance = d.current.Maintenance
-	}
+	st.Backup = d.lastBackup
+	st.Maintenance = d.maintenance
 	d.mu.Unlock()
 	return st
 }
@@ -410,7 +417,10 @@ func errString(err error) string {
 // observeAlerts tells the alert tracker what the alpha sees; only the
 // alpha alerts, so an incident is mailed once.
 func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
-	if d.alerts == nil {
+	d.mu.Lock()
+	maint := d.maintenance
+	d.mu.Unlock()
+	if d.alerts == nil || maint {
 		return
 	}
 	down := map[string]time.Time{}

@@ -2,6 +2,7 @@ package romad
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,9 +10,11 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/backup"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/status"
@@ -49,10 +52,13 @@ type Daemon struct {
 	lease    *lease
 	metrics  *metrics
 
-	mu      sync.Mutex
-	alpha   *alphaState // nil when not alpha
-	others  map[string]map[string]string
-	current *status.Status // the last status written or read
+	mu          sync.Mutex
+	maintenance bool           // the maintenance key is set (alpha reads it)
+	lastBackup  *status.Backup // the last scheduled backup's record
+	backupRun   atomic.Bool    // a scheduled backup is running here
+	alpha       *alphaState    // nil when not alpha
+	others      map[string]map[string]string
+	current     *status.Status // the last status written or read
 }
 
 // New prepares a romad; Run starts it.
@@ -179,6 +185,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		if time.Since(lastSeen) >= 300*time.Millisecond {
 			d.publishSeen(ctx)
+			d.scheduleBackup(ctx)
 			lastSeen = time.Now()
 		}
 		wasAlpha := d.isAlpha()
@@ -253,9 +260,80 @@ func (d *Daemon) readOthers(ctx context.Context) {
 			}
 		}
 	}
+	// Maintenance (roma restore) and the last scheduled backup's record.
+	maint := false
+	var rec *status.Backup
+	for _, c := range d.statuses {
+		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		n, err1 := c.Exists(sctx, status.MaintenanceKey(d.spec.Name)).Result()
+		b, err2 := c.Get(sctx, status.BackupKey(d.spec.Name)).Bytes()
+		cancel()
+		if err1 == nil && n > 0 {
+			maint = true
+		}
+		if err2 == nil && rec == nil {
+			var r status.Backup
+			if json.Unmarshal(b, &r) == nil {
+				rec = &r
+			}
+		}
+	}
 	d.mu.Lock()
 	d.others = others
+	d.maintenance = maint
+	if rec != nil && (d.lastBackup == nil || rec.Time.After(d.lastBackup.Time)) {
+		if d.lastBackup != nil && !rec.OK && d.alerts != nil {
+			// A new failed backup: alert once, from the alpha.
+			defer d.alerts.Notify(backup.FailureAlert(d.spec, d.spec.Backup.Host+":"+d.spec.Backup.Dir, rec, errors.New(rec.Error)))
+		}
+		d.lastBackup = rec
+	}
 	d.mu.Unlock()
+}
+
+// scheduleBackup runs the scheduled backup when it is due, on the romad of
+// the backup host (romad reaches no other host; one romad runs per host,
+// so a backup never runs twice), and publishes its record on the status
+// nodes, where the alpha picks it up for the status and alerts.
+func (d *Daemon) scheduleBackup(ctx context.Context) {
+	b := d.spec.Backup
+	if b == nil || b.Host != d.cfg.Self || d.backupRun.Load() {
+		return
+	}
+	var last *status.Backup
+	for _, c := range d.statuses {
+		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		data, err := c.Get(sctx, status.BackupKey(d.spec.Name)).Bytes()
+		cancel()
+		var r status.Backup
+		if err == nil && json.Unmarshal(data, &r) == nil && (last == nil || r.Time.After(last.Time)) {
+			last = &r
+		}
+	}
+	if !backup.Due(d.spec, last, time.Now()) {
+		return
+	}
+	st, err := backup.LocalStore(d.spec, d.cfg.Self)
+	if err != nil {
+		return
+	}
+	d.backupRun.Store(true)
+	go func() {
+		defer d.backupRun.Store(false)
+		d.log.Info("scheduled backup starting", "store", b.Dir)
+		rec, err := backup.Scheduled(ctx, d.spec, st, d.host.Address)
+		if err != nil {
+			d.log.Error("scheduled backup failed", "err", err)
+		} else {
+			d.log.Info("scheduled backup complete", "id", rec.ID, "seconds", rec.Duration)
+		}
+		data, _ := json.Marshal(rec)
+		for _, c := range d.statuses {
+			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = c.Set(wctx, status.BackupKey(d.spec.Name), data, 0).Err()
+			cancel()
+		}
+	}()
 }
 
 // down reports whether node name is down: this romad cannot reach it for

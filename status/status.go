@@ -79,6 +79,15 @@ func SeenKey(c, romad string) string {
 	return "roma:" + c + ":seen:" + romad
 }
 
+// MaintenanceKey exists on the status nodes while the cluster is in
+// maintenance (roma restore sets it with a TTL and renews it): romad then
+// neither fails over nor repoints anything.
+func MaintenanceKey(c string) string { return "roma:" + c + ":maintenance" }
+
+// BackupKey holds the record (JSON of Backup) of the last scheduled
+// backup, written by the romad that ran it.
+func BackupKey(c string) string { return "roma:" + c + ":backup" }
+
 // Channel is where a change is PUBLISHed.
 func Channel(c string) string { return "roma:" + c + ":status" }
 

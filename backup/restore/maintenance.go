@@ -16,14 +16,8 @@ import (
 // MaintenanceKey is the key, on every status node, that says the cluster
 // is in maintenance while it exists: roma restore sets it with a TTL and
 // renews it, so a restore that dies leaves maintenance within the TTL.
-//
-// romad's alpha does not read it yet, and overwrites the Maintenance flag
-// restore publishes within a second (it copies the flag from the status it
-// wrote itself). Until it reads this key, a restore stays safe, because
-// the replicas come back empty and romad can only pick the restored
-// master, but romad may publish HALT and bump the epoch meanwhile
-// (TestRestoreOutlastsDownAfter shows it).
-func MaintenanceKey(c string) string { return "roma:" + c + ":maintenance" }
+// romad's alpha reads it and then neither fails over nor repoints.
+func MaintenanceKey(c string) string { return status.MaintenanceKey(c) }
 
 // MaintenanceTTL is how long the maintenance key outlives its last
 // renewal.
