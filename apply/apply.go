@@ -254,6 +254,16 @@ type job struct {
 // each host's jobs in order. A job whose address already failed is
 // skipped.
 func (e *executor) runJobs(ctx context.Context, jobs []job) {
+	e.runJobsPerHost(ctx, jobs, 1)
+}
+
+// perHost bounds the jobs run at once on one host when their order does
+// not matter: OpenSSH's sshd allows 10 sessions per connection.
+const perHost = 4
+
+// runJobsPerHost runs jobs grouped by host, hosts in parallel up to the
+// bound, and up to n jobs at once on each host (n = 1: in order).
+func (e *executor) runJobsPerHost(ctx context.Context, jobs []job, n int) {
 	byHost := map[string][]job{}
 	var hosts []string
 	for _, j := range jobs {
@@ -264,9 +274,24 @@ func (e *executor) runJobs(ctx context.Context, jobs []job) {
 	}
 	sort.Strings(hosts)
 	_ = remote.ForEach(ctx, hosts, e.opts.Parallelism, func(ctx context.Context, host string) error {
-		for _, j := range byHost[host] {
-			e.runJob(ctx, j)
+		if n <= 1 {
+			for _, j := range byHost[host] {
+				e.runJob(ctx, j)
+			}
+			return nil
 		}
+		sem := make(chan struct{}, n)
+		var wg sync.WaitGroup
+		for _, j := range byHost[host] {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				e.runJob(ctx, j)
+			}()
+		}
+		wg.Wait()
 		return nil
 	})
 }
@@ -480,7 +505,9 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 		} else {
 			e.phase("Starting data nodes")
 		}
-		e.runJobs(ctx, jobs)
+		// Nodes of one host start side by side: each waits for its own
+		// readiness, and none depends on another.
+		e.runJobsPerHost(ctx, jobs, perHost)
 	}
 }
 
