@@ -49,9 +49,13 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 	}
 	st := &State{Hosts: map[string]*HostState{}, Nodes: map[string]*NodeState{}}
 	var mu sync.Mutex
-	sem := make(chan struct{}, par)
+	// Hosts (an SSH round trip each) and nodes (a Redis round trip each,
+	// much cheaper) have bounds of their own, so that slow hosts do not
+	// hold up the nodes.
+	hostSem := make(chan struct{}, par)
+	nodeSem := make(chan struct{}, 4*par)
 	var wg sync.WaitGroup
-	goLimited := func(fn func()) {
+	limited := func(sem chan struct{}, fn func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -60,8 +64,10 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 			fn()
 		}()
 	}
+	goLimited := func(fn func()) { limited(nodeSem, fn) }
+	names := comparedSettings(spec)
 	for _, h := range spec.Hosts {
-		goLimited(func() {
+		limited(hostSem, func() {
 			hctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			hs := o.observeHost(hctx, spec, h)
@@ -74,7 +80,7 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 		goLimited(func() {
 			nctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			ns := observeNode(nctx, spec, t.Name, net.JoinHostPort(t.Host.Address, strconv.Itoa(t.Port)))
+			ns := observeNode(nctx, spec, names, t.Name, net.JoinHostPort(t.Host.Address, strconv.Itoa(t.Port)))
 			mu.Lock()
 			st.Nodes[t.Name] = ns
 			mu.Unlock()
@@ -100,7 +106,7 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 		goLimited(func() {
 			nctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			got := observeNode(nctx, spec, ns.Name, ns.Addr)
+			got := observeNode(nctx, spec, names, ns.Name, ns.Addr)
 			mu.Lock()
 			st.Nodes[ns.Name] = got
 			mu.Unlock()

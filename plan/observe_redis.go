@@ -74,18 +74,18 @@ func newClient(addr, password string, timeout time.Duration) *redis.Client {
 // observeNode asks one Redis node, over one connection and one pipelined
 // round trip, for its PING, INFO, ROLE and CONFIG GET. It tries the cluster
 // password first and, when the server has no password, none.
-func observeNode(ctx context.Context, spec *cluster.Spec, name, addr string) *NodeState {
+func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, addr string) *NodeState {
 	ns := &NodeState{Name: name, Addr: addr}
 	timeout := 3 * time.Second
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = time.Until(dl)
 	}
 	pw := spec.Password.Reveal()
-	err := queryNode(ctx, spec, ns, newClient(addr, pw, timeout))
+	err := queryNode(ctx, spec, names, ns, newClient(addr, pw, timeout))
 	if err != nil && pw != "" && isNoPassword(err) {
 		// The server has no password at all: drift, but still observable.
 		ns.AuthError = true
-		err = queryNode(ctx, spec, ns, newClient(addr, "", timeout))
+		err = queryNode(ctx, spec, names, ns, newClient(addr, "", timeout))
 	} else if err != nil && isAuthError(err) {
 		ns.AuthError = true
 	}
@@ -114,13 +114,10 @@ func redactErr(s, secret string) string {
 	return s
 }
 
-func queryNode(ctx context.Context, spec *cluster.Spec, ns *NodeState, c *redis.Client) error {
+func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *NodeState, c *redis.Client) error {
 	defer c.Close()
-	if err := c.Ping(ctx).Err(); err != nil {
-		return err
-	}
-	names := comparedSettings(spec)
 	pipe := c.Pipeline()
+	ping := pipe.Ping(ctx)
 	info := pipe.Info(ctx, "server", "replication", "persistence", "keyspace")
 	role := pipe.Do(ctx, "ROLE")
 	cfg := pipe.Do(ctx, append([]any{"CONFIG", "GET"}, toAny(names)...)...)
@@ -131,6 +128,9 @@ func queryNode(ctx context.Context, spec *cluster.Spec, ns *NodeState, c *redis.
 		}
 	}
 	_, _ = pipe.Exec(ctx)
+	if err := ping.Err(); err != nil {
+		return err
+	}
 	if err := info.Err(); err != nil {
 		return err
 	}
