@@ -150,6 +150,7 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 	e.reached = true
 
 	e.prepareHosts(ctx)
+	e.prepareBackup(ctx)
 	e.writeConfs(ctx)
 	e.startNodes(ctx, "status")
 	e.startNodes(ctx, "node")
@@ -391,6 +392,20 @@ func (e *executor) prepareHosts(ctx context.Context) {
 			}})
 	}
 	e.runJobs(ctx, jobs)
+}
+
+// prepareBackup creates the backup store's directory (mode 0700: backups
+// hold every key) on the backup host; romad there takes the backups.
+func (e *executor) prepareBackup(ctx context.Context) {
+	for _, r := range e.p.Resources {
+		if r.Kind != "backup" || r.Action != plan.Create || e.spec.Backup == nil {
+			continue
+		}
+		dir := e.spec.Backup.Dir
+		e.phase("Backup store")
+		e.runJobs(ctx, []job{{address: r.Address, host: r.Host, verb: "creating " + dir, doneMsg: "backup store ready",
+			run: func(ctx context.Context, t remote.Transport) error { return t.MkdirAll(ctx, dir, 0o700) }}})
+	}
 }
 
 func (e *executor) nodeResources(kinds ...string) []plan.Resource {

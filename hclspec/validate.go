@@ -2,6 +2,7 @@ package hclspec
 
 import (
 	"fmt"
+	"github.com/roma-redis/roma/cluster"
 	"strconv"
 	"time"
 
@@ -59,6 +60,10 @@ func (d *decoder) checkRefs() {
 	if s.Backup != nil && s.Backup.Host != "" {
 		if _, ok := s.Host(s.Backup.Host); !ok {
 			d.unknownHost(s.Backup.Host, d.ranges.backupHost, "backup")
+		} else if !runsRomad(s, s.Backup.Host) {
+			rng := d.ranges.backupHost
+			d.errorf(&rng, "Backup host runs no romad",
+				fmt.Sprintf("Scheduled backups are taken by the romad on the backup host, which writes them into its own %q; host %q is not in romad's hosts. Add it to romad { hosts = [...] }, or pick one of them.", s.Backup.Dir, s.Backup.Host))
 		}
 	}
 }
@@ -144,3 +149,16 @@ func (d *decoder) checkPartitions() {
 }
 
 func parseDefaultDuration(s string) (time.Duration, error) { return time.ParseDuration(s) }
+
+// runsRomad reports whether romad runs on host.
+func runsRomad(s *cluster.Spec, host string) bool {
+	if s.Romad == nil {
+		return false
+	}
+	for _, h := range s.Romad.Hosts {
+		if h == host {
+			return true
+		}
+	}
+	return false
+}

@@ -44,6 +44,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 		d.partition(i)
 	}
 	d.romads()
+	d.backup()
 	d.deletes()
 	d.reshard()
 	d.fingerprints()
@@ -65,8 +66,10 @@ func kindOrder(k string) int {
 		return 3
 	case "romad":
 		return 4
+	case "backup":
+		return 5
 	}
-	return 5
+	return 6
 }
 
 type orphan struct {
@@ -758,4 +761,28 @@ func (d *differ) romads() {
 			Reasons: []string{"romad is no longer listed for " + hn + ": it is stopped and its files removed"},
 			Steps:   []Step{{Op: "stop", Node: "romad"}, {Op: "remove", Node: "romad"}}})
 	}
+}
+
+// backup plans the backup schedule: the romad on the backup host takes
+// the backups (romad's own resource covers it); the store's directory
+// must exist there.
+func (d *differ) backup() {
+	bk := d.spec.Backup
+	if bk == nil {
+		return
+	}
+	hs := d.st.Hosts[bk.Host]
+	if hs == nil || !hs.Reachable {
+		d.p.Unobserved = append(d.p.Unobserved, Note{Address: "backup", Message: "host " + bk.Host + " could not be observed"})
+		return
+	}
+	schedule := fmt.Sprintf("every %s, keeping %d, into %s:%s, taken by the romad on %s", bk.Every, bk.Keep, bk.Host, bk.Dir, bk.Host)
+	if hs.Dirs[bk.Dir] {
+		return
+	}
+	d.add(Resource{Address: "backup", Kind: "backup", Name: "backup", Host: bk.Host, Action: Create,
+		Reasons: []string{"scheduled backups " + schedule},
+		Changes: []Change{{Attr: "every", New: bk.Every.String(), OldNull: true}, {Attr: "keep", New: strconv.Itoa(bk.Keep), OldNull: true},
+			{Attr: "store", New: bk.Host + ":" + bk.Dir, OldNull: true}},
+		Steps: []Step{{Op: "mkdir", Node: bk.Dir, Target: bk.Host}}})
 }

@@ -155,6 +155,9 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	for _, d := range l.Dirs() {
 		b.WriteString(" " + q(d))
 	}
+	if bk := spec.Backup; bk != nil && bk.Host == h.Name && bk.Dir != "" {
+		b.WriteString(" " + q(bk.Dir))
+	}
 	b.WriteString("; do [ -d \"$d\" ] && printf 'dir %s\\n' \"$d\"; done\n")
 	fmt.Fprintf(&b, "if cd %s 2>/dev/null; then set -- *.conf; if [ -f \"$1\" ]; then printf 'tar '; tar -cf - -- \"$@\" 2>/dev/null | base64 -w0; echo; fi; cd /; fi\n", q(l.ConfDir()))
 	fmt.Fprintf(&b, "procs=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+

@@ -43,6 +43,13 @@ romad {
   down_after = "2s"
   http_port  = 9640
 }
+
+backup {
+  every = "1h"
+  keep  = 3
+  host  = "db1"
+  dir   = "/var/lib/roma/backups"
+}
 `
 
 type clusterT struct {
@@ -260,6 +267,19 @@ alert "email" {
 	if p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{}); p.HasChanges() {
 		t.Fatalf("plan with romad running: %+v", p.Resources)
 	}
+
+	t.Run("scheduled backup", func(t *testing.T) {
+		c.t = t
+		st := c.waitStatus("a scheduled backup in the status", 30*time.Second, func(s *status.Status) bool { return s.Backup != nil })
+		if !st.Backup.OK || st.Backup.ID == "" {
+			t.Fatalf("scheduled backup: %+v", st.Backup)
+		}
+		m, err := os.ReadFile(filepath.Join(l.Host("db1").Root, "backups", spec.Name, st.Backup.ID, "manifest.json"))
+		if err != nil {
+			t.Fatalf("the backup's manifest on db1: %v", err)
+		}
+		t.Logf("scheduled backup %s in %.2fs; manifest %d bytes", st.Backup.ID, st.Backup.Duration, len(m))
+	})
 
 	t.Run("master killed", func(t *testing.T) {
 		c.t = t

@@ -1,7 +1,7 @@
 # examples/lab: 4 hosts over SSH, matching the test lab (make lab-up):
 # sshd on 127.0.0.11-14 port 2222, each host with a private /var/lib/roma.
 # 3 partitions x 2 nodes spread so no partition lives on one host, 2 status
-# nodes, romad on 3 hosts, backups on db4.
+# nodes, romad on 3 hosts, backups on db3 (taken by its romad).
 
 variable "redis_password" {
   sensitive = true
@@ -63,6 +63,6 @@ romad {
 backup {
   every = "6h"
   keep  = 14
-  host  = "db4"
+  host  = "db3"
   dir   = "/var/lib/roma/backups"
 }

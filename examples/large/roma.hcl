@@ -44,7 +44,7 @@ dynamic "status" {
 }
 
 romad {
-  hosts = ["db1", "db4", "db7"]
+  hosts = ["db1", "db4", "db8"]
 }
 
 backup {
