@@ -40,3 +40,13 @@ if [ -d bench/failover ]; then
   scripts/deps.sh redis-sentinel:redis-sentinel
   go run ./bench/failover -trials 20 -down-after 2s
 fi
+if [ -d bench/client ]; then
+  # key routing on 4 partitions (4 lab hosts, one master each): roma's Go
+  # client vs go-redis straight to the masters with keys pre-grouped (a)
+  # and vs go-redis through twemproxy (b), pipelined SET then GET of 200k
+  # keys with 1 and 8 goroutines; roma cli --pipe vs redis-cli --pipe on
+  # one node (c), 500k SETs; 7 runs each, medians, ratios and targets.
+  echo "== client: roma client vs go-redis direct and twemproxy, roma cli --pipe vs redis-cli --pipe (4 partitions)"
+  scripts/deps.sh nutcracker:nutcracker
+  go run ./bench/client -runs 7 -pipe-runs 7
+fi

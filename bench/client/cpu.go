@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// CPU time is measured beside wall time: on a machine shared with other
+// work, wall time swings with the load while the CPU time each side spends
+// per operation barely moves, and it says where a side's time goes (the
+// Go client itself, nutcracker, the redis-servers).
+
+// cpuUse is the CPU time (user + system) spent during one phase.
+type cpuUse struct {
+	client  time.Duration // this process: the Go clients, roma's or go-redis
+	proxy   time.Duration // nutcracker
+	servers time.Duration // the redis-servers
+	allocs  uint64        // heap allocations in this process
+}
+
+func (a cpuUse) sub(b cpuUse) cpuUse {
+	return cpuUse{a.client - b.client, a.proxy - b.proxy, a.servers - b.servers, a.allocs - b.allocs}
+}
+
+func (a cpuUse) total() time.Duration { return a.client + a.proxy + a.servers }
+
+// cpuMeter reads the CPU time of this process and of the processes it
+// watches.
+type cpuMeter struct {
+	proxy   int   // nutcracker's pid, 0 for none
+	servers []int // the redis-servers' pids
+}
+
+// newCPUMeter watches c's masters (their INFO's process_id: the lab's
+// hosts have their own mount namespace, not their own pid namespace) and
+// nutcracker's pid, when given.
+func newCPUMeter(ctx context.Context, c *benchCluster, proxy int) (*cpuMeter, error) {
+	m := &cpuMeter{proxy: proxy}
+	for p, r := range c.masters {
+		info, err := r.Info(ctx, "server").Result()
+		if err != nil {
+			return nil, fmt.Errorf("INFO on %s: %w", c.addrs[p], err)
+		}
+		pid := 0
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "process_id:"); ok {
+				pid, _ = strconv.Atoi(v)
+			}
+		}
+		if _, err := procCPU(pid); pid == 0 || err != nil {
+			return nil, fmt.Errorf("the redis-server at %s: no process_id in INFO, or no /proc entry (%v)", c.addrs[p], err)
+		}
+		m.servers = append(m.servers, pid)
+	}
+	return m, nil
+}
+
+func (m *cpuMeter) read() cpuUse {
+	var u cpuUse
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		u.client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	u.allocs = ms.Mallocs
+	if m.proxy != 0 {
+		u.proxy, _ = procCPU(m.proxy)
+	}
+	for _, p := range m.servers {
+		d, _ := procCPU(p)
+		u.servers += d
+	}
+	return u
+}
+
+// procCPU is the CPU time of process pid: the sum over its threads of
+// the time on a CPU that /proc/PID/task/TID/schedstat gives, in ns.
+func procCPU(pid int) (time.Duration, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // a thread that just ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 0, fmt.Errorf("%s/%s/schedstat: empty", dir, t.Name())
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s/%s/schedstat: %v", dir, t.Name(), err)
+		}
+		sum += time.Duration(ns)
+	}
+	return sum, nil
+}
