@@ -62,8 +62,8 @@ func (d *decoder) checkRefs() {
 			d.unknownHost(s.Backup.Host, d.ranges.backupHost, "backup")
 		} else if !runsRomad(s, s.Backup.Host) {
 			rng := d.ranges.backupHost
-			d.errorf(&rng, "Backup host runs no romad",
-				fmt.Sprintf("Scheduled backups are taken by the romad on the backup host, which writes them into its own %q; host %q is not in romad's hosts. Add it to romad { hosts = [...] }, or pick one of them.", s.Backup.Dir, s.Backup.Host))
+			d.warnf(&rng, "Backup host runs no romad",
+				fmt.Sprintf("Scheduled backups are taken by the romad on the backup host, which writes them into its own %q; host %q runs no romad, so no backup is scheduled (roma backup still uses this store). Add it to romad { hosts = [...] }, or pick one of them.", s.Backup.Dir, s.Backup.Host))
 		}
 	}
 }

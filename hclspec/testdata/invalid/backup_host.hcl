@@ -1,5 +1,6 @@
 cluster "c" {
   partitions = 1
+  hashes     = "jump" # ERROR: Unsupported argument
 }
 
 host "a" {
@@ -33,6 +34,6 @@ romad {
 
 backup {
   every = "6h"
-  host  = "b" # ERROR: Backup host runs no romad
+  host  = "b" # WARNING: Backup host runs no romad
   dir   = "/var/backups/roma"
 }
