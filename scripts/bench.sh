@@ -50,3 +50,10 @@ if [ -d bench/client ]; then
   scripts/deps.sh nutcracker:nutcracker
   go run ./bench/client -runs 7 -pipe-runs 7
 fi
+if [ -d backup ]; then
+  # backup of 4 partitions of about 250 MB each: roma's parallel backup vs
+  # redis-cli --rdb of the same nodes one after another, with the CPU used
+  # by each side (roma, redis-cli, the servers and their forks).
+  echo "== backup: roma backup (4 x 250 MB, parallel) vs redis-cli --rdb one node after another"
+  go test ./backup -run '^$' -bench Backup4x250MB -benchtime 1x -timeout 20m
+fi
