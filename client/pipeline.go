@@ -15,13 +15,46 @@ import (
 // status or FailoverWait.
 func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) {
 	v := c.w.view()
-	groups := map[*node][]redis.Cmder{}
-	var order []*node
-	add := func(n *node, cmd redis.Cmder) {
-		if _, ok := groups[n]; !ok {
-			order = append(order, n)
+	// Each command sent is kept, in order, with the index of its node's
+	// group; groups are found by partition (a slice), and a node that
+	// serves several partitions, or a replica, by a search of the few
+	// groups.
+	type sentCmd struct {
+		cmd   redis.Cmder
+		group int
+	}
+	var (
+		nodes   []*node
+		counts  []int
+		partGrp = make([]int, len(v.parts)) // group index + 1 of each partition's master
+		sent    = make([]sentCmd, 0, len(cmds))
+	)
+	add := func(p int, n *node, cmd redis.Cmder) {
+		master := n == v.parts[p].master
+		if master {
+			if g := partGrp[p]; g > 0 {
+				counts[g-1]++
+				sent = append(sent, sentCmd{cmd, g - 1})
+				return
+			}
 		}
-		groups[n] = append(groups[n], cmd)
+		g := -1
+		for i, m := range nodes {
+			if m == n {
+				g = i
+				break
+			}
+		}
+		if g < 0 {
+			g = len(nodes)
+			nodes = append(nodes, n)
+			counts = append(counts, 0)
+		}
+		if master {
+			partGrp[p] = g + 1
+		}
+		counts[g]++
+		sent = append(sent, sentCmd{cmd, g})
 	}
 	type splitJob struct {
 		cmd  redis.Cmder
@@ -29,7 +62,6 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		subs []*subCmd
 	}
 	var splits []splitJob
-	var sent []redis.Cmder
 	for _, cmd := range cmds {
 		r, err := c.route(v, cmd)
 		if err == nil {
@@ -45,8 +77,7 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 				cmd.SetErr(err)
 				continue
 			}
-			add(n, cmd)
-			sent = append(sent, cmd)
+			add(r.part, n, cmd)
 			continue
 		}
 		subs := splitCmd(ctx, cmd, r)
@@ -54,32 +85,41 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 			if n, err := v.pick(s.part, r.read(), c.opt.ReplicaReads); err != nil {
 				s.cmd.SetErr(err)
 			} else {
-				add(n, s.cmd)
-				sent = append(sent, s.cmd)
+				add(s.part, n, s.cmd)
 			}
 		}
 		splits = append(splits, splitJob{cmd, r, subs})
 	}
+	// Lay the groups out in one slice, each in the order its commands came.
+	all := make([]redis.Cmder, len(sent))
+	groups := make([][]redis.Cmder, len(nodes))
+	off := 0
+	for g, k := range counts {
+		groups[g] = all[off : off : off+k]
+		off += k
+	}
+	for _, s := range sent {
+		groups[s.group] = append(groups[s.group], s.cmd)
+	}
+	run := func(n *node, group []redis.Cmder) {
+		p := n.client.Pipeline()
+		_ = p.BatchProcess(ctx, group...)
+		_, _ = p.Exec(ctx)
+	}
 	var wg sync.WaitGroup
-	for _, n := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = n.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, cmd := range groups[n] {
-					_ = p.Process(ctx, cmd)
-				}
-				return nil
-			})
-		}()
+	for g := 1; g < len(nodes); g++ {
+		wg.Go(func() { run(nodes[g], groups[g]) })
+	}
+	if len(nodes) > 0 {
+		run(nodes[0], groups[0])
 	}
 	wg.Wait()
 	if attempt == 0 {
 		var again []redis.Cmder
-		for _, cmd := range sent {
-			if failedOver(cmd) {
-				cmd.SetErr(nil)
-				again = append(again, cmd)
+		for _, s := range sent {
+			if failedOver(s.cmd) {
+				s.cmd.SetErr(nil)
+				again = append(again, s.cmd)
 			}
 		}
 		if len(again) > 0 {

@@ -20,8 +20,10 @@ type view struct {
 	epoch  int64
 	err    error // non-nil: every command fails with it (HALT, no majority)
 	hash   hash.Func
-	parts  []partView
-	next   *atomic.Uint64 // round robin over replicas
+	// hashStr is hash when it can hash a string key without copying it.
+	hashStr hash.StringFunc
+	parts   []partView
+	next    *atomic.Uint64 // round robin over replicas
 }
 
 type partView struct {
@@ -60,6 +62,9 @@ func (v *view) pick(p int, read bool, replicas bool) (*node, error) {
 func (v *view) partition(key any) (int, error) {
 	if v.hash == nil {
 		return 0, v.err
+	}
+	if s, ok := key.(string); ok && v.hashStr != nil {
+		return v.hashStr.PartitionString(s, len(v.parts))
 	}
 	return v.hash.Partition(argBytes(key), len(v.parts))
 }
@@ -111,6 +116,7 @@ func buildView(st *status.Status, o *Options, nodes *nodeSet, hashFor func(strin
 		return v
 	}
 	v.hash = h
+	v.hashStr, _ = h.(hash.StringFunc)
 	var lacking []string
 	for p, part := range st.Partitions {
 		pv := &v.parts[p]

@@ -79,7 +79,11 @@ const maxElems = 1 << 28
 var ErrProtocol = errors.New("protocol error")
 
 // Reader reads RESP values from a stream.
-type Reader struct{ r *bufio.Reader }
+type Reader struct {
+	r    *bufio.Reader
+	buf  []byte // ReadCommand's arguments, end to end
+	ends []int  // where each argument ends in buf
+}
 
 // NewReader returns a Reader of r.
 func NewReader(r io.Reader) *Reader {
@@ -110,6 +114,103 @@ func (r *Reader) Read() (Value, error) {
 		return Value{}, err
 	}
 	return r.value(line, 0)
+}
+
+// ErrNotCommand is returned by [Reader.ReadCommand] for a well-formed
+// value that is not an array of strings.
+var ErrNotCommand = errors.New("not a command: RESP input must be arrays of strings")
+
+// ReadCommand reads the next value, which must be an array of bulk or
+// simple strings (a command, as a client sends it), and appends its
+// elements to args as strings. It reads what [Reader.Read] reads and fails
+// where Read fails; a value Read would return that is not a non-nil array
+// of non-nil bulk or simple strings gives [ErrNotCommand] (or, when the
+// value is cut short or malformed past that point, Read's error). The
+// arguments share one allocation.
+func (r *Reader) ReadCommand(args []any) ([]any, error) {
+	line, err := r.line()
+	if err != nil {
+		return args, err
+	}
+	if Type(line[0]) != Array {
+		return args, r.notCommand(line, 0)
+	}
+	n, err := r.length(line[1:], maxElems)
+	if err != nil {
+		return args, err
+	}
+	if n < 0 {
+		return args, ErrNotCommand
+	}
+	r.buf, r.ends = r.buf[:0], r.ends[:0]
+	for i := range n {
+		line, err := r.line()
+		if err != nil {
+			return args, unexpected(err)
+		}
+		switch t, rest := Type(line[0]), line[1:]; t {
+		case SimpleString:
+			r.buf = append(r.buf, rest...)
+		case BulkString:
+			k, err := r.length(rest, MaxBulk)
+			if err != nil {
+				return args, err
+			}
+			if k < 0 {
+				return args, r.skip(n-i-1, ErrNotCommand)
+			}
+			start := len(r.buf)
+			r.buf = append(r.buf, make([]byte, k+2)...)
+			b := r.buf[start:]
+			if _, err := io.ReadFull(r.r, b); err != nil {
+				return args, unexpected(err)
+			}
+			if b[k] != '\r' || b[k+1] != '\n' {
+				return args, fmt.Errorf("%w: bulk string not followed by CRLF", ErrProtocol)
+			}
+			r.buf = r.buf[:start+k]
+		default:
+			if err := r.notCommand(line, 1); err != ErrNotCommand {
+				return args, err
+			}
+			return args, r.skip(n-i-1, ErrNotCommand)
+		}
+		r.ends = append(r.ends, len(r.buf))
+	}
+	all := string(r.buf)
+	start := 0
+	for _, end := range r.ends {
+		args = append(args, all[start:end])
+		start = end
+	}
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil // do not hold on to a huge argument
+	}
+	return args, nil
+}
+
+// notCommand reads the rest of the value line starts, as Read would, and
+// returns Read's error, or ErrNotCommand when it read it whole.
+func (r *Reader) notCommand(line []byte, depth int) error {
+	if _, err := r.value(line, depth); err != nil {
+		return err
+	}
+	return ErrNotCommand
+}
+
+// skip reads the n values left of an array, as Read would, and returns
+// Read's error, or err when it read them whole.
+func (r *Reader) skip(n int, err error) error {
+	for range n {
+		line, lerr := r.line()
+		if lerr != nil {
+			return unexpected(lerr)
+		}
+		if _, verr := r.value(line, 1); verr != nil {
+			return verr
+		}
+	}
+	return err
 }
 
 func (r *Reader) line() ([]byte, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,50 +25,40 @@ type pipeRun struct {
 	n       int // commands read so far
 }
 
+// pipeChunk is what runPipe's reader hands on, in input order: a batch
+// of commands to pipeline, a MULTI ... EXEC block, a DISCARDed block, or
+// the error that stopped the reading.
+type pipeChunk struct {
+	batch   []*redis.RawCmd
+	tx      [][]string
+	isTx    bool
+	discard int // commands queued in a DISCARDed block, +1 when one
+	err     error
+}
+
 // runPipe reads commands from in, as lines or as RESP, sends them in
 // pipelines (each split per partition), and prints how many replies and
-// errors came back. MULTI ... EXEC runs as one transaction.
+// errors came back. MULTI ... EXEC runs as one transaction. A goroutine
+// reads and parses the next batch while the current one runs.
 func runPipe(ss *cliSession, in io.Reader) error {
 	br := bufio.NewReaderSize(in, 1<<20)
-	next := pipeReader(br)
+	chunks := make(chan pipeChunk, 2)
+	go readPipe(ss, pipeReader(br), chunks)
 	pr := &pipeRun{ss: ss}
-	var batch []*redis.RawCmd
-	var tx [][]string
-	inTx := false
-	for {
-		args, err := next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			pr.flush(batch)
-			return fmt.Errorf("--pipe: command %d: %w", pr.n+len(batch)+1, err)
-		}
-		if len(args) == 0 {
-			continue
-		}
-		switch name := strings.ToLower(args[0]); {
-		case name == "multi" && !inTx:
-			pr.flush(batch)
-			batch, inTx, tx = nil, true, nil
-		case name == "exec" && inTx:
-			pr.runTx(tx)
-			inTx = false
-		case name == "discard" && inTx:
-			pr.n += len(tx) + 2
-			pr.replies += len(tx) + 2
-			inTx = false
-		case inTx:
-			tx = append(tx, args)
+	for ch := range chunks {
+		switch {
+		case ch.err != nil:
+			pr.flush(ch.batch)
+			return fmt.Errorf("--pipe: command %d: %w", pr.n+len(ch.batch)+1, ch.err)
+		case ch.isTx:
+			pr.runTx(ch.tx)
+		case ch.discard > 0:
+			pr.n += ch.discard + 1
+			pr.replies += ch.discard + 1
 		default:
-			batch = append(batch, redis.NewRawCmd(ss.ctx, toArgs(args)...))
-			if len(batch) == pipeBatch {
-				pr.flush(batch)
-				batch = batch[:0]
-			}
+			pr.flush(ch.batch)
 		}
 	}
-	pr.flush(batch)
 	if pr.errs > maxPipeErrors {
 		fmt.Fprintf(ss.errOut, "... and %d more errors\n", pr.errs-maxPipeErrors)
 	}
@@ -83,6 +72,68 @@ func runPipe(ss *cliSession, in io.Reader) error {
 		return exitStatus(exitError)
 	}
 	return nil
+}
+
+// readPipe reads commands with next until the end of the input or an
+// error, and sends them to chunks, which it closes; it stops after an
+// error chunk.
+func readPipe(ss *cliSession, next func([]any) ([]any, error), chunks chan<- pipeChunk) {
+	defer close(chunks)
+	var batch []*redis.RawCmd
+	send := func() {
+		if len(batch) > 0 {
+			chunks <- pipeChunk{batch: batch}
+			batch = nil
+		}
+	}
+	var tx [][]string
+	inTx := false
+	var args []any
+	for {
+		var err error
+		args, err = next(args[:0])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			chunks <- pipeChunk{batch: batch, err: err}
+			return
+		}
+		if len(args) == 0 {
+			continue
+		}
+		name := args[0].(string)
+		switch name[:min(len(name), 1)] { // only these can lower-case to multi, exec or discard
+		case "m", "M", "e", "E", "d", "D":
+			name = strings.ToLower(name)
+		}
+		switch {
+		case name == "multi" && !inTx:
+			send()
+			inTx, tx = true, nil
+		case name == "exec" && inTx:
+			chunks <- pipeChunk{tx: tx, isTx: true}
+			inTx = false
+		case name == "discard" && inTx:
+			chunks <- pipeChunk{discard: len(tx) + 1}
+			inTx = false
+		case inTx:
+			a := make([]string, len(args))
+			for i, v := range args {
+				a[i] = v.(string)
+			}
+			tx = append(tx, a)
+		default:
+			if batch == nil {
+				batch = make([]*redis.RawCmd, 0, pipeBatch)
+			}
+			batch = append(batch, redis.NewRawCmd(ss.ctx, append([]any(nil), args...)...))
+			if len(batch) == pipeBatch {
+				send()
+			}
+		}
+	}
+	send()
 }
 
 // flush sends a batch and counts its replies.
@@ -146,30 +197,17 @@ func (pr *pipeRun) error(msg string) {
 	}
 }
 
-// pipeReader returns a function that reads the next command of r: RESP
-// arrays of strings when the input starts with '*', else lines.
-func pipeReader(r *bufio.Reader) func() ([]string, error) {
+// pipeReader returns a function that reads the next command of r and
+// appends its arguments, strings, to args: RESP arrays of strings when the
+// input starts with '*', else lines.
+func pipeReader(r *bufio.Reader) func(args []any) ([]any, error) {
 	if b, err := r.Peek(1); err == nil && b[0] == '*' {
 		rr := resp.NewReader(r)
-		return func() ([]string, error) {
-			v, err := rr.Read()
-			if err != nil {
-				return nil, err
-			}
-			if v.Type != resp.Array || v.Nil {
-				return nil, errors.New("not a command: RESP input must be arrays of strings")
-			}
-			out := make([]string, len(v.Elems))
-			for i, e := range v.Elems {
-				if e.Type != resp.BulkString && e.Type != resp.SimpleString || e.Nil {
-					return nil, errors.New("not a command: RESP input must be arrays of strings")
-				}
-				out[i] = e.Str
-			}
-			return out, nil
+		return func(args []any) ([]any, error) {
+			return rr.ReadCommand(args)
 		}
 	}
-	return func() ([]string, error) {
+	return func(args []any) ([]any, error) {
 		line, err := r.ReadString('\n')
 		if err == io.EOF && line == "" {
 			return nil, io.EOF
@@ -177,6 +215,13 @@ func pipeReader(r *bufio.Reader) func() ([]string, error) {
 		if err != nil && err != io.EOF {
 			return nil, err
 		}
-		return splitArgs(strings.TrimRight(line, "\r\n"))
+		a, err := splitArgs(strings.TrimRight(line, "\r\n"))
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range a {
+			args = append(args, s)
+		}
+		return args, nil
 	}
 }
