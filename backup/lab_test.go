@@ -49,7 +49,10 @@ func TestRunFullStore(t *testing.T) {
 	}
 	st := store.OnHost(tr, dir)
 	_, err = Run(ctx, c.spec, st, Options{})
-	if err == nil || !strings.Contains(err.Error(), "partition 1") || !strings.Contains(err.Error(), "no space left") {
+	// Partitions are fetched in parallel: whichever finds the store full
+	// first (the large one, or the small one once the large one filled
+	// it) names itself.
+	if err == nil || !strings.Contains(err.Error(), "partition ") || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("backup into a full store: %v", err)
 	}
 	t.Logf("error: %v", err)
