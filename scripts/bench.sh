@@ -56,4 +56,6 @@ if [ -d backup ]; then
   # by each side (roma, redis-cli, the servers and their forks).
   echo "== backup: roma backup (4 x 250 MB, parallel) vs redis-cli --rdb one node after another"
   go test ./backup -run '^$' -bench Backup4x250MB -benchtime 1x -timeout 20m
+  echo "== restore: roma restore of 4 partitions in the lab (verify, stage, load, replicas in sync)"
+  go test ./backup/restore -run '^$' -bench Restore -benchtime 1x -timeout 20m
 fi

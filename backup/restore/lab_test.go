@@ -84,7 +84,7 @@ var shared struct {
 }
 
 // cluster applies the lab cluster once: 4 partitions of 2 nodes, AOF on.
-func labCluster(t *testing.T) *cluster.Spec {
+func labCluster(t testing.TB) *cluster.Spec {
 	t.Helper()
 	l := lab.Shared(t)
 	shared.once.Do(func() {
@@ -140,7 +140,7 @@ func readStatus(spec *cluster.Spec) *status.Status {
 	return r.Status
 }
 
-func waitStatus(t *testing.T, spec *cluster.Spec, what string, cond func(*status.Status) bool) *status.Status {
+func waitStatus(t testing.TB, spec *cluster.Spec, what string, cond func(*status.Status) bool) *status.Status {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last *status.Status
@@ -157,13 +157,13 @@ func waitStatus(t *testing.T, spec *cluster.Spec, what string, cond func(*status
 	return nil
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func backupStore(t *testing.T, spec *cluster.Spec) store.Store {
+func backupStore(t testing.TB, spec *cluster.Spec) store.Store {
 	t.Helper()
 	st, closer, err := store.Connect(testCtx(t), spec, store.Declared(spec), plantest.Dial)
 	if err != nil {
@@ -174,7 +174,7 @@ func backupStore(t *testing.T, spec *cluster.Spec) store.Store {
 }
 
 // masters returns each partition's master by the published status.
-func masters(t *testing.T, spec *cluster.Spec) []string {
+func masters(t testing.TB, spec *cluster.Spec) []string {
 	s := waitStatus(t, spec, "every partition has a master", func(s *status.Status) bool {
 		for _, p := range s.Partitions {
 			if p.Master == "" {
@@ -192,7 +192,7 @@ func masters(t *testing.T, spec *cluster.Spec) []string {
 
 // write fills partition p's master with a known dataset: every type of
 // value, and keys with TTLs.
-func write(t *testing.T, c *redis.Client, p int, tag string) {
+func write(t testing.TB, c *redis.Client, p int, tag string) {
 	t.Helper()
 	ctx := context.Background()
 	pipe := c.Pipeline()
@@ -215,7 +215,7 @@ func write(t *testing.T, c *redis.Client, p int, tag string) {
 
 // dataset reads every key of a node canonically: its type, its value and
 // its absolute expire time (PEXPIRETIME, preserved by an RDB).
-func dataset(t *testing.T, c *redis.Client) map[string]string {
+func dataset(t testing.TB, c *redis.Client) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := c.Keys(ctx, "*").Result()
@@ -249,7 +249,7 @@ func dataset(t *testing.T, c *redis.Client) map[string]string {
 }
 
 // snapshot reads every node's dataset.
-func snapshot(t *testing.T, spec *cluster.Spec) map[string]map[string]string {
+func snapshot(t testing.TB, spec *cluster.Spec) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, n := range spec.Nodes {
 		c := plantest.NodeClient(spec, n.Name)
@@ -259,7 +259,7 @@ func snapshot(t *testing.T, spec *cluster.Spec) map[string]map[string]string {
 	return out
 }
 
-func runIDs(t *testing.T, spec *cluster.Spec) map[string]string {
+func runIDs(t testing.TB, spec *cluster.Spec) map[string]string {
 	out := map[string]string{}
 	for _, n := range spec.Nodes {
 		c := plantest.NodeClient(spec, n.Name)
@@ -276,7 +276,7 @@ func runIDs(t *testing.T, spec *cluster.Spec) map[string]string {
 
 // waitReplicas waits until every replica has its master's offset, so
 // that a snapshot of the nodes compares like with like.
-func waitReplicas(t *testing.T, spec *cluster.Spec) {
+func waitReplicas(t testing.TB, spec *cluster.Spec) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, m := range masters(t, spec) {
