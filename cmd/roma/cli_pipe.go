@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -42,6 +43,8 @@ type pipeChunk struct {
 // reads and parses the next batch while the current one runs.
 func runPipe(ss *cliSession, in io.Reader) error {
 	br := bufio.NewReaderSize(in, 1<<20)
+	// Batches make short-lived garbage in bulk: collect it less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	chunks := make(chan pipeChunk, 2)
 	go readPipe(ss, pipeReader(br), chunks)
 	pr := &pipeRun{ss: ss}
@@ -88,10 +91,15 @@ func readPipe(ss *cliSession, next func([]any) ([]any, error), chunks chan<- pip
 	}
 	var tx [][]string
 	inTx := false
-	var args []any
+	// The batch's commands' arguments are end to end in arena, one
+	// allocation for many commands; a new batch starts a new arena.
+	var arena []any
 	for {
-		var err error
-		args, err = next(args[:0])
+		if arena == nil || len(arena) == cap(arena) {
+			arena = make([]any, 0, 3*pipeBatch)
+		}
+		start := len(arena)
+		got, err := next(arena)
 		if err == io.EOF {
 			break
 		}
@@ -99,9 +107,12 @@ func readPipe(ss *cliSession, next func([]any) ([]any, error), chunks chan<- pip
 			chunks <- pipeChunk{batch: batch, err: err}
 			return
 		}
+		arena = got
+		args := arena[start:len(arena):len(arena)]
 		if len(args) == 0 {
 			continue
 		}
+		keep := false
 		name := args[0].(string)
 		switch name[:min(len(name), 1)] { // only these can lower-case to multi, exec or discard
 		case "m", "M", "e", "E", "d", "D":
@@ -110,6 +121,7 @@ func readPipe(ss *cliSession, next func([]any) ([]any, error), chunks chan<- pip
 		switch {
 		case name == "multi" && !inTx:
 			send()
+			arena = nil
 			inTx, tx = true, nil
 		case name == "exec" && inTx:
 			chunks <- pipeChunk{tx: tx, isTx: true}
@@ -127,10 +139,15 @@ func readPipe(ss *cliSession, next func([]any) ([]any, error), chunks chan<- pip
 			if batch == nil {
 				batch = make([]*redis.RawCmd, 0, pipeBatch)
 			}
-			batch = append(batch, redis.NewRawCmd(ss.ctx, append([]any(nil), args...)...))
+			batch = append(batch, redis.NewRawCmd(ss.ctx, args...))
+			keep = true
 			if len(batch) == pipeBatch {
 				send()
+				arena = nil
 			}
+		}
+		if !keep && arena != nil {
+			arena = arena[:start] // no command holds these arguments
 		}
 	}
 	send()
