@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -28,26 +27,7 @@ import (
 	"github.com/roma-redis/roma/status"
 )
 
-func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
-	dir, err := os.MkdirTemp("", "romad-build-")
-	if err != nil {
-		panic(err)
-	}
-	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "romad"), "github.com/roma-redis/roma/cmd/romad").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building romad: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	os.Setenv(plan.RomadDirEnv, dir)
-	code := lab.Main(m, lab.Options{Hosts: 4})
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
+func TestMain(m *testing.M) { os.Exit(plantest.Main(m, lab.Options{Hosts: 4})) }
 
 // body is the lab cluster's extra config: every data node keeps an
 // append-only file (so restore must set it aside), three status nodes,
