@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,7 +181,7 @@ func TestApplyLab(t *testing.T) {
 		}
 		// Every node binds its host's declared address only.
 		for _, port := range []int{7000, 7001, 7100, 7101} {
-			if wild := wildcardListeners(port); len(wild) > 0 {
+			if wild := plantest.WildcardListeners(port); len(wild) > 0 {
 				t.Errorf("port %d: something listens on a wildcard address: %v", port, wild)
 			}
 		}
@@ -585,28 +584,4 @@ func dumpLogs(t *testing.T, l *lab.Lab) {
 			t.Logf("%s %s:\n%s", h.Name, filepath.Base(f), strings.Join(lines, "\n"))
 		}
 	}
-}
-
-// wildcardListeners lists the listening sockets on port bound to a
-// wildcard address (0.0.0.0 or ::), from /proc/net/tcp{,6}.
-func wildcardListeners(port int) []string {
-	var out []string
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(l)
-			if len(fs) < 4 || fs[3] != "0A" {
-				continue
-			}
-			addr, p, _ := strings.Cut(fs[1], ":")
-			pn, _ := strconv.ParseInt(p, 16, 32)
-			if int(pn) == port && strings.Trim(addr, "0") == "" {
-				out = append(out, f+" "+fs[1])
-			}
-		}
-	}
-	return out
 }

@@ -259,7 +259,7 @@ alert "email" {
 		}
 	}
 	// romad listens on its hosts' addresses only, never on a wildcard.
-	if wild := wildcardListeners(t, spec.Romad.HTTPPort); len(wild) > 0 {
+	if wild := plantest.WildcardListeners(spec.Romad.HTTPPort); len(wild) > 0 {
 		t.Errorf("something listens on %v", wild)
 	}
 
@@ -499,28 +499,4 @@ alert "email" {
 			t.Logf("status node %s: %d statuses checked", addr, len(hist))
 		}
 	})
-}
-
-// wildcardListeners lists the listening sockets on port bound to a
-// wildcard address (0.0.0.0 or ::), from /proc/net/tcp{,6}.
-func wildcardListeners(t *testing.T, port int) []string {
-	var out []string
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(l)
-			if len(fs) < 4 || fs[3] != "0A" {
-				continue
-			}
-			addr, p, _ := strings.Cut(fs[1], ":")
-			pn, _ := strconv.ParseInt(p, 16, 32)
-			if int(pn) == port && strings.Trim(addr, "0") == "" {
-				out = append(out, f+" "+fs[1])
-			}
-		}
-	}
-	return out
 }

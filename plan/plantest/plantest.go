@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,3 +219,28 @@ func Main(m *testing.M, opts lab.Options) int {
 type quietLogger struct{}
 
 func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// WildcardListeners lists the listening sockets on port that are bound to
+// a wildcard address (0.0.0.0 or ::), from /proc/net/tcp{,6}: roma's
+// nodes and romad must listen on their host's address only.
+func WildcardListeners(port int) []string {
+	var out []string
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(l)
+			if len(fs) < 4 || fs[3] != "0A" {
+				continue
+			}
+			addr, p, _ := strings.Cut(fs[1], ":")
+			pn, _ := strconv.ParseInt(p, 16, 32)
+			if int(pn) == port && strings.Trim(addr, "0") == "" {
+				out = append(out, f+" "+fs[1])
+			}
+		}
+	}
+	return out
+}
