@@ -608,3 +608,30 @@ func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p int, 
 		t.Errorf("%d writes failed during the failover, more than the %d in flight: %v", len(failed), writers, failed)
 	}
 }
+
+// TestLabAddressOnly: a client built from the status nodes' addresses
+// alone (no roma.hcl) learns each node's database from the status.
+func TestLabAddressOnly(t *testing.T) {
+	lc := getCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var addrs []string
+	for _, s := range lc.spec.Status {
+		addrs = append(addrs, lc.spec.Addr(s.Host, s.Port))
+	}
+	c, err := client.New(ctx, client.Options{Cluster: lc.spec.Name, StatusAddrs: addrs, Password: lc.spec.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "addr-only:1", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := c.Locate("addr-only:1")
+	if err != nil || loc.Master == nil || loc.Master.DB != labDB {
+		t.Fatalf("Locate = %+v, %v; want database %d", loc, err, labDB)
+	}
+	if got := redisCLI(t, lc.spec, loc.Master.Name, labDB, []string{"GET addr-only:1"}); got[0] != "x" {
+		t.Errorf("GET addr-only:1 in database %d of %s = %q", labDB, loc.Master.Name, got)
+	}
+}

@@ -160,7 +160,11 @@ func nodeOf(st *status.Status, o *Options, name string) (node, error) {
 	if addr == "" {
 		return node{}, fmt.Errorf("has master %s, whose address the status does not give", name)
 	}
-	return node{Name: name, Addr: addr, DB: o.Databases[name]}, nil
+	db, ok := o.Databases[name]
+	if !ok {
+		db = st.Nodes[name].Database // a client built from status nodes alone
+	}
+	return node{Name: name, Addr: addr, DB: db}, nil
 }
 
 // noMajority is the error of a status reading without a majority.

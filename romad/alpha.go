@@ -327,6 +327,9 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 		}
 		ns := status.NodeState{Addr: s.Addr, Partition: s.Partition, Role: role, State: state, Since: a.since[name],
 			Memory: s.Memory, Keys: s.Keys}
+		if n, ok := d.spec.Node(name); ok {
+			ns.Database = n.Database
+		}
 		if role == "replica" && s.Partition >= 0 {
 			ns.Lag = max(0, masterOffset[s.Partition]-s.Offset)
 		}

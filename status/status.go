@@ -52,6 +52,7 @@ type Partition struct {
 // NodeState is one node as romad sees it.
 type NodeState struct {
 	Addr      string    `json:"addr"`
+	Database  int       `json:"database"`  // the SELECT index the partition's keys use on this node
 	Partition int       `json:"partition"` // -1 for status nodes
 	Role      string    `json:"role"`      // master, replica, or "" when unknown
 	State     string    `json:"state"`     // up, down, loading

@@ -42,7 +42,7 @@ func Status(spec *cluster.Spec, epoch int64, masters map[int]string) *status.Sta
 				role = "replica"
 				st.Partitions[p].Replicas = append(st.Partitions[p].Replicas, n.Name)
 			}
-			st.Nodes[n.Name] = status.NodeState{Addr: spec.Addr(n.Host, n.Port), Partition: p, Role: role,
+			st.Nodes[n.Name] = status.NodeState{Addr: spec.Addr(n.Host, n.Port), Database: n.Database, Partition: p, Role: role,
 				State: status.NodeUp, Since: st.Updated}
 		}
 	}
