@@ -79,7 +79,7 @@ func (e *executor) rdbSize(ctx context.Context, tg redisconf.Target) int64 {
 		return -1
 	}
 	dir := cluster.LayoutOf(tg.Host).Data(tg.Name)
-	res, err := t.Run(ctx, "du -sb "+shellQuote(dir)+" 2>/dev/null | cut -f1")
+	res, err := t.Run(ctx, "du -sb "+remote.ShellQuote(dir)+" 2>/dev/null | cut -f1")
 	if err != nil {
 		return -1
 	}
@@ -392,7 +392,7 @@ func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) 
 						}
 					}
 					if purge {
-						res, err := t.Run(ctx, "rm -rf -- "+shellQuote(l.Data(n)))
+						res, err := t.Run(ctx, "rm -rf -- "+remote.ShellQuote(l.Data(n)))
 						if err != nil {
 							return err
 						}

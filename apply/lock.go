@@ -73,7 +73,7 @@ type Lock struct {
 // lockScript runs one lock operation under flock on the lock host, so
 // that check-and-take is atomic however many roma processes race.
 func lockScript(file, body string) string {
-	q := shellQuote
+	q := remote.ShellQuote
 	return fmt.Sprintf(`set -e
 LOCK=%s
 mkdir -p "$(dirname "$LOCK")"
@@ -99,7 +99,7 @@ func AcquireLock(ctx context.Context, t remote.Transport, h cluster.Host, operat
 	secs := int64(ttl / time.Second)
 	body := fmt.Sprintf(`if held; then echo HELD; cat "$LOCK"; exit 0; fi
 write %s %s %s %s %d
-echo TAKEN; cat "$LOCK"`, shellQuote(id), shellQuote(holder), shellQuote(sanitize(operation)), created, secs)
+echo TAKEN; cat "$LOCK"`, remote.ShellQuote(id), remote.ShellQuote(holder), remote.ShellQuote(sanitize(operation)), created, secs)
 	file := lockPath(h)
 	deadline := time.Now().Add(wait)
 	for {
@@ -136,7 +136,7 @@ func (l *Lock) renew() {
 	defer tick.Stop()
 	body := fmt.Sprintf(`grep -q %s "$LOCK" 2>/dev/null || { echo LOST; exit 0; }
 write %s %s %s %s %d
-echo OK`, shellQuote(`"id":"`+l.Info.ID+`"`), shellQuote(l.Info.ID), shellQuote(l.Info.Holder), shellQuote(l.Info.Operation), l.Info.Created, int64(l.ttl/time.Second))
+echo OK`, remote.ShellQuote(`"id":"`+l.Info.ID+`"`), remote.ShellQuote(l.Info.ID), remote.ShellQuote(l.Info.Holder), remote.ShellQuote(l.Info.Operation), l.Info.Created, int64(l.ttl/time.Second))
 	for {
 		select {
 		case <-l.stop:
@@ -190,7 +190,7 @@ func ReadLock(ctx context.Context, t remote.Transport, h cluster.Host) (*LockInf
 func unlock(ctx context.Context, t remote.Transport, host, file, id string) error {
 	body := fmt.Sprintf(`[ -s "$LOCK" ] || { echo NOLOCK; exit 0; }
 grep -q %s "$LOCK" || { echo OTHER; cat "$LOCK"; exit 0; }
-rm -f "$LOCK"; echo OK`, shellQuote(`"id":"`+id+`"`))
+rm -f "$LOCK"; echo OK`, remote.ShellQuote(`"id":"`+id+`"`))
 	res, err := t.Run(ctx, lockScript(file, body))
 	if err != nil {
 		return fmt.Errorf("releasing the cluster lock on %s: %w", host, err)
@@ -229,12 +229,4 @@ func sanitize(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// shellQuote quotes s for sh.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -146,7 +146,7 @@ func fileAddr(conf []byte) string {
 // costs about what observing one does.
 func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	l := cluster.LayoutOf(h)
-	q := shellQuote
+	q := remote.ShellQuote
 	var b strings.Builder
 	b.WriteString("LC_ALL=C; export LC_ALL\n")
 	b.WriteString("printf 'uname %s\\n' \"$(uname -s -m)\"\n")
@@ -315,14 +315,6 @@ func firstLine(b []byte) string {
 		s = s[:i]
 	}
 	return s
-}
-
-// shellQuote quotes s for sh.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // parseConf reads a redis.conf into directive -> argument lines, each line

@@ -72,12 +72,7 @@ func (s *SSH) Run(ctx context.Context, cmd string, opts ...RunOption) (Result, e
 // command a session and process group leader), then run cmd with /bin/sh
 // in that same process, whatever the user's login shell.
 func wrapCommand(cmd string) string {
-	return `echo $$; exec /bin/sh -c ` + shellQuote(cmd)
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return `echo $$; exec /bin/sh -c ` + ShellQuote(cmd)
 }
 
 // killGroup kills the command of sess and everything it started in its

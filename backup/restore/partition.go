@@ -224,7 +224,7 @@ func (r *runner) swap(ctx context.Context, tg target, master bool) error {
 	}
 	dir := tg.layout.Data(tg.node.Name)
 	aofDir, aofFile := setting(tg.node, "appenddirname", "appendonlydir"), setting(tg.node, "appendfilename", "appendonly.aof")
-	script := fmt.Sprintf("set -e\ncd %s\nrm -rf -- %s %s\n", quote(dir), quote(aofDir), quote(aofFile))
+	script := fmt.Sprintf("set -e\ncd %s\nrm -rf -- %s %s\n", remote.ShellQuote(dir), remote.ShellQuote(aofDir), remote.ShellQuote(aofFile))
 	if master {
 		script += fmt.Sprintf("mv -f -- %s dump.rdb\nchown --reference=. dump.rdb 2>/dev/null || true\n", stagedName)
 	} else {
@@ -326,7 +326,7 @@ var loadedLine = regexp.MustCompile(`Done loading RDB, keys loaded: (\d+), keys 
 // loadedFromLog finds the last "Done loading RDB" line written to the log
 // after offset from.
 func loadedFromLog(ctx context.Context, t remote.Transport, log string, from int64) (loaded, expired int64, ok bool) {
-	res, err := t.Run(ctx, fmt.Sprintf("tail -c +%d %s | grep -a 'Done loading RDB' | tail -n 1", from+1, quote(log)))
+	res, err := t.Run(ctx, fmt.Sprintf("tail -c +%d %s | grep -a 'Done loading RDB' | tail -n 1", from+1, remote.ShellQuote(log)))
 	if err != nil {
 		return 0, 0, false
 	}
@@ -488,9 +488,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// quote quotes s for sh.
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -18,7 +18,7 @@ func logSizeScript(file string) string {
 	if file == "" {
 		return "echo logsize=0\n"
 	}
-	q := shellQuote(file)
+	q := remote.ShellQuote(file)
 	return fmt.Sprintf("s=0; [ -f %s ] && s=$(wc -c < %s); echo \"logsize=$s\"\n", q, q)
 }
 
@@ -38,7 +38,7 @@ func parseLogSize(out []byte) int64 {
 // last n lines of all of it when it shrank (rotated or truncated) below
 // offset.
 func tailScript(file string, offset int64, n int) string {
-	q := shellQuote(file)
+	q := remote.ShellQuote(file)
 	return fmt.Sprintf("[ -f %[1]s ] || exit 0\n"+
 		"o=%[2]d; [ \"$(wc -c < %[1]s)\" -lt \"$o\" ] && o=0\n"+
 		"tail -c +$((o + 1)) %[1]s | tail -n %[3]d\n", q, offset, n)

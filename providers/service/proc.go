@@ -91,7 +91,7 @@ func (p proc) describe(program string) string {
 func probeScript(pidfile string, pid int) string {
 	var b strings.Builder
 	if pid == 0 {
-		fmt.Fprintf(&b, "f=%s\n", shellQuote(pidfile))
+		fmt.Fprintf(&b, "f=%s\n", remote.ShellQuote(pidfile))
 		b.WriteString(`[ -e "$f" ] || exit 0
 p=$(head -n 1 "$f" 2>/dev/null | head -c 32 | tr -d '\r')
 echo "pidfile=$p"

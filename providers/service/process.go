@@ -239,28 +239,28 @@ func launchScript(u Unit, removePidfile bool) string {
 	if u.Dir != "" {
 		dirs = append(dirs, u.Dir)
 	}
-	b.WriteString("mkdir -p -- " + shellJoin(dirs) + "\n")
+	b.WriteString("mkdir -p -- " + remote.ShellJoin(dirs) + "\n")
 	if removePidfile {
-		b.WriteString("rm -f -- " + shellQuote(u.PidFile) + "\n")
+		b.WriteString("rm -f -- " + remote.ShellQuote(u.PidFile) + "\n")
 	}
 	b.WriteString(logSizeScript(u.LogFile))
 	if u.Dir != "" {
-		b.WriteString("cd -- " + shellQuote(u.Dir) + "\n")
+		b.WriteString("cd -- " + remote.ShellQuote(u.Dir) + "\n")
 	}
 	b.WriteString("echo " + launchedMark + "\n")
 	switch u.Kind {
 	case KindRedis:
 		argv := append(append([]string{}, u.Argv...), "--daemonize", "yes", "--pidfile", u.PidFile)
-		b.WriteString("exec " + shellJoin(argv) + " </dev/null >&2\n")
+		b.WriteString("exec " + remote.ShellJoin(argv) + " </dev/null >&2\n")
 	default:
 		tmp := u.PidFile + ".tmp"
 		inner := fmt.Sprintf(`echo $$ > %s && mv -f -- %s %s && exec "$0" "$@"`,
-			shellQuote(tmp), shellQuote(tmp), shellQuote(u.PidFile))
+			remote.ShellQuote(tmp), remote.ShellQuote(tmp), remote.ShellQuote(u.PidFile))
 		out := "/dev/null"
 		if u.LogFile != "" {
 			out = u.LogFile
 		}
-		fmt.Fprintf(&b, "setsid sh -c %s %s </dev/null >>%s 2>&1 &\n", shellQuote(inner), shellJoin(u.Argv), shellQuote(out))
+		fmt.Fprintf(&b, "setsid sh -c %s %s </dev/null >>%s 2>&1 &\n", remote.ShellQuote(inner), remote.ShellJoin(u.Argv), remote.ShellQuote(out))
 	}
 	return b.String()
 }
@@ -331,10 +331,10 @@ func sendSignal(ctx context.Context, t remote.Transport, pid int, sig string) er
 // removePidfile removes pidfile if its first line is still pidText, so
 // that a pidfile a new instance wrote meanwhile stays.
 func removePidfile(ctx context.Context, t remote.Transport, pidfile, pidText string) error {
-	f := shellQuote(pidfile)
+	f := remote.ShellQuote(pidfile)
 	_, err := remote.Output(ctx, t, fmt.Sprintf(
 		"if [ \"$(head -n 1 %s 2>/dev/null | head -c 32 | tr -d '\\r')\" = %s ]; then rm -f -- %s; fi",
-		f, shellQuote(pidText), f))
+		f, remote.ShellQuote(pidText), f))
 	return err
 }
 

@@ -63,7 +63,7 @@ func (m *Systemd) Status(ctx context.Context, t remote.Transport, u Unit) (State
 	if err := u.check(); err != nil {
 		return State{}, err
 	}
-	out, err := m.run(ctx, t, "systemctl show --property="+unitProps+" "+shellQuote(UnitName(u)))
+	out, err := m.run(ctx, t, "systemctl show --property="+unitProps+" "+remote.ShellQuote(UnitName(u)))
 	if err != nil {
 		return State{}, wrapErr(t.Name(), "status", u, err)
 	}
@@ -145,7 +145,7 @@ func (m *Systemd) install(ctx context.Context, t remote.Transport, u Unit) (bool
 		}
 		script.WriteString("systemctl daemon-reload\n")
 	}
-	name := shellQuote(UnitName(u))
+	name := remote.ShellQuote(UnitName(u))
 	fmt.Fprintf(&script, "if ! systemctl is-enabled --quiet %s; then systemctl enable --quiet %s; echo enabled; fi\n", name, name)
 	out, err := m.run(ctx, t, script.String())
 	if err != nil {
@@ -166,9 +166,9 @@ func (m *Systemd) Uninstall(ctx context.Context, t remote.Transport, u Unit) (bo
 	} else if err != nil {
 		return false, wrapErr(t.Name(), "uninstall", u, err)
 	}
-	name := shellQuote(UnitName(u))
+	name := remote.ShellQuote(UnitName(u))
 	_, err := m.run(ctx, t, fmt.Sprintf("set -e\nsystemctl disable --now --quiet %s\nrm -f -- %s\nsystemctl daemon-reload\nsystemctl reset-failed %s 2>/dev/null || true\n",
-		name, shellQuote(file), name))
+		name, remote.ShellQuote(file), name))
 	return err == nil, wrapErr(t.Name(), "uninstall", u, err)
 }
 
@@ -189,7 +189,7 @@ func (m *Systemd) startOrRestart(ctx context.Context, t remote.Transport, u Unit
 	}
 	name := UnitName(u)
 	script := systemdGuard + logSizeScript(u.LogFile) + "echo since=$(date +%s)\n" +
-		"systemctl " + verb + " " + shellQuote(name) + "\n"
+		"systemctl " + verb + " " + remote.ShellQuote(name) + "\n"
 	res, err := t.Run(ctx, script)
 	if err == nil {
 		err = noSystemd(res)
@@ -202,7 +202,7 @@ func (m *Systemd) startOrRestart(ctx context.Context, t remote.Transport, u Unit
 	}
 	props := parseProps(res.Stdout)
 	journal, _ := remote.Output(ctx, t, fmt.Sprintf("journalctl --unit=%s --since=@%s --lines=%d --output=cat --no-pager 2>/dev/null || true",
-		shellQuote(name), shellQuote(props["since"]), tailLines))
+		remote.ShellQuote(name), remote.ShellQuote(props["since"]), tailLines))
 	output := append(lines(journal), logTail(ctx, t, u.LogFile, parseLogSize(res.Stdout))...)
 	if len(output) == 0 {
 		output = lines(res.Stderr)
@@ -223,7 +223,7 @@ func (m *Systemd) Stop(ctx context.Context, t remote.Transport, u Unit) error {
 		return err
 	}
 	// systemctl stop exits 5 for a unit that is not loaded.
-	_, err := m.run(ctx, t, "systemctl stop "+shellQuote(UnitName(u))+" || { s=$?; [ $s -eq 5 ] || exit $s; }")
+	_, err := m.run(ctx, t, "systemctl stop "+remote.ShellQuote(UnitName(u))+" || { s=$?; [ $s -eq 5 ] || exit $s; }")
 	return wrapErr(t.Name(), "stop", u, err)
 }
 

@@ -1,12 +1,12 @@
-package service
+package remote
 
 import "strings"
 
-// shellQuote returns s as one word for a POSIX shell: bare when it holds
+// ShellQuote returns s as one word for a POSIX shell: bare when it holds
 // only characters no shell treats specially, otherwise in single quotes,
 // where a single quote inside ends the quoting, is escaped with a
 // backslash, and quoting starts again.
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, needsQuote) < 0 {
 		return s
 	}
@@ -22,12 +22,12 @@ func needsQuote(r rune) bool {
 	return !strings.ContainsRune("_-./:,+@%", r)
 }
 
-// shellJoin quotes each word and joins them with spaces: a command line
+// ShellJoin quotes each word and joins them with spaces: a command line
 // that runs argv exactly.
-func shellJoin(argv []string) string {
+func ShellJoin(argv []string) string {
 	words := make([]string, len(argv))
 	for i, a := range argv {
-		words[i] = shellQuote(a)
+		words[i] = ShellQuote(a)
 	}
 	return strings.Join(words, " ")
 }

@@ -1,4 +1,4 @@
-package service
+package remote
 
 import (
 	"os/exec"
@@ -30,8 +30,8 @@ func TestShellQuote(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := shellQuote(tt.in); got != tt.want {
-				t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+			if got := ShellQuote(tt.in); got != tt.want {
+				t.Errorf("ShellQuote(%q) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -58,7 +58,7 @@ func printArgs(t *testing.T, script string) []string {
 // TestShellJoinRoundTrip checks with a real shell that every word arrives
 // as it was.
 func TestShellJoinRoundTrip(t *testing.T) {
-	got := printArgs(t, `printf '%s\0' `+shellJoin(awkward))
+	got := printArgs(t, `printf '%s\0' `+ShellJoin(awkward))
 	if diff := cmp.Diff(awkward, got); diff != "" {
 		t.Errorf("words after the shell (-want +got):\n%s", diff)
 	}
@@ -67,8 +67,8 @@ func TestShellJoinRoundTrip(t *testing.T) {
 // TestShellQuoteNested checks quoting inside quoting, as the process
 // manager's launcher does: sh -c 'SCRIPT' argv...
 func TestShellQuoteNested(t *testing.T) {
-	inner := `printf '%s\0' ` + shellQuote(awkward[4]) + ` "$0" "$@"`
-	got := printArgs(t, "sh -c "+shellQuote(inner)+" "+shellJoin(awkward))
+	inner := `printf '%s\0' ` + ShellQuote(awkward[4]) + ` "$0" "$@"`
+	got := printArgs(t, "sh -c "+ShellQuote(inner)+" "+ShellJoin(awkward))
 	want := append([]string{awkward[4]}, awkward...)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("words after two shells (-want +got):\n%s", diff)
