@@ -337,7 +337,7 @@ func (e *executor) stopNode(ctx context.Context, tg redisconf.Target) error {
 	c.Close()
 	if err != nil && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "connection refused") &&
 		!strings.Contains(err.Error(), "reset by peer") {
-		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.redact(err))
+		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {

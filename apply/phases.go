@@ -156,7 +156,7 @@ func (e *executor) configSet(ctx context.Context, tg redisconf.Target, attrs []s
 			if desired[a].Sensitive || a == "requirepass" || a == "masterauth" {
 				shown = "(sensitive)"
 			}
-			return fmt.Errorf("CONFIG SET %s %s on %s: %w", a, shown, tg.Name, e.redact(err))
+			return fmt.Errorf("CONFIG SET %s %s on %s: %w", a, shown, tg.Name, e.spec.Password.RedactError(err))
 		}
 	}
 	return nil

@@ -34,16 +34,6 @@ func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Clien
 	return c
 }
 
-func (e *executor) redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	if pw := e.spec.Password.Reveal(); len(pw) >= 4 && strings.Contains(err.Error(), pw) {
-		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "(sensitive)"))
-	}
-	return err
-}
-
 // waitReady waits until tg answers PING and has loaded its dataset.
 func (e *executor) waitReady(ctx context.Context, tg redisconf.Target) error {
 	c := e.client(ctx, tg)
@@ -60,7 +50,7 @@ func (e *executor) waitReady(ctx context.Context, tg redisconf.Target) error {
 		}
 		last = err
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s does not answer at %s after %s: %w", tg.Name, e.addr(tg), e.opts.ReadyTimeout, e.redact(last))
+			return fmt.Errorf("%s does not answer at %s after %s: %w", tg.Name, e.addr(tg), e.opts.ReadyTimeout, e.spec.Password.RedactError(last))
 		}
 		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
 			return err
@@ -77,7 +67,7 @@ func (e *executor) replicaOf(ctx context.Context, tg redisconf.Target, master *r
 		host, port = master.Host.Address, strconv.Itoa(master.Port)
 	}
 	if err := c.ReplicaOf(ctx, host, port).Err(); err != nil {
-		return fmt.Errorf("REPLICAOF %s %s on %s: %w", host, port, tg.Name, e.redact(err))
+		return fmt.Errorf("REPLICAOF %s %s on %s: %w", host, port, tg.Name, e.spec.Password.RedactError(err))
 	}
 	return nil
 }
@@ -95,7 +85,7 @@ func (e *executor) replication(ctx context.Context, tg redisconf.Target) (replSt
 	defer c.Close()
 	info, err := c.Info(ctx, "replication", "keyspace").Result()
 	if err != nil {
-		return replState{}, fmt.Errorf("INFO on %s: %w", tg.Name, e.redact(err))
+		return replState{}, fmt.Errorf("INFO on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
 	kv := map[string]string{}
 	for _, l := range strings.Split(info, "\n") {
@@ -158,7 +148,7 @@ func (e *executor) failover(ctx context.Context, master, replica redisconf.Targe
 	c := e.client(ctx, master)
 	defer c.Close()
 	if err := c.Do(ctx, "FAILOVER", "TO", replica.Host.Address, strconv.Itoa(replica.Port), "TIMEOUT", "10000").Err(); err != nil {
-		return fmt.Errorf("FAILOVER TO %s on %s: %w", replica.Name, master.Name, e.redact(err))
+		return fmt.Errorf("FAILOVER TO %s on %s: %w", replica.Name, master.Name, e.spec.Password.RedactError(err))
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

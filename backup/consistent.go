@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
 )
 
 // snapshotConsistent takes every partition's snapshot while writes are
@@ -32,7 +33,7 @@ func snapshotConsistent(ctx context.Context, parts []Partition, conns []*syncCon
 	parallel(len(parts), func(i int) {
 		errs[i] = masters[i].pause(ctx, ms)
 		if errs[i] != nil {
-			errs[i] = fmt.Errorf("partition %d: CLIENT PAUSE on %s: %w", i, parts[i].Master.Node.Name, redact(errs[i], cl.Password))
+			errs[i] = fmt.Errorf("partition %d: CLIENT PAUSE on %s: %w", i, parts[i].Master.Node.Name, cluster.NewSecret(cl.Password).RedactError(errs[i]))
 		}
 	})
 	if err := errors.Join(errs...); err == nil {
@@ -99,7 +100,7 @@ func snapshotAt(ctx context.Context, p Partition, c *syncConn, offset int64, dea
 		for {
 			info, err := rc.Info(ctx, "replication").Result()
 			if err != nil {
-				return fmt.Errorf("partition %d: INFO on %s: %w", p.P, src.Node.Name, redact(err, cl.Password))
+				return fmt.Errorf("partition %d: INFO on %s: %w", p.P, src.Node.Name, cluster.NewSecret(cl.Password).RedactError(err))
 			}
 			got, _ := strconv.ParseInt(parseInfo(info)["slave_repl_offset"], 10, 64)
 			if got >= offset {

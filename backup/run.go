@@ -176,7 +176,7 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 		src := parts[i].Source
 		conns[i], errs[i] = dialSync(ctx, src.Addr, cl.Password, cl.LocalAddr, opts.IdleTimeout)
 		if errs[i] != nil {
-			errs[i] = fmt.Errorf("partition %d: connecting to %s at %s: %w", i, src.Node.Name, src.Addr, redact(errs[i], cl.Password))
+			errs[i] = fmt.Errorf("partition %d: connecting to %s at %s: %w", i, src.Node.Name, src.Addr, cluster.NewSecret(cl.Password).RedactError(errs[i]))
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -193,7 +193,7 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 	parallel(len(parts), func(i int) {
 		f, err := fetchOne(ctx, st, path.Join(Dir(m.Cluster, m.ID), FileName(i)), parts[i], conns[i], opts)
 		if err != nil {
-			errs[i] = fmt.Errorf("partition %d (from %s): %w", i, parts[i].Source.Node.Name, redact(err, cl.Password))
+			errs[i] = fmt.Errorf("partition %d (from %s): %w", i, parts[i].Source.Node.Name, cluster.NewSecret(cl.Password).RedactError(err))
 			cancel() // one failure fails the backup: stop the others
 			return
 		}

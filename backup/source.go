@@ -94,7 +94,7 @@ func observeNode(ctx context.Context, spec *cluster.Spec, n cluster.Node, cl Cli
 	defer c.Close()
 	info, err := c.Info(ctx, "server", "replication", "persistence", "keyspace").Result()
 	if err != nil {
-		s.Err = redact(err, cl.Password)
+		s.Err = cluster.NewSecret(cl.Password).RedactError(err)
 		return s
 	}
 	kv := parseInfo(info)
@@ -199,12 +199,4 @@ func keyspaceKeys(kv map[string]string) int64 {
 		}
 	}
 	return n
-}
-
-// redact hides the cluster password in an error message.
-func redact(err error, pw string) error {
-	if err == nil || len(pw) < 4 || !strings.Contains(err.Error(), pw) {
-		return err
-	}
-	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "(sensitive)"))
 }

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // Redacted is what every output path prints in place of a secret.
@@ -42,3 +44,24 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 
 // Equal reports whether two secrets hold the same value (for go-cmp).
 func (s Secret) Equal(o Secret) bool { return s.value == o.value }
+
+// Redact returns text with every occurrence of the secret replaced by
+// "(sensitive)", for messages that may quote it (a server's error, an
+// address with credentials). Secrets shorter than 4 characters are left
+// alone: hiding them would garble unrelated text, and validation refuses
+// passwords that short.
+func (s Secret) Redact(text string) string {
+	if len(s.value) < 4 {
+		return text
+	}
+	return strings.ReplaceAll(text, s.value, "(sensitive)")
+}
+
+// RedactError returns err with the secret hidden in its message; an error
+// that does not hold the secret is returned as it is, still unwrappable.
+func (s Secret) RedactError(err error) error {
+	if err == nil || len(s.value) < 4 || !strings.Contains(err.Error(), s.value) {
+		return err
+	}
+	return errors.New(s.Redact(err.Error()))
+}

@@ -90,7 +90,7 @@ func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, 
 		ns.AuthError = true
 	}
 	if err != nil {
-		ns.Err = fmt.Sprintf("node %s at %s: %s", name, addr, redactErr(err.Error(), pw))
+		ns.Err = fmt.Sprintf("node %s at %s: %s", name, addr, spec.Password.Redact(err.Error()))
 		return ns
 	}
 	ns.Reachable = true
@@ -105,13 +105,6 @@ func isNoPassword(err error) bool {
 func isAuthError(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "WRONGPASS") || strings.Contains(s, "NOAUTH") || strings.Contains(s, "invalid password")
-}
-
-func redactErr(s, secret string) string {
-	if len(secret) >= 4 {
-		s = strings.ReplaceAll(s, secret, "(sensitive)")
-	}
-	return s
 }
 
 func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *NodeState, c *redis.Client) error {

@@ -182,14 +182,6 @@ func (r *runner) client(tg target) *redis.Client {
 		PoolSize: 2, ContextTimeoutEnabled: true})
 }
 
-func (r *runner) redact(err error) error {
-	pw := r.spec.Password.Reveal()
-	if err == nil || len(pw) < 4 || !strings.Contains(err.Error(), pw) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), pw, "(sensitive)"))
-}
-
 // stopNode stops a node at once, without a save (SHUTDOWN NOSAVE NOW),
 // and has its service manager make sure it is gone.
 func (r *runner) stopNode(ctx context.Context, tg target) error {
@@ -278,7 +270,7 @@ func (r *runner) startMaster(ctx context.Context, m target, pp PartitionPlan) (s
 		return "", err
 	}
 	if err := c.ReplicaOf(ctx, "no", "one").Err(); err != nil {
-		return "", fmt.Errorf("%s: REPLICAOF NO ONE: %w", m.node.Name, r.redact(err))
+		return "", fmt.Errorf("%s: REPLICAOF NO ONE: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	msg, err := r.checkKeys(ctx, t, c, m, pp, logFrom)
 	if err != nil {
@@ -310,7 +302,7 @@ func (r *runner) checkKeys(ctx context.Context, t remote.Transport, c *redis.Cli
 	}
 	info, err := c.Info(ctx, "keyspace").Result()
 	if err != nil {
-		return "", fmt.Errorf("%s: INFO keyspace: %w", m.node.Name, r.redact(err))
+		return "", fmt.Errorf("%s: INFO keyspace: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	got := keyspaceKeys(info)
 	lo, hi := want-pp.File.Expires, want-pp.Expired
@@ -351,7 +343,7 @@ func fileSize(ctx context.Context, t remote.Transport, p string) int64 {
 // append-only file from the data, and waits for that rewrite.
 func (r *runner) enableAOF(ctx context.Context, c *redis.Client, m target) error {
 	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
-		return fmt.Errorf("%s: CONFIG SET appendonly yes: %w", m.node.Name, r.redact(err))
+		return fmt.Errorf("%s: CONFIG SET appendonly yes: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	deadline := time.Now().Add(r.opts.ReadyTimeout)
 	for {
@@ -398,13 +390,13 @@ func (r *runner) startReplica(ctx context.Context, tg, m target) error {
 	c := r.client(tg)
 	defer c.Close()
 	if err := c.ReplicaOf(ctx, m.host.Address, strconv.Itoa(m.node.Port)).Err(); err != nil {
-		return fmt.Errorf("REPLICAOF: %w", r.redact(err))
+		return fmt.Errorf("REPLICAOF: %w", r.spec.Password.RedactError(err))
 	}
 	mc := r.client(m)
 	defer mc.Close()
 	mi, err := mc.Info(ctx, "replication").Result()
 	if err != nil {
-		return fmt.Errorf("INFO on %s: %w", m.node.Name, r.redact(err))
+		return fmt.Errorf("INFO on %s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	want, _ := strconv.ParseInt(parseInfo(mi)["master_repl_offset"], 10, 64)
 	deadline := time.Now().Add(r.opts.ReadyTimeout)
@@ -438,7 +430,7 @@ func (r *runner) waitLoaded(ctx context.Context, c *redis.Client, tg target) err
 			if err == nil {
 				err = errors.New("still loading")
 			}
-			return fmt.Errorf("%s not ready after %s: %w", tg.node.Name, r.opts.ReadyTimeout, r.redact(err))
+			return fmt.Errorf("%s not ready after %s: %w", tg.node.Name, r.opts.ReadyTimeout, r.spec.Password.RedactError(err))
 		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
 			return err

@@ -100,23 +100,16 @@ func probeNode(ctx context.Context, addr, password string, timeout time.Duration
 	info := pipe.Info(ctx)
 	_, _ = pipe.Exec(ctx)
 	if err := info.Err(); err != nil {
-		return Probe{Err: redact(err.Error(), password)}
+		return Probe{Err: cluster.NewSecret(password).Redact(err.Error())}
 	}
 	p := ParseInfo(info.Val())
 	if err := ping.Err(); err != nil {
 		if !strings.HasPrefix(err.Error(), "LOADING") {
-			return Probe{Err: redact(err.Error(), password)}
+			return Probe{Err: cluster.NewSecret(password).Redact(err.Error())}
 		}
 		p.Loading = true
 	}
 	return p
-}
-
-func redact(s, secret string) string {
-	if len(secret) >= 4 {
-		s = strings.ReplaceAll(s, secret, "(sensitive)")
-	}
-	return s
 }
 
 // ParseInfo reads the fields of an INFO reply that a probe needs.
