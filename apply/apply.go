@@ -470,7 +470,7 @@ func (e *executor) replicaUnit(name string, h cluster.Host, master *redisconf.Ta
 
 // followTarget returns the master a node is to follow after it starts,
 // from its partition's replication steps, or nil.
-func (e *executor) followTarget(node string) *redisconf.Target {
+func (e *executor) followTarget(ctx context.Context, node string) *redisconf.Target {
 	for _, r := range e.p.Resources {
 		if r.Kind != "partition" {
 			continue
@@ -480,7 +480,7 @@ func (e *executor) followTarget(node string) *redisconf.Target {
 				if m, ok := e.targets[s.Target]; ok {
 					// Only a master that is running now: a fresh
 					// partition's master starts in this same phase.
-					if st, err := e.replication(context.Background(), m); err == nil && st.role == "master" {
+					if st, err := e.replication(ctx, m); err == nil && st["role"] == "master" {
 						return &m
 					}
 				}
@@ -508,7 +508,7 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 		}
 		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "starting", doneMsg: "started",
 			run: func(ctx context.Context, t remote.Transport) error {
-				if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, e.followTarget(tg.Name)), restart); err != nil {
+				if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, e.followTarget(ctx, tg.Name)), restart); err != nil {
 					return err
 				}
 				return e.waitReady(ctx, tg)

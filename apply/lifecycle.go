@@ -11,6 +11,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
 )
 
@@ -90,11 +91,11 @@ func (e *executor) rdbSize(ctx context.Context, tg redisconf.Target) int64 {
 	return n
 }
 
-func (e *executor) running(ctx context.Context, tg redisconf.Target) (replState, bool) {
+func (e *executor) running(ctx context.Context, tg redisconf.Target) (redisinfo.Info, bool) {
 	c := e.client(ctx, tg)
 	defer c.Close()
 	if c.Ping(ctx).Err() != nil {
-		return replState{}, false
+		return nil, false
 	}
 	st, err := e.replication(ctx, tg)
 	return st, err == nil
@@ -215,7 +216,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				tg := e.targets[n.Name]
 				st, up := e.running(ctx, tg)
 				switch {
-				case up && st.role == "master" && master == nil:
+				case up && st["role"] == "master" && master == nil:
 					master = &tg
 				case !up && scope.has(tg.Host.Name):
 					stopped = append(stopped, tg)
@@ -286,7 +287,7 @@ func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*
 				case !up:
 				case !scope.has(tg.Host.Name):
 					outside = append(outside, tg)
-				case st.role == "master":
+				case st["role"] == "master":
 					masters = append(masters, tg)
 				default:
 					replicas = append(replicas, tg)
@@ -298,7 +299,7 @@ func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*
 			for _, m := range masters {
 				// Hand over to an in-sync replica that stays up.
 				for _, o := range outside {
-					if st, ok := e.running(ctx, o); ok && st.role == "slave" && st.linkUp && st.masterAddr == e.addr(m) {
+					if st, ok := e.running(ctx, o); ok && st.Replica() && st.LinkUp() && st.MasterAddr() == e.addr(m) {
 						o := o
 						if !e.step(ctx, "node."+m.Name, m.Host.Name, "handing over to "+o.Name+" (FAILOVER)", o.Name+" is master", func(ctx context.Context) error {
 							return e.failover(ctx, m, o)

@@ -94,15 +94,15 @@ func (e *executor) promote(ctx context.Context, tg redisconf.Target) error {
 	if err != nil {
 		return err
 	}
-	if st.keys == 0 {
+	if st.TotalKeys() == 0 {
 		for _, n := range e.spec.PartitionNodes(tg.Partition) {
 			if n.Name == tg.Name {
 				continue
 			}
 			other, err := e.replication(ctx, e.targets[n.Name])
-			if err == nil && other.keys > 0 {
+			if err == nil && other.TotalKeys() > 0 {
 				return fmt.Errorf("refusing to make %s master: it is empty while %s holds %d keys; start %s first, or make it master by hand",
-					tg.Name, n.Name, other.keys, n.Name)
+					tg.Name, n.Name, other.TotalKeys(), n.Name)
 			}
 		}
 	}
@@ -229,7 +229,7 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 	var master *redisconf.Target
 	for _, n := range nodes {
 		tg := e.targets[n.Name]
-		if st, err := e.replication(ctx, tg); err == nil && st.role == "master" {
+		if st, err := e.replication(ctx, tg); err == nil && st["role"] == "master" {
 			master = &tg
 			break
 		}
@@ -273,8 +273,8 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 		}
 		tg := e.targets[n.Name]
 		st, err := e.replication(ctx, tg)
-		if err == nil && st.role == "slave" && st.linkUp && st.masterAddr == e.addr(old) && st.offset > best {
-			best, next = st.offset, &tg
+		if err == nil && st.Replica() && st.LinkUp() && st.MasterAddr() == e.addr(old) && st.Offset() > best {
+			best, next = st.Offset(), &tg
 		}
 	}
 	addr := "node." + old.Name

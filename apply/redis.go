@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 func (e *executor) addr(tg redisconf.Target) string {
-	return tg.Host.Address + ":" + strconv.Itoa(tg.Port)
+	return net.JoinHostPort(tg.Host.Address, strconv.Itoa(tg.Port))
 }
 
 // client returns a client of tg with the cluster password. A node that has
@@ -72,46 +74,15 @@ func (e *executor) replicaOf(ctx context.Context, tg redisconf.Target, master *r
 	return nil
 }
 
-type replState struct {
-	role       string
-	masterAddr string
-	linkUp     bool
-	offset     int64 // slave_repl_offset or master_repl_offset
-	keys       int64
-}
-
-func (e *executor) replication(ctx context.Context, tg redisconf.Target) (replState, error) {
+// replication reads tg's INFO replication and keyspace.
+func (e *executor) replication(ctx context.Context, tg redisconf.Target) (redisinfo.Info, error) {
 	c := e.client(ctx, tg)
 	defer c.Close()
-	info, err := c.Info(ctx, "replication", "keyspace").Result()
+	reply, err := c.Info(ctx, "replication", "keyspace").Result()
 	if err != nil {
-		return replState{}, fmt.Errorf("INFO on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+		return nil, fmt.Errorf("INFO on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
-	kv := map[string]string{}
-	for _, l := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
-			kv[k] = v
-		}
-	}
-	st := replState{role: kv["role"]}
-	if st.role == "slave" {
-		st.masterAddr = kv["master_host"] + ":" + kv["master_port"]
-		st.linkUp = kv["master_link_status"] == "up"
-		st.offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
-	} else {
-		st.offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
-	}
-	for k, v := range kv {
-		if strings.HasPrefix(k, "db") {
-			for _, f := range strings.Split(v, ",") {
-				if kk, vv, _ := strings.Cut(f, "="); kk == "keys" {
-					n, _ := strconv.ParseInt(vv, 10, 64)
-					st.keys += n
-				}
-			}
-		}
-	}
-	return st, nil
+	return redisinfo.Parse(reply), nil
 }
 
 // waitSynced waits until replica follows master with its link up and its
@@ -121,11 +92,11 @@ func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Tar
 	if err != nil {
 		return err
 	}
-	want := ms.offset
+	want := ms.Offset()
 	deadline := time.Now().Add(e.opts.ReadyTimeout)
 	for {
 		st, err := e.replication(ctx, replica)
-		if err == nil && st.role == "slave" && st.masterAddr == e.addr(master) && st.linkUp && st.offset >= want {
+		if err == nil && st.Replica() && st.MasterAddr() == e.addr(master) && st.LinkUp() && st.Offset() >= want {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -133,7 +104,7 @@ func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Tar
 				return fmt.Errorf("replica %s of %s not in sync after %s: %w", replica.Name, master.Name, e.opts.ReadyTimeout, err)
 			}
 			return fmt.Errorf("replica %s of %s not in sync after %s (role %s, following %s, link up %v, offset %d of %d)",
-				replica.Name, master.Name, e.opts.ReadyTimeout, st.role, st.masterAddr, st.linkUp, st.offset, want)
+				replica.Name, master.Name, e.opts.ReadyTimeout, st["role"], st.MasterAddr(), st.LinkUp(), st.Offset(), want)
 		}
 		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
 			return err
@@ -154,7 +125,7 @@ func (e *executor) failover(ctx context.Context, master, replica redisconf.Targe
 	for {
 		ns, err1 := e.replication(ctx, replica)
 		os, err2 := e.replication(ctx, master)
-		if err1 == nil && err2 == nil && ns.role == "master" && os.role == "slave" {
+		if err1 == nil && err2 == nil && ns["role"] == "master" && os.Replica() {
 			return nil
 		}
 		if time.Now().After(deadline) {

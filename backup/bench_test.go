@@ -14,6 +14,7 @@ import (
 
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/store"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 // BenchmarkBackup4x250MB times roma's parallel backup of 4 partitions of
@@ -119,7 +120,7 @@ func serversCPU(tc *testCluster) time.Duration {
 }
 
 func (r *testRedis) pid() int {
-	v := parseInfo(r.Info(context.Background(), "server").Val())["process_id"]
+	v := redisinfo.Parse(r.Info(context.Background(), "server").Val())["process_id"]
 	n, _ := strconv.Atoi(v)
 	return n
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 // snapshotConsistent takes every partition's snapshot while writes are
@@ -82,11 +82,11 @@ func (m *pausedMaster) pause(ctx context.Context, ms int64) error {
 	if err != nil {
 		return err
 	}
-	off, err := strconv.ParseInt(parseInfo(info.Val())["master_repl_offset"], 10, 64)
-	if err != nil {
+	ri := redisinfo.Parse(info.Val())
+	if _, ok := ri["master_repl_offset"]; !ok {
 		return fmt.Errorf("no master_repl_offset in INFO replication")
 	}
-	m.offset = off
+	m.offset = ri.Int("master_repl_offset")
 	return nil
 }
 
@@ -102,7 +102,7 @@ func snapshotAt(ctx context.Context, p Partition, c *syncConn, offset int64, dea
 			if err != nil {
 				return fmt.Errorf("partition %d: INFO on %s: %w", p.P, src.Node.Name, cluster.NewSecret(cl.Password).RedactError(err))
 			}
-			got, _ := strconv.ParseInt(parseInfo(info)["slave_repl_offset"], 10, 64)
+			got := redisinfo.Parse(info).Int("slave_repl_offset")
 			if got >= offset {
 				break
 			}
@@ -136,16 +136,17 @@ func catchUp(ctx context.Context, p Partition, cl Clients, wait time.Duration) b
 	if err != nil {
 		return false
 	}
-	want, err := strconv.ParseInt(parseInfo(info)["master_repl_offset"], 10, 64)
-	if err != nil {
+	ri := redisinfo.Parse(info)
+	if _, ok := ri["master_repl_offset"]; !ok {
 		return false
 	}
+	want := ri.Int("master_repl_offset")
 	rc := cl.New(p.Source.Addr)
 	defer rc.Close()
 	deadline := time.Now().Add(wait)
 	for {
 		if info, err := rc.Info(ctx, "replication").Result(); err == nil {
-			if got, _ := strconv.ParseInt(parseInfo(info)["slave_repl_offset"], 10, 64); got >= want {
+			if redisinfo.Parse(info).Int("slave_repl_offset") >= want {
 				return true
 			}
 		}

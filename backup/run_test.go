@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/store"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 const testPassword = "test-Secret-99"
@@ -74,10 +75,10 @@ func waitSync(t *testing.T, r *testRedis) {
 func (c *testCluster) settle(t *testing.T) {
 	t.Helper()
 	for _, part := range c.nodes {
-		want := parseInfo(part[0].Info(context.Background(), "replication").Val())["master_repl_offset"]
+		want := redisinfo.Parse(part[0].Info(context.Background(), "replication").Val())["master_repl_offset"]
 		for _, r := range part[1:] {
 			deadline := time.Now().Add(10 * time.Second)
-			for parseInfo(r.Info(context.Background(), "replication").Val())["slave_repl_offset"] < want {
+			for redisinfo.Parse(r.Info(context.Background(), "replication").Val())["slave_repl_offset"] < want {
 				if time.Now().After(deadline) {
 					t.Fatalf("replica %s does not catch up", r.Addr)
 				}
@@ -147,7 +148,7 @@ func TestRunBothForms(t *testing.T) {
 }
 
 func (r *testRedis) keys(t testing.TB) int64 {
-	return keyspaceKeys(parseInfo(r.Info(context.Background(), "keyspace").Val()))
+	return redisinfo.Parse(r.Info(context.Background(), "keyspace").Val()).TotalKeys()
 }
 
 // TestRunConsistent: under a writer that writes to partition 0 and then

@@ -3,13 +3,13 @@ package backup
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 // NodeState is what INFO says about a data node.
@@ -97,19 +97,15 @@ func observeNode(ctx context.Context, spec *cluster.Spec, n cluster.Node, cl Cli
 		s.Err = cluster.NewSecret(cl.Password).RedactError(err)
 		return s
 	}
-	kv := parseInfo(info)
+	kv := redisinfo.Parse(info)
 	s.Role = kv["role"]
 	s.RedisVersion = kv["redis_version"]
 	s.Loading = kv["loading"] == "1"
-	if s.Role == "slave" {
-		s.MasterAddr = kv["master_host"] + ":" + kv["master_port"]
-		s.LinkUp = kv["master_link_status"] == "up"
-		s.Syncing = kv["master_sync_in_progress"] == "1"
-		s.Offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
-	} else {
-		s.Offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
-	}
-	s.Keys = keyspaceKeys(kv)
+	s.MasterAddr = kv.MasterAddr()
+	s.LinkUp = kv.Replica() && kv.LinkUp()
+	s.Syncing = kv.Replica() && kv["master_sync_in_progress"] == "1"
+	s.Offset = kv.Offset()
+	s.Keys = kv.TotalKeys()
 	return s
 }
 
@@ -172,31 +168,4 @@ func (p *Partition) Problem() string {
 		}
 	}
 	return fmt.Sprintf("partition %d has no master: %s", p.P, strings.Join(why, "; "))
-}
-
-func parseInfo(info string) map[string]string {
-	kv := map[string]string{}
-	for _, l := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
-			kv[k] = v
-		}
-	}
-	return kv
-}
-
-// keyspaceKeys sums keys=N over the db* lines of INFO keyspace.
-func keyspaceKeys(kv map[string]string) int64 {
-	var n int64
-	for k, v := range kv {
-		if !strings.HasPrefix(k, "db") {
-			continue
-		}
-		for _, f := range strings.Split(v, ",") {
-			if kk, vv, _ := strings.Cut(f, "="); kk == "keys" {
-				x, _ := strconv.ParseInt(vv, 10, 64)
-				n += x
-			}
-		}
-	}
-	return n
 }

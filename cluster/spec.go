@@ -1,7 +1,8 @@
 package cluster
 
 import (
-	"fmt"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -136,5 +137,5 @@ func (s *Spec) PartitionNodes(p int) []Node {
 // Addr returns the host:port a node listens on.
 func (s *Spec) Addr(host string, port int) string {
 	h, _ := s.Host(host)
-	return fmt.Sprintf("%s:%d", h.Address, port)
+	return net.JoinHostPort(h.Address, strconv.Itoa(port))
 }

@@ -3,13 +3,13 @@ package plan
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 // comparedSettings lists the directives CONFIG GET reads on every node:
@@ -184,56 +184,20 @@ func pairs(v any) map[string]string {
 }
 
 // parseInfo fills ns from an INFO reply.
-func parseInfo(ns *NodeState, info string, spec *cluster.Spec, name string) {
-	kv := map[string]string{}
-	for _, line := range strings.Split(info, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if ok {
-			kv[k] = v
-		}
-	}
-	ns.Version = kv["redis_version"]
-	ns.RunID = kv["run_id"]
-	ns.Uptime, _ = strconv.ParseInt(kv["uptime_in_seconds"], 10, 64)
-	ns.Role = kv["role"]
-	ns.Loading = kv["loading"] == "1"
-	if ns.Role == "slave" {
-		ns.MasterAddr = kv["master_host"] + ":" + kv["master_port"]
-		ns.LinkUp = kv["master_link_status"] == "up"
-		ns.Offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
-	} else {
-		ns.Offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
-		for i := 0; ; i++ {
-			v, ok := kv["slave"+strconv.Itoa(i)]
-			if !ok {
-				break
-			}
-			var ip, port string
-			for _, f := range strings.Split(v, ",") {
-				k, val, _ := strings.Cut(f, "=")
-				switch k {
-				case "ip":
-					ip = val
-				case "port":
-					port = val
-				}
-			}
-			ns.Replicas = append(ns.Replicas, ip+":"+port)
-		}
-	}
+func parseInfo(ns *NodeState, reply string, spec *cluster.Spec, name string) {
+	info := redisinfo.Parse(reply)
+	ns.Version = info["redis_version"]
+	ns.RunID = info["run_id"]
+	ns.Uptime = info.Int("uptime_in_seconds")
+	ns.Role = info["role"]
+	ns.Loading = info["loading"] == "1"
+	ns.MasterAddr = info.MasterAddr()
+	ns.LinkUp = info.Replica() && info.LinkUp()
+	ns.Offset = info.Offset()
+	ns.Replicas = info.Replicas()
 	db := 0
 	if n, ok := spec.Node(name); ok {
 		db = n.Database
 	}
-	if v, ok := kv["db"+strconv.Itoa(db)]; ok {
-		for _, f := range strings.Split(v, ",") {
-			if k, val, _ := strings.Cut(f, "="); k == "keys" {
-				ns.Keys, _ = strconv.ParseInt(val, 10, 64)
-			}
-		}
-	}
+	ns.Keys = info.Keys(db)
 }

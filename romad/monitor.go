@@ -4,11 +4,11 @@ import (
 	"context"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisinfo"
 )
 
 // nodeView is what one romad sees of one node.
@@ -128,40 +128,18 @@ func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Dura
 	}
 }
 
-func (v *nodeView) parseInfo(info string) {
-	kv := map[string]string{}
-	for _, l := range strings.Split(info, "\n") {
-		if k, val, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
-			kv[k] = val
-		}
-	}
-	v.Role = kv["role"]
-	v.RunID = kv["run_id"]
-	v.Loading = kv["loading"] == "1"
-	v.Memory, _ = strconv.ParseInt(kv["used_memory"], 10, 64)
-	if v.Role == "slave" {
-		v.MasterAddr = net.JoinHostPort(kv["master_host"], kv["master_port"])
-		v.LinkUp = kv["master_link_status"] == "up"
-		secs, _ := strconv.ParseInt(kv["master_link_down_since_seconds"], 10, 64)
-		if v.LinkUp || secs < 0 {
-			secs = 0
-		}
+func (v *nodeView) parseInfo(reply string) {
+	info := redisinfo.Parse(reply)
+	v.Role = info["role"]
+	v.RunID = info["run_id"]
+	v.Loading = info["loading"] == "1"
+	v.Memory = info.Int("used_memory")
+	v.MasterAddr = info.MasterAddr()
+	v.LinkUp = info.Replica() && info.LinkUp()
+	v.LinkDownFor = 0
+	if secs := info.Int("master_link_down_since_seconds"); info.Replica() && !v.LinkUp && secs > 0 {
 		v.LinkDownFor = time.Duration(secs) * time.Second
-		v.Offset, _ = strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
-	} else {
-		v.MasterAddr, v.LinkUp, v.LinkDownFor = "", false, 0
-		v.Offset, _ = strconv.ParseInt(kv["master_repl_offset"], 10, 64)
 	}
-	var keys int64
-	for k, val := range kv {
-		if strings.HasPrefix(k, "db") {
-			for _, f := range strings.Split(val, ",") {
-				if a, b, _ := strings.Cut(f, "="); a == "keys" {
-					n, _ := strconv.ParseInt(b, 10, 64)
-					keys += n
-				}
-			}
-		}
-	}
-	v.Keys = keys
+	v.Offset = info.Offset()
+	v.Keys = info.TotalKeys()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/roma-redis/roma/backup"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
 )
 
@@ -304,7 +305,7 @@ func (r *runner) checkKeys(ctx context.Context, t remote.Transport, c *redis.Cli
 	if err != nil {
 		return "", fmt.Errorf("%s: INFO keyspace: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
-	got := keyspaceKeys(info)
+	got := redisinfo.Parse(info).TotalKeys()
 	lo, hi := want-pp.File.Expires, want-pp.Expired
 	if got < lo || got > hi {
 		return "", fmt.Errorf("%s holds %d keys after loading; the backup holds %d, %d of them with a TTL (%d expired when verified)",
@@ -349,7 +350,7 @@ func (r *runner) enableAOF(ctx context.Context, c *redis.Client, m target) error
 	for {
 		info, err := c.Info(ctx, "persistence").Result()
 		if err == nil {
-			kv := parseInfo(info)
+			kv := redisinfo.Parse(info)
 			if kv["aof_enabled"] == "1" && kv["aof_rewrite_in_progress"] == "0" && kv["aof_rewrite_scheduled"] == "0" {
 				if kv["aof_last_bgrewrite_status"] != "ok" {
 					return fmt.Errorf("%s: rewriting the append-only file failed (see its log)", m.node.Name)
@@ -398,14 +399,13 @@ func (r *runner) startReplica(ctx context.Context, tg, m target) error {
 	if err != nil {
 		return fmt.Errorf("INFO on %s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
-	want, _ := strconv.ParseInt(parseInfo(mi)["master_repl_offset"], 10, 64)
+	want := redisinfo.Parse(mi).Int("master_repl_offset")
 	deadline := time.Now().Add(r.opts.ReadyTimeout)
 	for {
 		info, err := c.Info(ctx, "replication").Result()
 		if err == nil {
-			kv := parseInfo(info)
-			off, _ := strconv.ParseInt(kv["slave_repl_offset"], 10, 64)
-			if kv["master_link_status"] == "up" && kv["master_sync_in_progress"] == "0" && off >= want {
+			kv := redisinfo.Parse(info)
+			if kv.LinkUp() && kv["master_sync_in_progress"] == "0" && kv.Int("slave_repl_offset") >= want {
 				return nil
 			}
 		}
@@ -423,7 +423,7 @@ func (r *runner) waitLoaded(ctx context.Context, c *redis.Client, tg target) err
 	deadline := time.Now().Add(r.opts.ReadyTimeout)
 	for {
 		info, err := c.Info(ctx, "persistence").Result()
-		if err == nil && parseInfo(info)["loading"] == "0" {
+		if err == nil && redisinfo.Parse(info)["loading"] == "0" {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -443,32 +443,6 @@ func setting(n cluster.Node, name, def string) string {
 		return v[0]
 	}
 	return def
-}
-
-func parseInfo(info string) map[string]string {
-	kv := map[string]string{}
-	for _, l := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
-			kv[k] = v
-		}
-	}
-	return kv
-}
-
-func keyspaceKeys(info string) int64 {
-	var n int64
-	for k, v := range parseInfo(info) {
-		if !strings.HasPrefix(k, "db") {
-			continue
-		}
-		for _, f := range strings.Split(v, ",") {
-			if kk, vv, _ := strings.Cut(f, "="); kk == "keys" {
-				x, _ := strconv.ParseInt(vv, 10, 64)
-				n += x
-			}
-		}
-	}
-	return n
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

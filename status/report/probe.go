@@ -2,13 +2,13 @@ package report
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -113,65 +113,16 @@ func probeNode(ctx context.Context, addr, password string, timeout time.Duration
 }
 
 // ParseInfo reads the fields of an INFO reply that a probe needs.
-func ParseInfo(info string) Probe {
-	p := Probe{Keys: map[int]int64{}, Uptime: -1}
-	var host, port string
-	for line := range strings.Lines(info) {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "role":
-			p.Role = v
-			if v == "slave" {
-				p.Role = "replica"
-			}
-		case "master_host":
-			host = v
-		case "master_port":
-			port = v
-		case "master_link_status":
-			p.Link = v
-		case "master_repl_offset":
-			if p.Role == "master" {
-				p.Offset = atoi(v)
-			}
-		case "slave_repl_offset":
-			p.Offset = atoi(v)
-		case "uptime_in_seconds":
-			p.Uptime = time.Duration(atoi(v)) * time.Second
-		case "used_memory":
-			p.Memory = atoi(v)
-		case "maxmemory":
-			p.MaxMemory = atoi(v)
-		case "loading":
-			p.Loading = v == "1"
-		default:
-			if db, ok := strings.CutPrefix(k, "db"); ok {
-				if i, err := strconv.Atoi(db); err == nil {
-					p.Keys[i] = keysOf(v)
-				}
-			}
-		}
+func ParseInfo(reply string) Probe {
+	info := redisinfo.Parse(reply)
+	p := Probe{Keys: info.Databases(), Uptime: -1, Role: info["role"], Link: info["master_link_status"],
+		MasterAddr: info.MasterAddr(), Offset: info.Offset(), Memory: info.Int("used_memory"),
+		MaxMemory: info.Int("maxmemory"), Loading: info["loading"] == "1"}
+	if info.Replica() {
+		p.Role = "replica"
 	}
-	if host != "" {
-		p.MasterAddr = host + ":" + port
+	if _, ok := info["uptime_in_seconds"]; ok {
+		p.Uptime = time.Duration(info.Int("uptime_in_seconds")) * time.Second
 	}
 	return p
-}
-
-// keysOf reads "keys=N,expires=M,..." from a keyspace line.
-func keysOf(v string) int64 {
-	for f := range strings.SplitSeq(v, ",") {
-		if n, ok := strings.CutPrefix(f, "keys="); ok {
-			return atoi(n)
-		}
-	}
-	return 0
-}
-
-func atoi(s string) int64 {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
 }

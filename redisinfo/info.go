@@ -1,0 +1,109 @@
+package redisinfo
+
+import (
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Info is a parsed INFO reply: each field's value, whatever its section.
+type Info map[string]string
+
+// Parse reads an INFO reply (any sections). Comment lines and blank lines
+// are skipped.
+func Parse(reply string) Info {
+	info := Info{}
+	for _, line := range strings.Split(reply, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			info[k] = v
+		}
+	}
+	return info
+}
+
+// Int returns a numeric field, 0 when absent or not a number.
+func (i Info) Int(field string) int64 {
+	n, _ := strconv.ParseInt(i[field], 10, 64)
+	return n
+}
+
+// Replica reports whether the server is a replica (role:slave).
+func (i Info) Replica() bool { return i["role"] == "slave" }
+
+// MasterAddr is the host:port a replica follows, "" for a master.
+func (i Info) MasterAddr() string {
+	if !i.Replica() {
+		return ""
+	}
+	return net.JoinHostPort(i["master_host"], i["master_port"])
+}
+
+// LinkUp reports whether a replica's link to its master is up.
+func (i Info) LinkUp() bool { return i["master_link_status"] == "up" }
+
+// Offset is the replication offset: how far a replica has read its
+// master's stream, or how far a master has written its own.
+func (i Info) Offset() int64 {
+	if i.Replica() {
+		return i.Int("slave_repl_offset")
+	}
+	return i.Int("master_repl_offset")
+}
+
+// Replicas lists the ip:port of a master's connected replicas, in the
+// order INFO gives them (slave0, slave1, ...).
+func (i Info) Replicas() []string {
+	var out []string
+	for n := 0; ; n++ {
+		v, ok := i["slave"+strconv.Itoa(n)]
+		if !ok {
+			return out
+		}
+		f := fields(v)
+		out = append(out, net.JoinHostPort(f["ip"], f["port"]))
+	}
+}
+
+// Keys is the number of keys in database db (the keys= of its db<N>
+// keyspace line), 0 when it has none.
+func (i Info) Keys(db int) int64 {
+	n, _ := strconv.ParseInt(fields(i["db"+strconv.Itoa(db)])["keys"], 10, 64)
+	return n
+}
+
+// Databases returns the key count of every database that has keys.
+func (i Info) Databases() map[int]int64 {
+	out := map[int]int64{}
+	for k := range i {
+		if s, ok := strings.CutPrefix(k, "db"); ok {
+			if db, err := strconv.Atoi(s); err == nil {
+				out[db] = i.Keys(db)
+			}
+		}
+	}
+	return out
+}
+
+// TotalKeys is the number of keys in all databases.
+func (i Info) TotalKeys() int64 {
+	var n int64
+	for _, k := range i.Databases() {
+		n += k
+	}
+	return n
+}
+
+// fields reads "a=1,b=2" into a map.
+func fields(v string) map[string]string {
+	out := map[string]string{}
+	for _, f := range strings.Split(v, ",") {
+		if k, val, ok := strings.Cut(f, "="); ok {
+			out[k] = val
+		}
+	}
+	return out
+}
