@@ -56,6 +56,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/roma-redis/roma/bench/benchkit"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/lab"
@@ -137,21 +138,21 @@ func run(ctx context.Context, o options) (err error) {
 	if _, err := os.Stat(filepath.Join(b.ansible, "apply.yml")); err != nil {
 		return fmt.Errorf("the playbook: %w (run from the repository root or pass -ansible)", err)
 	}
-	if err := ensureAnsible(); err != nil {
+	if err := benchkit.EnsureDebian("applybench", "ansible-playbook", "ansible-core"); err != nil {
 		return err
 	}
 	if err := lab.EnsurePackages(); err != nil { // redis-server, redis-cli, sshd
 		return err
 	}
-	if err := b.buildRoma(ctx, o.roma); err != nil {
+	if b.roma, err = benchkit.BuildRoma(ctx, o.roma, b.work); err != nil {
 		return err
 	}
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
 	nodes := len(b.spec.Nodes)
-	fmt.Printf("-- %d CPUs (load average %s); %s; %s\n", runtime.NumCPU(), loadAverage(),
-		firstLine(output("ansible-playbook", "--version")), firstLine(output("redis-server", "--version")))
+	fmt.Printf("-- %d CPUs (load average %s); %s; %s\n", runtime.NumCPU(), benchkit.LoadAverage(),
+		benchkit.FirstLine(benchkit.Output("ansible-playbook", "--version")), benchkit.FirstLine(benchkit.Output("redis-server", "--version")))
 	fmt.Printf("-- %d data nodes (%d partitions × 2) on %d lab hosts, no status node, no romad; roma -parallelism 16 (its default), ansible forks %d\n",
 		nodes, b.spec.Partitions, len(b.spec.Hosts), len(b.spec.Hosts))
 
@@ -219,63 +220,20 @@ func run(ctx context.Context, o options) (err error) {
 	printTable(rows)
 	fmt.Println("-- ratios (medians)")
 	fr, fa := median(romaFresh.times), median(ansFresh.times)
-	ratio("fresh apply: ansible / roma", fa, fr, "≥ 5×", fa/fr >= 5)
+	benchkit.Ratio("fresh apply: ansible / roma", fa, fr, "≥ 5×", fa/fr >= 5)
 	nr, pr := median(noop.times), median(plan.times)
-	ratio("no-op apply / plan", nr, pr, "≤ 1.2×", nr/pr <= 1.2)
+	benchkit.Ratio("no-op apply / plan", nr, pr, "≤ 1.2×", nr/pr <= 1.2)
 	fmt.Printf("-- where the time goes: roma's fresh apply by phase (medians; from its -json events' times)\n")
 	printSteps(romaFresh.steps)
 	fmt.Printf("-- where the time goes: Ansible's fresh apply by task (medians; from when each task's header appeared)\n")
 	printSteps(ansFresh.steps)
 	if ds := b.destroyTimes; len(ds) > 0 {
 		fmt.Printf("-- teardown between runs (in none of the times above): roma destroy -purge-data, median %s of %d\n",
-			fmtSec(median(ds)), len(ds))
+			benchkit.FmtSec(median(ds)), len(ds))
 	}
 	if o.hold {
 		fmt.Printf("-- holding the cluster (roma.hcl in %s; ROMA_VAR_redis_password=%s); interrupt to end\n", b.dir, password)
 		<-ctx.Done()
-	}
-	return nil
-}
-
-// ensureAnsible installs ansible-core from Debian when ansible-playbook is
-// missing. ansible-core is the engine and its builtin modules, all the
-// playbook uses; the "ansible" package only adds community collections.
-func ensureAnsible() error {
-	if _, err := exec.LookPath("ansible-playbook"); err == nil {
-		return nil
-	}
-	fmt.Fprintln(os.Stderr, "applybench: installing ansible-core (Debian)")
-	install := func() error {
-		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "ansible-core")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("apt-get install ansible-core: %w: %s", err, tail(out, 800))
-		}
-		return nil
-	}
-	if err := install(); err != nil {
-		if out, uerr := exec.Command("apt-get", "update").CombinedOutput(); uerr != nil {
-			return fmt.Errorf("apt-get update: %w: %s", uerr, tail(out, 800))
-		}
-		if err := install(); err != nil {
-			return err
-		}
-	}
-	_, err := exec.LookPath("ansible-playbook")
-	return err
-}
-
-func (b *bench) buildRoma(ctx context.Context, bin string) error {
-	if bin != "" {
-		b.roma = bin
-		return nil
-	}
-	b.roma = filepath.Join(b.work, "roma")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.roma, "./cmd/roma")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build ./cmd/roma: %w: %s", err, out)
 	}
 	return nil
 }
@@ -485,7 +443,7 @@ func (b *bench) exec(ctx context.Context, argv []string, ansible bool) (runOut, 
 			return runOut{}, err
 		}
 		b.cpDirs = append(b.cpDirs, cp)
-		defer closeMasters(cp)
+		defer benchkit.CloseSSHMasters(cp, "applybench")
 		cmd.Env = append(cmd.Env,
 			"ANSIBLE_SSH_CONTROL_PATH_DIR="+cp,
 			"ANSIBLE_CONFIG="+filepath.Join(b.ansible, "ansible.cfg"),
@@ -508,7 +466,7 @@ func (b *bench) exec(ctx context.Context, argv []string, ansible bool) (runOut, 
 		return r, ctx.Err()
 	}
 	if rctx.Err() != nil {
-		return r, fmt.Errorf("%s: timed out after 10m; output:\n%s", strings.Join(argv, " "), tail(r.out, 4000))
+		return r, fmt.Errorf("%s: timed out after 10m; output:\n%s", strings.Join(argv, " "), benchkit.Tail(scrub(string(r.out)), 4000))
 	}
 	if bytes.Contains(r.out, []byte(password)) {
 		return r, fmt.Errorf("%s: the password appears in the output", strings.Join(argv, " "))
@@ -519,7 +477,7 @@ func (b *bench) exec(ctx context.Context, argv []string, ansible bool) (runOut, 
 // bad is the error of a run that did not do what it must.
 func bad(argv []string, r runOut, why string) error {
 	return fmt.Errorf("%s: the run did not do what it must: %s (exit %d); output:\n%s",
-		strings.Join(argv, " "), why, r.code, tail(r.out, 4000))
+		strings.Join(argv, " "), why, r.code, benchkit.Tail(scrub(string(r.out)), 4000))
 }
 
 // fresh is one tool's fresh apply: run builds the cluster on empty hosts
@@ -795,14 +753,6 @@ func (b *bench) once(ctx context.Context, c *command) (time.Duration, error) {
 	return r.took, nil
 }
 
-// closeMasters ends the OpenSSH control masters Ansible left in dir.
-func closeMasters(dir string) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		exec.Command("ssh", "-o", "ControlPath="+filepath.Join(dir, e.Name()), "-O", "exit", "applybench").Run()
-	}
-}
-
 // result is the times of one row of the table.
 type result struct {
 	label string
@@ -826,7 +776,7 @@ func printTable(rs []result) {
 	fmt.Printf("   %-60s %4s %9s %9s %9s\n", "command", "runs", "median", "min", "max")
 	for _, r := range rs {
 		fmt.Printf("   %-60s %4d %9s %9s %9s\n", r.label, len(r.times),
-			fmtSec(median(r.times)), fmtDur(slices.Min(r.times)), fmtDur(slices.Max(r.times)))
+			benchkit.FmtSec(median(r.times)), fmtDur(slices.Min(r.times)), fmtDur(slices.Max(r.times)))
 	}
 }
 
@@ -851,30 +801,15 @@ func printSteps(runs [][]step) {
 		}
 	}
 	for _, name := range names {
-		fmt.Printf("   %-60s %9s\n", name, fmtSec(median(times[name])))
+		fmt.Printf("   %-60s %9s\n", name, benchkit.FmtSec(median(times[name])))
 	}
 }
 
-func ratio(what string, num, den float64, target string, pass bool) {
-	mark := "PASS"
-	if !pass {
-		mark = "MISS"
-	}
-	fmt.Printf("   %-45s %8.2f×   target %-6s %s\n", what, num/den, target, mark)
-}
-
-func fmtDur(d time.Duration) string { return fmtSec(d.Seconds()) }
-
-func fmtSec(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.0fms", s*1000)
-	}
-	return fmt.Sprintf("%.2fs", s)
-}
+func fmtDur(d time.Duration) string { return benchkit.FmtSec(d.Seconds()) }
 
 func (b *bench) cleanup() error {
 	for _, cp := range b.cpDirs {
-		closeMasters(cp)
+		benchkit.CloseSSHMasters(cp, "applybench")
 	}
 	var errs []error
 	if b.lab != nil {
@@ -884,39 +819,6 @@ func (b *bench) cleanup() error {
 		errs = append(errs, os.RemoveAll(b.work))
 	}
 	return errors.Join(errs...)
-}
-
-func output(name string, args ...string) string {
-	out, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return name + ": " + err.Error()
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// loadAverage returns the machine's 1, 5 and 15 minute load averages: the
-// lab's hosts share its CPUs with whatever else runs.
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	return strings.Join(f[:min(3, len(f))], " ")
-}
-
-// firstLine returns s's first line, without a build's details.
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	if i := strings.Index(line, " sha="); i >= 0 { // redis-server --version
-		line = line[:i]
-	}
-	return line
-}
-
-func tail(b []byte, n int) string {
-	s := scrub(string(b))
-	if len(s) > n {
-		s = "..." + s[len(s)-n:]
-	}
-	return s
 }
 
 func scrub(s string) string { return strings.ReplaceAll(s, password, "(sensitive)") }

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/bench/benchkit"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/lab"
@@ -122,18 +123,18 @@ func run(ctx context.Context, o options) (err error) {
 	if _, err := os.Stat(filepath.Join(b.ansible, "plan.yml")); err != nil {
 		return fmt.Errorf("the playbook: %w (run from the repository root or pass -ansible)", err)
 	}
-	if err := ensureAnsible(); err != nil {
+	if err := benchkit.EnsureDebian("planbench", "ansible-playbook", "ansible-core"); err != nil {
 		return err
 	}
 	if err := lab.EnsurePackages(); err != nil { // redis-server, redis-cli, sshd
 		return err
 	}
-	if err := b.buildRoma(ctx, o.roma); err != nil {
+	if b.roma, err = benchkit.BuildRoma(ctx, o.roma, b.work); err != nil {
 		return err
 	}
 
 	fmt.Printf("-- %d CPUs (load average %s); %s; %s; roma plan -parallelism 16 (its default)\n", runtime.NumCPU(),
-		loadAverage(), firstLine(output("ansible-playbook", "--version")), firstLine(output("redis-server", "--version")))
+		benchkit.LoadAverage(), benchkit.FirstLine(benchkit.Output("ansible-playbook", "--version")), benchkit.FirstLine(benchkit.Output("redis-server", "--version")))
 	big, err := b.cluster(ctx, "big", o.hosts, o.nodes)
 	if err != nil {
 		return err
@@ -189,58 +190,15 @@ func run(ctx context.Context, o options) (err error) {
 	printTable(rows)
 	rb, ra, rs := rows[0].median(), rows[1].median(), rows[2].median()
 	fmt.Println("-- ratios (medians)")
-	ratio(fmt.Sprintf("ansible / roma plan, %d nodes", len(big.spec.Nodes)), ra, rb, "≥ 10×", ra/rb >= 10)
-	ratio(fmt.Sprintf("roma plan %d nodes / %d nodes", len(big.spec.Nodes), len(small.spec.Nodes)), rb, rs, "≤ 2×", rb/rs <= 2)
+	benchkit.Ratio(fmt.Sprintf("ansible / roma plan, %d nodes", len(big.spec.Nodes)), ra, rb, "≥ 10×", ra/rb >= 10)
+	benchkit.Ratio(fmt.Sprintf("roma plan %d nodes / %d nodes", len(big.spec.Nodes), len(small.spec.Nodes)), rb, rs, "≤ 2×", rb/rs <= 2)
 	if len(firstRows) == 3 {
 		fb, fa := firstRows[0].median(), firstRows[1].median()
-		ratio(fmt.Sprintf("first run: ansible / roma plan, %d nodes", len(big.spec.Nodes)), fa, fb, "", true)
+		benchkit.Ratio(fmt.Sprintf("first run: ansible / roma plan, %d nodes", len(big.spec.Nodes)), fa, fb, "", true)
 	}
 	if o.hold {
 		fmt.Printf("-- holding the clusters (roma.hcl in %s and %s; ROMA_VAR_redis_password=%s); interrupt to end\n", big.dir, small.dir, password)
 		<-ctx.Done()
-	}
-	return nil
-}
-
-// ensureAnsible installs ansible-core from Debian when ansible-playbook is
-// missing. ansible-core is the engine and its builtin modules, all the
-// playbook uses; the "ansible" package only adds community collections.
-func ensureAnsible() error {
-	if _, err := exec.LookPath("ansible-playbook"); err == nil {
-		return nil
-	}
-	fmt.Fprintln(os.Stderr, "planbench: installing ansible-core (Debian)")
-	install := func() error {
-		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "ansible-core")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("apt-get install ansible-core: %w: %s", err, tail(out, 800))
-		}
-		return nil
-	}
-	if err := install(); err != nil {
-		if out, uerr := exec.Command("apt-get", "update").CombinedOutput(); uerr != nil {
-			return fmt.Errorf("apt-get update: %w: %s", uerr, tail(out, 800))
-		}
-		if err := install(); err != nil {
-			return err
-		}
-	}
-	_, err := exec.LookPath("ansible-playbook")
-	return err
-}
-
-func (b *bench) buildRoma(ctx context.Context, bin string) error {
-	if bin != "" {
-		b.roma = bin
-		return nil
-	}
-	b.roma = filepath.Join(b.work, "roma")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.roma, "./cmd/roma")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build ./cmd/roma: %w: %s", err, out)
 	}
 	return nil
 }
@@ -487,7 +445,7 @@ func (b *bench) once(ctx context.Context, c *command) (time.Duration, error) {
 			return 0, err
 		}
 		b.cpDirs = append(b.cpDirs, cp)
-		defer closeMasters(cp)
+		defer benchkit.CloseSSHMasters(cp, "planbench")
 		cmd.Env = append(cmd.Env, "ANSIBLE_SSH_CONTROL_PATH_DIR="+cp)
 	}
 	var out bytes.Buffer
@@ -507,20 +465,12 @@ func (b *bench) once(ctx context.Context, c *command) (time.Duration, error) {
 	}
 	if err := c.check(out.Bytes(), code, c.converged); err != nil {
 		return 0, fmt.Errorf("%s: %s: the run did not say what it must: %w; output:\n%s",
-			c.label, strings.Join(c.argv, " "), err, tail(out.Bytes(), 4000))
+			c.label, strings.Join(c.argv, " "), err, benchkit.Tail(scrub(out.String()), 4000))
 	}
 	if b.o.verbose {
 		fmt.Printf("   %-60s %s\n", c.label, fmtDur(took))
 	}
 	return took, nil
-}
-
-// closeMasters ends the OpenSSH control masters Ansible left in dir.
-func closeMasters(dir string) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		exec.Command("ssh", "-o", "ControlPath="+filepath.Join(dir, e.Name()), "-O", "exit", "planbench").Run()
-	}
 }
 
 // result is the times of one command.
@@ -565,34 +515,15 @@ func printTable(rs []result) {
 	fmt.Printf("   %-60s %4s %9s %9s %9s\n", "command", "runs", "median", "min", "max")
 	for _, r := range rs {
 		fmt.Printf("   %-60s %4d %9s %9s %9s\n", r.label, len(r.times),
-			fmtSec(r.median()), fmtDur(slices.Min(r.times)), fmtDur(slices.Max(r.times)))
+			benchkit.FmtSec(r.median()), fmtDur(slices.Min(r.times)), fmtDur(slices.Max(r.times)))
 	}
 }
 
-func ratio(what string, num, den float64, target string, pass bool) {
-	if target == "" {
-		fmt.Printf("   %-45s %8.2f×\n", what, num/den)
-		return
-	}
-	mark := "PASS"
-	if !pass {
-		mark = "MISS"
-	}
-	fmt.Printf("   %-45s %8.2f×   target %-5s %s\n", what, num/den, target, mark)
-}
-
-func fmtDur(d time.Duration) string { return fmtSec(d.Seconds()) }
-
-func fmtSec(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.0fms", s*1000)
-	}
-	return fmt.Sprintf("%.2fs", s)
-}
+func fmtDur(d time.Duration) string { return benchkit.FmtSec(d.Seconds()) }
 
 func (b *bench) cleanup() error {
 	for _, cp := range b.cpDirs {
-		closeMasters(cp)
+		benchkit.CloseSSHMasters(cp, "planbench")
 	}
 	var errs []error
 	for _, l := range b.labs {
@@ -602,39 +533,6 @@ func (b *bench) cleanup() error {
 		errs = append(errs, os.RemoveAll(b.work))
 	}
 	return errors.Join(errs...)
-}
-
-func output(name string, args ...string) string {
-	out, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return name + ": " + err.Error()
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// loadAverage returns the machine's 1, 5 and 15 minute load averages: the
-// lab's hosts share its CPUs with whatever else runs.
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	return strings.Join(f[:min(3, len(f))], " ")
-}
-
-// firstLine returns s's first line, without a build's details.
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	if i := strings.Index(line, " sha="); i >= 0 { // redis-server --version
-		line = line[:i]
-	}
-	return line
-}
-
-func tail(b []byte, n int) string {
-	s := scrub(string(b))
-	if len(s) > n {
-		s = "..." + s[len(s)-n:]
-	}
-	return s
 }
 
 func scrub(s string) string { return strings.ReplaceAll(s, password, "(sensitive)") }
