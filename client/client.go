@@ -162,7 +162,7 @@ func (c *Client) Locate(key string) (Location, error) {
 // client would split: roma cli uses it to keep a transaction on one
 // partition.
 func (c *Client) PartitionOf(args ...any) (int, error) {
-	r, err := c.route(c.w.view(), redis.NewCmd(context.Background(), args...))
+	r, err := c.routeArgs(c.w.view(), args)
 	if err != nil {
 		return 0, err
 	}
@@ -170,6 +170,18 @@ func (c *Client) PartitionOf(args ...any) (int, error) {
 		return 0, crossErr(r.name, r.kparts[0], otherPart(r.kparts))
 	}
 	return r.part, nil
+}
+
+// PartitionOfBytes is PartitionOf for arguments as byte slices (args[0]
+// is the command's name), as a caller that reads RESP has them; it
+// allocates nothing for them.
+func (c *Client) PartitionOfBytes(args [][]byte, scratch []any) (int, []any, error) {
+	scratch = scratch[:0]
+	for i := range args {
+		scratch = append(scratch, &args[i]) // a pointer fits in an interface as it is
+	}
+	p, err := c.PartitionOf(scratch...)
+	return p, scratch, err
 }
 
 // Master returns partition p's master, for ProcessPartition's callers to

@@ -1,11 +1,10 @@
 package client
 
-import "strings"
-
 // cmdInfo says how one command's arguments are laid out and how the client
 // treats it. Arity follows Redis: N means exactly N arguments counting the
 // command name, -N at least N.
 type cmdInfo struct {
+	name  string // lower case, as in the table
 	arity int
 	keys  keyFinder // nil: the command has no keys
 	flags cmdFlag
@@ -44,13 +43,13 @@ func def(arity int, keys keyFinder, flags cmdFlag, names ...string) {
 		if _, dup := commands[n]; dup {
 			panic("client: command " + n + " defined twice")
 		}
-		commands[n] = &cmdInfo{arity: arity, keys: keys, flags: flags}
+		commands[n] = &cmdInfo{name: n, arity: arity, keys: keys, flags: flags}
 	}
 }
 
 func refuse(why string, names ...string) {
 	for _, n := range names {
-		commands[n] = &cmdInfo{arity: -1, flags: refused, why: why}
+		commands[n] = &cmdInfo{name: n, arity: -1, flags: refused, why: why}
 	}
 }
 
@@ -156,7 +155,25 @@ func lookup(name string) *cmdInfo {
 	if c, ok := commands[name]; ok {
 		return c
 	}
-	return commands[strings.ToLower(name)]
+	return lookupLower(name)
+}
+
+// lookupLower looks name up in lower case, without allocating for the
+// names the table can hold.
+func lookupLower[S string | []byte](name S) *cmdInfo {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil // longer than any command
+	}
+	b := buf[:len(name)]
+	for i := range len(name) {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return commands[string(b)]
 }
 
 // Kind is how the client treats a command.

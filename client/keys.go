@@ -169,6 +169,8 @@ func argBytes(a any) []byte {
 		return []byte(v)
 	case []byte:
 		return v
+	case *[]byte: // PartitionOfBytes's
+		return *v
 	case *string:
 		if v == nil {
 			return nil

@@ -20,12 +20,26 @@ func (r route) read() bool { return r.info.flags&readOnly != 0 }
 
 // route works out where cmd goes in view v, or why it cannot go anywhere.
 func (c *Client) route(v *view, cmd redis.Cmder) (route, error) {
-	args := cmd.Args()
+	return c.routeArgs(v, cmd.Args())
+}
+
+// routeArgs is route for a command's arguments (args[0] is its name).
+func (c *Client) routeArgs(v *view, args []any) (route, error) {
 	if len(args) == 0 {
 		return route{}, fmt.Errorf("client: empty command")
 	}
-	name := argString(args[0])
-	info := lookup(name)
+	var name string
+	var info *cmdInfo
+	if b, ok := args[0].(*[]byte); ok { // PartitionOfBytes's: the table's name, not a copy
+		if info = lookupLower(*b); info != nil {
+			name = info.name
+		} else {
+			name = string(*b)
+		}
+	} else {
+		name = argString(args[0])
+		info = lookup(name)
+	}
 	if info == nil {
 		return route{}, cmdErr(name, ErrUnknownCommand, "unknown command: roma does not know which of its arguments are keys")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -355,5 +356,18 @@ func TestNodeAddrsFallback(t *testing.T) {
 	_, err = v.pick(1, false, false)
 	if !errors.Is(err, ErrHalt) {
 		t.Errorf("partition 1 (master b, address unknown): %v", err)
+	}
+}
+
+// TestCommandNames: every name in the table is lower case and short
+// enough for lookupLower, which finds it in any case.
+func TestCommandNames(t *testing.T) {
+	for name, info := range commands {
+		if name != strings.ToLower(name) || len(name) > 32 || info.name != name {
+			t.Errorf("command %q (info name %q): want a lower-case name of at most 32 bytes", name, info.name)
+		}
+		if lookup(strings.ToUpper(name)) != info || lookupLower([]byte(strings.ToUpper(name))) != info {
+			t.Errorf("%q: not found in upper case", name)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func TestReadCommand(t *testing.T) {
 	for _, in := range inputs {
 		a := NewReader(bufio.NewReader(strings.NewReader(in)))
 		b := NewReader(bufio.NewReader(strings.NewReader(in)))
+		c := NewReader(bufio.NewReader(strings.NewReader(in)))
 		for i := 0; ; i++ {
 			want, werr := readCommandByRead(a)
 			got, gerr := b.ReadCommand(nil)
@@ -62,11 +63,55 @@ func TestReadCommand(t *testing.T) {
 				t.Errorf("%q, command %d: ReadCommand = %q, %v; want %q, %v", in, i, got, gerr, want, werr)
 				break
 			}
+			gotb, berr := c.ReadCommandBytes(nil)
+			asAny := make([]any, len(gotb))
+			for k, a := range gotb {
+				asAny[k] = string(a)
+			}
+			if fmt.Sprint(werr) != fmt.Sprint(berr) || (werr == nil && fmt.Sprintf("%q", asAny) != fmt.Sprintf("%q", want)) {
+				t.Errorf("%q, command %d: ReadCommandBytes = %q, %v; want %q, %v", in, i, asAny, berr, want, werr)
+				break
+			}
 			if werr != nil {
 				if errors.Is(werr, ErrNotCommand) != errors.Is(gerr, ErrNotCommand) {
 					t.Errorf("%q: error kinds differ", in)
 				}
 				break
+			}
+		}
+	}
+}
+
+// TestSkipReply checks SkipReply against Read on replies of every type,
+// one after another in a stream, and on malformed ones.
+func TestSkipReply(t *testing.T) {
+	inputs := []string{
+		"+OK\r\n-ERR wrong\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*-1\r\n*0\r\n",
+		"*3\r\n$1\r\na\r\n*1\r\n-ERR inner\r\n:7\r\n+after\r\n",
+		"%1\r\n+k\r\n,1.5\r\n_\r\n#t\r\n~1\r\n$1\r\nx\r\n!5\r\nboom!\r\n=7\r\ntxt:abc\r\n",
+		"$5\r\nhel\r\n",
+		"$5\r\nhelloXY",
+		"$5\r\nhel",
+		"*2\r\n:1\r\n",
+		"?\r\n",
+		":x\r\n",
+		"+OK\n",
+	}
+	for _, in := range inputs {
+		a := NewReader(bufio.NewReader(strings.NewReader(in)))
+		b := NewReader(bufio.NewReader(strings.NewReader(in)))
+		for i := 0; ; i++ {
+			want, werr := a.Read()
+			msg, isErr, gerr := b.SkipReply()
+			if (werr == nil) != (gerr == nil) || (werr != nil && !errors.Is(gerr, ErrProtocol) && fmt.Sprint(werr) != fmt.Sprint(gerr)) {
+				t.Errorf("%q, reply %d: SkipReply error %v; Read's %v", in, i, gerr, werr)
+				break
+			}
+			if werr != nil {
+				break
+			}
+			if isErr != want.IsError() || (isErr && msg != want.Str) {
+				t.Errorf("%q, reply %d: SkipReply = %q, %v; Read gave %+v", in, i, msg, isErr, want)
 			}
 		}
 	}

@@ -128,54 +128,8 @@ var ErrNotCommand = errors.New("not a command: RESP input must be arrays of stri
 // value is cut short or malformed past that point, Read's error). The
 // arguments share one allocation.
 func (r *Reader) ReadCommand(args []any) ([]any, error) {
-	line, err := r.line()
-	if err != nil {
+	if err := r.readCommand(); err != nil {
 		return args, err
-	}
-	if Type(line[0]) != Array {
-		return args, r.notCommand(line, 0)
-	}
-	n, err := r.length(line[1:], maxElems)
-	if err != nil {
-		return args, err
-	}
-	if n < 0 {
-		return args, ErrNotCommand
-	}
-	r.buf, r.ends = r.buf[:0], r.ends[:0]
-	for i := range n {
-		line, err := r.line()
-		if err != nil {
-			return args, unexpected(err)
-		}
-		switch t, rest := Type(line[0]), line[1:]; t {
-		case SimpleString:
-			r.buf = append(r.buf, rest...)
-		case BulkString:
-			k, err := r.length(rest, MaxBulk)
-			if err != nil {
-				return args, err
-			}
-			if k < 0 {
-				return args, r.skip(n-i-1, ErrNotCommand)
-			}
-			start := len(r.buf)
-			r.buf = append(r.buf, make([]byte, k+2)...)
-			b := r.buf[start:]
-			if _, err := io.ReadFull(r.r, b); err != nil {
-				return args, unexpected(err)
-			}
-			if b[k] != '\r' || b[k+1] != '\n' {
-				return args, fmt.Errorf("%w: bulk string not followed by CRLF", ErrProtocol)
-			}
-			r.buf = r.buf[:start+k]
-		default:
-			if err := r.notCommand(line, 1); err != ErrNotCommand {
-				return args, err
-			}
-			return args, r.skip(n-i-1, ErrNotCommand)
-		}
-		r.ends = append(r.ends, len(r.buf))
 	}
 	all := string(r.buf)
 	start := 0
@@ -187,6 +141,79 @@ func (r *Reader) ReadCommand(args []any) ([]any, error) {
 		r.buf = nil // do not hold on to a huge argument
 	}
 	return args, nil
+}
+
+// ReadCommandBytes is ReadCommand that appends the arguments to args as
+// byte slices, without copying them: they are valid until the Reader's
+// next read.
+func (r *Reader) ReadCommandBytes(args [][]byte) ([][]byte, error) {
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil // do not hold on to a huge argument
+	}
+	if err := r.readCommand(); err != nil {
+		return args, err
+	}
+	start := 0
+	for _, end := range r.ends {
+		args = append(args, r.buf[start:end:end])
+		start = end
+	}
+	return args, nil
+}
+
+// readCommand reads a command's arguments into r.buf, end to end, and
+// their ends into r.ends.
+func (r *Reader) readCommand() error {
+	line, err := r.line()
+	if err != nil {
+		return err
+	}
+	if Type(line[0]) != Array {
+		return r.notCommand(line, 0)
+	}
+	n, err := r.length(line[1:], maxElems)
+	if err != nil {
+		return err
+	}
+	if n < 0 {
+		return ErrNotCommand
+	}
+	r.buf, r.ends = r.buf[:0], r.ends[:0]
+	for i := range n {
+		line, err := r.line()
+		if err != nil {
+			return unexpected(err)
+		}
+		switch t, rest := Type(line[0]), line[1:]; t {
+		case SimpleString:
+			r.buf = append(r.buf, rest...)
+		case BulkString:
+			k, err := r.length(rest, MaxBulk)
+			if err != nil {
+				return err
+			}
+			if k < 0 {
+				return r.skip(n-i-1, ErrNotCommand)
+			}
+			start := len(r.buf)
+			r.buf = append(r.buf, make([]byte, k+2)...)
+			b := r.buf[start:]
+			if _, err := io.ReadFull(r.r, b); err != nil {
+				return unexpected(err)
+			}
+			if b[k] != '\r' || b[k+1] != '\n' {
+				return fmt.Errorf("%w: bulk string not followed by CRLF", ErrProtocol)
+			}
+			r.buf = r.buf[:start+k]
+		default:
+			if err := r.notCommand(line, 1); err != ErrNotCommand {
+				return err
+			}
+			return r.skip(n-i-1, ErrNotCommand)
+		}
+		r.ends = append(r.ends, len(r.buf))
+	}
+	return nil
 }
 
 // notCommand reads the rest of the value line starts, as Read would, and
@@ -351,6 +378,85 @@ func (v Value) Append(b []byte) []byte {
 		return b
 	}
 	return append(b, "\r\n"...)
+}
+
+// SkipReply reads the next value without keeping it, as a client reading
+// replies it only counts does. When the value is an error, it returns
+// the error's text and true. It fails where Read fails.
+func (r *Reader) SkipReply() (string, bool, error) {
+	line, err := r.line()
+	if err != nil {
+		return "", false, err
+	}
+	if t := Type(line[0]); t == Error {
+		return string(line[1:]), true, nil
+	} else if t == BlobError {
+		v, err := r.value(line, 0)
+		return v.Str, err == nil, err
+	}
+	return "", false, r.skipValue(line, 0)
+}
+
+// skipValue reads the rest of the value line starts, keeping nothing.
+func (r *Reader) skipValue(line []byte, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("%w: nested too deep", ErrProtocol)
+	}
+	t, rest := Type(line[0]), line[1:]
+	switch t {
+	case BulkString, BlobError, Verbatim:
+		n, err := r.length(rest, MaxBulk)
+		if err != nil || n < 0 {
+			return err
+		}
+		if _, err := r.r.Discard(n); err != nil {
+			return unexpected(err)
+		}
+		crlf, err := r.r.Peek(2)
+		if err != nil {
+			return unexpected(err)
+		}
+		if crlf[0] != '\r' || crlf[1] != '\n' {
+			return fmt.Errorf("%w: bulk string not followed by CRLF", ErrProtocol)
+		}
+		_, _ = r.r.Discard(2)
+		return nil
+	case Array, Set, Push, Map, Attribute:
+		n, err := r.length(rest, maxElems)
+		if err != nil || n < 0 {
+			return err
+		}
+		if t == Map || t == Attribute {
+			n *= 2
+		}
+		for range n {
+			line, err := r.line()
+			if err != nil {
+				return unexpected(err)
+			}
+			if err := r.skipValue(line, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := r.value(line, depth)
+	return err
+}
+
+// AppendCommandBytes is AppendCommand for arguments as byte slices.
+func AppendCommandBytes(b []byte, args ...[]byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, "\r\n"...)
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, "\r\n"...)
+		b = append(b, a...)
+		b = append(b, "\r\n"...)
+	}
+	return b
 }
 
 // AppendCommand appends a command, as an array of bulk strings, to b.

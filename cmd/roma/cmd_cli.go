@@ -51,8 +51,10 @@ skips it).
 With no command, cli reads commands from standard input, one per line: at
 an interactive prompt with history (~/.roma_history) on a terminal, or as a
 script otherwise. MULTI ... EXEC there runs as one transaction. --pipe
-reads commands (lines, or RESP as redis-cli --pipe takes) and sends them
-in pipelines, then reports how many replies and errors came back.
+reads commands (lines, or RESP as redis-cli --pipe takes) and streams them
+to each partition's master without waiting for replies, as redis-cli
+--pipe does, then reports how many replies and errors came back. Commands
+a failover turns away (READONLY) are sent again to the new master.
 
 --which KEY... prints the partition and the nodes of each key.
 
@@ -77,7 +79,7 @@ Flags go before the command; everything after it is passed on as it is.`,
 	f.BoolVar(&o.all, "all", false, "run the command on every partition's master")
 	f.BoolVar(&o.perPartition, "per-partition", false, "with --all, print each partition's reply rather than a merged one")
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before FLUSHALL or FLUSHDB with --all")
-	f.BoolVar(&o.pipe, "pipe", false, "read commands from standard input and send them in pipelines")
+	f.BoolVar(&o.pipe, "pipe", false, "read commands from standard input and stream them to the masters")
 	f.BoolVar(&o.which, "which", false, "print the partition and nodes of each KEY given")
 	f.BoolVar(&o.replicas, "replica-reads", false, "send read-only commands to replicas")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up on reading the status after this long")
