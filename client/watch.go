@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"github.com/roma-redis/roma/redisconn"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,11 +38,9 @@ func newWatcher(o *Options, nodes *nodeSet) *watcher {
 	w := &watcher{opt: o, clients: map[string]*redis.Client{}, nodes: nodes,
 		changed: make(chan struct{}), hashes: map[string]hash.Func{}, kick: make(chan struct{}, 1)}
 	for _, a := range o.StatusAddrs {
-		w.clients[a] = redis.NewClient(&redis.Options{
-			Addr: a, Password: o.Password.Reveal(), Protocol: 2, DisableIdentity: true,
-			MaxRetries: -1, DialerRetries: 1, PoolSize: 2,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.StatusTimeout, WriteTimeout: o.StatusTimeout,
-		})
+		ro := redisconn.Options(a, o.Password.Reveal(), o.StatusTimeout, 2)
+		ro.DialTimeout, ro.ContextTimeoutEnabled = o.DialTimeout, false
+		w.clients[a] = redis.NewClient(ro)
 	}
 	return w
 }

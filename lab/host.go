@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,7 +68,8 @@ func newHost(l *Lab, i int) (*Host, error) {
 }
 
 func (h *Host) sshdConfig() string {
-	return strings.Join([]string{
+	// sshd takes the first value of a keyword: the extra lines win.
+	return strings.Join(append(slices.Clone(h.lab.sshdExtra), []string{
 		"ListenAddress " + net.JoinHostPort(h.Address, strconv.Itoa(h.Port)),
 		"HostKey " + filepath.Join(h.Dir, "ssh_host_ed25519_key"),
 		"PidFile " + filepath.Join(h.Dir, "sshd.pid"),
@@ -87,8 +89,7 @@ func (h *Host) sshdConfig() string {
 		"AllowTcpForwarding yes",
 		"LogLevel INFO",
 		"Subsystem sftp internal-sftp",
-		"",
-	}, "\n")
+	}...), "\n") + "\n"
 }
 
 // SSHConfig returns a remote.SSHConfig that reaches this host as root.

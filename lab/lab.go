@@ -26,6 +26,10 @@ type Options struct {
 	// Persistent leaves the hosts running when this process exits (for
 	// cmd/romalab); otherwise they are killed with it.
 	Persistent bool
+	// SSHD is extra sshd_config lines for every host (KexAlgorithms ...),
+	// for tests of what roma does against a server configured so. They
+	// come first, so they win over the lab's own.
+	SSHD []string
 }
 
 // Lab is a running set of lab hosts.
@@ -38,6 +42,7 @@ type Lab struct {
 	Slot          int     // hosts listen on 127.0.<Slot>.11, .12, ...
 
 	persistent bool
+	sshdExtra  []string
 	release    func() // frees the slot
 	closeOnce  sync.Once
 	closeErr   error
@@ -55,7 +60,7 @@ func Start(ctx context.Context, opts Options) (_ *Lab, err error) {
 	if err := EnsurePackages(); err != nil {
 		return nil, err
 	}
-	l := &Lab{persistent: opts.Persistent}
+	l := &Lab{persistent: opts.Persistent, sshdExtra: opts.SSHD}
 	defer func() {
 		if err != nil {
 			l.Close()

@@ -225,7 +225,7 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 		}
 	}
 	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	sc.Buffer(make([]byte, 0, 64<<10), 256<<20)
 	pids := map[string]int{} // service name -> pid in its pidfile
 	var cmdlines map[int]string
 	for sc.Scan() {

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"github.com/roma-redis/roma/redisconn"
 	"strings"
 	"time"
 
@@ -56,19 +57,7 @@ func fileOnly(k string) bool {
 }
 
 func newClient(addr, password string, timeout time.Duration) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:                  addr,
-		Password:              password,
-		Protocol:              2,
-		DisableIdentity:       true,
-		DialTimeout:           timeout,
-		ReadTimeout:           timeout,
-		WriteTimeout:          timeout,
-		MaxRetries:            -1,
-		PoolSize:              1,
-		DialerRetries:         1,
-		ContextTimeoutEnabled: true,
-	})
+	return redisconn.New(addr, password, timeout, 1)
 }
 
 // observeNode asks one Redis node, over one connection and one pipelined

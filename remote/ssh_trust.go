@@ -55,7 +55,7 @@ func dialTCP(ctx context.Context, cfg SSHConfig) (net.Conn, error) {
 		if err != nil {
 			return nil, classifyDial(cfg, err)
 		}
-		return conn, nil
+		return quickAck(conn), nil
 	}
 	jcfg, err := cfg.jumpConfig()
 	if err != nil {

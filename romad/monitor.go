@@ -2,6 +2,7 @@ package romad
 
 import (
 	"context"
+	"github.com/roma-redis/roma/redisconn"
 	"net"
 	"strconv"
 	"sync"
@@ -75,14 +76,11 @@ func newNodeClient(addr, source, password string, timeout time.Duration) *redis.
 	if ip := net.ParseIP(source); ip != nil {
 		d.LocalAddr = &net.TCPAddr{IP: ip}
 	}
-	return redis.NewClient(&redis.Options{
-		Addr: addr, Password: password, Protocol: 2, DisableIdentity: true,
-		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
-		MaxRetries: -1, DialerRetries: 1, PoolSize: 2, ContextTimeoutEnabled: true,
-		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return d.DialContext(ctx, network, addr)
-		},
-	})
+	o := redisconn.Options(addr, password, timeout, 2)
+	o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
+	return redis.NewClient(o)
 }
 
 // watch probes v until ctx ends.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/roma-redis/roma/redisconn"
 	"hash"
 	"io"
 	"path"
@@ -178,9 +179,9 @@ func (r *runner) restorePartition(ctx context.Context, pp PartitionPlan) (touche
 }
 
 func (r *runner) client(tg target) *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: tg.addr, Password: r.spec.Password.Reveal(), Protocol: 2, DisableIdentity: true,
-		DialTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 5 * time.Second, MaxRetries: -1,
-		PoolSize: 2, ContextTimeoutEnabled: true})
+	o := redisconn.Options(tg.addr, r.spec.Password.Reveal(), 5*time.Second, 2)
+	o.ReadTimeout = 15 * time.Second
+	return redis.NewClient(o)
 }
 
 // stopNode stops a node at once, without a save (SHUTDOWN NOSAVE NOW),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/roma-redis/roma/redisconn"
 	"strconv"
 	"strings"
 	"time"
@@ -173,8 +174,9 @@ func statusClients(spec *cluster.Spec) map[string]*redis.Client {
 	clients := map[string]*redis.Client{}
 	for _, s := range spec.Status {
 		addr := spec.Addr(s.Host, s.Port)
-		clients[addr] = redis.NewClient(&redis.Options{Addr: addr, Password: spec.Password.Reveal(), Protocol: 2,
-			DisableIdentity: true, MaxRetries: -1, DialTimeout: 2 * time.Second, ContextTimeoutEnabled: true})
+		o := redisconn.Options(addr, spec.Password.Reveal(), 2*time.Second, 10)
+		o.ReadTimeout, o.WriteTimeout = 0, 0 // go-redis's defaults (3s)
+		clients[addr] = redis.NewClient(o)
 	}
 	return clients
 }

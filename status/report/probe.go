@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"github.com/roma-redis/roma/redisconn"
 	"strings"
 	"sync"
 	"time"
@@ -74,19 +75,7 @@ func Gather(ctx context.Context, spec *cluster.Spec, o Options) *Report {
 }
 
 func newClient(addr, password string, timeout time.Duration) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:                  addr,
-		Password:              password,
-		Protocol:              2,
-		DisableIdentity:       true,
-		DialTimeout:           timeout,
-		ReadTimeout:           timeout,
-		WriteTimeout:          timeout,
-		MaxRetries:            -1,
-		PoolSize:              1,
-		DialerRetries:         1,
-		ContextTimeoutEnabled: true,
-	})
+	return redisconn.New(addr, password, timeout, 1)
 }
 
 // probeNode asks one data node for PING and INFO in one round trip.

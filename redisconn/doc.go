@@ -1,0 +1,10 @@
+// Package redisconn makes the go-redis options of roma's own connections
+// to its Redis nodes: the ones that observe and administer them (plan,
+// apply, romad, roma status, backup, restore, the client's status reads),
+// as opposed to an application's data path.
+//
+// They speak RESP2 without CLIENT SETINFO, never retry on their own (the
+// caller decides what is safe to repeat), honour the context's deadline,
+// and keep small buffers: their replies are small, and roma opens one such
+// connection to every node of a cluster at once.
+package redisconn
