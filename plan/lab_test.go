@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/remote"
 )
 
 func TestMain(m *testing.M) { os.Exit(lab.Main(m, lab.Options{Hosts: 4})) }
@@ -108,9 +110,61 @@ func TestPlanLab(t *testing.T) {
 		}
 	})
 
+	// What a host tells of itself: with no node running, redis-server
+	// --version gives the version.
+	observeState := func(t *testing.T) *plan.State {
+		t.Helper()
+		octx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		return plan.Observer{Dial: plantest.Dial}.Observe(octx, spec)
+	}
+	installed := redisServerVersion(t)
+	t.Run("host facts, no node running", func(t *testing.T) {
+		st := observeState(t)
+		for _, h := range spec.Hosts {
+			hs := st.Hosts[h.Name]
+			if hs == nil || !hs.Reachable || hs.OS != "Linux" || hs.Arch == "" || hs.Redis != installed {
+				t.Errorf("host %s: %+v; want reachable, Linux, redis %s", h.Name, hs, installed)
+			}
+		}
+	})
+
 	if err := plantest.Bootstrap(ctx, spec); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
+
+	// With nodes running, the version is the one they report; every node's
+	// service is running under the pid in its pidfile; a pidfile whose
+	// process is not Redis is stale.
+	t.Run("host facts, nodes running", func(t *testing.T) {
+		h := spec.Hosts[0]
+		tr, err := plantest.Dial(ctx, h)
+		must(t, err)
+		defer tr.Close()
+		ghost := cluster.LayoutOf(h).Pid("ghost")
+		// A sleep's pid: a process, but not Redis.
+		_, err = tr.Run(ctx, "sleep 60 >/dev/null 2>&1 </dev/null & echo $! > "+remote.ShellQuote(ghost))
+		must(t, err)
+		defer tr.Run(ctx, "kill $(cat "+remote.ShellQuote(ghost)+"); rm -f "+remote.ShellQuote(ghost))
+		st := observeState(t)
+		for _, hh := range spec.Hosts {
+			if hs := st.Hosts[hh.Name]; hs == nil || hs.Redis != installed {
+				t.Errorf("host %s: redis %q, want %s (from its nodes)", hh.Name, hs.Redis, installed)
+			}
+		}
+		hs := st.Hosts[h.Name]
+		for _, n := range spec.Nodes {
+			if n.Host != h.Name {
+				continue
+			}
+			if ss := hs.Services[n.Name]; ss == nil || !ss.Running || ss.Pid == 0 {
+				t.Errorf("service %s on %s: %+v, want running", n.Name, h.Name, ss)
+			}
+		}
+		if ss := hs.Services["ghost"]; ss == nil || ss.Running || !strings.Contains(ss.Detail, "stale pidfile") {
+			t.Errorf("service ghost (a sleep's pid): %+v, want not running, stale pidfile", ss)
+		}
+	})
 
 	converged := func(t *testing.T) {
 		t.Helper()
@@ -318,4 +372,20 @@ func restart(t *testing.T, spec *cluster.Spec, n cluster.Node) {
 	if first.Name != n.Name {
 		follow(t, spec, n, first)
 	}
+}
+
+// redisServerVersion is the version redis-server --version gives here,
+// where the lab hosts take their binaries from.
+func redisServerVersion(t *testing.T) string {
+	out, err := exec.Command("redis-server", "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if v, ok := strings.CutPrefix(f, "v="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no v= in %q", out)
+	return ""
 }

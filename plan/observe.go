@@ -24,6 +24,12 @@ import (
 	"github.com/roma-redis/roma/remote"
 )
 
+// RedisRunning is HostState.Redis for a host where redis-server is
+// installed and a node of it runs: the host is not asked for the version
+// (running redis-server --version costs it a process), Observe takes the
+// one a node there reports. It stays so when none answered.
+const RedisRunning = "installed (version not read: no node on the host answered)"
+
 // Dialer opens the transport to a host.
 type Dialer func(ctx context.Context, h cluster.Host) (remote.Transport, error)
 
@@ -113,6 +119,13 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 		})
 	}
 	wg.Wait()
+	for _, t := range targets(spec) {
+		if hs := st.Hosts[t.Host.Name]; hs != nil && hs.Redis == RedisRunning {
+			if ns := st.Nodes[t.Name]; ns != nil && ns.Reachable && ns.Version != "" {
+				hs.Redis = ns.Version
+			}
+		}
+	}
 	st.Took = time.Since(start)
 	return st
 }
@@ -139,18 +152,18 @@ func fileAddr(conf []byte) string {
 	return net.JoinHostPort(strings.Fields(b[0])[0], p[0])
 }
 
-// hostScript gathers, in one round trip, everything plan needs from a
-// host. It starts a fixed number of processes however many nodes the host
-// has (one tar for every conf file, one head for every pid's command
-// line, one sha256sum, one systemctl), so observing 8 nodes on a host
-// costs about what observing one does.
+// hostScript is what a plan runs on a host, in one SSH round trip, with
+// as few processes as it can (each costs the host a fork and an exec, and
+// a plan runs it on every host at once): uname; redis-server --version
+// only when no node runs there (a running node tells its version); one
+// sha256sum for romad's files; one tar of the conf files, written raw
+// after a "tar" line, last. Everything else is the shell's own.
 func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	l := cluster.LayoutOf(h)
 	q := remote.ShellQuote
 	var b strings.Builder
 	b.WriteString("LC_ALL=C; export LC_ALL\n")
-	b.WriteString("printf 'uname %s\\n' \"$(uname -s -m)\"\n")
-	b.WriteString("if v=$(redis-server --version 2>/dev/null); then printf 'redis %s\\n' \"$v\"; fi\n")
+	b.WriteString("printf 'uname '; uname -s -m\n")
 	b.WriteString("for d in")
 	for _, d := range l.Dirs() {
 		b.WriteString(" " + q(d))
@@ -159,16 +172,19 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 		b.WriteString(" " + q(bk.Dir))
 	}
 	b.WriteString("; do [ -d \"$d\" ] && printf 'dir %s\\n' \"$d\"; done\n")
-	fmt.Fprintf(&b, "if cd %s 2>/dev/null; then set -- *.conf; if [ -f \"$1\" ]; then printf 'tar '; tar -cf - -- \"$@\" 2>/dev/null | base64 -w0; echo; fi; cd /; fi\n", q(l.ConfDir()))
-	fmt.Fprintf(&b, "procs=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+
-		"printf 'pid %%s %%s\\n' \"$p\" \"${pid:-0}\"; [ -n \"$pid\" ] && procs=\"$procs /proc/$pid/cmdline\"; done\n", q(l.RunDir()))
-	b.WriteString("if [ -n \"$procs\" ]; then printf 'cmdlines '; head -v -c 512 $procs 2>/dev/null | base64 -w0; echo; fi\n")
+	// A process's title up to its first newline, NULs dropped by read:
+	// "redis-server 10.0.0.1:7000", or romad's path and arguments.
+	fmt.Fprintf(&b, "live=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+
+		"printf 'pid %%s %%s\\n' \"$p\" \"${pid:-0}\"; [ -n \"$pid\" ] && [ -r /proc/$pid/cmdline ] || continue; "+
+		"c=''; IFS= read -r c < /proc/$pid/cmdline 2>/dev/null || true; printf 'cmd %%s %%s\\n' \"$pid\" \"$c\"; "+
+		"case $c in *redis*) live=1;; esac; done\n", q(l.RunDir()))
+	b.WriteString("if command -v redis-server >/dev/null 2>&1; then if [ -n \"$live\" ]; then echo redis-running; else printf 'redis '; redis-server --version 2>/dev/null || echo; fi; fi\n")
 	b.WriteString("set --; for f in")
 	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets()} {
 		b.WriteString(" " + q(f))
 	}
 	b.WriteString("; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done\n")
-	b.WriteString("if [ $# -gt 0 ]; then sha256sum -- \"$@\" | while read -r sum path; do printf 'sum %s %s\\n' \"$path\" \"$sum\"; done; fi\n")
+	b.WriteString("if [ $# -gt 0 ]; then sha256sum -- \"$@\"; fi\n")
 	if h.Service == cluster.ServiceSystemd {
 		b.WriteString("printf 'units '; systemctl show -p Id -p ActiveState -p MainPID")
 		for _, t := range targets(spec) {
@@ -179,26 +195,13 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 		b.WriteString(" " + q(fmt.Sprintf("roma-%s-romad.service", spec.Name)))
 		b.WriteString(" 2>/dev/null | base64 -w0; echo\n")
 	}
+	fmt.Fprintf(&b, "if cd %s 2>/dev/null; then set -- *.conf; if [ -f \"$1\" ]; then echo tar; tar -cf - -- \"$@\" 2>/dev/null; fi; fi\n", q(l.ConfDir()))
 	b.WriteString("exit 0\n")
 	return b.String()
 }
 
-var cmdlineHeader = regexp.MustCompile(`(?:^|\n)==> /proc/(\d+)/cmdline <==\n`)
-
-// parseCmdlines splits head -v output into pid -> command line.
-func parseCmdlines(b []byte) map[int]string {
-	out := map[int]string{}
-	locs := cmdlineHeader.FindAllSubmatchIndex(b, -1)
-	for i, m := range locs {
-		pid, _ := strconv.Atoi(string(b[m[2]:m[3]]))
-		end := len(b)
-		if i+1 < len(locs) {
-			end = locs[i+1][0]
-		}
-		out[pid] = strings.TrimSpace(strings.ReplaceAll(string(b[m[1]:end]), "\x00", " "))
-	}
-	return out
-}
+// sumLine is a line of sha256sum's output.
+var sumLine = regexp.MustCompile(`^([0-9a-f]{64}) [ *](.+)$`)
 
 func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster.Host) *HostState {
 	hs := &HostState{Name: h.Name, Dirs: map[string]bool{}, Files: map[string]*FileState{}, Services: map[string]*ServiceState{}, Sums: map[string]string{}}
@@ -224,25 +227,30 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 			addrs[tg.Name] = net.JoinHostPort(tg.Host.Address, strconv.Itoa(tg.Port))
 		}
 	}
-	sc := bufio.NewScanner(bytes.NewReader(res.Stdout))
-	sc.Buffer(make([]byte, 0, 64<<10), 256<<20)
+	out := res.Stdout
 	pids := map[string]int{} // service name -> pid in its pidfile
-	var cmdlines map[int]string
-	for sc.Scan() {
-		kind, rest, _ := strings.Cut(sc.Text(), " ")
+	cmdlines := map[int]string{}
+	redisRunning := false
+	for len(out) > 0 {
+		line := out
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			line, out = out[:i], out[i+1:]
+		} else {
+			out = nil
+		}
+		kind, rest, _ := strings.Cut(string(line), " ")
 		switch kind {
 		case "uname":
 			hs.OS, hs.Arch, _ = strings.Cut(rest, " ")
 		case "redis":
 			hs.Redis = redisVersion(rest)
+		case "redis-running":
+			redisRunning = true
 		case "dir":
 			hs.Dirs[rest] = true
-		case "tar":
-			data, err := base64.StdEncoding.DecodeString(rest)
-			if err != nil {
-				continue
-			}
-			tr := tar.NewReader(bytes.NewReader(data))
+		case "tar": // the conf files, to the end
+			tr := tar.NewReader(bytes.NewReader(out))
+			out = nil
 			for {
 				hdr, err := tr.Next()
 				if err != nil {
@@ -261,20 +269,25 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 			p, pid, _ := strings.Cut(rest, " ")
 			n, _ := strconv.Atoi(pid)
 			pids[strings.TrimSuffix(path.Base(p), ".pid")] = n
-		case "cmdlines":
-			data, err := base64.StdEncoding.DecodeString(rest)
-			if err == nil {
-				cmdlines = parseCmdlines(data)
+		case "cmd":
+			pid, title, _ := strings.Cut(rest, " ")
+			if n, err := strconv.Atoi(pid); err == nil {
+				cmdlines[n] = title
 			}
-		case "sum":
-			p, sum, _ := strings.Cut(rest, " ")
-			hs.Sums[p] = sum
 		case "units":
 			data, err := base64.StdEncoding.DecodeString(rest)
 			if err == nil {
 				parseUnits(hs, spec.Name, data)
 			}
+		default:
+			if m := sumLine.FindStringSubmatch(string(line)); m != nil {
+				hs.Sums[m[2]] = m[1]
+			}
 		}
+	}
+	if redisRunning && hs.Redis == "" {
+		// Observe fills in the version a node on the host reports.
+		hs.Redis = RedisRunning
 	}
 	for name, pid := range pids {
 		pidfile := cluster.LayoutOf(h).Pid(name)
