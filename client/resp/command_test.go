@@ -116,3 +116,19 @@ func TestSkipReply(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendCommand: what AppendCommand and AppendCommandBytes write,
+// ReadCommand reads back.
+func TestAppendCommand(t *testing.T) {
+	args := []string{"SET", "k", "", "a\r\nb", "{tag}x"}
+	var bs [][]byte
+	for _, a := range args {
+		bs = append(bs, []byte(a))
+	}
+	for name, wire := range map[string][]byte{"strings": AppendCommand(nil, args...), "bytes": AppendCommandBytes(nil, bs...)} {
+		got, err := NewReader(bufio.NewReader(strings.NewReader(string(wire)))).ReadCommand(nil)
+		if err != nil || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", args) {
+			t.Errorf("%s: %q read back as %q, %v", name, wire, got, err)
+		}
+	}
+}

@@ -445,22 +445,12 @@ func (r *Reader) skipValue(line []byte, depth int) error {
 }
 
 // AppendCommandBytes is AppendCommand for arguments as byte slices.
-func AppendCommandBytes(b []byte, args ...[]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, "\r\n"...)
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, "\r\n"...)
-		b = append(b, a...)
-		b = append(b, "\r\n"...)
-	}
-	return b
-}
+func AppendCommandBytes(b []byte, args ...[]byte) []byte { return appendCommand(b, args) }
 
 // AppendCommand appends a command, as an array of bulk strings, to b.
-func AppendCommand(b []byte, args ...string) []byte {
+func AppendCommand(b []byte, args ...string) []byte { return appendCommand(b, args) }
+
+func appendCommand[S string | []byte](b []byte, args []S) []byte {
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, "\r\n"...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roma-redis/roma/client/clienttest"
-	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
 	"golang.org/x/sys/unix"
 )
@@ -22,20 +19,9 @@ import (
 // against a lab cluster: commands run, the up arrow recalls the last
 // one, and the history lands in ~/.roma_history.
 func TestCLIInteractive(t *testing.T) {
-	l := lab.New(t, lab.Options{Hosts: 4})
-	dir := plantest.Config(t, l, 3, "")
-	spec := plantest.Load(t, dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := plantest.Bootstrap(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := clienttest.Publish(ctx, spec, clienttest.Status(spec, 1, nil)); err != nil {
-		t.Fatal(err)
-	}
+	dir, _, _ := labCluster(t, nil)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
 	os.WriteFile(filepath.Join(home, ".roma_history"), []byte("PING\n"), 0o600)
 
 	ptm, pts := openPty(t)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/client/clienttest"
-	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/providers/hash"
 	"github.com/roma-redis/roma/status"
@@ -25,19 +24,9 @@ import (
 // its reply, none is an error, and every key is on its partition's
 // master with its value.
 func TestCLIPipeFailover(t *testing.T) {
-	l := lab.New(t, lab.Options{Hosts: 4})
-	dir := plantest.Config(t, l, 3, "")
-	spec := plantest.Load(t, dir)
+	dir, spec, st := labCluster(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := plantest.Bootstrap(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	st := clienttest.Status(spec, 1, nil)
-	if err := clienttest.Publish(ctx, spec, st); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
 
 	const n = 60000
 	pr, pw := io.Pipe()

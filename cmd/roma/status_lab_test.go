@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/cluster"
-	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/status"
 	"github.com/roma-redis/roma/status/view/viewtest"
@@ -29,16 +28,9 @@ const artifacts = "../../artifacts"
 // status-halt.png).
 func TestStatusPageInChromium(t *testing.T) {
 	viewtest.Need(t, "chromium", "chromium")
-	l := lab.New(t, lab.Options{Hosts: 4})
-	dir := plantest.Config(t, l, 3, "")
-	spec := plantest.Load(t, dir)
+	dir, spec, _ := labCluster(t, pageStatus)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := plantest.Bootstrap(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	publish(ctx, t, spec)
-	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
 
 	steps := []struct {
 		name    string
@@ -80,8 +72,9 @@ func TestStatusPageInChromium(t *testing.T) {
 
 // publish writes to every status node the status romad would publish for
 // a freshly bootstrapped cluster: the first node of each partition master.
-func publish(ctx context.Context, t *testing.T, spec *cluster.Spec) {
-	t.Helper()
+// pageStatus is the status the page shows: OK at epoch 1, each
+// partition's first node its master, a backup an hour ago.
+func pageStatus(spec *cluster.Spec) *status.Status {
 	now := time.Now().UTC()
 	s := &status.Status{Version: status.SchemaVersion, Cluster: spec.Name, State: status.OK, Epoch: 1, Alpha: spec.Hosts[0].Name,
 		Updated: now, Hash: "jump", Nodes: map[string]status.NodeState{},
@@ -99,12 +92,5 @@ func publish(ctx context.Context, t *testing.T, spec *cluster.Spec) {
 		}
 		s.Partitions = append(s.Partitions, part)
 	}
-	for _, sn := range spec.Status {
-		c := plantest.Client(spec, sn.Host, sn.Port)
-		err := status.Write(ctx, c, s)
-		c.Close()
-		if err != nil {
-			t.Fatalf("publish the status on %s: %v", sn.Name, err)
-		}
-	}
+	return s
 }
