@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // EnsureDebian installs Debian package pkg when command cmd is missing,
@@ -114,4 +116,25 @@ func Tail(s string, n int) string {
 		s = "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// MachineCPU is the CPU time every process of this machine has used since
+// boot (user, nice, system, irq and softirq in /proc/stat), to within a
+// clock tick (10 ms); 0 where there is no /proc/stat.
+func MachineCPU() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq ...
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

@@ -36,7 +36,6 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -179,7 +178,7 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("-- converged clusters, %d runs each (after one untimed warm-up run)\n", o.runs)
 	cmds := []*command{romaBig, ansible, romaSmall}
 	for _, c := range cmds { // warm-up, and a first check that each run says what it must
-		if _, err := b.once(ctx, c); err != nil {
+		if _, _, err := b.once(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -192,6 +191,15 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Println("-- ratios (medians)")
 	benchkit.Ratio(fmt.Sprintf("ansible / roma plan, %d nodes", len(big.spec.Nodes)), ra, rb, "≥ 10×", ra/rb >= 10)
 	benchkit.Ratio(fmt.Sprintf("roma plan %d nodes / %d nodes", len(big.spec.Nodes), len(small.spec.Nodes)), rb, rs, "≤ 2×", rb/rs <= 2)
+	// What explains the second ratio here: every lab host shares this
+	// machine's CPUs, so the large plan's CPU (sshd, shells and Redis on
+	// every host, and roma) bounds its time from below.
+	_, mb := rows[0].cpuMedians()
+	_, ms := rows[2].cpuMedians()
+	fmt.Printf("   CPU: the %d-node plan keeps the machine busy %s (all processes), which takes at least %s on %d CPUs;\n"+
+		"        the %d-node plan %s in %s. Hosts with CPUs of their own would run their share side by side.\n",
+		len(big.spec.Nodes), benchkit.FmtSec(mb), benchkit.FmtSec(mb/float64(runtime.NumCPU())), runtime.NumCPU(),
+		len(small.spec.Nodes), benchkit.FmtSec(ms), benchkit.FmtSec(rs))
 	if len(firstRows) == 3 {
 		fb, fa := firstRows[0].median(), firstRows[1].median()
 		benchkit.Ratio(fmt.Sprintf("first run: ansible / roma plan, %d nodes", len(big.spec.Nodes)), fa, fb, "", true)
@@ -432,8 +440,10 @@ func (b *bench) ansiblePlan(c *clusterRun, label string) *command {
 	}
 }
 
-// once runs c and checks what it said; it returns the wall time.
-func (b *bench) once(ctx context.Context, c *command) (time.Duration, error) {
+// once runs c and checks what it said; it returns the wall time and the
+// CPU time used meanwhile by the command itself and by the whole machine
+// (sshd, the shells, redis-server and the rest).
+func (b *bench) once(ctx context.Context, c *command) (took time.Duration, cpu cpuUse, err error) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(rctx, c.argv[0], c.argv[1:]...)
@@ -442,7 +452,7 @@ func (b *bench) once(ctx context.Context, c *command) (time.Duration, error) {
 		// A fresh control_path_dir: this run opens its own connections.
 		cp, err := os.MkdirTemp(b.work, "cp-")
 		if err != nil {
-			return 0, err
+			return 0, cpu, err
 		}
 		b.cpDirs = append(b.cpDirs, cp)
 		defer benchkit.CloseSSHMasters(cp, "planbench")
@@ -450,44 +460,65 @@ func (b *bench) once(ctx context.Context, c *command) (time.Duration, error) {
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cpu0 := benchkit.MachineCPU()
 	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
+	err = cmd.Run()
+	took = time.Since(start)
+	cpu.machine = benchkit.MachineCPU() - cpu0
+	if ps := cmd.ProcessState; ps != nil {
+		cpu.cmd = ps.UserTime() + ps.SystemTime()
+	}
 	code := 0
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		code = exit.ExitCode()
 	} else if err != nil {
-		return 0, fmt.Errorf("%s: %w", c.label, err)
+		return 0, cpu, fmt.Errorf("%s: %w", c.label, err)
 	}
 	if ctx.Err() != nil {
-		return 0, ctx.Err()
+		return 0, cpu, ctx.Err()
 	}
 	if err := c.check(out.Bytes(), code, c.converged); err != nil {
-		return 0, fmt.Errorf("%s: %s: the run did not say what it must: %w; output:\n%s",
+		return 0, cpu, fmt.Errorf("%s: %s: the run did not say what it must: %w; output:\n%s",
 			c.label, strings.Join(c.argv, " "), err, benchkit.Tail(scrub(out.String()), 4000))
 	}
 	if b.o.verbose {
-		fmt.Printf("   %-60s %s\n", c.label, fmtDur(took))
+		fmt.Printf("   %-60s %s  CPU: the command %s, the machine %s\n", c.label, fmtDur(took), fmtDur(cpu.cmd), fmtDur(cpu.machine))
 	}
-	return took, nil
+	return took, cpu, nil
 }
+
+// cpuUse is the CPU time of one run.
+type cpuUse struct{ cmd, machine time.Duration }
 
 // result is the times of one command.
 type result struct {
 	label string
 	times []time.Duration
+	cpu   []cpuUse
 }
 
-func (r result) median() float64 {
-	s := slices.Clone(r.times)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+// medianOf is the median of durations, in seconds.
+func medianOf(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
 	n := len(s)
 	if n%2 == 1 {
 		return s[n/2].Seconds()
 	}
 	return (s[n/2-1] + s[n/2]).Seconds() / 2
 }
+
+// cpuMedians are the medians of the command's and the machine's CPU.
+func (r result) cpuMedians() (cmd, machine float64) {
+	var c, m []time.Duration
+	for _, u := range r.cpu {
+		c, m = append(c, u.cmd), append(m, u.machine)
+	}
+	return medianOf(c), medianOf(m)
+}
+
+func (r result) median() float64 { return medianOf(r.times) }
 
 // measure runs cmds[i] runs[i] times, interleaved so that any drift of
 // the machine touches all of them alike.
@@ -501,21 +532,23 @@ func (b *bench) measure(ctx context.Context, cmds []*command, runs []int) ([]res
 			if r >= runs[i] {
 				continue
 			}
-			d, err := b.once(ctx, c)
+			d, u, err := b.once(ctx, c)
 			if err != nil {
 				return nil, err
 			}
 			rs[i].times = append(rs[i].times, d)
+			rs[i].cpu = append(rs[i].cpu, u)
 		}
 	}
 	return rs, nil
 }
 
 func printTable(rs []result) {
-	fmt.Printf("   %-60s %4s %9s %9s %9s\n", "command", "runs", "median", "min", "max")
+	fmt.Printf("   %-60s %4s %9s %9s %9s   %s\n", "command", "runs", "median", "min", "max", "CPU, medians: the command | the machine")
 	for _, r := range rs {
-		fmt.Printf("   %-60s %4d %9s %9s %9s\n", r.label, len(r.times),
-			benchkit.FmtSec(r.median()), fmtDur(slices.Min(r.times)), fmtDur(slices.Max(r.times)))
+		cc, cm := r.cpuMedians()
+		fmt.Printf("   %-60s %4d %9s %9s %9s   %s | %s\n", r.label, len(r.times),
+			benchkit.FmtSec(r.median()), fmtDur(slices.Min(r.times)), fmtDur(slices.Max(r.times)), benchkit.FmtSec(cc), benchkit.FmtSec(cm))
 	}
 }
 
