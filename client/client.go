@@ -162,7 +162,7 @@ func (c *Client) Locate(key string) (Location, error) {
 // client would split: roma cli uses it to keep a transaction on one
 // partition.
 func (c *Client) PartitionOf(args ...any) (int, error) {
-	r, err := c.routeArgs(c.w.view(), args)
+	r, err := c.routeArgs(c.w.view(), args, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -273,7 +273,11 @@ func setErr(cmd redis.Cmder, err error) error {
 // that leaves it unexecuted, so that a retry elsewhere is safe: READONLY,
 // LOADING, MASTERDOWN, or a connection that could not be made.
 func failedOver(cmd redis.Cmder) bool {
-	if rc, ok := cmd.(*redis.RawCmd); ok && cmd.Err() == nil {
+	err := cmd.Err()
+	if err != nil {
+		return isFailover(err)
+	}
+	if rc, ok := cmd.(*redis.RawCmd); ok {
 		b := rc.Val()
 		if len(b) == 0 || b[0] != '-' {
 			return false
@@ -281,7 +285,7 @@ func failedOver(cmd redis.Cmder) bool {
 		msg := string(b[1:min(len(b), 16)])
 		return strings.HasPrefix(msg, "READONLY ") || strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ")
 	}
-	return isFailover(cmd.Err())
+	return false
 }
 
 func isFailover(err error) bool {

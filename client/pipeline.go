@@ -62,8 +62,9 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		subs []*subCmd
 	}
 	var splits []splitJob
+	var lc lookupCache
 	for _, cmd := range cmds {
-		r, err := c.route(v, cmd)
+		r, err := c.routeArgs(v, cmd.Args(), &lc)
 		if err == nil {
 			err = v.err
 		}

@@ -20,11 +20,33 @@ func (r route) read() bool { return r.info.flags&readOnly != 0 }
 
 // route works out where cmd goes in view v, or why it cannot go anywhere.
 func (c *Client) route(v *view, cmd redis.Cmder) (route, error) {
-	return c.routeArgs(v, cmd.Args())
+	return c.routeArgs(v, cmd.Args(), nil)
 }
 
-// routeArgs is route for a command's arguments (args[0] is its name).
-func (c *Client) routeArgs(v *view, args []any) (route, error) {
+// lookupCache remembers the last command looked up: a pipeline's
+// commands are mostly of one or two kinds.
+type lookupCache struct {
+	name string
+	info *cmdInfo
+}
+
+func (lc *lookupCache) lookup(name string) *cmdInfo {
+	if lc == nil {
+		return lookup(name)
+	}
+	if lc.info != nil && lc.name == name {
+		return lc.info
+	}
+	info := lookup(name)
+	if info != nil {
+		lc.name, lc.info = name, info
+	}
+	return info
+}
+
+// routeArgs is route for a command's arguments (args[0] is its name); lc,
+// when not nil, saves looking the name up again.
+func (c *Client) routeArgs(v *view, args []any, lc *lookupCache) (route, error) {
 	if len(args) == 0 {
 		return route{}, fmt.Errorf("client: empty command")
 	}
@@ -38,7 +60,7 @@ func (c *Client) routeArgs(v *view, args []any) (route, error) {
 		}
 	} else {
 		name = argString(args[0])
-		info = lookup(name)
+		info = lc.lookup(name)
 	}
 	if info == nil {
 		return route{}, cmdErr(name, ErrUnknownCommand, "unknown command: roma does not know which of its arguments are keys")
