@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/roma-redis/roma/redisconn"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,6 +77,9 @@ func (m *pausedMaster) pause(ctx context.Context, ms int64) error {
 		info = p.Info(ctx, "replication")
 		return nil
 	})
+	if err != nil {
+		redisconn.SetUnanswered(cmds, err) // AUTH refused: nothing was paused
+	}
 	if len(cmds) > 0 && cmds[0].Err() == nil {
 		m.paused = true
 	}

@@ -425,6 +425,47 @@ func TestLabPipeline(t *testing.T) {
 	}
 }
 
+// TestLabPipelineRefusedPassword: a master that refuses the cluster
+// password (its requirepass changed by hand) gives each of its pipelined
+// commands that error, not an empty reply; the other partitions' commands
+// of the same pipeline succeed.
+func TestLabPipelineRefusedPassword(t *testing.T) {
+	lc := getCluster(t)
+	ctx := context.Background()
+	master := lc.status().Partitions[0].Master
+	nc := redis.NewClient(&redis.Options{Addr: lc.status().Nodes[master].Addr, Password: lc.spec.Password.Reveal(), Protocol: 2})
+	defer nc.Close()
+	if err := nc.ConfigSet(ctx, "requirepass", "not-the-cluster-password").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer nc.ConfigSet(ctx, "requirepass", lc.spec.Password.Reveal()) // nc stays authenticated
+	c := newClient(t, lc, client.Options{})                           // no connection to the node yet
+	keys := map[int][]string{0: keysIn(t, c, 0, 3), 1: keysIn(t, c, 1, 3)}
+	var sets0, sets1 []*redis.StatusCmd
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys[0] {
+			sets0 = append(sets0, p.Set(ctx, k, "v", 0))
+		}
+		for _, k := range keys[1] {
+			sets1 = append(sets1, p.Set(ctx, k, "v", 0))
+		}
+		return nil
+	})
+	if err == nil {
+		t.Error("the pipeline succeeded")
+	}
+	for i, cmd := range sets0 {
+		if cmd.Err() == nil || !strings.Contains(cmd.Err().Error(), "WRONGPASS") {
+			t.Errorf("SET %s on partition 0: %q, %v; want WRONGPASS", keys[0][i], cmd.Val(), cmd.Err())
+		}
+	}
+	for i, cmd := range sets1 {
+		if cmd.Val() != "OK" || cmd.Err() != nil {
+			t.Errorf("SET %s on partition 1: %q, %v; want OK", keys[1][i], cmd.Val(), cmd.Err())
+		}
+	}
+}
+
 // TestLabReplicaReads: with ReplicaReads, GET is served by a replica.
 func TestLabReplicaReads(t *testing.T) {
 	lc := getCluster(t)

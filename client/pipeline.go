@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"github.com/roma-redis/roma/redisconn"
 	"strings"
 	"sync"
 
@@ -105,7 +106,7 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	run := func(n *node, group []redis.Cmder) {
 		p := n.client.Pipeline()
 		_ = p.BatchProcess(ctx, group...)
-		_, _ = p.Exec(ctx)
+		_ = redisconn.Exec(ctx, p)
 	}
 	var wg sync.WaitGroup
 	for g := 1; g < len(nodes); g++ {

@@ -149,6 +149,12 @@ func (d *differ) host(h cluster.Host) {
 	d.add(r)
 }
 
+// refusesPassword reports whether a node is up but refused the cluster
+// password (one with no password at all is observed without one).
+func refusesPassword(ns *NodeState) bool {
+	return ns != nil && ns.AuthError && !ns.Reachable
+}
+
 func addrOf(t redisconf.Target) string {
 	return net.JoinHostPort(t.Host.Address, strconv.Itoa(t.Port))
 }
@@ -169,6 +175,17 @@ func (d *differ) node(t redisconf.Target) {
 	ns := d.st.Nodes[t.Name]
 	if hs == nil || !hs.Reachable {
 		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: fmt.Sprintf("host %s could not be observed", t.Host.Name)})
+		return
+	}
+	if refusesPassword(ns) {
+		// Running with a password roma.hcl does not give: roma can neither
+		// see the node's state nor change it. Writing a conf file with the
+		// new password would only break the node at its next restart.
+		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: fmt.Sprintf(
+			"%s at %s refuses the cluster password: its state is unknown", t.Name, addrOf(t))})
+		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
+			"%s at %s runs with another password than roma.hcl's (was the password changed in roma.hcl?); "+
+				"roma cannot change a password it does not know: give roma.hcl the password the nodes have", t.Name, addrOf(t))})
 		return
 	}
 	want := redisconf.Render(d.spec, t)
@@ -395,6 +412,13 @@ func (d *differ) partition(i int) {
 			unobserved = true
 		}
 		ns := d.st.Nodes[n.Name]
+		if refusesPassword(ns) {
+			// Up, but its role is unknown: nothing can be judged, least of
+			// all that the partition has no master.
+			d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: fmt.Sprintf(
+				"%s refuses the cluster password: the roles in partition %d are unknown", n.Name, i)})
+			return
+		}
 		if ns == nil || !ns.Reachable {
 			continue
 		}

@@ -330,6 +330,40 @@ func TestPlanLab(t *testing.T) {
 		}
 	})
 
+	// The password changed in roma.hcl but not on the nodes: roma cannot
+	// see them, so it must not judge their roles (no "no master: promote"),
+	// and it refuses to apply rather than write conf files that would
+	// break each node at its next restart.
+	t.Run("password changed in roma.hcl only", func(t *testing.T) {
+		changed := *spec
+		changed.Password = cluster.NewSecret("a-password-the-nodes-do-not-have")
+		p := observe(t, &changed)
+		if len(p.Refusals) != len(spec.Nodes)+len(spec.Status) {
+			t.Errorf("%d refusals, want one per node and status node (%d): %v", len(p.Refusals), len(spec.Nodes)+len(spec.Status), p.Refusals)
+		}
+		for _, n := range p.Refusals {
+			if !strings.Contains(n.Message, "runs with another password than roma.hcl's") {
+				t.Errorf("refusal %s: %q", n.Address, n.Message)
+			}
+		}
+		for i := range spec.Partitions {
+			if r := find(p, fmt.Sprintf("partition.%d", i)); r != nil {
+				t.Errorf("partition.%d is judged (%s, steps %v) though its nodes refuse the password", i, r.Action, r.Steps)
+			}
+		}
+		for _, r := range p.Resources {
+			for _, st := range r.Steps {
+				if st.Op == "promote" || st.Op == "write-conf" || st.Op == "demote" {
+					t.Errorf("%s: step %s %s, with nodes roma cannot see", r.Address, st.Op, st.Node)
+				}
+			}
+		}
+		if len(p.Unobserved) == 0 {
+			t.Error("the plan does not say it is incomplete")
+		}
+	})
+	converged(t) // the change above touched nothing
+
 	t.Run("unreachable host", func(t *testing.T) {
 		spec2 := plantest.Load(t, dir)
 		spec2.Hosts[0].Address = l.UnusedAddress()

@@ -109,7 +109,7 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 			status = pipe.HGetAll(ctx, "roma:"+spec.Name+":status")
 		}
 	}
-	_, _ = pipe.Exec(ctx)
+	_ = redisconn.Exec(ctx, pipe)
 	if err := ping.Err(); err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Dura
 		if n%50 == 0 {
 			prio = pipe.ConfigGet(pctx, "replica-priority")
 		}
-		_, _ = pipe.Exec(pctx)
+		_ = redisconn.Exec(pctx, pipe)
 		cancel()
 		n++
 		v.mu.Lock()

@@ -103,11 +103,11 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 	} else if err := plan.WriteHuman(s.out, p, plan.HumanOptions{Color: useColor(s.out)}); err != nil {
 		return err
 	}
+	if len(p.Refusals) > 0 { // the more precise: a node that refuses the password is also unobserved
+		return fmt.Errorf("refusing to apply: %s", p.Refusals[0].Message)
+	}
 	if len(p.Unobserved) > 0 {
 		return fmt.Errorf("%d resources could not be observed; roma applies nothing on a partial view. Fix the reachability and run roma apply again", len(p.Unobserved))
-	}
-	if len(p.Refusals) > 0 {
-		return fmt.Errorf("refusing to apply: %s", p.Refusals[0].Message)
 	}
 	if !p.HasChanges() {
 		if js == nil && planFile != "" {
