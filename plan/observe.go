@@ -163,7 +163,7 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	q := remote.ShellQuote
 	var b strings.Builder
 	b.WriteString("LC_ALL=C; export LC_ALL\n")
-	b.WriteString("printf 'uname '; uname -s -m\n")
+	b.WriteString("printf 'uname %s\\n' \"$(uname -s -m)\"\n") // one line, whatever uname does
 	b.WriteString("for d in")
 	for _, d := range l.Dirs() {
 		b.WriteString(" " + q(d))
