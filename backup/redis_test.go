@@ -3,11 +3,9 @@ package backup
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/roma-redis/roma/redisconn/redistest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -28,48 +26,11 @@ type testRedis struct {
 // against the real thing.
 func startRedis(t testing.TB, password string, args ...string) *testRedis {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is needed: %v (apt-get install redis-server)", err)
-	}
-	dir := t.TempDir()
-	port := freePort(t)
-	argv := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-		"--appendonly", "no", "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0",
-		"--logfile", filepath.Join(dir, "redis.log")}
-	if password != "" {
-		argv = append(argv, "--requirepass", password, "--masterauth", password)
-	}
-	argv = append(argv, args...)
-	cmd := exec.Command("redis-server", argv...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	r := &testRedis{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, Port: port}
+	srv := redistest.Start(t, password, append([]string{"--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"}, args...)...)
+	r := &testRedis{Addr: srv.Addr, Dir: srv.Dir, Port: srv.Port}
 	r.Client = redis.NewClient(&redis.Options{Addr: r.Addr, Password: password, Protocol: 2, DisableIdentity: true})
 	t.Cleanup(func() { r.Client.Close() })
-	deadline := time.Now().Add(10 * time.Second)
-	for r.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server on %s does not answer:\n%s", r.Addr, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	return r
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // do runs a command and fails the test on error.

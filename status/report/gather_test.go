@@ -3,9 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/roma-redis/roma/redisconn/redistest"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,31 +18,10 @@ import (
 
 const testPassword = "gather-Test-pw"
 
-// startRedis starts a redis-server on a free loopback port for the test
-// and returns its port.
+// startRedis starts a redis-server for the test and returns its port.
 func startRedis(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--repl-diskless-sync-delay", "0", "--requirepass", testPassword, "--masterauth", testPassword, "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	c := client(port)
-	defer c.Close()
-	for deadline := time.Now().Add(5 * time.Second); c.Ping(context.Background()).Err() != nil; {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on port %d did not start", port)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return port
+	return redistest.Start(t, testPassword, "--repl-diskless-sync-delay", "0").Port
 }
 
 func client(port int) *redis.Client {
