@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
 

@@ -3,13 +3,13 @@ package backup
 import (
 	"context"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn/redistest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisconn/redistest"
 )
 
 // testRedis is a redis-server a test started on 127.0.0.1.

@@ -3,11 +3,11 @@ package client
 import (
 	"context"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn"
 	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisconn"
 )
 
 // pipeline runs cmds as one pipeline per node, in parallel; commands whose

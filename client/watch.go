@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"github.com/roma-redis/roma/redisconn"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
 )
 

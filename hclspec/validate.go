@@ -2,11 +2,11 @@ package hclspec
 
 import (
 	"fmt"
-	"github.com/roma-redis/roma/cluster"
 	"strconv"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/roma-redis/roma/cluster"
 )
 
 // validate checks the rules that involve several blocks, and completes the

@@ -3,13 +3,13 @@ package plan
 import (
 	"context"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
 

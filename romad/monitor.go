@@ -2,13 +2,13 @@ package romad
 
 import (
 	"context"
-	"github.com/roma-redis/roma/redisconn"
 	"net"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
 

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn"
 	"hash"
 	"io"
 	"path"
@@ -19,6 +18,7 @@ import (
 	"github.com/roma-redis/roma/backup"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
 )

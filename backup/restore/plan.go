@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/roma-redis/roma/backup"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/store"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
 )
 

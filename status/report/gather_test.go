@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"github.com/roma-redis/roma/redisconn/redistest"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/redisconn/redistest"
 	"github.com/roma-redis/roma/status"
 )
 

@@ -2,13 +2,13 @@ package report
 
 import (
 	"context"
-	"github.com/roma-redis/roma/redisconn"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
