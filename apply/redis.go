@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
 
@@ -22,16 +23,13 @@ func (e *executor) addr(tg redisconf.Target) string {
 // client returns a client of tg with the cluster password. A node that has
 // no password yet (its password was removed by hand) is reached without.
 func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Client {
-	opts := &redis.Options{
-		Addr: e.addr(tg), Password: e.spec.Password.Reveal(), Protocol: 2, DisableIdentity: true,
-		DialTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 5 * time.Second,
-		MaxRetries: -1, DialerRetries: 1, PoolSize: 2, ContextTimeoutEnabled: true,
-	}
-	c := redis.NewClient(opts)
+	opts := redisconn.Options(e.addr(tg), e.spec.Password.Reveal(), 5*time.Second, 2)
+	opts.ReadTimeout = 15 * time.Second
+	c := redisconn.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil && strings.Contains(err.Error(), "without any password configured") {
 		c.Close()
 		opts.Password = ""
-		c = redis.NewClient(opts)
+		c = redisconn.NewClient(opts)
 	}
 	return c
 }

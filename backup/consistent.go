@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
-	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
 
@@ -77,9 +76,6 @@ func (m *pausedMaster) pause(ctx context.Context, ms int64) error {
 		info = p.Info(ctx, "replication")
 		return nil
 	})
-	if err != nil {
-		redisconn.SetUnanswered(cmds, err) // AUTH refused: nothing was paused
-	}
 	if len(cmds) > 0 && cmds[0].Err() == nil {
 		m.paused = true
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
 
@@ -52,12 +53,7 @@ func (c Clients) New(addr string) *redis.Client {
 	if t <= 0 {
 		t = 5 * time.Second
 	}
-	opts := &redis.Options{Addr: addr, Password: c.Password, Protocol: 2, DisableIdentity: true,
-		DialTimeout: t, ReadTimeout: t, WriteTimeout: t, MaxRetries: -1, PoolSize: 2, ContextTimeoutEnabled: true}
-	if c.LocalAddr != "" {
-		opts.Dialer = localDialer(c.LocalAddr, t)
-	}
-	return redis.NewClient(opts)
+	return redisconn.NewClient(redisconn.FromAddress(redisconn.Options(addr, c.Password, t, 2), c.LocalAddr))
 }
 
 // Observe reads INFO from every data node of spec in parallel and picks,

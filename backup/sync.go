@@ -280,9 +280,3 @@ func (m *markReader) Read(p []byte) (int, error) {
 		}
 	}
 }
-
-// localDialer dials from the address local.
-func localDialer(local string, timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
-	return d.DialContext
-}

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/roma-redis/roma/redisconn"
 )
 
 // pipeline runs cmds as one pipeline per node, in parallel; commands whose
@@ -106,7 +105,7 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	run := func(n *node, group []redis.Cmder) {
 		p := n.client.Pipeline()
 		_ = p.BatchProcess(ctx, group...)
-		_ = redisconn.Exec(ctx, p)
+		_, _ = p.Exec(ctx) // a failed connection fails every command (redisconn)
 	}
 	var wg sync.WaitGroup
 	for g := 1; g < len(nodes); g++ {

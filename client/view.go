@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -84,7 +85,7 @@ func (s *nodeSet) get(name, addr string, db int) *node {
 	if n, ok := s.nodes[key]; ok {
 		return n
 	}
-	n := &node{Name: name, Addr: addr, DB: db, client: redis.NewClient(s.opts(addr, db))}
+	n := &node{Name: name, Addr: addr, DB: db, client: redisconn.NewClient(s.opts(addr, db))}
 	s.nodes[key] = n
 	return n
 }

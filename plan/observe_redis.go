@@ -109,7 +109,7 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 			status = pipe.HGetAll(ctx, "roma:"+spec.Name+":status")
 		}
 	}
-	_ = redisconn.Exec(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // a failed connection fails every command (redisconn)
 	if err := ping.Err(); err != nil {
 		return err
 	}

@@ -7,4 +7,9 @@
 // caller decides what is safe to repeat), honour the context's deadline,
 // and keep small buffers: their replies are small, and roma opens one such
 // connection to every node of a cluster at once.
+//
+// Every go-redis client roma makes comes from NewClient (the client
+// package's too): a pipeline whose connection failed before its commands
+// went out gives each of them the error, where go-redis alone leaves them
+// looking like empty replies.
 package redisconn

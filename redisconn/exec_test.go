@@ -11,8 +11,8 @@ import (
 	"github.com/roma-redis/roma/redisconn/redistest"
 )
 
-// TestExec: against a real redis-server, a pipeline whose AUTH is refused
-// gives every command the error (go-redis alone leaves them looking like
+// TestExec: against a real redis-server, a pipeline of a client from
+// NewClient whose AUTH is refused gives every command the error (go-redis alone leaves them looking like
 // empty replies), and a pipeline with one failing command keeps the
 // others' replies.
 func TestExec(t *testing.T) {
@@ -24,7 +24,7 @@ func TestExec(t *testing.T) {
 	p := wrong.Pipeline()
 	ping := p.Ping(ctx)
 	set := p.Set(ctx, "k", "v", 0)
-	err := redisconn.Exec(ctx, p)
+	_, err := p.Exec(ctx)
 	if err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
 		t.Fatalf("Exec with a wrong password: %v, want WRONGPASS", err)
 	}
@@ -40,7 +40,7 @@ func TestExec(t *testing.T) {
 	set = p.Set(ctx, "k", "v", 0)
 	incr := p.Incr(ctx, "k") // not a number
 	get := p.Get(ctx, "k")
-	err = redisconn.Exec(ctx, p)
+	_, err = p.Exec(ctx)
 	if err == nil || incr.Err() == nil {
 		t.Fatalf("INCR of a string: Exec %v, INCR %v; want errors", err, incr.Err())
 	}

@@ -2,6 +2,7 @@ package redisconn
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,27 +39,37 @@ func Options(addr, password string, timeout time.Duration, poolSize int) *redis.
 	}
 }
 
-// New returns a client with Options.
+// New returns NewClient with Options.
 func New(addr, password string, timeout time.Duration, poolSize int) *redis.Client {
-	return redis.NewClient(Options(addr, password, timeout, poolSize))
+	return NewClient(Options(addr, password, timeout, poolSize))
 }
 
-// Exec runs pipe and returns Exec's error, after giving that error to
-// every command when none has one of its own. go-redis leaves a
-// pipeline's commands without reply and without error when their
-// connection failed before they went out (AUTH refused on a new
-// connection): a caller that looks at each command would take them for
-// empty replies.
-func Exec(ctx context.Context, pipe redis.Pipeliner) error {
-	cmds, err := pipe.Exec(ctx)
-	if err != nil {
-		SetUnanswered(cmds, err)
+// NewClient returns a client with o whose pipelines give their error to
+// every command when none has one of its own (see SetUnanswered).
+func NewClient(o *redis.Options) *redis.Client {
+	c := redis.NewClient(o)
+	c.AddHook(unansweredHook{})
+	return c
+}
+
+// FromAddress has o's connections made from the local address source (a
+// host's declared address, so that what a node sees is what that host
+// sees). It leaves o as it is when source is not an IP address.
+func FromAddress(o *redis.Options, source string) *redis.Options {
+	ip := net.ParseIP(source)
+	if ip == nil {
+		return o
 	}
-	return err
+	d := &net.Dialer{Timeout: o.DialTimeout, LocalAddr: &net.TCPAddr{IP: ip}}
+	o.Dialer = d.DialContext
+	return o
 }
 
 // SetUnanswered gives err to every one of cmds when none has an error of
-// its own: the pipeline failed as a whole (see Exec).
+// its own: the pipeline failed as a whole. go-redis leaves a pipeline's
+// commands without reply and without error when their connection failed
+// before they went out (AUTH refused on a new connection): a caller that
+// looks at each command would take them for empty replies.
 func SetUnanswered(cmds []redis.Cmder, err error) {
 	for _, c := range cmds {
 		if c.Err() != nil {
@@ -67,5 +78,20 @@ func SetUnanswered(cmds []redis.Cmder, err error) {
 	}
 	for _, c := range cmds {
 		c.SetErr(err)
+	}
+}
+
+// unansweredHook applies SetUnanswered to every pipeline and transaction.
+type unansweredHook struct{}
+
+func (unansweredHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (unansweredHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (unansweredHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if err != nil {
+			SetUnanswered(cmds, err)
+		}
+		return err
 	}
 }

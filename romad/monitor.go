@@ -2,7 +2,6 @@ package romad
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -72,15 +71,7 @@ const probeInterval = 100 * time.Millisecond
 // romad host's declared address), so that what romad sees is what its
 // host sees.
 func newNodeClient(addr, source, password string, timeout time.Duration) *redis.Client {
-	d := &net.Dialer{Timeout: timeout}
-	if ip := net.ParseIP(source); ip != nil {
-		d.LocalAddr = &net.TCPAddr{IP: ip}
-	}
-	o := redisconn.Options(addr, password, timeout, 2)
-	o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return d.DialContext(ctx, network, addr)
-	}
-	return redis.NewClient(o)
+	return redisconn.NewClient(redisconn.FromAddress(redisconn.Options(addr, password, timeout, 2), source))
 }
 
 // watch probes v until ctx ends.
@@ -100,7 +91,7 @@ func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Dura
 		if n%50 == 0 {
 			prio = pipe.ConfigGet(pctx, "replica-priority")
 		}
-		_ = redisconn.Exec(pctx, pipe)
+		_, _ = pipe.Exec(pctx) // a failed connection fails every command (redisconn)
 		cancel()
 		n++
 		v.mu.Lock()

@@ -87,7 +87,7 @@ func probeNode(ctx context.Context, addr, password string, timeout time.Duration
 	pipe := c.Pipeline()
 	ping := pipe.Ping(ctx)
 	info := pipe.Info(ctx)
-	_ = redisconn.Exec(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // a failed connection fails every command (redisconn)
 	if err := info.Err(); err != nil {
 		return Probe{Err: cluster.NewSecret(password).Redact(err.Error())}
 	}
