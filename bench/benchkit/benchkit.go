@@ -5,6 +5,7 @@ package benchkit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/roma-redis/roma/lab"
 )
 
 // EnsureDebian installs Debian package pkg when command cmd is missing,
@@ -137,4 +140,32 @@ func MachineCPU() time.Duration {
 		ticks += n
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// Prepare is what a benchmark against Ansible does first: a work
+// directory named after who, the playbook directory ansibleDir made
+// absolute (it must hold playbook), ansible-core and the lab's packages
+// installed, and roma built there (or bin, when given). The caller removes
+// work, also when it fails.
+func Prepare(ctx context.Context, who, ansibleDir, playbook, bin string) (work, ansible, roma string, err error) {
+	if os.Geteuid() != 0 {
+		return "", "", "", errors.New("the lab needs root")
+	}
+	if work, err = os.MkdirTemp("", "roma-"+who+"-"); err != nil {
+		return "", "", "", err
+	}
+	if ansible, err = filepath.Abs(ansibleDir); err != nil {
+		return work, "", "", err
+	}
+	if _, err := os.Stat(filepath.Join(ansible, playbook)); err != nil {
+		return work, "", "", fmt.Errorf("the playbook: %w (run from the repository root or pass -ansible)", err)
+	}
+	if err := EnsureDebian(who, "ansible-playbook", "ansible-core"); err != nil {
+		return work, "", "", err
+	}
+	if err := lab.EnsurePackages(); err != nil { // redis-server, redis-cli, sshd
+		return work, "", "", err
+	}
+	roma, err = BuildRoma(ctx, bin, work)
+	return work, ansible, roma, err
 }

@@ -104,31 +104,13 @@ type bench struct {
 }
 
 func run(ctx context.Context, o options) (err error) {
-	if os.Geteuid() != 0 {
-		return errors.New("the lab needs root")
-	}
 	b := &bench{o: o}
 	defer func() {
 		if cerr := b.cleanup(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	if b.work, err = os.MkdirTemp("", "roma-planbench-"); err != nil {
-		return err
-	}
-	if b.ansible, err = filepath.Abs(o.ansibleDir); err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(b.ansible, "plan.yml")); err != nil {
-		return fmt.Errorf("the playbook: %w (run from the repository root or pass -ansible)", err)
-	}
-	if err := benchkit.EnsureDebian("planbench", "ansible-playbook", "ansible-core"); err != nil {
-		return err
-	}
-	if err := lab.EnsurePackages(); err != nil { // redis-server, redis-cli, sshd
-		return err
-	}
-	if b.roma, err = benchkit.BuildRoma(ctx, o.roma, b.work); err != nil {
+	if b.work, b.ansible, b.roma, err = benchkit.Prepare(ctx, "planbench", o.ansibleDir, "plan.yml", o.roma); err != nil {
 		return err
 	}
 
