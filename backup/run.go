@@ -198,7 +198,7 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 			return
 		}
 		m.Files[i] = f
-		opts.Progress(Event{i, fmt.Sprintf("%s, %d keys, sha256 %s… verified", humanBytes(f.Size), f.Keys, f.SHA256[:12])})
+		opts.Progress(Event{i, fmt.Sprintf("%s, %d keys, sha256 %s… verified", HumanSize(f.Size), f.Keys, f.SHA256[:12])})
 	})
 	// Report the failures that caused the cancellation, not the
 	// cancellations they caused.
@@ -295,7 +295,8 @@ func parallel(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-func humanBytes(n int64) string {
+// HumanSize writes a byte count for people: 1.5 GiB, 12.0 MiB, 512 B.
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

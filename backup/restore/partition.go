@@ -69,7 +69,7 @@ func (r *runner) stage(ctx context.Context, pp PartitionPlan) error {
 	if err := t.WriteFrom(ctx, m.data(stagedName), vr, 0o640); err != nil {
 		return fail(err)
 	}
-	r.report(Event{Partition: pp.P, Node: m.node.Name, Message: fmt.Sprintf("staged %s on %s (SHA-256 checked)", human(pp.File.Size), m.host.Name)})
+	r.report(Event{Partition: pp.P, Node: m.node.Name, Message: fmt.Sprintf("staged %s on %s (SHA-256 checked)", backup.HumanSize(pp.File.Size), m.host.Name)})
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/roma-redis/roma/backup"
 )
 
 // WritePlan shows a plan the way roma restore asks for approval.
@@ -22,14 +24,14 @@ func WritePlan(w io.Writer, p *Plan) error {
 		keys = fmt.Sprint(k)
 	}
 	fmt.Fprintf(&b, "  %d partitions, hash %s, %s, %s keys; every file read back and verified (size, SHA-256, CRC-64, keys)\n\n",
-		m.Partitions, m.Hash, human(m.Size()), keys)
+		m.Partitions, m.Hash, backup.HumanSize(m.Size()), keys)
 	b.WriteString("roma restore will overwrite:\n")
 	for _, pp := range p.Partitions {
 		fkeys := "uncounted keys"
 		if pp.File.Keys >= 0 {
 			fkeys = fmt.Sprintf("%d keys", pp.File.Keys)
 		}
-		fmt.Fprintf(&b, "\n  partition.%d  <- %s (%s, %s, from %s)\n", pp.P, pp.File.Name, human(pp.File.Size), fkeys, pp.File.Node)
+		fmt.Fprintf(&b, "\n  partition.%d  <- %s (%s, %s, from %s)\n", pp.P, pp.File.Name, backup.HumanSize(pp.File.Size), fkeys, pp.File.Node)
 		fmt.Fprintf(&b, "    ~ %-20s %s; gets the backup and comes up master%s\n", pp.Master.Name, now(pp.Master), aofNote(pp.Master))
 		for _, r := range pp.Replicas {
 			fmt.Fprintf(&b, "    ~ %-20s %s; emptied, then copies the master (full sync)%s\n", r.Name, now(r), aofNote(r))
@@ -61,16 +63,4 @@ func ago(now, t time.Time) string {
 		d = 0
 	}
 	return d.String()
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

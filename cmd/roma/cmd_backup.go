@@ -110,7 +110,7 @@ func runBackup(s *streams, o *backupOptions, args []string, keepSet bool) error 
 	if k := m.Keys(); k >= 0 {
 		keys = fmt.Sprintf("%d keys", k)
 	}
-	fmt.Fprintf(s.out, "\nBackup %s complete: %d partitions, %s, %s in %s.\n", m.ID, m.Partitions, humanSize(m.Size()), keys,
+	fmt.Fprintf(s.out, "\nBackup %s complete: %d partitions, %s, %s in %s.\n", m.ID, m.Partitions, backup.HumanSize(m.Size()), keys,
 		time.Since(start).Round(10*time.Millisecond))
 	if keep > 0 {
 		removed, err := backup.Prune(ctx, st, spec.Name, keep)
@@ -174,12 +174,12 @@ func writeList(w io.Writer, all []backup.Listed, partitions int) {
 			if m.Consistent {
 				cons = fmt.Sprintf("yes (%.1f ms)", m.PausedMS)
 			}
-			fmt.Fprintf(tw, "%s\tcomplete\t%d\t%s\t%s\t%s\t%s\n", l.ID, m.Partitions, humanSize(m.Size()), keys, cons,
+			fmt.Fprintf(tw, "%s\tcomplete\t%d\t%s\t%s\t%s\t%s\n", l.ID, m.Partitions, backup.HumanSize(m.Size()), keys, cons,
 				m.Finished.Sub(m.Started).Round(10*time.Millisecond))
 		case l.Err != nil:
-			fmt.Fprintf(tw, "%s\tunreadable\t-\t%s\t-\t-\t%v\n", l.ID, humanSize(l.Size), l.Err)
+			fmt.Fprintf(tw, "%s\tunreadable\t-\t%s\t-\t-\t%v\n", l.ID, backup.HumanSize(l.Size), l.Err)
 		default:
-			fmt.Fprintf(tw, "%s\tincomplete\t%d of %d files\t%s\t-\t-\t-\n", l.ID, l.Files, partitions, humanSize(l.Size))
+			fmt.Fprintf(tw, "%s\tincomplete\t%d of %d files\t%s\t-\t-\t-\n", l.ID, l.Files, partitions, backup.HumanSize(l.Size))
 		}
 	}
 	tw.Flush()
@@ -222,12 +222,12 @@ trailer, and the number of keys. It exits 1 when any file fails.`,
 					keys = fmt.Sprintf("%d keys", f.Keys)
 				}
 				fmt.Fprintf(s.out, "  partition.%d  %s  %s, SHA-256 ok, RDB version %d, CRC-64 %s ok, %s\n",
-					f.Partition, f.Name, humanSize(f.Size), f.RDBVersion, f.CRC64, keys)
+					f.Partition, f.Name, backup.HumanSize(f.Size), f.RDBVersion, f.CRC64, keys)
 			}
 			if err != nil {
 				return fmt.Errorf("backup %s does not verify:\n%w", m.ID, err)
 			}
-			fmt.Fprintf(s.out, "\nBackup %s verifies: %d files, %s.\n", m.ID, len(checks), humanSize(m.Size()))
+			fmt.Fprintf(s.out, "\nBackup %s verifies: %d files, %s.\n", m.ID, len(checks), backup.HumanSize(m.Size()))
 			return nil
 		},
 	}
@@ -273,16 +273,4 @@ func newBackupPruneCmd(s *streams) *cobra.Command {
 	o.registerStore(c, "store")
 	c.Flags().IntVar(&o.keep, "keep", 0, "complete backups to keep (default: the backup block's keep)")
 	return c
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
