@@ -31,6 +31,19 @@ func (o *backupOptions) registerStore(c *cobra.Command, name string) {
 }
 
 // openStore connects the store the flags name, or the declared one.
+// open loads roma.hcl and opens the backup store, as every backup and
+// restore command does first; closeStore closes the store.
+func (o *backupOptions) open(s *streams, args []string) (spec *cluster.Spec, st store.Store, closeStore func(), err error) {
+	if spec, err = o.loadSpec(s, args); err != nil {
+		return nil, nil, nil, err
+	}
+	st, closer, err := o.openStore(spec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return spec, st, func() { closer.Close() }, nil
+}
+
 func (o *backupOptions) openStore(spec *cluster.Spec) (store.Store, io.Closer, error) {
 	where := o.store
 	if where == "" {
@@ -79,15 +92,11 @@ into the declared store, backups beyond its keep are removed.`,
 }
 
 func runBackup(s *streams, o *backupOptions, args []string, keepSet bool) error {
-	spec, err := o.loadSpec(s, args)
+	spec, st, closeStore, err := o.open(s, args)
 	if err != nil {
 		return err
 	}
-	st, closer, err := o.openStore(spec)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
+	defer closeStore()
 	keep := o.keep
 	if !keepSet && o.store == "" && spec.Backup != nil {
 		keep = spec.Backup.Keep
@@ -131,15 +140,11 @@ func newBackupListCmd(s *streams) *cobra.Command {
 		Short: "List the backups in the backup store, complete or not",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			spec, err := o.loadSpec(s, args)
+			spec, st, closeStore, err := o.open(s, args)
 			if err != nil {
 				return err
 			}
-			st, closer, err := o.openStore(spec)
-			if err != nil {
-				return err
-			}
-			defer closer.Close()
+			defer closeStore()
 			ctx, cancel := signalContext()
 			defer cancel()
 			all, err := backup.List(ctx, st, spec.Name)
@@ -195,15 +200,11 @@ against the manifest: size, SHA-256, the RDB's magic, version and CRC-64
 trailer, and the number of keys. It exits 1 when any file fails.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			spec, err := o.loadSpec(s, args[1:])
+			spec, st, closeStore, err := o.open(s, args[1:])
 			if err != nil {
 				return err
 			}
-			st, closer, err := o.openStore(spec)
-			if err != nil {
-				return err
-			}
-			defer closer.Close()
+			defer closeStore()
 			ctx, cancel := signalContext()
 			defer cancel()
 			m, checks, err := backup.Verify(ctx, st, spec.Name, args[0], time.Now())

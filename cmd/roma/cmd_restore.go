@@ -54,15 +54,11 @@ the job.`,
 }
 
 func runRestore(s *streams, o *restoreOptions, id string, args []string) error {
-	spec, err := o.loadSpec(s, args)
+	spec, st, closeStore, err := o.open(s, args)
 	if err != nil {
 		return err
 	}
-	st, closer, err := o.openStore(spec)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
+	defer closeStore()
 	ctx, cancel := signalContext()
 	defer cancel()
 	fmt.Fprintf(s.out, "Reading backup %s from %s and verifying every file...\n\n", id, st)
