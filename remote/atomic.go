@@ -90,6 +90,10 @@ func randomSuffix() string {
 	return hex.EncodeToString(b[:])
 }
 
+// ContextReader returns a reader of r that stops reading once ctx is
+// done, for copies that must end with their operation.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
 // ctxReader stops reading once ctx is done.
 type ctxReader struct {
 	ctx context.Context

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/roma-redis/roma/remote"
 )
 
 // Dir is a directory on this machine.
@@ -44,7 +46,7 @@ func (d Dir) Put(ctx context.Context, name string, r io.Reader) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := io.CopyBuffer(writerOnly{f}, ctxReader{ctx, r}, make([]byte, 256<<10)); err != nil {
+	if _, err := io.CopyBuffer(writerOnly{f}, remote.ContextReader(ctx, r), make([]byte, 256<<10)); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -104,19 +106,6 @@ func (d Dir) Remove(ctx context.Context, name string) error {
 		return err
 	}
 	return os.Remove(d.path(name))
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // writerOnly hides os.File's ReadFrom, whose small buffer would make
