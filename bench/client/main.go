@@ -26,6 +26,11 @@
 //     starts (same hash function, providers/hash), each batch sent as one
 //     go-redis pipeline per master, in parallel: the client's work without
 //     the routing.
+//   - direct/1b (information): the same pre-grouped batches, but the
+//     goroutine that takes a batch adds every command to its master's
+//     pipeline itself, then the pipelines are sent in parallel: the
+//     structure roma's client (and go-redis's ClusterClient) has, since it
+//     can only route what the application adds, one command at a time.
 //   - direct/1p (information): each pipeline holds B keys of one
 //     partition, as an application that sorted its keys by partition would
 //     send them.

@@ -60,6 +60,7 @@ func report(w io.Writer, o options, res results, load0 string) {
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "   %s: each batch of %d consecutive keys pre-grouped by partition before the clock starts, one pipeline per master in parallel\n", sideDirect, o.batch)
+		fmt.Fprintf(w, "   %s: the same pre-grouped batches, every command added to its master's pipeline by the goroutine that took the batch, then the pipelines sent in parallel (information: roma's client, and go-redis's ClusterClient, can only build as the application calls; the direct side above builds each master's pipeline in a goroutine of its own)\n", sideDirect1g)
 		fmt.Fprintf(w, "   %s: %d keys of one partition per pipeline, partitions in turn (information: how an application that sorted its keys would send them)\n", sideDirect1p, o.batch)
 	}
 	if p := res.pipe; p != nil {
@@ -104,6 +105,7 @@ func report(w io.Writer, o options, res results, load0 string) {
 		}
 		cmp("(a)", sideDirect, targetDirect, false)
 		cmp("(b)", sideProxy, targetProxy, false)
+		cmp("   ", sideDirect1g, 0, true)
 		cmp("   ", sideDirect1p, 0, true)
 	}
 	if p := res.pipe; p != nil {

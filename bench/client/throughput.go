@@ -18,6 +18,7 @@ const (
 	sideRoma     = "roma client"
 	sideDirect   = "direct go-redis"
 	sideDirect1p = "direct/1p"
+	sideDirect1g = "direct/1b"
 	sideProxy    = "nutcracker"
 )
 
@@ -48,6 +49,11 @@ type side struct {
 	// placed: each master must hold exactly its partition's keys (else
 	// only the total is checked).
 	placed bool
+	// buildFirst: the goroutine that takes a job adds every command to
+	// its sends' pipelines itself, then sends them in parallel (as roma's
+	// client and go-redis's ClusterClient do); else each send is built
+	// and sent by a goroutine of its own.
+	buildFirst bool
 }
 
 // tputKey names one series of measurements.
@@ -91,6 +97,7 @@ func throughput(ctx context.Context, o options, c *benchCluster, n *nutcracker) 
 	roma := side{name: sideRoma, code: "r", placed: true}
 	direct := side{name: sideDirect, code: "d", placed: true}
 	direct1p := side{name: sideDirect1p, code: "1", placed: true}
+	direct1b := side{name: sideDirect1g, code: "b", placed: true, buildFirst: true}
 	proxy := side{name: sideProxy, code: "n"}
 	for lo := 0; lo < N; lo += B {
 		hi := min(lo+B, N)
@@ -109,6 +116,7 @@ func throughput(ctx context.Context, o options, c *benchCluster, n *nutcracker) 
 			}
 		}
 		direct.jobs = append(direct.jobs, job)
+		direct1b.jobs = append(direct1b.jobs, job)
 	}
 	// direct/1p: B keys of one partition per pipeline, the partitions in
 	// turn.
@@ -124,7 +132,7 @@ func throughput(ctx context.Context, o options, c *benchCluster, n *nutcracker) 
 			break
 		}
 	}
-	sides := []side{roma, direct, direct1p, proxy}
+	sides := []side{roma, direct, direct1b, direct1p, proxy}
 
 	meter, err := newCPUMeter(ctx, c, n.cmd.Process.Pid)
 	if err != nil {
@@ -201,7 +209,7 @@ func (w *workload) run(ctx context.Context, s side, g int, tag string) (set, get
 	u0 := w.meter.read()
 	// Profile labels say which side and phase a CPU sample belongs to
 	// (-cpuprofile; pprof -tagfocus side=...).
-	d, err := runPhase(pprof.WithLabels(ctx, pprof.Labels("side", s.name, "phase", phaseSet)), s.jobs, g, func(p redis.Pipeliner, i int32) {
+	d, err := runPhase(pprof.WithLabels(ctx, pprof.Labels("side", s.name, "phase", phaseSet)), s, g, func(p redis.Pipeliner, i int32) {
 		w.sets[i] = p.Set(ctx, w.keys[i], w.vals[i], 0)
 	})
 	set = phaseResult{float64(len(w.keys)) / d.Seconds(), w.meter.read().sub(u0)}
@@ -214,7 +222,7 @@ func (w *workload) run(ctx context.Context, s side, g int, tag string) (set, get
 	clear(w.sets)
 
 	u0 = w.meter.read()
-	d, err = runPhase(pprof.WithLabels(ctx, pprof.Labels("side", s.name, "phase", phaseGet)), s.jobs, g, func(p redis.Pipeliner, i int32) {
+	d, err = runPhase(pprof.WithLabels(ctx, pprof.Labels("side", s.name, "phase", phaseGet)), s, g, func(p redis.Pipeliner, i int32) {
 		w.gets[i] = p.Get(ctx, w.keys[i])
 	})
 	get = phaseResult{float64(len(w.keys)) / d.Seconds(), w.meter.read().sub(u0)}
@@ -309,21 +317,17 @@ func (w *workload) checkSets(ctx context.Context, s side) error {
 	return nil
 }
 
-// runPhase runs jobs with g goroutines taking them in turn, each job's
-// sends in parallel, and op adding the command of key i to a pipeline. It
-// returns the time from the first job to the last reply, and the first
-// pipeline error other than a command's own (which the checks see).
-func runPhase(ctx context.Context, jobs [][]send, g int, op func(redis.Pipeliner, int32)) (time.Duration, error) {
+// runPhase runs side s's jobs with g goroutines taking them in turn, each
+// job's sends in parallel, and op adding the command of key i to a
+// pipeline. It returns the time from the first job to the last reply, and
+// the first pipeline error other than a command's own (which the checks
+// see).
+func runPhase(ctx context.Context, s side, g int, op func(redis.Pipeliner, int32)) (time.Duration, error) {
+	jobs := s.jobs
 	var next atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
-	do := func(s send) {
-		_, err := s.p.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, i := range s.idx {
-				op(p, i)
-			}
-			return nil
-		})
+	fail := func(err error) {
 		var rerr redis.Error
 		if err != nil && !errors.As(err, &rerr) {
 			mu.Lock()
@@ -332,6 +336,31 @@ func runPhase(ctx context.Context, jobs [][]send, g int, op func(redis.Pipeliner
 			}
 			mu.Unlock()
 		}
+	}
+	do := func(s send) {
+		_, err := s.p.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range s.idx {
+				op(p, i)
+			}
+			return nil
+		})
+		fail(err)
+	}
+	// buildFirst: the job's pipelines, built by the goroutine that took it.
+	build := func(job []send) []redis.Pipeliner {
+		pipes := make([]redis.Pipeliner, 0, len(job))
+		for _, s := range job {
+			p := s.p.(*redis.Client).Pipeline()
+			for _, i := range s.idx {
+				op(p, i)
+			}
+			pipes = append(pipes, p)
+		}
+		return pipes
+	}
+	exec := func(p redis.Pipeliner) {
+		_, err := p.Exec(ctx)
+		fail(err)
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -345,6 +374,15 @@ func runPhase(ctx context.Context, jobs [][]send, g int, op func(redis.Pipeliner
 				}
 				job := jobs[j]
 				var jw sync.WaitGroup
+				if s.buildFirst {
+					pipes := build(job)
+					for _, p := range pipes[1:] {
+						jw.Go(func() { exec(p) })
+					}
+					exec(pipes[0])
+					jw.Wait()
+					continue
+				}
 				for _, s := range job[1:] {
 					jw.Go(func() { do(s) })
 				}
