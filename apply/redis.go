@@ -20,16 +20,19 @@ func (e *executor) addr(tg redisconf.Target) string {
 	return net.JoinHostPort(tg.Host.Address, strconv.Itoa(tg.Port))
 }
 
-// client returns a client of tg with the cluster password. A node that has
-// no password yet (its password was removed by hand) is reached without.
+// client returns a client of tg with the cluster password, or the one it
+// replaces while a rotation is under way. A node that has no password yet
+// (its password was removed by hand) is reached without.
 func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Client {
-	opts := redisconn.Options(e.addr(tg), e.spec.Password.Reveal(), 5*time.Second, 2)
-	opts.ReadTimeout = 15 * time.Second
-	c := redisconn.NewClient(opts)
+	newClient := func(password, previous string) *redis.Client {
+		opts := redisconn.Options(e.addr(tg), password, 5*time.Second, 2)
+		opts.ReadTimeout = 15 * time.Second
+		return redisconn.NewClient(redisconn.WithPrevious(opts, previous))
+	}
+	c := newClient(e.spec.Password.Reveal(), e.spec.Password.Previous().Reveal())
 	if err := c.Ping(ctx).Err(); err != nil && strings.Contains(err.Error(), "without any password configured") {
 		c.Close()
-		opts.Password = ""
-		c = redisconn.NewClient(opts)
+		c = newClient("", "")
 	}
 	return c
 }

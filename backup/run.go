@@ -78,7 +78,7 @@ func (o *Options) defaults() {
 func Run(ctx context.Context, spec *cluster.Spec, st store.Store, opts Options) (*Manifest, error) {
 	opts.defaults()
 	start := opts.Now().UTC()
-	cl := Clients{Password: spec.Password.Reveal(), LocalAddr: opts.LocalAddr}
+	cl := Clients{Password: spec.Password.Reveal(), Previous: spec.Password.Previous().Reveal(), LocalAddr: opts.LocalAddr}
 	parts := Observe(ctx, spec, cl)
 	var problems []error
 	for _, p := range parts {
@@ -174,7 +174,7 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 	}
 	parallel(len(parts), func(i int) {
 		src := parts[i].Source
-		conns[i], errs[i] = dialSync(ctx, src.Addr, cl.Password, cl.LocalAddr, opts.IdleTimeout)
+		conns[i], errs[i] = dialSync(ctx, src.Addr, cl.Password, cl.Previous, cl.LocalAddr, opts.IdleTimeout)
 		if errs[i] != nil {
 			errs[i] = fmt.Errorf("partition %d: connecting to %s at %s: %w", i, src.Node.Name, src.Addr, cluster.NewSecret(cl.Password).RedactError(errs[i]))
 		}

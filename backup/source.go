@@ -43,6 +43,7 @@ type Partition struct {
 // Clients makes Redis clients of the cluster's data nodes.
 type Clients struct {
 	Password  string
+	Previous  string // the password Password replaces, during a rotation
 	LocalAddr string // source address to connect from; "" lets the system choose
 	Timeout   time.Duration
 }
@@ -53,7 +54,8 @@ func (c Clients) New(addr string) *redis.Client {
 	if t <= 0 {
 		t = 5 * time.Second
 	}
-	return redisconn.NewClient(redisconn.FromAddress(redisconn.Options(addr, c.Password, t, 2), c.LocalAddr))
+	o := redisconn.FromAddress(redisconn.Options(addr, c.Password, t, 2), c.LocalAddr)
+	return redisconn.NewClient(redisconn.WithPrevious(o, c.Previous))
 }
 
 // Observe reads INFO from every data node of spec in parallel and picks,

@@ -42,7 +42,7 @@ type syncConn struct {
 // replica that wants only the RDB (REPLCONF rdb-only, Redis 7+; older
 // nodes ignore it and stream on after the RDB, which is simply not read)
 // and understands the diskless EOF-marker format (capa eof).
-func dialSync(ctx context.Context, addr, password, localAddr string, idle time.Duration) (*syncConn, error) {
+func dialSync(ctx context.Context, addr, password, previous, localAddr string, idle time.Duration) (*syncConn, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
 	if localAddr != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(localAddr)}
@@ -65,7 +65,11 @@ func dialSync(ctx context.Context, addr, password, localAddr string, idle time.D
 		return nil, err
 	}
 	if password != "" {
-		if err := c.command("AUTH", password); err != nil {
+		err := c.command("AUTH", password)
+		if err != nil && previous != "" && strings.HasPrefix(err.Error(), "WRONGPASS") {
+			err = c.command("AUTH", previous) // a rotation under way
+		}
+		if err != nil {
 			if !strings.Contains(err.Error(), "without any password configured") {
 				return fail(fmt.Errorf("AUTH: %w", err))
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -70,12 +71,12 @@ func NewFromSpec(ctx context.Context, spec *cluster.Spec, o Options) (*Client, e
 }
 
 func (c *Client) nodeOptions(addr string, db int) *redis.Options {
-	return &redis.Options{
+	return redisconn.WithPrevious(&redis.Options{
 		Addr: addr, Password: c.opt.Password.Reveal(), DB: db, Protocol: 2, DisableIdentity: true,
 		MaxRetries: -1, DialerRetries: 1,
 		DialTimeout: c.opt.DialTimeout, ReadTimeout: c.opt.ReadTimeout, WriteTimeout: c.opt.WriteTimeout,
 		PoolSize: c.opt.PoolSize,
-	}
+	}, c.opt.Password.Previous().Reveal())
 }
 
 // Close stops following the status and closes every connection.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/client/resp"
+	"github.com/roma-redis/roma/redisconn"
 )
 
 // DialNode opens a connection of the caller's own to node n: dialled
@@ -23,9 +24,19 @@ func (c *Client) DialNode(ctx context.Context, n Node) (net.Conn, error) {
 	}
 	var req []byte
 	var names []string
-	if pw := c.opt.Password.Reveal(); pw != "" {
-		req = resp.AppendCommand(req, "AUTH", pw)
-		names = append(names, "AUTH")
+	timeout := c.opt.ReadTimeout
+	if timeout <= 0 {
+		timeout = c.opt.DialTimeout
+	}
+	fail := func(err error) (net.Conn, error) {
+		conn.Close()
+		return nil, fmt.Errorf("client: node %s (%s): %w", n.Name, n.Addr, c.opt.Password.RedactError(err))
+	}
+	if pw := c.opt.Password; pw.IsSet() {
+		// The previous password too, during a rotation.
+		if err := redisconn.Auth(ctx, conn, pw.Reveal(), pw.Previous().Reveal(), timeout); err != nil {
+			return fail(fmt.Errorf("AUTH: %w", err))
+		}
 	}
 	if n.DB != 0 {
 		req = resp.AppendCommand(req, "SELECT", strconv.Itoa(n.DB))
@@ -34,15 +45,7 @@ func (c *Client) DialNode(ctx context.Context, n Node) (net.Conn, error) {
 	if len(req) == 0 {
 		return conn, nil
 	}
-	timeout := c.opt.ReadTimeout
-	if timeout <= 0 {
-		timeout = c.opt.DialTimeout
-	}
 	_ = conn.SetDeadline(time.Now().Add(timeout))
-	fail := func(err error) (net.Conn, error) {
-		conn.Close()
-		return nil, fmt.Errorf("client: node %s (%s): %w", n.Name, n.Addr, c.opt.Password.RedactError(err))
-	}
 	if _, err := conn.Write(req); err != nil {
 		return fail(err)
 	}

@@ -40,7 +40,7 @@ func newWatcher(o *Options, nodes *nodeSet) *watcher {
 	for _, a := range o.StatusAddrs {
 		ro := redisconn.Options(a, o.Password.Reveal(), o.StatusTimeout, 2)
 		ro.DialTimeout, ro.ContextTimeoutEnabled = o.DialTimeout, false
-		w.clients[a] = redisconn.NewClient(ro)
+		w.clients[a] = redisconn.NewClient(redisconn.WithPrevious(ro, o.Password.Previous().Reveal()))
 	}
 	return w
 }

@@ -14,13 +14,27 @@ const Redacted = "(sensitive)"
 // String, GoString, Format and JSON forms all yield Redacted; only Reveal
 // returns the value, for the few places that must use it (a rendered
 // redis.conf, an AUTH command).
-type Secret struct{ value string }
+//
+// A secret being rotated also holds the value it replaces (WithPrevious):
+// that one is never printed either, and Redact hides both.
+type Secret struct{ value, previous string }
 
 // NewSecret wraps v as a Secret.
 func NewSecret(v string) Secret { return Secret{value: v} }
 
 // Reveal returns the secret value itself.
 func (s Secret) Reveal() string { return s.value }
+
+// WithPrevious returns s holding also prev, the value it replaces during a
+// rotation: servers still accept it until the rotation ends.
+func (s Secret) WithPrevious(prev Secret) Secret {
+	s.previous = prev.value
+	return s
+}
+
+// Previous returns the value s replaces (empty when s is not being
+// rotated).
+func (s Secret) Previous() Secret { return Secret{value: s.previous} }
 
 // IsSet reports whether the secret holds a non-empty value.
 func (s Secret) IsSet() bool { return s.value != "" }
@@ -42,8 +56,8 @@ func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 // MarshalJSON writes Redacted, never the value.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
-// Equal reports whether two secrets hold the same value (for go-cmp).
-func (s Secret) Equal(o Secret) bool { return s.value == o.value }
+// Equal reports whether two secrets hold the same values (for go-cmp).
+func (s Secret) Equal(o Secret) bool { return s == o }
 
 // Redact returns text with every occurrence of the secret replaced by
 // "(sensitive)", for messages that may quote it (a server's error, an
@@ -51,17 +65,22 @@ func (s Secret) Equal(o Secret) bool { return s.value == o.value }
 // alone: hiding them would garble unrelated text, and validation refuses
 // passwords that short.
 func (s Secret) Redact(text string) string {
-	if len(s.value) < 4 {
-		return text
+	for _, v := range []string{s.value, s.previous} {
+		if len(v) >= 4 {
+			text = strings.ReplaceAll(text, v, Redacted)
+		}
 	}
-	return strings.ReplaceAll(text, s.value, "(sensitive)")
+	return text
 }
 
 // RedactError returns err with the secret hidden in its message; an error
 // that does not hold the secret is returned as it is, still unwrappable.
 func (s Secret) RedactError(err error) error {
-	if err == nil || len(s.value) < 4 || !strings.Contains(err.Error(), s.value) {
+	if err == nil {
 		return err
 	}
-	return errors.New(s.Redact(err.Error()))
+	if msg := err.Error(); s.Redact(msg) != msg {
+		return errors.New(s.Redact(msg))
+	}
+	return err
 }

@@ -24,3 +24,30 @@ func TestSecretRedact(t *testing.T) {
 		t.Error("RedactError(nil) != nil")
 	}
 }
+
+func TestSecretWithPrevious(t *testing.T) {
+	s := NewSecret("new-pass-word").WithPrevious(NewSecret("old-pass-word"))
+	if s.Reveal() != "new-pass-word" || s.Previous().Reveal() != "old-pass-word" {
+		t.Fatalf("Reveal %q, Previous %q", s.Reveal(), s.Previous().Reveal())
+	}
+	if got := s.Redact("tried new-pass-word then old-pass-word"); got != "tried (sensitive) then (sensitive)" {
+		t.Errorf("Redact = %q", got)
+	}
+	if got := s.RedactError(errors.New("AUTH old-pass-word")); got.Error() != "AUTH (sensitive)" {
+		t.Errorf("RedactError = %v", got)
+	}
+	for _, got := range []string{s.String(), s.GoString(), s.Previous().String()} {
+		if got != `(sensitive)` && got != `cluster.Secret("(sensitive)")` {
+			t.Errorf("printed %q", got)
+		}
+	}
+	if j, _ := s.MarshalJSON(); string(j) != `"(sensitive)"` {
+		t.Errorf("JSON %s", j)
+	}
+	if s.Equal(NewSecret("new-pass-word")) {
+		t.Error("a secret being rotated equals the same secret without its previous value")
+	}
+	if NewSecret("x-pass-word").Previous().IsSet() {
+		t.Error("a secret not being rotated has a previous value")
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 var clusterSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "partitions", Required: true}, {Name: "hash"}, {Name: "password"},
+		{Name: "partitions", Required: true}, {Name: "hash"}, {Name: "password"}, {Name: "previous_password"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "redis"}},
 }
@@ -63,6 +63,24 @@ func (d *decoder) decodeCluster(blocks hcl.Blocks, missing hcl.Range) {
 				fmt.Sprintf("The cluster password must be at least %d characters long.", minPasswordLen))
 		}
 		s.Password = pw
+	}
+	if a, ok := content.Attributes["previous_password"]; ok {
+		prev, diags := decodeSecret(a, d.ctx)
+		d.add(diags)
+		switch {
+		case diags.HasErrors():
+		case !s.Password.IsSet():
+			d.errorf(a.Expr.Range().Ptr(), "Previous password without a password",
+				"previous_password is the password a rotation replaces: it needs the new one in password.")
+		case prev.IsSet() && len(prev.Reveal()) < minPasswordLen || isEmptyString(a, d.ctx):
+			d.errorf(a.Expr.Range().Ptr(), "Password too short",
+				fmt.Sprintf("The previous password must be at least %d characters long.", minPasswordLen))
+		case prev.Reveal() == s.Password.Reveal():
+			d.errorf(a.Expr.Range().Ptr(), "Previous password is the password",
+				"previous_password must differ from password: it is the one being replaced. Remove it once every client uses the new password.")
+		default:
+			s.Password = s.Password.WithPrevious(prev)
+		}
 	}
 	s.Redis = d.decodeRedisBlocks(content.Blocks.OfType("redis"))
 }

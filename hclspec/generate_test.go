@@ -184,6 +184,16 @@ func TestGenerateRoundTrip(t *testing.T) {
 			}(),
 			notConfig: []string{"variable", "password", "redis {"},
 		},
+		"password rotation": {
+			spec: func() *cluster.Spec {
+				s := genSpec(nil)
+				s.Password = s.Password.WithPrevious(cluster.NewSecret("the-old-password"))
+				return s
+			}(),
+			wantConfig:  []string{`password          = var.redis_password`, `previous_password = var.redis_previous_password`},
+			wantSecrets: []string{`redis_password          = "correct-horse-battery"`, `redis_previous_password = "the-old-password"`},
+			notConfig:   []string{"the-old-password", "correct-horse-battery"},
+		},
 		"per-node overrides": {
 			spec: genSpec(
 				cluster.Settings{"maxmemory": one("256mb"), "save": multi("3600 1", "300 100"), "hz": one("10")},

@@ -56,8 +56,10 @@ func fileOnly(k string) bool {
 	return false
 }
 
-func newClient(addr, password string, timeout time.Duration) *redis.Client {
-	return redisconn.New(addr, password, timeout, 1)
+// newClient returns a client of addr with password, or previous when
+// the node refuses password (a rotation under way).
+func newClient(addr, password, previous string, timeout time.Duration) *redis.Client {
+	return redisconn.NewClient(redisconn.WithPrevious(redisconn.Options(addr, password, timeout, 1), previous))
 }
 
 // observeNode asks one Redis node, over one connection and one pipelined
@@ -70,11 +72,11 @@ func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, 
 		timeout = time.Until(dl)
 	}
 	pw := spec.Password.Reveal()
-	err := queryNode(ctx, spec, names, ns, newClient(addr, pw, timeout))
+	err := queryNode(ctx, spec, names, ns, newClient(addr, pw, spec.Password.Previous().Reveal(), timeout))
 	if err != nil && pw != "" && isNoPassword(err) {
 		// The server has no password at all: drift, but still observable.
 		ns.AuthError = true
-		err = queryNode(ctx, spec, names, ns, newClient(addr, "", timeout))
+		err = queryNode(ctx, spec, names, ns, newClient(addr, "", "", timeout))
 	} else if err != nil && isAuthError(err) {
 		ns.AuthError = true
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roma-redis/roma/cluster"
 )
 
 // These tests check the catalog against a real redis-server: Debian's, the
@@ -174,6 +176,50 @@ func TestLiveFileOnly(t *testing.T) {
 	}
 }
 
+// TestLiveRotation: the file rendered during a password rotation has a
+// real redis-server accept both passwords for the default user (and a
+// user declared in roma.hcl keep its own), without either password in the
+// file but masterauth's new one.
+func TestLiveRotation(t *testing.T) {
+	s := testSpec()
+	s.Password = cluster.NewSecret("the-new-password").WithPrevious(cluster.NewSecret("the-old-password"))
+	s.Nodes[0].Redis["user"] = cluster.Setting{Values: []string{"app on >app-password ~app:* +get"}}
+	conf := string(Render(s, DataTarget(s, s.Nodes[0])))
+	if strings.Contains(conf, "the-old-password") || strings.Contains(conf, "requirepass") {
+		t.Fatalf("the file holds the previous password or a requirepass:\n%s", conf)
+	}
+	var lines []string
+	for _, l := range strings.Split(conf, "\n") {
+		if strings.HasPrefix(l, "user ") || strings.HasPrefix(l, "masterauth ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("want 2 user lines and masterauth, got %q", lines)
+	}
+	r := startRedis(t, lines)
+	for _, c := range []struct {
+		user, password string
+		ok             bool
+	}{
+		{"default", "the-new-password", true},
+		{"default", "the-old-password", true},
+		{"default", "another-password", false},
+		{"app", "app-password", true},
+	} {
+		if err := r.auth(c.user, c.password); (err == nil) != c.ok {
+			t.Errorf("AUTH %s: %v, want accepted %v", c.user, err, c.ok)
+		}
+	}
+	if err := r.auth("default", "the-new-password"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.do("CONFIG", "GET", "masterauth")
+	if got := fmt.Sprint(v); err != nil || !strings.Contains(got, "the-new-password") {
+		t.Errorf("masterauth: %v %v", got, err)
+	}
+}
+
 // TestLiveDirectivesParse asks redis-server itself whether it knows each
 // file-only directive: an unknown one is refused as a bad directive, a known
 // one with a bad argument fails some other way.
@@ -283,7 +329,8 @@ func tryStartRedis(t *testing.T, bin string, lines []string) (*liveRedis, error)
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			r := &liveRedis{conn: c, rd: bufio.NewReader(c)}
-			if pong, err := r.do("PING"); err == nil && pong == "PONG" {
+			// A server with a password answers, refusing: ready too.
+			if pong, err := r.do("PING"); err == nil && pong == "PONG" || err != nil && strings.HasPrefix(err.Error(), "NOAUTH") {
 				t.Cleanup(func() { c.Close(); stop() })
 				return r, nil
 			}

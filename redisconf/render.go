@@ -105,7 +105,37 @@ func Desired(s *cluster.Spec, t Target) cluster.Settings {
 	for k, v := range extra {
 		out[k] = v
 	}
+	if s.Password.Previous().IsSet() {
+		// A rotation: requirepass holds one password, the default user's
+		// ACL line both (as hashes), so that a node restarted before the
+		// rotation ends still accepts clients not yet given the new one.
+		delete(out, "requirepass")
+		u := out["user"]
+		u.Values = append(append([]string(nil), u.Values...), DefaultUserRule(s.Password))
+		u.Sensitive = true
+		out["user"] = u
+	}
 	return out
+}
+
+// DefaultUserRule is the ACL rule of the default user while pw is being
+// rotated: every command, key and channel, with pw and the password it
+// replaces, given as their SHA-256 (as ACL SETUSER's #<hash> takes it), so
+// that the file holds neither in the clear. It starts with "default ".
+func DefaultUserRule(pw cluster.Secret) string {
+	r := "default on"
+	for _, p := range []cluster.Secret{pw, pw.Previous()} {
+		if p.IsSet() {
+			r += " #" + PasswordHash(p.Reveal())
+		}
+	}
+	return r + " ~* &* +@all"
+}
+
+// PasswordHash is how Redis keeps a password in its ACL: the hex SHA-256.
+func PasswordHash(password string) string {
+	sum := sha256.Sum256([]byte(password))
+	return hex.EncodeToString(sum[:])
 }
 
 // managedOrder is the order managed directives appear in a file.

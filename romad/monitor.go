@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 )
@@ -69,9 +70,11 @@ const probeInterval = 100 * time.Millisecond
 
 // newNodeClient returns a client of addr that connects from source (the
 // romad host's declared address), so that what romad sees is what its
-// host sees.
-func newNodeClient(addr, source, password string, timeout time.Duration) *redis.Client {
-	return redisconn.NewClient(redisconn.FromAddress(redisconn.Options(addr, password, timeout, 2), source))
+// host sees. It uses password, or previous when the node refuses password
+// (a rotation under way).
+func newNodeClient(addr, source string, password cluster.Secret, timeout time.Duration) *redis.Client {
+	o := redisconn.FromAddress(redisconn.Options(addr, password.Reveal(), timeout, 2), source)
+	return redisconn.NewClient(redisconn.WithPrevious(o, password.Previous().Reveal()))
 }
 
 // watch probes v until ctx ends.

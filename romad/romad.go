@@ -91,7 +91,7 @@ func New(cfg Config) (*Daemon, error) {
 		d.downAfter = 5 * time.Second
 	}
 	timeout := min(d.downAfter/2, time.Second)
-	pw := spec.Password.Reveal()
+	pw := spec.Password
 	for _, n := range spec.Nodes {
 		addr := spec.Addr(n.Host, n.Port)
 		d.views[n.Name] = &nodeView{Name: n.Name, Addr: addr, Partition: n.Partition, Priority: 100}

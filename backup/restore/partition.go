@@ -181,7 +181,7 @@ func (r *runner) restorePartition(ctx context.Context, pp PartitionPlan) (touche
 func (r *runner) client(tg target) *redis.Client {
 	o := redisconn.Options(tg.addr, r.spec.Password.Reveal(), 5*time.Second, 2)
 	o.ReadTimeout = 15 * time.Second
-	return redisconn.NewClient(o)
+	return redisconn.NewClient(redisconn.WithPrevious(o, r.spec.Password.Previous().Reveal()))
 }
 
 // stopNode stops a node at once, without a save (SHUTDOWN NOSAVE NOW),

@@ -176,7 +176,7 @@ func statusClients(spec *cluster.Spec) map[string]*redis.Client {
 		addr := spec.Addr(s.Host, s.Port)
 		o := redisconn.Options(addr, spec.Password.Reveal(), 2*time.Second, 10)
 		o.ReadTimeout, o.WriteTimeout = 0, 0 // go-redis's defaults (3s)
-		clients[addr] = redisconn.NewClient(o)
+		clients[addr] = redisconn.NewClient(redisconn.WithPrevious(o, spec.Password.Previous().Reveal()))
 	}
 	return clients
 }

@@ -50,7 +50,7 @@ func Gather(ctx context.Context, spec *cluster.Spec, o Options) *Report {
 	wg.Go(func() {
 		clients := map[string]*redis.Client{}
 		for _, s := range spec.Status {
-			c := newClient(spec.Addr(s.Host, s.Port), spec.Password.Reveal(), timeout)
+			c := newClient(spec.Addr(s.Host, s.Port), spec.Password, timeout)
 			defer c.Close()
 			clients[spec.Addr(s.Host, s.Port)] = c
 		}
@@ -63,7 +63,7 @@ func Gather(ctx context.Context, spec *cluster.Spec, o Options) *Report {
 	})
 	for _, n := range spec.Nodes {
 		wg.Go(func() {
-			p := probeNode(ctx, spec.Addr(n.Host, n.Port), spec.Password.Reveal(), timeout)
+			p := probeNode(ctx, spec.Addr(n.Host, n.Port), spec.Password, timeout)
 			mu.Lock()
 			in.Probes[n.Name] = p
 			mu.Unlock()
@@ -74,12 +74,14 @@ func Gather(ctx context.Context, spec *cluster.Spec, o Options) *Report {
 	return Build(in)
 }
 
-func newClient(addr, password string, timeout time.Duration) *redis.Client {
-	return redisconn.New(addr, password, timeout, 1)
+// newClient returns a client of addr with password (or the one it
+// replaces, during a rotation).
+func newClient(addr string, password cluster.Secret, timeout time.Duration) *redis.Client {
+	return redisconn.NewClient(redisconn.WithPrevious(redisconn.Options(addr, password.Reveal(), timeout, 1), password.Previous().Reveal()))
 }
 
 // probeNode asks one data node for PING and INFO in one round trip.
-func probeNode(ctx context.Context, addr, password string, timeout time.Duration) Probe {
+func probeNode(ctx context.Context, addr string, password cluster.Secret, timeout time.Duration) Probe {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c := newClient(addr, password, timeout)
@@ -89,12 +91,12 @@ func probeNode(ctx context.Context, addr, password string, timeout time.Duration
 	info := pipe.Info(ctx)
 	_, _ = pipe.Exec(ctx) // a failed connection fails every command (redisconn)
 	if err := info.Err(); err != nil {
-		return Probe{Err: cluster.NewSecret(password).Redact(err.Error())}
+		return Probe{Err: password.Redact(err.Error())}
 	}
 	p := ParseInfo(info.Val())
 	if err := ping.Err(); err != nil {
 		if !strings.HasPrefix(err.Error(), "LOADING") {
-			return Probe{Err: cluster.NewSecret(password).Redact(err.Error())}
+			return Probe{Err: password.Redact(err.Error())}
 		}
 		p.Loading = true
 	}

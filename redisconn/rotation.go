@@ -1,0 +1,109 @@
+package redisconn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// WithPrevious has o's connections authenticate with previous when the
+// node refuses o's password: during a password rotation, a node not yet
+// given the new password accepts only the one it replaces. Each new
+// connection is authenticated by the dialer (AUTH with o's password, then
+// with previous on WRONGPASS), so go-redis sends no AUTH of its own. o is
+// left as it is when previous or o's password is empty.
+func WithPrevious(o *redis.Options, previous string) *redis.Options {
+	if previous == "" || o.Password == "" {
+		return o
+	}
+	password := o.Password
+	dial := o.Dialer
+	if dial == nil {
+		d := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 5 * time.Minute}
+		dial = d.DialContext
+	}
+	timeout := o.DialTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	o.Password = ""
+	o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := Auth(ctx, conn, password, previous, timeout); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+	return o
+}
+
+// Auth authenticates conn, a new connection to a node, with password, or
+// with previous (when not empty) if the node answers WRONGPASS, within
+// timeout. A refusal is the server's error, a redis.Error.
+func Auth(ctx context.Context, conn net.Conn, password, previous string, timeout time.Duration) error {
+	err := auth(ctx, conn, password, timeout)
+	if err != nil && previous != "" && strings.HasPrefix(err.Error(), "WRONGPASS") {
+		err = auth(ctx, conn, previous, timeout)
+	}
+	return err
+}
+
+// auth sends AUTH password on conn and reads the one-line reply: nil for
+// +OK, the server's error otherwise (a redis.Error, as go-redis returns).
+func auth(ctx context.Context, conn net.Conn, password string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		return err
+	}
+	defer conn.SetDeadline(time.Time{})
+	req := fmt.Appendf(nil, "*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(password), password)
+	if _, err := conn.Write(req); err != nil {
+		return fmt.Errorf("AUTH: %w", err)
+	}
+	// Nothing else comes before the reply to a command not yet sent, so
+	// whatever is read up to the line's end is the reply.
+	var line []byte
+	buf := make([]byte, 256)
+	for !bytes.HasSuffix(line, []byte("\r\n")) {
+		if len(line) > 4096 {
+			return errors.New("AUTH: reply too long")
+		}
+		n, err := conn.Read(buf)
+		line = append(line, buf[:n]...)
+		if err != nil {
+			return fmt.Errorf("AUTH: %w", err)
+		}
+	}
+	line = bytes.TrimSuffix(line, []byte("\r\n"))
+	switch {
+	case string(line) == "+OK":
+		return nil
+	case len(line) > 0 && line[0] == '-':
+		return authError(line[1:])
+	}
+	return fmt.Errorf("AUTH: unexpected reply %q", line)
+}
+
+// authError is a server's error reply to AUTH; like go-redis's own, it
+// satisfies redis.Error.
+type authError string
+
+func (e authError) Error() string { return string(e) }
+
+// RedisError marks it as a reply of the server (redis.Error).
+func (authError) RedisError() {}
+
+var _ redis.Error = authError("")
