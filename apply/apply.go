@@ -151,6 +151,7 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 
 	e.prepareHosts(ctx)
 	e.prepareBackup(ctx)
+	e.passwordsPhase(ctx)
 	e.writeConfs(ctx)
 	e.startNodes(ctx, "status")
 	e.startNodes(ctx, "node")

@@ -138,6 +138,53 @@ func (e *executor) runtimeSettings(ctx context.Context) {
 	}
 }
 
+// passwordsPhase gives every running node whose plan says so the default
+// user's passwords roma.hcl gives, at runtime. It runs before anything
+// else touches a node: a rotation's nodes must all accept the new password
+// before any replica authenticates with it (masterauth, a restart).
+func (e *executor) passwordsPhase(ctx context.Context) {
+	var jobs []job
+	for _, r := range e.nodeResources("status", "node") {
+		if !hasStep(r, "passwords") {
+			continue
+		}
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			continue
+		}
+		verb, done := "CONFIG SET requirepass", "its password set at runtime"
+		if e.spec.Password.Previous().IsSet() {
+			verb, done = "ACL SETUSER default", "accepts the new and the previous password"
+		}
+		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: verb, doneMsg: done,
+			run: func(ctx context.Context, _ remote.Transport) error { return e.setPasswords(ctx, tg) }})
+	}
+	if len(jobs) > 0 {
+		e.phase("Passwords")
+		e.runJobs(ctx, jobs)
+	}
+}
+
+// setPasswords has tg's default user accept exactly roma.hcl's passwords:
+// during a rotation both (ACL SETUSER, atomic, as hashes), else the one
+// (CONFIG SET requirepass, which also drops any other).
+func (e *executor) setPasswords(ctx context.Context, tg redisconf.Target) error {
+	c := e.client(ctx, tg)
+	defer c.Close()
+	pw := e.spec.Password
+	var err error
+	if pw.Previous().IsSet() {
+		err = c.Do(ctx, "ACL", "SETUSER", "default", "resetpass",
+			"#"+redisconf.PasswordHash(pw.Reveal()), "#"+redisconf.PasswordHash(pw.Previous().Reveal())).Err()
+	} else {
+		err = c.ConfigSet(ctx, "requirepass", pw.Reveal()).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("setting the passwords of %s: %w", tg.Name, pw.RedactError(err))
+	}
+	return nil
+}
+
 func (e *executor) configSet(ctx context.Context, tg redisconf.Target, attrs []string) error {
 	desired := redisconf.Desired(e.spec, tg)
 	c := e.client(ctx, tg)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,6 +169,44 @@ func kindOf(t redisconf.Target) string {
 
 func sensitiveAttr(k string) bool { return k == "requirepass" || k == "masterauth" }
 
+// passwordsAttr is the attribute of a node's passwords in a plan: its
+// default user's, from requirepass or a "user default" line.
+const passwordsAttr = "passwords"
+
+// wantPasswords is what every node's default user must accept.
+func wantPasswords(s *cluster.Spec) Passwords {
+	if !s.Password.IsSet() {
+		return Passwords{None: true}
+	}
+	return Passwords{Current: true, Previous: s.Password.Previous().IsSet()}
+}
+
+// passwordLines returns decl (a parsed conf file) with requirepass and the
+// default user's "user" lines moved under passwordsAttr, so that a file
+// comparison sees a change of passwords as one, not as a restart-only
+// "user" directive.
+func passwordLines(decl map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(decl))
+	for k, v := range decl {
+		switch k {
+		case "requirepass":
+			out[passwordsAttr] = append(out[passwordsAttr], "requirepass "+strings.Join(v, " "))
+		case "user":
+			for _, l := range v {
+				if strings.HasPrefix(l, "default ") {
+					out[passwordsAttr] = append(out[passwordsAttr], "user "+l)
+				} else {
+					out[k] = append(out[k], l)
+				}
+			}
+		default:
+			out[k] = v
+		}
+	}
+	slices.Sort(out[passwordsAttr]) // map order: the same file, the same lines
+	return out
+}
+
 func (d *differ) node(t redisconf.Target) {
 	kind := kindOf(t)
 	r := Resource{Address: kind + "." + t.Name, Kind: kind, Name: t.Name, Host: t.Host.Name}
@@ -231,6 +270,26 @@ func (d *differ) node(t redisconf.Target) {
 	fileDecl := map[string][]string{}
 	needRestart := false
 	fileCfgSet := false // a runtime directive changes in the file: CONFIG SET it too
+	if running && ns.Passwords != nil {
+		// The default user's passwords, from its ACL: set at runtime
+		// (ACL SETUSER, or CONFIG SET requirepass), never by a restart.
+		if have, want := *ns.Passwords, wantPasswords(d.spec); have != want {
+			c := Change{Attr: passwordsAttr, Old: have.String(), New: want.String()}
+			switch {
+			case have.None:
+				c.Drift, r.Drift = true, true
+				r.Reasons = append(r.Reasons, "the node does not accept the cluster password: it has no password at all")
+			case have.Others > 0 && !want.Previous:
+				r.Reasons = append(r.Reasons, "its default user accepts passwords roma.hcl does not give (a rotation's previous password, or one added by hand): apply removes them")
+			case want.Previous && !have.Current:
+				r.Reasons = append(r.Reasons, "a password rotation: apply adds roma.hcl's password; the previous one stays accepted until previous_password is removed from roma.hcl")
+			default:
+				r.Reasons = append(r.Reasons, "its default user does not accept the passwords roma.hcl gives")
+			}
+			put(c)
+			r.Steps = append(r.Steps, Step{Op: "passwords", Node: t.Name})
+		}
+	}
 	if f == nil {
 		r.Drift = true
 		r.Reasons = append(r.Reasons, "its conf file "+cluster.LayoutOf(t.Host).Conf(t.Name)+" is missing but the node is running")
@@ -243,17 +302,25 @@ func (d *differ) node(t redisconf.Target) {
 				r.Drift = true
 				r.Reasons = append(r.Reasons, "its conf file was edited outside roma")
 			}
-			wantDecl := parseConf(want)
+			wantDecl := passwordLines(parseConf(want))
+			haveDecl := passwordLines(fileDecl)
 			keys := map[string]bool{}
 			for k := range wantDecl {
 				keys[k] = true
 			}
-			for k := range fileDecl {
+			for k := range haveDecl {
 				keys[k] = true
 			}
 			for _, k := range sortedKeys(keys) {
-				w, have := wantDecl[k], fileDecl[k]
+				w, have := wantDecl[k], haveDecl[k]
 				if redisconf.Normalize(k, w) == redisconf.Normalize(k, have) {
+					continue
+				}
+				if k == passwordsAttr {
+					// Set at runtime by the passwords step when the
+					// node's ACL differs (above); the file only keeps them
+					// across restarts.
+					put(Change{Attr: k, Old: cluster.Redacted, New: cluster.Redacted, Sensitive: true, Drift: edited})
 					continue
 				}
 				c := Change{Attr: k, Old: strings.Join(have, "; "), New: strings.Join(w, "; "), OldNull: have == nil, NewNull: w == nil,
@@ -302,6 +369,9 @@ func (d *differ) node(t redisconf.Target) {
 	if running {
 		cfgSet := fileCfgSet
 		for _, k := range sortedKeys(ns.Config) {
+			if k == "requirepass" && ns.Passwords != nil {
+				continue // the ACL says more (passwords, above)
+			}
 			live := ns.Config[k]
 			var w []string
 			if v, ok := desired[k]; ok {
@@ -349,7 +419,7 @@ func (d *differ) node(t redisconf.Target) {
 			r.Reasons = append(r.Reasons, "settings were changed outside roma (CONFIG SET)")
 		}
 	}
-	if ns != nil && ns.AuthError {
+	if ns != nil && ns.AuthError && ns.Passwords == nil {
 		r.Drift = true
 		put(Change{Attr: "requirepass", Old: "(sensitive)", New: "(sensitive)", Sensitive: true, Drift: true})
 		r.Reasons = append(r.Reasons, "the node does not accept the cluster password")

@@ -105,6 +105,7 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 	info := pipe.Info(ctx, "server", "replication", "persistence", "keyspace")
 	role := pipe.Do(ctx, "ROLE")
 	cfg := pipe.Do(ctx, append([]any{"CONFIG", "GET"}, toAny(names)...)...)
+	acl := pipe.Do(ctx, "ACL", "GETUSER", "default")
 	var status *redis.MapStringStringCmd
 	for _, s := range spec.Status {
 		if s.Name == ns.Name {
@@ -142,7 +143,58 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 			ns.StatusRecord = v
 		}
 	}
+	if v, err := acl.Result(); err == nil {
+		ns.Passwords = passwordsOf(v, spec.Password)
+	}
 	return nil
+}
+
+// passwordsOf reads an ACL GETUSER reply (field names and values, an
+// array or a RESP3 map) as what the user accepts of pw and its previous
+// value. It returns nil for a reply it cannot read.
+func passwordsOf(reply any, pw cluster.Secret) *Passwords {
+	fields := map[string]any{}
+	switch r := reply.(type) {
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			k, _ := r[i].(string)
+			fields[k] = r[i+1]
+		}
+	case map[any]any:
+		for k, v := range r {
+			ks, _ := k.(string)
+			fields[ks] = v
+		}
+	}
+	hashes, ok := fields["passwords"].([]any)
+	flags, ok2 := fields["flags"].([]any)
+	if !ok || !ok2 {
+		return nil
+	}
+	p := &Passwords{}
+	for _, f := range flags {
+		if f == "nopass" {
+			p.None = true
+		}
+	}
+	cur, prev := "", ""
+	if pw.IsSet() {
+		cur = redisconf.PasswordHash(pw.Reveal())
+	}
+	if pw.Previous().IsSet() {
+		prev = redisconf.PasswordHash(pw.Previous().Reveal())
+	}
+	for _, h := range hashes {
+		switch h {
+		case cur:
+			p.Current = true
+		case prev:
+			p.Previous = true
+		default:
+			p.Others++
+		}
+	}
+	return p
 }
 
 func toAny(s []string) []any {

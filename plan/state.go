@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -63,4 +65,42 @@ type NodeState struct {
 	Config     map[string]string // CONFIG GET of the compared settings
 
 	StatusRecord map[string]string // status nodes: roma:<cluster>:status
+
+	// Passwords is what the default user accepts (ACL GETUSER default),
+	// against roma.hcl's passwords; nil when unknown.
+	Passwords *Passwords `json:",omitempty"`
+}
+
+// Passwords says which passwords a node's default user accepts, in terms
+// of roma.hcl's, never the passwords or their hashes.
+type Passwords struct {
+	Current  bool // roma.hcl's password
+	Previous bool // roma.hcl's previous_password, during a rotation
+	Others   int  // passwords roma.hcl does not give
+	None     bool // no password is needed at all (nopass)
+}
+
+// String describes p for a plan: "roma.hcl's password and the previous
+// password", "no password", ...
+func (p Passwords) String() string {
+	if p.None {
+		return "no password"
+	}
+	var parts []string
+	if p.Current {
+		parts = append(parts, "roma.hcl's password")
+	}
+	if p.Previous {
+		parts = append(parts, "the previous password")
+	}
+	switch {
+	case p.Others == 1:
+		parts = append(parts, "1 other password")
+	case p.Others > 1:
+		parts = append(parts, fmt.Sprintf("%d other passwords", p.Others))
+	}
+	if len(parts) == 0 {
+		return "no password roma.hcl gives"
+	}
+	return strings.Join(parts, " and ")
 }

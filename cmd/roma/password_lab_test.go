@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisconn"
 )
 
 // TestApplyRefusesUnknownPassword: with a password in roma.hcl that the
@@ -37,5 +42,147 @@ func TestApplyRefusesUnknownPassword(t *testing.T) {
 	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
 	if code, out := roma("plan", "-c", dir, "-detailed-exitcode"); code != 0 {
 		t.Errorf("plan with the nodes' password: exit %d, want 0 (nothing was touched)\n%s", code, out)
+	}
+}
+
+// TestPasswordRotation: a password rotation on a running lab cluster, as
+// an operator runs it. With the new password in password and the old one
+// in previous_password, plan shows each node's passwords changing at
+// runtime (no restart, no refusal) and apply gives every data and status
+// node both; once previous_password is removed, apply leaves only the new
+// one. Replication stays up throughout, each plan after an apply has no
+// changes, and neither password is ever printed.
+func TestPasswordRotation(t *testing.T) {
+	const oldPW, newPW = plantest.Password, "a-Brand-New-pa55word"
+	dir, spec, _ := labCluster(t, nil)
+	var all strings.Builder
+	roma := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(args, nil, &out, &out)
+		all.WriteString(out.String())
+		return code, out.String()
+	}
+	if code, out := roma("apply", "-c", dir, "-auto-approve"); code != 0 {
+		t.Fatalf("apply of the lab cluster: exit %d\n%s", code, out)
+	}
+	conf := filepath.Join(dir, "roma.hcl")
+	orig, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotating := strings.Replace(string(orig), "  password   = var.redis_password\n",
+		"  password   = var.redis_password\n  previous_password = var.redis_previous_password\n", 1)
+	rotating = "variable \"redis_previous_password\" {\n  sensitive = true\n}\n\n" + rotating
+	if rotating == string(orig) {
+		t.Fatal("the lab config has no password line to rotate")
+	}
+	if err := os.WriteFile(conf, []byte(rotating), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ROMA_VAR_redis_password", newPW)
+	t.Setenv("ROMA_VAR_redis_previous_password", oldPW)
+
+	// accepts reports which of the two passwords every node accepts.
+	ctx := context.Background()
+	var addrs []string
+	for _, n := range spec.Nodes {
+		addrs = append(addrs, spec.Addr(n.Host, n.Port))
+	}
+	for _, s := range spec.Status {
+		addrs = append(addrs, spec.Addr(s.Host, s.Port))
+	}
+	accepts := func(pw string) (yes, no []string) {
+		for _, a := range addrs {
+			c := redisconn.New(a, pw, 2*time.Second, 1)
+			if err := c.Ping(ctx).Err(); err != nil {
+				no = append(no, a)
+			} else {
+				yes = append(yes, a)
+			}
+			c.Close()
+		}
+		return yes, no
+	}
+	linksUp := func(when string) {
+		t.Helper()
+		for _, n := range spec.Nodes {
+			c := redisconn.New(spec.Addr(n.Host, n.Port), newPW, 2*time.Second, 1)
+			info, err := c.Info(ctx, "replication").Result()
+			c.Close()
+			if err != nil {
+				t.Errorf("%s: INFO on %s: %v", when, n.Name, err)
+			} else if strings.Contains(info, "role:slave") && !strings.Contains(info, "master_link_status:up") {
+				t.Errorf("%s: the replication link of %s is down:\n%s", when, n.Name, info)
+			}
+		}
+	}
+
+	code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color")
+	if code != 2 || !strings.Contains(out, "a password rotation") || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") || strings.Contains(out, "refus") {
+		t.Fatalf("plan of the rotation: exit %d, want 2, passwords changed at runtime, no restart, no refusal:\n%s", code, out)
+	}
+	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
+		t.Fatalf("apply of the rotation: exit %d\n%s", code, out)
+	}
+	if _, no := accepts(oldPW); len(no) > 0 {
+		t.Errorf("during the rotation, nodes refuse the previous password: %v", no)
+	}
+	if _, no := accepts(newPW); len(no) > 0 {
+		t.Errorf("during the rotation, nodes refuse the new password: %v", no)
+	}
+	linksUp("during the rotation")
+	if code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color"); code != 0 {
+		t.Errorf("plan after the rotation's apply: exit %d, want 0\n%s", code, out)
+	}
+	// A replica that stops during the rotation comes back from its conf
+	// file accepting both passwords, and replicates with the new one.
+	var replica string
+	for _, n := range spec.Nodes[1:] {
+		if n.Partition == spec.Nodes[0].Partition {
+			replica = spec.Addr(n.Host, n.Port)
+		}
+	}
+	c := redisconn.New(replica, newPW, 2*time.Second, 1)
+	_ = c.Do(ctx, "SHUTDOWN", "NOSAVE").Err()
+	c.Close()
+	if yes, _ := accepts(newPW); len(yes) == len(addrs) {
+		t.Fatalf("the replica at %s did not stop", replica)
+	}
+	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
+		t.Fatalf("apply starting the stopped replica: exit %d\n%s", code, out)
+	}
+	if _, no := accepts(oldPW); len(no) > 0 {
+		t.Errorf("after a restart during the rotation, nodes refuse the previous password: %v", no)
+	}
+	if _, no := accepts(newPW); len(no) > 0 {
+		t.Errorf("after a restart during the rotation, nodes refuse the new password: %v", no)
+	}
+	linksUp("after a restart during the rotation")
+
+	// Every client uses the new password: the rotation ends.
+	if err := os.WriteFile(conf, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out = roma("plan", "-c", dir, "-detailed-exitcode", "-no-color")
+	if code != 2 || !strings.Contains(out, "accepts passwords roma.hcl does not give") || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") {
+		t.Fatalf("plan of the rotation's end: exit %d, want 2 and the previous password removed at runtime:\n%s", code, out)
+	}
+	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
+		t.Fatalf("apply of the rotation's end: exit %d\n%s", code, out)
+	}
+	if yes, _ := accepts(oldPW); len(yes) > 0 {
+		t.Errorf("after the rotation, nodes still accept the previous password: %v", yes)
+	}
+	if _, no := accepts(newPW); len(no) > 0 {
+		t.Errorf("after the rotation, nodes refuse the new password: %v", no)
+	}
+	linksUp("after the rotation")
+	if code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color"); code != 0 {
+		t.Errorf("plan after the rotation's end: exit %d, want 0\n%s", code, out)
+	}
+	for _, pw := range []string{oldPW, newPW} {
+		if strings.Contains(all.String(), pw) {
+			t.Errorf("a password shows in roma's output:\n%s", all.String())
+		}
 	}
 }

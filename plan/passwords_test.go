@@ -1,0 +1,78 @@
+package plan
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconf"
+)
+
+// TestPasswordsOf reads ACL GETUSER replies as Redis 7 gives them (RESP2
+// arrays, and a RESP3 map) against roma.hcl's passwords.
+func TestPasswordsOf(t *testing.T) {
+	cur, prev, other := "the-new-password", "the-old-password", "someone-elses"
+	h := redisconf.PasswordHash
+	rotating := cluster.NewSecret(cur).WithPrevious(cluster.NewSecret(prev))
+	reply := func(flags []any, hashes ...string) []any {
+		hs := make([]any, len(hashes))
+		for i, x := range hashes {
+			hs[i] = x
+		}
+		return []any{"flags", flags, "passwords", hs, "commands", "+@all", "keys", "~*", "channels", "&*", "selectors", []any{}}
+	}
+	on := []any{"on", "sanitize-payload"}
+	tests := []struct {
+		name  string
+		reply any
+		pw    cluster.Secret
+		want  *Passwords
+		str   string
+	}{
+		{"the password only", reply(on, h(cur)), cluster.NewSecret(cur), &Passwords{Current: true}, "roma.hcl's password"},
+		{"rotation started", reply(on, h(prev)), rotating, &Passwords{Previous: true}, "the previous password"},
+		{"rotation applied", reply(on, h(cur), h(prev)), rotating, &Passwords{Current: true, Previous: true}, "roma.hcl's password and the previous password"},
+		{"rotation ended", reply(on, h(cur), h(prev)), cluster.NewSecret(cur), &Passwords{Current: true, Others: 1}, "roma.hcl's password and 1 other password"},
+		{"added by hand", reply(on, h(other), h(prev), h(cur)), cluster.NewSecret(cur), &Passwords{Current: true, Others: 2}, "roma.hcl's password and 2 other passwords"},
+		{"no password", reply([]any{"on", "nopass"}), cluster.NewSecret(cur), &Passwords{None: true}, "no password"},
+		{"none of ours", reply(on, h(other)), cluster.NewSecret(cur), &Passwords{Others: 1}, "1 other password"},
+		{"RESP3 map", map[any]any{"flags": on, "passwords": []any{h(cur)}}, cluster.NewSecret(cur), &Passwords{Current: true}, "roma.hcl's password"},
+		{"unreadable", []any{"flags"}, cluster.NewSecret(cur), nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := passwordsOf(tc.reply, tc.pw)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("passwordsOf (-want +got):\n%s", diff)
+			}
+			if got != nil && got.String() != tc.str {
+				t.Errorf("String() = %q, want %q", got.String(), tc.str)
+			}
+		})
+	}
+}
+
+// TestPasswordLines: requirepass and the default user's line are one
+// attribute for a file comparison; other users' lines stay "user".
+func TestPasswordLines(t *testing.T) {
+	got := passwordLines(map[string][]string{
+		"requirepass": {"x"},
+		"user":        {"default on #ab ~* &* +@all", "app on >p ~app:* +get"},
+		"maxmemory":   {"64mb"},
+	})
+	want := map[string][]string{
+		passwordsAttr: {"requirepass x", "user default on #ab ~* &* +@all"},
+		"user":        {"app on >p ~app:* +get"},
+		"maxmemory":   {"64mb"},
+	}
+	if diff := cmp.Diff(want, got, cmpSortStrings); diff != "" {
+		t.Errorf("passwordLines (-want +got):\n%s", diff)
+	}
+}
+
+var cmpSortStrings = cmp.Transformer("sorted", func(in []string) []string {
+	out := append([]string(nil), in...)
+	slices.Sort(out)
+	return out
+})
