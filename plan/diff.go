@@ -224,7 +224,7 @@ func (d *differ) node(t redisconf.Target) {
 			"%s at %s refuses the cluster password: its state is unknown", t.Name, addrOf(t))})
 		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
 			"%s at %s runs with another password than roma.hcl's (was the password changed in roma.hcl?); "+
-				"roma cannot change a password it does not know: give roma.hcl the password the nodes have", t.Name, addrOf(t))})
+				"roma cannot change a password it does not know: give roma.hcl the password the nodes have, or, to change it, that one as previous_password", t.Name, addrOf(t))})
 		return
 	}
 	want := redisconf.Render(d.spec, t)
