@@ -571,7 +571,7 @@ func TestLabFailover(t *testing.T) {
 	lc := getCluster(t)
 	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
 	newMaster := lc.status().Partitions[0].Replicas[0]
-	failoverUnderWrites(t, lc, c, 0, func() {})
+	failoverUnderWrites(t, lc, c, 0, 0, func() {})
 	// Writes now land on the new master.
 	k := keysIn(t, c, 0, 1)[0]
 	if err := c.Set(context.Background(), k, "after", 0).Err(); err != nil {
@@ -590,21 +590,39 @@ func TestLabMasterKilled(t *testing.T) {
 	lc := getCluster(t)
 	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
 	old := lc.status().Partitions[1].Master
-	failoverUnderWrites(t, lc, c, 1, func() {
+	failoverUnderWrites(t, lc, c, 1, 0, func() {
 		nc := plantest.NodeClient(lc.spec, old)
 		defer nc.Close()
 		_ = nc.Do(context.Background(), "shutdown", "nosave").Err()
 	})
 }
 
+// TestLabFailoverPipelined: the same failover under writers that send
+// pipelines of 64 SETs, half to the failing partition and half to
+// another: the commands that met READONLY go again once the status moves,
+// so at most the pipelines in flight lose commands.
+func TestLabFailoverPipelined(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
+	newMaster := lc.status().Partitions[2].Replicas[0]
+	failoverUnderWrites(t, lc, c, 2, 64, func() {})
+	got := redisCLI(t, lc.spec, newMaster, labDB, []string{"ROLE"})
+	if got[0] != "master" {
+		t.Errorf("%s after the failover: %v", newMaster, got)
+	}
+}
+
 // failoverUnderWrites runs 4 writers on partition p's keys, calls before,
 // fails p over to its replica, and checks that at most the writes in
-// flight failed and that the client followed within a second.
-func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p int, before func()) {
+// flight failed and that the client followed within a second. With batch
+// > 0, each writer sends pipelines of batch SETs, every other one to a key
+// of another partition.
+func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p, batch int, before func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	keys := keysIn(t, c, p, 8)
+	others := keysIn(t, c, (p+1)%len(lc.status().Partitions), 8)
 	const writers = 4
 	var mu sync.Mutex
 	var failed []error
@@ -615,11 +633,32 @@ func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p int, 
 		go func() {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				err := c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err()
+				if batch == 0 {
+					err := c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err()
+					mu.Lock()
+					writes++
+					if err != nil && ctx.Err() == nil {
+						failed = append(failed, err)
+					}
+					mu.Unlock()
+					continue
+				}
+				cmds, _ := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+					for j := range batch {
+						k := keys
+						if j%2 == 1 {
+							k = others
+						}
+						pipe.Set(ctx, k[(w+i+j)%len(k)], i, 0)
+					}
+					return nil
+				})
 				mu.Lock()
-				writes++
-				if err != nil && ctx.Err() == nil {
-					failed = append(failed, err)
+				for _, cmd := range cmds {
+					writes++
+					if err := cmd.Err(); err != nil && ctx.Err() == nil {
+						failed = append(failed, err)
+					}
 				}
 				mu.Unlock()
 			}
@@ -645,8 +684,8 @@ func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p int, 
 	cancel()
 	wg.Wait()
 	t.Logf("%d writes, %d failed: %v", writes, len(failed), failed)
-	if len(failed) > writers {
-		t.Errorf("%d writes failed during the failover, more than the %d in flight: %v", len(failed), writers, failed)
+	if inFlight := writers * max(batch, 1); len(failed) > inFlight {
+		t.Errorf("%d writes failed during the failover, more than the %d in flight: %v", len(failed), inFlight, failed)
 	}
 }
 

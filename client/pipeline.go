@@ -15,6 +15,9 @@ import (
 // status or FailoverWait.
 func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) {
 	v := c.w.view()
+	if c.pipelineFast(ctx, v, cmds, attempt) {
+		return
+	}
 	// Each command sent is kept, in order, with the index of its node's
 	// group; groups are found by partition (a slice), and a node that
 	// serves several partitions, or a replica, by a search of the few
@@ -131,6 +134,132 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	for _, j := range splits {
 		_ = merge(j.cmd, j.r, j.subs)
 	}
+}
+
+// fastPipe is the working memory of pipelineFast, kept between calls.
+type fastPipe struct {
+	grp   []int32 // each command's group, -1 when it failed before going out
+	all   []redis.Cmder
+	nodes []*node
+	count []int
+	errs  []error
+	part  []int32 // group index + 1 of each partition's master
+}
+
+var fastPipes = sync.Pool{New: func() any { return new(fastPipe) }}
+
+// pipelineFast is pipeline for the common case, where every command goes
+// whole to one node: it routes the commands once, lays each node's out in
+// one reused slice, and looks for failed-over commands only when a node's
+// pipeline had an error. It returns false, having sent nothing, when a
+// command must be split across partitions: pipeline's general path then
+// routes them all again.
+func (c *Client) pipelineFast(ctx context.Context, v *view, cmds []redis.Cmder, attempt int) bool {
+	st := fastPipes.Get().(*fastPipe)
+	defer fastPipes.Put(st)
+	grp, nodes, count := st.grp[:0], st.nodes[:0], st.count[:0]
+	part := append(st.part[:0], make([]int32, len(v.parts))...)
+	defer func() {
+		clear(nodes)
+		st.grp, st.nodes, st.count, st.part = grp, nodes[:0], count, part
+	}()
+	var lc lookupCache
+	raw := false // a RawCmd holds an error reply as its value, not as Err
+	for _, cmd := range cmds {
+		r, err := c.routeArgs(v, cmd.Args(), &lc)
+		if err == nil {
+			err = v.err
+		}
+		if err == nil && r.part < 0 {
+			return false
+		}
+		if _, ok := cmd.(*redis.RawCmd); ok {
+			raw = true
+		}
+		var n *node
+		if err == nil {
+			n, err = v.pick(r.part, r.read(), c.opt.ReplicaReads)
+		}
+		if err != nil {
+			cmd.SetErr(err)
+			grp = append(grp, -1)
+			continue
+		}
+		g := -1
+		master := n == v.parts[r.part].master
+		if master && part[r.part] > 0 {
+			g = int(part[r.part]) - 1
+		} else {
+			for i, m := range nodes {
+				if m == n {
+					g = i
+					break
+				}
+			}
+			if g < 0 {
+				g = len(nodes)
+				nodes = append(nodes, n)
+				count = append(count, 0)
+			}
+			if master {
+				part[r.part] = int32(g) + 1
+			}
+		}
+		count[g]++
+		grp = append(grp, int32(g))
+	}
+	// Each node's commands, in the order they came, in one slice.
+	all := st.all[:0]
+	if cap(all) < len(cmds) {
+		all = make([]redis.Cmder, 0, len(cmds))
+	}
+	all = all[:len(cmds)]
+	groups := make([][]redis.Cmder, len(nodes))
+	off := 0
+	for g, k := range count {
+		groups[g] = all[off : off : off+k]
+		off += k
+	}
+	for i, g := range grp {
+		if g >= 0 {
+			groups[g] = append(groups[g], cmds[i])
+		}
+	}
+	errs := append(st.errs[:0], make([]error, len(nodes))...)
+	run := func(g int) {
+		p := nodes[g].client.Pipeline()
+		_ = p.BatchProcess(ctx, groups[g]...)
+		_, errs[g] = p.Exec(ctx) // a failed connection fails every command (redisconn)
+	}
+	var wg sync.WaitGroup
+	for g := 1; g < len(nodes); g++ {
+		wg.Go(func() { run(g) })
+	}
+	if len(nodes) > 0 {
+		run(0)
+	}
+	wg.Wait()
+	clear(all)
+	st.all, st.errs = all[:0], errs[:0]
+	failed := raw
+	for _, err := range errs {
+		failed = failed || err != nil
+	}
+	clear(errs)
+	if attempt == 0 && failed {
+		var again []redis.Cmder
+		for i, cmd := range cmds {
+			if grp[i] >= 0 && failedOver(cmd) {
+				cmd.SetErr(nil)
+				again = append(again, cmd)
+			}
+		}
+		if len(again) > 0 {
+			c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+			c.pipeline(ctx, again, 1)
+		}
+	}
+	return true
 }
 
 // isTx reports whether cmds are a transaction: go-redis's TxPipeline
