@@ -38,6 +38,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/template"
 	"time"
@@ -182,6 +183,20 @@ func run(ctx context.Context, o options) (err error) {
 		"        the %d-node plan %s in %s. Hosts with CPUs of their own would run their share side by side.\n",
 		len(big.spec.Nodes), benchkit.FmtSec(mb), benchkit.FmtSec(mb/float64(runtime.NumCPU())), runtime.NumCPU(),
 		len(small.spec.Nodes), benchkit.FmtSec(ms), benchkit.FmtSec(rs))
+	// The floor: SSH alone, as roma connects (remote.Dial) and runs one
+	// command, on every host of each cluster at once.
+	fb, fbCPU, err := sshFloor(ctx, big.spec, o.runs)
+	if err != nil {
+		return err
+	}
+	fs, fsCPU, err := sshFloor(ctx, small.spec, o.runs)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   SSH alone (connect and run `true`, as roma does, every host at once; medians of %d): %d hosts %s (the machine's CPU %s), 1 host %s (%s);\n"+
+		"        the %d hosts' SSH alone takes %.2f× the whole %d-node plan (information: the floor of the ratio on this machine)\n",
+		o.runs, len(big.spec.Hosts), benchkit.FmtSec(fb), benchkit.FmtSec(fbCPU), benchkit.FmtSec(fs), benchkit.FmtSec(fsCPU),
+		len(big.spec.Hosts), fb/rs, len(small.spec.Nodes))
 	if len(firstRows) == 3 {
 		fb, fa := firstRows[0].median(), firstRows[1].median()
 		benchkit.Ratio(fmt.Sprintf("first run: ansible / roma plan, %d nodes", len(big.spec.Nodes)), fa, fb, "", true)
@@ -191,6 +206,39 @@ func run(ctx context.Context, o options) (err error) {
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// sshFloor connects to every host of spec at once, as roma does, runs
+// `true` on each and closes, runs times; it returns the median wall time
+// and machine CPU, in seconds.
+func sshFloor(ctx context.Context, spec *cluster.Spec, runs int) (wall, cpu float64, err error) {
+	var walls, cpus []time.Duration
+	for range runs {
+		cpu0 := benchkit.MachineCPU()
+		start := time.Now()
+		errs := make([]error, len(spec.Hosts))
+		var wg sync.WaitGroup
+		for i, h := range spec.Hosts {
+			wg.Go(func() {
+				t, err := plantest.Dial(ctx, h)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				defer t.Close()
+				if _, err := t.Run(ctx, "true"); err != nil {
+					errs[i] = fmt.Errorf("true on %s: %w", h.Name, err)
+				}
+			})
+		}
+		wg.Wait()
+		walls = append(walls, time.Since(start))
+		cpus = append(cpus, benchkit.MachineCPU()-cpu0)
+		if err := errors.Join(errs...); err != nil {
+			return 0, 0, err
+		}
+	}
+	return medianOf(walls), medianOf(cpus), nil
 }
 
 // clusterRun is one benchmark cluster: its lab, roma.hcl and inventory.
