@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -158,7 +159,8 @@ func (c *Client) pipelineFast(ctx context.Context, v *view, cmds []redis.Cmder, 
 	st := fastPipes.Get().(*fastPipe)
 	defer fastPipes.Put(st)
 	grp, nodes, count := st.grp[:0], st.nodes[:0], st.count[:0]
-	part := append(st.part[:0], make([]int32, len(v.parts))...)
+	part := slices.Grow(st.part[:0], len(v.parts))[:len(v.parts)]
+	clear(part)
 	defer func() {
 		clear(nodes)
 		st.grp, st.nodes, st.count, st.part = grp, nodes[:0], count, part
@@ -225,7 +227,7 @@ func (c *Client) pipelineFast(ctx context.Context, v *view, cmds []redis.Cmder, 
 			groups[g] = append(groups[g], cmds[i])
 		}
 	}
-	errs := append(st.errs[:0], make([]error, len(nodes))...)
+	errs := slices.Grow(st.errs[:0], len(nodes))[:len(nodes)]
 	run := func(g int) {
 		p := nodes[g].client.Pipeline()
 		_ = p.BatchProcess(ctx, groups[g]...)
