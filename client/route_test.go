@@ -16,7 +16,7 @@ import (
 
 // testView is a view of 4 partitions hashed with jump, whose clients
 // never connect.
-func testView(t *testing.T) *view {
+func testView(t testing.TB) *view {
 	t.Helper()
 	st := &status.Status{Cluster: "t", State: status.OK, Epoch: 3, Hash: "jump", Nodes: map[string]status.NodeState{}}
 	for p := range 4 {
