@@ -275,16 +275,22 @@ func (d *differ) node(t redisconf.Target) {
 		// (ACL SETUSER, or CONFIG SET requirepass), never by a restart.
 		if have, want := *ns.Passwords, wantPasswords(d.spec); have != want {
 			c := Change{Attr: passwordsAttr, Old: have.String(), New: want.String()}
-			switch {
-			case have.None:
+			if have.None {
 				c.Drift, r.Drift = true, true
 				r.Reasons = append(r.Reasons, "the node does not accept the cluster password: it has no password at all")
-			case have.Others > 0 && !want.Previous:
-				r.Reasons = append(r.Reasons, "its default user accepts passwords roma.hcl does not give (a rotation's previous password, or one added by hand): apply removes them")
-			case want.Previous && !have.Current:
+			}
+			if want.Previous && !have.Current {
 				r.Reasons = append(r.Reasons, "a password rotation: apply adds roma.hcl's password; the previous one stays accepted until previous_password is removed from roma.hcl")
-			default:
-				r.Reasons = append(r.Reasons, "its default user does not accept the passwords roma.hcl gives")
+			}
+			if want.Previous && have.Current && !have.Previous {
+				r.Reasons = append(r.Reasons, "its default user no longer accepts the previous password while roma.hcl still gives it: apply adds it back")
+			}
+			if have.Others > 0 {
+				if want.Previous {
+					// Not a rotation's leftover: that one is declared.
+					c.Drift, r.Drift = true, true
+				}
+				r.Reasons = append(r.Reasons, "its default user accepts passwords roma.hcl does not give (a rotation's previous password, or one added by hand): apply removes them")
 			}
 			put(c)
 			r.Steps = append(r.Steps, Step{Op: "passwords", Node: t.Name})

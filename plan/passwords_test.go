@@ -35,6 +35,7 @@ func TestPasswordsOf(t *testing.T) {
 		{"rotation applied", reply(on, h(cur), h(prev)), rotating, &Passwords{Current: true, Previous: true}, "roma.hcl's password and the previous password"},
 		{"rotation ended", reply(on, h(cur), h(prev)), cluster.NewSecret(cur), &Passwords{Current: true, Others: 1}, "roma.hcl's password and 1 other password"},
 		{"added by hand", reply(on, h(other), h(prev), h(cur)), cluster.NewSecret(cur), &Passwords{Current: true, Others: 2}, "roma.hcl's password and 2 other passwords"},
+		{"added during a rotation", reply(on, h(other), h(prev), h(cur)), rotating, &Passwords{Current: true, Previous: true, Others: 1}, "roma.hcl's password, the previous password and 1 other password"},
 		{"no password", reply([]any{"on", "nopass"}), cluster.NewSecret(cur), &Passwords{None: true}, "no password"},
 		{"none of ours", reply(on, h(other)), cluster.NewSecret(cur), &Passwords{Others: 1}, "1 other password"},
 		{"RESP3 map", map[any]any{"flags": on, "passwords": []any{h(cur)}}, cluster.NewSecret(cur), &Passwords{Current: true}, "roma.hcl's password"},

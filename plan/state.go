@@ -99,8 +99,11 @@ func (p Passwords) String() string {
 	case p.Others > 1:
 		parts = append(parts, fmt.Sprintf("%d other passwords", p.Others))
 	}
-	if len(parts) == 0 {
+	switch len(parts) {
+	case 0:
 		return "no password roma.hcl gives"
+	case 1:
+		return parts[0]
 	}
-	return strings.Join(parts, " and ")
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -158,6 +158,27 @@ func TestPasswordRotation(t *testing.T) {
 		t.Errorf("after a restart during the rotation, nodes refuse the new password: %v", no)
 	}
 	linksUp("after a restart during the rotation")
+	// A password added by hand meanwhile is drift, and apply removes it.
+	const extra = "added-By-Hand-pa55word"
+	c = redisconn.New(addrs[0], newPW, 2*time.Second, 1)
+	err = c.Do(ctx, "ACL", "SETUSER", "default", ">"+extra).Err()
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out = roma("plan", "-c", dir, "-detailed-exitcode", "-no-color")
+	if code != 2 || !strings.Contains(out, "1 other password") || !strings.Contains(out, "outside roma") {
+		t.Errorf("plan after a password was added by hand: exit %d, want 2 and drift:\n%s", code, out)
+	}
+	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
+		t.Fatalf("apply removing the password added by hand: exit %d\n%s", code, out)
+	}
+	if yes, _ := accepts(extra); len(yes) > 0 {
+		t.Errorf("nodes still accept the password added by hand: %v", yes)
+	}
+	if _, no := accepts(oldPW); len(no) > 0 {
+		t.Errorf("after removing the password added by hand, nodes refuse the previous password: %v", no)
+	}
 
 	// Every client uses the new password: the rotation ends.
 	if err := os.WriteFile(conf, orig, 0o644); err != nil {
