@@ -154,7 +154,8 @@ func fileAddr(conf []byte) string {
 
 // hostScript is what a plan runs on a host, in one SSH round trip, with
 // as few processes as it can (each costs the host a fork and an exec, and
-// a plan runs it on every host at once): uname; redis-server --version
+// a plan runs it on every host at once): uname where the kernel does not
+// say it in /proc; redis-server --version
 // only when no node runs there (a running node tells its version); one
 // sha256sum for romad's files; one tar of the conf files, written raw
 // after a "tar" line, last. Everything else is the shell's own.
@@ -163,7 +164,10 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	q := remote.ShellQuote
 	var b strings.Builder
 	b.WriteString("LC_ALL=C; export LC_ALL\n")
-	b.WriteString("printf 'uname %s\\n' \"$(uname -s -m)\"\n") // one line, whatever uname does
+	// uname -s -m, from the kernel's own files where it has them (no
+	// fork then), else from uname itself, on one line.
+	b.WriteString("os=''; arch=''; read -r os 2>/dev/null </proc/sys/kernel/ostype; read -r arch 2>/dev/null </proc/sys/kernel/arch; " +
+		"if [ -n \"$os\" ] && [ -n \"$arch\" ]; then printf 'uname %s %s\\n' \"$os\" \"$arch\"; else printf 'uname %s\\n' \"$(uname -s -m)\"; fi\n")
 	b.WriteString("for d in")
 	for _, d := range l.Dirs() {
 		b.WriteString(" " + q(d))
