@@ -67,14 +67,17 @@ func (d *decoder) decodeCluster(blocks hcl.Blocks, missing hcl.Range) {
 	if a, ok := content.Attributes["previous_password"]; ok {
 		prev, diags := decodeSecret(a, d.ctx)
 		d.add(diags)
+		_, hasPassword := content.Attributes["password"]
 		switch {
 		case diags.HasErrors():
-		case !s.Password.IsSet():
+		case !hasPassword:
 			d.errorf(a.Expr.Range().Ptr(), "Previous password without a password",
 				"previous_password is the password a rotation replaces: it needs the new one in password.")
 		case prev.IsSet() && len(prev.Reveal()) < minPasswordLen || isEmptyString(a, d.ctx):
 			d.errorf(a.Expr.Range().Ptr(), "Password too short",
 				fmt.Sprintf("The previous password must be at least %d characters long.", minPasswordLen))
+		case !prev.IsSet() || !s.Password.IsSet():
+			// A value not known: a variable without one, reported as such.
 		case prev.Reveal() == s.Password.Reveal():
 			d.errorf(a.Expr.Range().Ptr(), "Previous password is the password",
 				"previous_password must differ from password: it is the one being replaced. Remove it once every client uses the new password.")
