@@ -683,6 +683,9 @@ func (d *differ) fingerprints() {
 	// test guesses of the password offline.
 	safe := *d.spec
 	safe.Password = cluster.NewSecret("(sensitive)")
+	if d.spec.Password.Previous().IsSet() {
+		safe.Password = safe.Password.WithPrevious(cluster.NewSecret("(previous)")) // a rotation is declared
+	}
 	safe.Nodes = make([]cluster.Node, len(d.spec.Nodes))
 	for i, n := range d.spec.Nodes {
 		n.Redis = cluster.Settings{}
@@ -698,6 +701,7 @@ func (d *differ) fingerprints() {
 		fmt.Fprintf(c, "target %s %s\n", t.Name, redisconf.Render(&safe, t))
 	}
 	d.p.Fingerprints["config"] = hex.EncodeToString(c.Sum(nil))
+	secret := sensitiveDirectives(d.spec)
 	for name, hs := range d.st.Hosts {
 		h := sha256.New()
 		fmt.Fprintf(h, "reachable=%v redis=%s\n", hs.Reachable, hs.Redis)
@@ -707,7 +711,7 @@ func (d *differ) fingerprints() {
 		for _, f := range sortedKeys(hs.Files) {
 			// The digest of the file without its secrets: a plan file
 			// must not let anyone test password guesses offline.
-			fmt.Fprintf(h, "file %s %s %o\n", f, sha(redactConf(hs.Files[f].Content)), hs.Files[f].Mode)
+			fmt.Fprintf(h, "file %s %s %o\n", f, sha(redactConf(hs.Files[f].Content, secret)), hs.Files[f].Mode)
 		}
 		for _, s := range sortedKeys(hs.Services) {
 			fmt.Fprintf(h, "svc %s %v\n", s, hs.Services[s].Running)
@@ -760,17 +764,41 @@ func redact(p *Plan) {
 	}
 }
 
-// redactConf drops the lines of a conf file that hold secrets.
-func redactConf(b []byte) []byte {
+// redactConf drops the lines of a conf file that hold secrets or their
+// hashes: the cluster password's (requirepass, masterauth, and the
+// default user's line during a rotation), every ACL user's, and those of
+// the directives in secret.
+func redactConf(b []byte, secret map[string]bool) []byte {
 	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 0 && (sensitiveAttr(strings.ToLower(f[0]))) {
-			continue
+		if len(f) > 0 {
+			if k := strings.ToLower(f[0]); sensitiveAttr(k) || k == "user" || secret[k] {
+				continue
+			}
 		}
 		out = append(out, l)
 	}
 	return []byte(strings.Join(out, "\n"))
+}
+
+// sensitiveDirectives names the directives roma.hcl marks sensitive,
+// cluster-wide or on a node.
+func sensitiveDirectives(s *cluster.Spec) map[string]bool {
+	out := map[string]bool{}
+	for k, v := range s.Redis {
+		if v.Sensitive {
+			out[k] = true
+		}
+	}
+	for _, n := range s.Nodes {
+		for k, v := range n.Redis {
+			if v.Sensitive {
+				out[k] = true
+			}
+		}
+	}
+	return out
 }
 
 // romads plans romad on each host of the romad block: its binary (for the

@@ -77,3 +77,35 @@ var cmpSortStrings = cmp.Transformer("sorted", func(in []string) []string {
 	slices.Sort(out)
 	return out
 })
+
+// TestFingerprintsHoldNoPasswordHash: the digests of a plan file (of the
+// configuration and of each conf file seen) are made without the
+// passwords, the hashes a rotation's file holds, or any sensitive setting,
+// so that no one can test password guesses against them; and declaring a
+// rotation changes the configuration's digest.
+func TestFingerprintsHoldNoPasswordHash(t *testing.T) {
+	conf := []byte("port 7000\nrequirepass p1\nmasterauth p1\nuser default on #abc #def ~* &* +@all\nuser app on >x ~* +get\ntls-key-file-pass k\nmaxmemory 64mb\n")
+	got := string(redactConf(conf, map[string]bool{"tls-key-file-pass": true}))
+	if want := "port 7000\nmaxmemory 64mb\n"; got != want {
+		t.Errorf("redactConf = %q, want %q", got, want)
+	}
+	spec := &cluster.Spec{Name: "c", Partitions: 1, Hash: "jump", Password: cluster.NewSecret("the-new-password"),
+		Hosts: []cluster.Host{{Name: "h", Address: "10.0.0.1", Root: "/r", Service: cluster.ServiceProcess}},
+		Nodes: []cluster.Node{{Name: "n", Host: "h", Port: 7000}}}
+	fp := func(s *cluster.Spec) string {
+		d := &differ{spec: s, st: &State{}, p: &Plan{Fingerprints: map[string]string{}}}
+		d.fingerprints()
+		return d.p.Fingerprints["config"]
+	}
+	plain := fp(spec)
+	rotating := *spec
+	rotating.Password = spec.Password.WithPrevious(cluster.NewSecret("the-old-password"))
+	if fp(&rotating) == plain {
+		t.Error("declaring a rotation leaves the configuration's digest as it was")
+	}
+	other := rotating
+	other.Password = cluster.NewSecret("another-password").WithPrevious(cluster.NewSecret("yet-another-one"))
+	if fp(&other) != fp(&rotating) {
+		t.Error("the configuration's digest depends on the passwords")
+	}
+}
