@@ -567,7 +567,13 @@ func (d *differ) partition(i int) {
 		}
 	}
 	ma := nodeAddr(master)
-	r.Changes = append(r.Changes, Change{Attr: "master", New: master.Name, OldNull: len(masters) == 0})
+	if len(masters) != 1 { // a master to promote, or to keep among several
+		var old []string
+		for _, m := range masters {
+			old = append(old, m.n.Name)
+		}
+		r.Changes = append(r.Changes, Change{Attr: "master", Old: strings.Join(old, ", "), New: master.Name, OldNull: len(masters) == 0})
+	}
 	for _, n := range nodes {
 		if n.Name == master.Name {
 			continue
@@ -579,6 +585,7 @@ func (d *differ) partition(i int) {
 			if r.Action == "" {
 				r.Action = Update
 				r.Reasons = append(r.Reasons, fmt.Sprintf("%s (to be started) replicates from %s", n.Name, master.Name))
+				r.Changes = append(r.Changes, Change{Attr: n.Name + ".follows", OldNull: true, New: master.Name})
 			}
 		case ns.Role == "master":
 			r.Steps = append(r.Steps, Step{Op: "demote", Node: n.Name, Target: master.Name})
