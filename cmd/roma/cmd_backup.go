@@ -12,6 +12,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type backupOptions struct {
@@ -26,8 +27,20 @@ type backupOptions struct {
 
 func (o *backupOptions) registerStore(c *cobra.Command, name string) {
 	o.register(c.Flags())
-	c.Flags().StringVar(&o.store, name, "", "backup store: HOST:/dir on a host of roma.hcl, or a local directory (default: the backup block's)")
+	storeFlag(c.Flags(), &o.store, name)
 	c.Flags().BoolVar(&o.trustNew, "trust-new", false, "record the keys of hosts not yet in known_hosts")
+}
+
+// storeFlag registers the backup store's flag as name (backup --to,
+// restore --from, the others --store), and the two other spellings as
+// hidden synonyms: whichever a user types names the store.
+func storeFlag(f *pflag.FlagSet, store *string, name string) {
+	for _, n := range []string{"to", "from", "store"} {
+		f.StringVar(store, n, "", "backup store: HOST:/dir on a host of roma.hcl, or a local directory (default: the backup block's)")
+		if n != name {
+			_ = f.MarkHidden(n)
+		}
+	}
 }
 
 // openStore connects the store the flags name, or the declared one.
@@ -81,7 +94,7 @@ into the declared store, backups beyond its keep are removed.`,
 	}
 	o.register(c.Flags())
 	f := c.Flags()
-	f.StringVar(&o.store, "to", "", "backup store: HOST:/dir on a host of roma.hcl, or a local directory (default: the backup block's)")
+	storeFlag(f, &o.store, "to")
 	f.BoolVar(&o.consistent, "consistent", false, "pause writes on every master so that all partitions share one point in time")
 	f.DurationVar(&o.pauseTimeout, "pause-timeout", 5*time.Second, "with --consistent: the longest writes may stay paused")
 	f.IntVar(&o.keep, "keep", 0, "then keep only this many complete backups (default: the backup block's keep for its store)")

@@ -42,7 +42,7 @@ the job.`,
 	}
 	o.register(c.Flags())
 	f := c.Flags()
-	f.StringVar(&o.store, "from", "", "backup store: HOST:/dir on a host of roma.hcl, or a local directory (default: the backup block's)")
+	storeFlag(f, &o.store, "from")
 	f.BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for approval")
 	f.BoolVar(&o.input, "input", true, "ask for approval on the terminal; -input=false fails instead")
 	f.IntSliceVar(&o.partitions, "partition", nil, "restore only this partition (repeatable)")

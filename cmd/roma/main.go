@@ -39,7 +39,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see 'roma %s -help')", err, c.Name())}
+		return usageError{fmt.Errorf("%w (see '%s -help')", err, c.CommandPath())}
 	})
 	root.AddCommand(
 		newVersionCmd(s),
