@@ -12,4 +12,9 @@
 // package's too): a pipeline whose connection failed before its commands
 // went out gives each of them the error, where go-redis alone leaves them
 // looking like empty replies.
+//
+// During a password rotation (roma.hcl's previous_password), WithPrevious
+// and Auth authenticate with the new password and, when a node answers
+// WRONGPASS, with the one it replaces: a node not yet given the new one
+// is still reached.
 package redisconn
