@@ -1,5 +1,7 @@
 // Package apply executes a Plan: it takes the cluster-wide lock, prepares
-// hosts, pushes conf files atomically, starts status nodes and then data
+// hosts, gives every running node the passwords roma.hcl gives (first, so
+// that during a rotation all accept the new one before any replica uses
+// it), pushes conf files atomically, starts status nodes and then data
 // nodes, bootstraps and repairs replication, applies settings at runtime
 // with CONFIG SET, rolls restarts one node per partition at a time
 // (replicas first, the master after a planned FAILOVER), deletes what
