@@ -16,50 +16,16 @@ import (
 // status or FailoverWait.
 func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) {
 	v := c.w.view()
-	if c.pipelineFast(ctx, v, cmds, attempt) {
-		return
-	}
-	// Each command sent is kept, in order, with the index of its node's
-	// group; groups are found by partition (a slice), and a node that
-	// serves several partitions, or a replica, by a search of the few
-	// groups.
-	type sentCmd struct {
-		cmd   redis.Cmder
-		group int
-	}
-	var (
-		nodes   []*node
-		counts  []int
-		partGrp = make([]int, len(v.parts)) // group index + 1 of each partition's master
-		sent    = make([]sentCmd, 0, len(cmds))
-	)
-	add := func(p int, n *node, cmd redis.Cmder) {
-		master := n == v.parts[p].master
-		if master {
-			if g := partGrp[p]; g > 0 {
-				counts[g-1]++
-				sent = append(sent, sentCmd{cmd, g - 1})
-				return
-			}
-		}
-		g := -1
-		for i, m := range nodes {
-			if m == n {
-				g = i
-				break
-			}
-		}
-		if g < 0 {
-			g = len(nodes)
-			nodes = append(nodes, n)
-			counts = append(counts, 0)
-		}
-		if master {
-			partGrp[p] = g + 1
-		}
-		counts[g]++
-		sent = append(sent, sentCmd{cmd, g})
-	}
+	st := pipeStates.Get().(*pipeState)
+	defer pipeStates.Put(st)
+	g := grouper{v: v, nodes: st.nodes[:0], counts: st.counts[:0], part: slices.Grow(st.part[:0], len(v.parts))[:len(v.parts)]}
+	clear(g.part)
+	// seq holds the commands sent, in order, and grp each one's group (-1:
+	// failed before going out). seq is cmds itself until a command is
+	// split: from there on it is a copy, with the parts in its place.
+	seq, grp := cmds, st.grp[:0]
+	copied := false
+	raw := false // a RawCmd (a split's part, roma cli's) holds an error reply as its value, not as Err
 	type splitJob struct {
 		cmd  redis.Cmder
 		r    route
@@ -67,116 +33,32 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	}
 	var splits []splitJob
 	var lc lookupCache
-	for _, cmd := range cmds {
-		r, err := c.routeArgs(v, cmd.Args(), &lc)
-		if err == nil {
-			err = v.err
-		}
-		if err != nil {
-			cmd.SetErr(err)
-			continue
-		}
-		if r.part >= 0 {
-			n, err := v.pick(r.part, r.read(), c.opt.ReplicaReads)
-			if err != nil {
-				cmd.SetErr(err)
-				continue
-			}
-			add(r.part, n, cmd)
-			continue
-		}
-		subs := splitCmd(ctx, cmd, r)
-		for _, s := range subs {
-			if n, err := v.pick(s.part, r.read(), c.opt.ReplicaReads); err != nil {
-				s.cmd.SetErr(err)
-			} else {
-				add(s.part, n, s.cmd)
-			}
-		}
-		splits = append(splits, splitJob{cmd, r, subs})
-	}
-	// Lay the groups out in one slice, each in the order its commands came.
-	all := make([]redis.Cmder, len(sent))
-	groups := make([][]redis.Cmder, len(nodes))
-	off := 0
-	for g, k := range counts {
-		groups[g] = all[off : off : off+k]
-		off += k
-	}
-	for _, s := range sent {
-		groups[s.group] = append(groups[s.group], s.cmd)
-	}
-	run := func(n *node, group []redis.Cmder) {
-		p := n.client.Pipeline()
-		_ = p.BatchProcess(ctx, group...)
-		_, _ = p.Exec(ctx) // a failed connection fails every command (redisconn)
-	}
-	var wg sync.WaitGroup
-	for g := 1; g < len(nodes); g++ {
-		wg.Go(func() { run(nodes[g], groups[g]) })
-	}
-	if len(nodes) > 0 {
-		run(nodes[0], groups[0])
-	}
-	wg.Wait()
-	if attempt == 0 {
-		var again []redis.Cmder
-		for _, s := range sent {
-			if failedOver(s.cmd) {
-				s.cmd.SetErr(nil)
-				again = append(again, s.cmd)
-			}
-		}
-		if len(again) > 0 {
-			c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
-			c.pipeline(ctx, again, 1)
-		}
-	}
-	for _, j := range splits {
-		_ = merge(j.cmd, j.r, j.subs)
-	}
-}
-
-// fastPipe is the working memory of pipelineFast, kept between calls.
-type fastPipe struct {
-	grp   []int32 // each command's group, -1 when it failed before going out
-	all   []redis.Cmder
-	nodes []*node
-	count []int
-	errs  []error
-	part  []int32 // group index + 1 of each partition's master
-}
-
-var fastPipes = sync.Pool{New: func() any { return new(fastPipe) }}
-
-// pipelineFast is pipeline for the common case, where every command goes
-// whole to one node: it routes the commands once, lays each node's out in
-// one reused slice, and looks for failed-over commands only when a node's
-// pipeline had an error. It returns false, having sent nothing, when a
-// command must be split across partitions: pipeline's general path then
-// routes them all again.
-func (c *Client) pipelineFast(ctx context.Context, v *view, cmds []redis.Cmder, attempt int) bool {
-	st := fastPipes.Get().(*fastPipe)
-	defer fastPipes.Put(st)
-	grp, nodes, count := st.grp[:0], st.nodes[:0], st.count[:0]
-	part := slices.Grow(st.part[:0], len(v.parts))[:len(v.parts)]
-	clear(part)
-	defer func() {
-		clear(nodes)
-		st.grp, st.nodes, st.count, st.part = grp, nodes[:0], count, part
-	}()
-	var lc lookupCache
-	raw := false // a RawCmd holds an error reply as its value, not as Err
-	for _, cmd := range cmds {
+	for i, cmd := range cmds {
 		r, err := c.routeArgs(v, cmd.Args(), &lc)
 		if err == nil {
 			err = v.err
 		}
 		if err == nil && r.part < 0 {
-			return false
+			if !copied {
+				seq, copied = append(make([]redis.Cmder, 0, len(cmds)+8), cmds[:i]...), true
+			}
+			subs := splitCmd(ctx, cmd, r)
+			for _, s := range subs {
+				n, err := v.pick(s.part, r.read(), c.opt.ReplicaReads)
+				if err != nil {
+					s.cmd.SetErr(err)
+					continue
+				}
+				seq, grp, raw = append(seq, s.cmd), append(grp, int32(g.group(s.part, n))), true
+			}
+			splits = append(splits, splitJob{cmd, r, subs})
+			continue
 		}
 		if _, ok := cmd.(*redis.RawCmd); ok {
 			raw = true
+		}
+		if copied {
+			seq = append(seq, cmd)
 		}
 		var n *node
 		if err == nil {
@@ -187,70 +69,40 @@ func (c *Client) pipelineFast(ctx context.Context, v *view, cmds []redis.Cmder, 
 			grp = append(grp, -1)
 			continue
 		}
-		g := -1
-		master := n == v.parts[r.part].master
-		if master && part[r.part] > 0 {
-			g = int(part[r.part]) - 1
-		} else {
-			for i, m := range nodes {
-				if m == n {
-					g = i
-					break
-				}
-			}
-			if g < 0 {
-				g = len(nodes)
-				nodes = append(nodes, n)
-				count = append(count, 0)
-			}
-			if master {
-				part[r.part] = int32(g) + 1
-			}
-		}
-		count[g]++
-		grp = append(grp, int32(g))
+		grp = append(grp, int32(g.group(r.part, n)))
 	}
 	// Each node's commands, in the order they came, in one slice.
-	all := st.all[:0]
-	if cap(all) < len(cmds) {
-		all = make([]redis.Cmder, 0, len(cmds))
-	}
-	all = all[:len(cmds)]
-	groups := make([][]redis.Cmder, len(nodes))
+	all := slices.Grow(st.all[:0], len(seq))[:len(seq)]
+	groups := make([][]redis.Cmder, len(g.nodes))
 	off := 0
-	for g, k := range count {
-		groups[g] = all[off : off : off+k]
+	for i, k := range g.counts {
+		groups[i] = all[off : off : off+k]
 		off += k
 	}
-	for i, g := range grp {
-		if g >= 0 {
-			groups[g] = append(groups[g], cmds[i])
+	for i, gi := range grp {
+		if gi >= 0 {
+			groups[gi] = append(groups[gi], seq[i])
 		}
 	}
-	errs := slices.Grow(st.errs[:0], len(nodes))[:len(nodes)]
-	run := func(g int) {
-		p := nodes[g].client.Pipeline()
-		_ = p.BatchProcess(ctx, groups[g]...)
-		_, errs[g] = p.Exec(ctx) // a failed connection fails every command (redisconn)
+	errs := slices.Grow(st.errs[:0], len(g.nodes))[:len(g.nodes)]
+	run := func(i int) {
+		p := g.nodes[i].client.Pipeline()
+		_ = p.BatchProcess(ctx, groups[i]...)
+		_, errs[i] = p.Exec(ctx) // a failed connection fails every command (redisconn)
 	}
 	var wg sync.WaitGroup
-	for g := 1; g < len(nodes); g++ {
-		wg.Go(func() { run(g) })
+	for i := 1; i < len(g.nodes); i++ {
+		wg.Go(func() { run(i) })
 	}
-	if len(nodes) > 0 {
+	if len(g.nodes) > 0 {
 		run(0)
 	}
 	wg.Wait()
-	clear(all)
-	st.all, st.errs = all[:0], errs[:0]
-	failed := raw
-	for _, err := range errs {
-		failed = failed || err != nil
-	}
-	clear(errs)
-	if attempt == 0 && failed {
+	// Failed-over commands are looked for only when a node's pipeline had
+	// an error, or a reply may hold one.
+	if attempt == 0 && (raw || slices.ContainsFunc(errs, func(err error) bool { return err != nil })) {
 		var again []redis.Cmder
-		for i, cmd := range cmds {
+		for i, cmd := range seq {
 			if grp[i] >= 0 && failedOver(cmd) {
 				cmd.SetErr(nil)
 				again = append(again, cmd)
@@ -261,7 +113,57 @@ func (c *Client) pipelineFast(ctx context.Context, v *view, cmds []redis.Cmder, 
 			c.pipeline(ctx, again, 1)
 		}
 	}
-	return true
+	for _, j := range splits {
+		_ = merge(j.cmd, j.r, j.subs)
+	}
+	// Back to the pool, holding on to no command or node.
+	clear(all)
+	clear(g.nodes)
+	clear(errs)
+	st.grp, st.all, st.nodes, st.counts, st.errs, st.part = grp[:0], all[:0], g.nodes[:0], g.counts[:0], errs[:0], g.part
+}
+
+// pipeState is the working memory of pipeline, kept between calls.
+type pipeState struct {
+	grp    []int32
+	all    []redis.Cmder
+	nodes  []*node
+	counts []int
+	errs   []error
+	part   []int32
+}
+
+var pipeStates = sync.Pool{New: func() any { return new(pipeState) }}
+
+// grouper gathers a pipeline's commands into one group per node: a
+// partition's master by a slice indexed by partition, a node that serves
+// several partitions, or a replica, by a search of the few groups.
+type grouper struct {
+	v      *view
+	nodes  []*node
+	counts []int   // commands per group
+	part   []int32 // group index + 1 of each partition's master
+}
+
+// group counts one more command of partition p for n and returns n's group.
+func (g *grouper) group(p int, n *node) int {
+	master := n == g.v.parts[p].master
+	if master && g.part[p] > 0 {
+		i := int(g.part[p]) - 1
+		g.counts[i]++
+		return i
+	}
+	i := slices.Index(g.nodes, n)
+	if i < 0 {
+		i = len(g.nodes)
+		g.nodes = append(g.nodes, n)
+		g.counts = append(g.counts, 0)
+	}
+	if master {
+		g.part[p] = int32(i) + 1
+	}
+	g.counts[i]++
+	return i
 }
 
 // isTx reports whether cmds are a transaction: go-redis's TxPipeline
