@@ -103,6 +103,23 @@ func TestPasswordRotation(t *testing.T) {
 		}
 		return yes, no
 	}
+	// accepted checks that every node accepts pw (want) or that none does.
+	accepted := func(when, what, pw string, want bool) {
+		t.Helper()
+		yes, no := accepts(pw)
+		switch {
+		case want && len(no) > 0:
+			t.Errorf("%s, nodes refuse %s: %v", when, what, no)
+		case !want && len(yes) > 0:
+			t.Errorf("%s, nodes still accept %s: %v", when, what, yes)
+		}
+	}
+	apply := func(what string) {
+		t.Helper()
+		if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
+			t.Fatalf("apply %s: exit %d\n%s", what, code, out)
+		}
+	}
 	linksUp := func(when string) {
 		t.Helper()
 		for _, n := range spec.Nodes {
@@ -121,15 +138,9 @@ func TestPasswordRotation(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "a password rotation") || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") || strings.Contains(out, "refus") {
 		t.Fatalf("plan of the rotation: exit %d, want 2, passwords changed at runtime, no restart, no refusal:\n%s", code, out)
 	}
-	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
-		t.Fatalf("apply of the rotation: exit %d\n%s", code, out)
-	}
-	if _, no := accepts(oldPW); len(no) > 0 {
-		t.Errorf("during the rotation, nodes refuse the previous password: %v", no)
-	}
-	if _, no := accepts(newPW); len(no) > 0 {
-		t.Errorf("during the rotation, nodes refuse the new password: %v", no)
-	}
+	apply("of the rotation")
+	accepted("during the rotation", "the previous password", oldPW, true)
+	accepted("during the rotation", "the new password", newPW, true)
 	linksUp("during the rotation")
 	if code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color"); code != 0 {
 		t.Errorf("plan after the rotation's apply: exit %d, want 0\n%s", code, out)
@@ -148,15 +159,9 @@ func TestPasswordRotation(t *testing.T) {
 	if yes, _ := accepts(newPW); len(yes) == len(addrs) {
 		t.Fatalf("the replica at %s did not stop", replica)
 	}
-	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
-		t.Fatalf("apply starting the stopped replica: exit %d\n%s", code, out)
-	}
-	if _, no := accepts(oldPW); len(no) > 0 {
-		t.Errorf("after a restart during the rotation, nodes refuse the previous password: %v", no)
-	}
-	if _, no := accepts(newPW); len(no) > 0 {
-		t.Errorf("after a restart during the rotation, nodes refuse the new password: %v", no)
-	}
+	apply("starting the stopped replica")
+	accepted("after a restart during the rotation", "the previous password", oldPW, true)
+	accepted("after a restart during the rotation", "the new password", newPW, true)
 	linksUp("after a restart during the rotation")
 	// A password added by hand meanwhile is drift, and apply removes it.
 	const extra = "added-By-Hand-pa55word"
@@ -170,15 +175,9 @@ func TestPasswordRotation(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "1 other password") || !strings.Contains(out, "outside roma") {
 		t.Errorf("plan after a password was added by hand: exit %d, want 2 and drift:\n%s", code, out)
 	}
-	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
-		t.Fatalf("apply removing the password added by hand: exit %d\n%s", code, out)
-	}
-	if yes, _ := accepts(extra); len(yes) > 0 {
-		t.Errorf("nodes still accept the password added by hand: %v", yes)
-	}
-	if _, no := accepts(oldPW); len(no) > 0 {
-		t.Errorf("after removing the password added by hand, nodes refuse the previous password: %v", no)
-	}
+	apply("removing the password added by hand")
+	accepted("after removing the password added by hand", "it", extra, false)
+	accepted("after removing the password added by hand", "the previous password", oldPW, true)
 
 	// Every client uses the new password: the rotation ends.
 	if err := os.WriteFile(conf, orig, 0o644); err != nil {
@@ -188,15 +187,9 @@ func TestPasswordRotation(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "accepts passwords roma.hcl does not give") || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") {
 		t.Fatalf("plan of the rotation's end: exit %d, want 2 and the previous password removed at runtime:\n%s", code, out)
 	}
-	if code, out := roma("apply", "-c", dir, "-auto-approve", "-no-color"); code != 0 {
-		t.Fatalf("apply of the rotation's end: exit %d\n%s", code, out)
-	}
-	if yes, _ := accepts(oldPW); len(yes) > 0 {
-		t.Errorf("after the rotation, nodes still accept the previous password: %v", yes)
-	}
-	if _, no := accepts(newPW); len(no) > 0 {
-		t.Errorf("after the rotation, nodes refuse the new password: %v", no)
-	}
+	apply("of the rotation's end")
+	accepted("after the rotation", "the previous password", oldPW, false)
+	accepted("after the rotation", "the new password", newPW, true)
 	linksUp("after the rotation")
 	if code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color"); code != 0 {
 		t.Errorf("plan after the rotation's end: exit %d, want 0\n%s", code, out)
