@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -61,13 +62,8 @@ func BenchmarkBackup4x250MB(b *testing.B) {
 		// redis-cli --rdb, one node after the other.
 		cli0, srv0 := childCPU(), serversCPU(tc)
 		t0 = time.Now()
-		for p, part := range tc.nodes {
-			out := filepath.Join(dir, fmt.Sprintf("cli-%d.rdb", p))
-			cmd := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(part[0].Port), "--no-auth-warning", "-a", testPassword, "--rdb", out)
-			if o, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("redis-cli --rdb: %v\n%s", err, o)
-			}
-			os.Remove(out)
+		if err := cliRDB(tc, dir, false); err != nil {
+			b.Fatal(err)
 		}
 		seq, cliCPU, cliSrv := time.Since(t0), childCPU()-cli0, serversCPU(tc)-srv0
 
@@ -76,24 +72,10 @@ func BenchmarkBackup4x250MB(b *testing.B) {
 		// this machine (information).
 		cli0, srv0 = childCPU(), serversCPU(tc)
 		t0 = time.Now()
-		var cmds []*exec.Cmd
-		for p, part := range tc.nodes {
-			out := filepath.Join(dir, fmt.Sprintf("par-%d.rdb", p))
-			cmd := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(part[0].Port), "--no-auth-warning", "-a", testPassword, "--rdb", out)
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			cmds = append(cmds, cmd)
-		}
-		for _, cmd := range cmds {
-			if err := cmd.Wait(); err != nil {
-				b.Fatalf("redis-cli --rdb (parallel): %v", err)
-			}
+		if err := cliRDB(tc, dir, true); err != nil {
+			b.Fatal(err)
 		}
 		par, parCPU, parSrv := time.Since(t0), childCPU()-cli0, serversCPU(tc)-srv0
-		for p := range tc.nodes {
-			os.Remove(filepath.Join(dir, fmt.Sprintf("par-%d.rdb", p)))
-		}
 		b.ReportMetric(roma.Seconds(), "roma-s")
 		b.ReportMetric(seq.Seconds(), "redis-cli-seq-s")
 		b.ReportMetric(roma.Seconds()/seq.Seconds(), "ratio")
@@ -106,6 +88,38 @@ func BenchmarkBackup4x250MB(b *testing.B) {
 		b.Logf("ratio %.2f (target at most 0.6)", roma.Seconds()/seq.Seconds())
 	}
 	b.SetBytes(rdbBytes)
+}
+
+// cliRDB fetches every partition's RDB into dir with redis-cli --rdb, one
+// node after the other or all at once, and removes the files.
+func cliRDB(tc *testCluster, dir string, atOnce bool) error {
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for p, part := range tc.nodes {
+		file := filepath.Join(dir, fmt.Sprintf("cli-%d.rdb", p))
+		defer os.Remove(file)
+		cmd := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(part[0].Port), "--no-auth-warning", "-a", testPassword, "--rdb", file)
+		out := &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+		if !atOnce {
+			if err := cmd.Wait(); err != nil {
+				return fmt.Errorf("redis-cli --rdb: %v\n%s", err, out)
+			}
+			os.Remove(file) // one file on disk at a time
+		}
+	}
+	if atOnce {
+		for i, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				return fmt.Errorf("redis-cli --rdb (all at once): %v\n%s", err, outs[i])
+			}
+		}
+	}
+	return nil
 }
 
 func newSpec(partitions int) *cluster.Spec {
