@@ -1,15 +1,15 @@
 package redisconn
 
 import (
-	"bytes"
+	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/client/resp"
 )
 
 // WithPrevious has o's connections authenticate with previous when the
@@ -69,32 +69,21 @@ func auth(ctx context.Context, conn net.Conn, password string, timeout time.Dura
 		return err
 	}
 	defer conn.SetDeadline(time.Time{})
-	req := fmt.Appendf(nil, "*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(password), password)
-	if _, err := conn.Write(req); err != nil {
+	if _, err := conn.Write(resp.AppendCommand(nil, "AUTH", password)); err != nil {
 		return fmt.Errorf("AUTH: %w", err)
 	}
-	// Nothing else comes before the reply to a command not yet sent, so
-	// whatever is read up to the line's end is the reply.
-	var line []byte
-	buf := make([]byte, 256)
-	for !bytes.HasSuffix(line, []byte("\r\n")) {
-		if len(line) > 4096 {
-			return errors.New("AUTH: reply too long")
-		}
-		n, err := conn.Read(buf)
-		line = append(line, buf[:n]...)
-		if err != nil {
-			return fmt.Errorf("AUTH: %w", err)
-		}
-	}
-	line = bytes.TrimSuffix(line, []byte("\r\n"))
+	// Nothing else comes before the reply to a command not yet sent, so a
+	// buffered reader reads the reply and no further.
+	v, err := resp.NewReader(bufio.NewReaderSize(conn, 512)).Read()
 	switch {
-	case string(line) == "+OK":
+	case err != nil:
+		return fmt.Errorf("AUTH: %w", err)
+	case v.IsError():
+		return authError(v.Str)
+	case v.Type == resp.SimpleString && v.Str == "OK":
 		return nil
-	case len(line) > 0 && line[0] == '-':
-		return authError(line[1:])
 	}
-	return fmt.Errorf("AUTH: unexpected reply %q", line)
+	return fmt.Errorf("AUTH: unexpected reply %v", v)
 }
 
 // authError is a server's error reply to AUTH; like go-redis's own, it
