@@ -153,19 +153,7 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 // array or a RESP3 map) as what the user accepts of pw and its previous
 // value. It returns nil for a reply it cannot read.
 func passwordsOf(reply any, pw cluster.Secret) *Passwords {
-	fields := map[string]any{}
-	switch r := reply.(type) {
-	case []any:
-		for i := 0; i+1 < len(r); i += 2 {
-			k, _ := r[i].(string)
-			fields[k] = r[i+1]
-		}
-	case map[any]any:
-		for k, v := range r {
-			ks, _ := k.(string)
-			fields[ks] = v
-		}
-	}
+	fields := fields(reply)
 	hashes, ok := fields["passwords"].([]any)
 	flags, ok2 := fields["flags"].([]any)
 	if !ok || !ok2 {
@@ -205,23 +193,30 @@ func toAny(s []string) []any {
 	return out
 }
 
-// pairs turns a CONFIG GET reply (a flat array, or a map under RESP3) into
-// a map.
-func pairs(v any) map[string]string {
-	out := map[string]string{}
+// fields reads a reply of names and values (a flat array, or a map under
+// RESP3), such as CONFIG GET's or ACL GETUSER's.
+func fields(v any) map[string]any {
+	out := map[string]any{}
 	switch r := v.(type) {
 	case []any:
 		for i := 0; i+1 < len(r); i += 2 {
 			k, _ := r[i].(string)
-			val, _ := r[i+1].(string)
-			out[k] = val
+			out[k] = r[i+1]
 		}
 	case map[any]any:
 		for k, val := range r {
 			ks, _ := k.(string)
-			vs, _ := val.(string)
-			out[ks] = vs
+			out[ks] = val
 		}
+	}
+	return out
+}
+
+// pairs is fields of a reply whose values are strings (CONFIG GET's).
+func pairs(v any) map[string]string {
+	out := map[string]string{}
+	for k, val := range fields(v) {
+		out[k], _ = val.(string)
 	}
 	return out
 }
