@@ -153,9 +153,9 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 // array or a RESP3 map) as what the user accepts of pw and its previous
 // value. It returns nil for a reply it cannot read.
 func passwordsOf(reply any, pw cluster.Secret) *Passwords {
-	fields := fields(reply)
-	hashes, ok := fields["passwords"].([]any)
-	flags, ok2 := fields["flags"].([]any)
+	f := fields(reply)
+	hashes, ok := f["passwords"].([]any)
+	flags, ok2 := f["flags"].([]any)
 	if !ok || !ok2 {
 		return nil
 	}
