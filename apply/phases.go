@@ -143,6 +143,10 @@ func (e *executor) runtimeSettings(ctx context.Context) {
 // else touches a node: a rotation's nodes must all accept the new password
 // before any replica authenticates with it (masterauth, a restart).
 func (e *executor) passwordsPhase(ctx context.Context) {
+	verb, done := "CONFIG SET requirepass", "its password set at runtime"
+	if e.spec.Password.Previous().IsSet() {
+		verb, done = "ACL SETUSER default", "accepts the new and the previous password"
+	}
 	var jobs []job
 	for _, r := range e.nodeResources("status", "node") {
 		if !hasStep(r, "passwords") {
@@ -151,10 +155,6 @@ func (e *executor) passwordsPhase(ctx context.Context) {
 		tg, ok := e.targets[r.Name]
 		if !ok {
 			continue
-		}
-		verb, done := "CONFIG SET requirepass", "its password set at runtime"
-		if e.spec.Password.Previous().IsSet() {
-			verb, done = "ACL SETUSER default", "accepts the new and the previous password"
 		}
 		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: verb, doneMsg: done,
 			run: func(ctx context.Context, _ remote.Transport) error { return e.setPasswords(ctx, tg) }})
