@@ -661,6 +661,10 @@ func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p, batc
 					}
 				}
 				mu.Unlock()
+				// Pipelines without a pause would keep both CPUs busy, and
+				// the packages tested beside this one (romad's failover
+				// timing) need some.
+				time.Sleep(5 * time.Millisecond)
 			}
 		}()
 	}
