@@ -169,3 +169,30 @@ func Prepare(ctx context.Context, who, ansibleDir, playbook, bin string) (work, 
 	roma, err = BuildRoma(ctx, bin, work)
 	return work, ansible, roma, err
 }
+
+// ProcCPU is the CPU time of process pid: the sum over its threads of
+// the time on a CPU that /proc/PID/task/TID/schedstat gives, in ns.
+func ProcCPU(pid int) (time.Duration, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // a thread that just ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 0, fmt.Errorf("%s/%s/schedstat: empty", dir, t.Name())
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s/%s/schedstat: %v", dir, t.Name(), err)
+		}
+		sum += time.Duration(ns)
+	}
+	return sum, nil
+}

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/roma-redis/roma/bench/benchkit"
 )
 
 // CPU time is measured beside wall time: on a machine shared with other
@@ -53,7 +54,7 @@ func newCPUMeter(ctx context.Context, c *benchCluster, proxy int) (*cpuMeter, er
 				pid, _ = strconv.Atoi(v)
 			}
 		}
-		if _, err := procCPU(pid); pid == 0 || err != nil {
+		if _, err := benchkit.ProcCPU(pid); pid == 0 || err != nil {
 			return nil, fmt.Errorf("the redis-server at %s: no process_id in INFO, or no /proc entry (%v)", c.addrs[p], err)
 		}
 		m.servers = append(m.servers, pid)
@@ -71,38 +72,11 @@ func (m *cpuMeter) read() cpuUse {
 	runtime.ReadMemStats(&ms)
 	u.allocs = ms.Mallocs
 	if m.proxy != 0 {
-		u.proxy, _ = procCPU(m.proxy)
+		u.proxy, _ = benchkit.ProcCPU(m.proxy)
 	}
 	for _, p := range m.servers {
-		d, _ := procCPU(p)
+		d, _ := benchkit.ProcCPU(p)
 		u.servers += d
 	}
 	return u
-}
-
-// procCPU is the CPU time of process pid: the sum over its threads of
-// the time on a CPU that /proc/PID/task/TID/schedstat gives, in ns.
-func procCPU(pid int) (time.Duration, error) {
-	dir := fmt.Sprintf("/proc/%d/task", pid)
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, err
-	}
-	var sum time.Duration
-	for _, t := range tasks {
-		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
-		if err != nil {
-			continue // a thread that just ended
-		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			return 0, fmt.Errorf("%s/%s/schedstat: empty", dir, t.Name())
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s/%s/schedstat: %v", dir, t.Name(), err)
-		}
-		sum += time.Duration(ns)
-	}
-	return sum, nil
 }

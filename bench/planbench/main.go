@@ -8,6 +8,12 @@
 //	ansible / roma (64 nodes)  at least 10×
 //	roma 64 nodes / roma 8     at most 2×
 //
+// After the targets it prints what bounds the second ratio on a machine
+// whose CPUs every lab host shares: SSH alone (connect and run `true` on
+// every host at once), and where the large plan's CPU goes (the hosts'
+// sshd and scripts, the redis-servers, roma), with the time that CPU takes
+// at the least on this machine's CPUs.
+//
 // It measures and reports; it never fails on time. It does fail when a run
 // does not say what a converged cluster must say (roma: "No changes." and
 // exit 0 with -detailed-exitcode; Ansible: no changed, failed or
@@ -197,6 +203,11 @@ func run(ctx context.Context, o options) (err error) {
 		"        the %d hosts' SSH alone takes %.2f× the whole %d-node plan (information: the floor of the ratio on this machine)\n",
 		o.runs, len(big.spec.Hosts), benchkit.FmtSec(fb), benchkit.FmtSec(fbCPU), benchkit.FmtSec(fs), benchkit.FmtSec(fsCPU),
 		len(big.spec.Hosts), fb/rs, len(small.spec.Nodes))
+	split, err := b.splitCPU(ctx, big, romaBig, o.runs)
+	if err != nil {
+		return err
+	}
+	printSplit(split, len(big.spec.Nodes), len(small.spec.Nodes), fbCPU, rs)
 	if len(firstRows) == 3 {
 		fb, fa := firstRows[0].median(), firstRows[1].median()
 		benchkit.Ratio(fmt.Sprintf("first run: ansible / roma plan, %d nodes", len(big.spec.Nodes)), fa, fb, "", true)
