@@ -108,7 +108,7 @@ func (w *watcher) refresh(ctx context.Context) {
 	w.refreshMu.Lock()
 	defer w.refreshMu.Unlock()
 	rctx, cancel := context.WithTimeout(ctx, w.opt.StatusTimeout)
-	r := status.ReadMajority(rctx, w.clients, w.opt.Cluster)
+	r := status.ReadQuorum(rctx, w.clients, w.opt.Cluster)
 	cancel()
 	if ctx.Err() != nil {
 		return

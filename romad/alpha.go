@@ -37,7 +37,7 @@ func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 		wrongSince: map[string]time.Time{},
 		since:      map[string]time.Time{}, states: map[string]string{}}
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
-	r := status.ReadMajority(rctx, d.statuses, d.spec.Name)
+	r := status.ReadQuorum(rctx, d.statuses, d.spec.Name)
 	cancel()
 	if r.Status != nil && len(r.Status.Partitions) == d.spec.Partitions {
 		for p := range a.masters {
@@ -355,33 +355,42 @@ func (d *Daemon) write(ctx context.Context, a *alphaState, force bool) {
 		return
 	}
 	st.Updated = time.Now().UTC()
-	ok, stale := 0, false
-	type res struct{ err error }
-	ch := make(chan res, len(d.statuses))
+	// Written once a majority has it: a status node that hangs is left to
+	// its goroutine (bounded by the context) and does not hold the alpha
+	// up. A node holding a higher epoch refuses the write; the alpha steps
+	// down only when that costs it the majority.
+	ok, failed, stale, need := 0, 0, false, len(d.statuses)/2+1
+	ch := make(chan error, len(d.statuses))
 	for _, c := range d.statuses {
 		go func() {
 			wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 			defer cancel()
-			ch <- res{status.Write(wctx, c, st)}
+			ch <- status.Write(wctx, c, st)
 		}()
 	}
 	for range d.statuses {
-		r := <-ch
+		err := <-ch
 		switch {
-		case r.err == nil:
+		case err == nil:
 			ok++
-		case errors.Is(r.err, status.ErrStaleEpoch):
+		case errors.Is(err, status.ErrStaleEpoch):
 			stale = true
+			failed++
+		default:
+			failed++
+		}
+		if ok >= need || failed > len(d.statuses)-need {
+			break
 		}
 	}
-	if stale {
+	if ok < need && stale {
 		d.log.Warn("a status node holds a higher epoch: stepping down", "epoch", a.epoch)
 		d.mu.Lock()
 		d.alpha = nil
 		d.mu.Unlock()
 		return
 	}
-	if ok*2 <= len(d.statuses) {
+	if ok < need {
 		d.log.Warn("status written on a minority of status nodes", "ok", ok, "of", len(d.statuses))
 		return
 	}

@@ -50,6 +50,8 @@ type lease struct {
 	duration time.Duration
 	statuses map[string]*redis.Client // status node address -> client
 
+	claimMu sync.Mutex // one claim at a time: renewals (keep) and bumps
+
 	mu         sync.Mutex
 	epoch      int64     // the epoch held, 0 when not alpha
 	validUntil time.Time // monotonic: act only before this
@@ -73,8 +75,11 @@ func (l *lease) valid() (int64, bool) {
 	return l.epoch, true
 }
 
-// ask runs the lease script for epoch on every status node and returns how
-// many granted it, the highest epoch any reported, and the holders seen.
+// ask runs the lease script for epoch on every status node and returns,
+// once the outcome is known (a majority granted it, or can no longer),
+// how many granted it, the highest epoch any reported, and the holders
+// seen. A status node that hangs does not hold it up: its answer, if it
+// comes, is left to its goroutine, which ctx bounds.
 func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int64, holders []string) {
 	type answer struct {
 		ok      bool
@@ -96,10 +101,13 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int6
 			ch <- answer{ok: g == 1, highest: h, holder: s}
 		}()
 	}
+	need, refused := l.majority(), 0
 	for range l.statuses {
 		a := <-ch
 		if a.ok {
 			granted++
+		} else {
+			refused++
 		}
 		if a.highest > highest {
 			highest = a.highest
@@ -107,11 +115,28 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int6
 		if a.holder != "" {
 			holders = append(holders, a.holder)
 		}
+		if granted >= need || refused > len(l.statuses)-need {
+			break
+		}
 	}
 	return granted, highest, holders
 }
 
 func (l *lease) majority() int { return len(l.statuses)/2 + 1 }
+
+// keep keeps or seeks the lease every interval until ctx ends.
+func (l *lease) keep(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		l.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // tick keeps or seeks the lease. It returns whether this romad is alpha.
 func (l *lease) tick(ctx context.Context) bool {
@@ -144,10 +169,14 @@ func (l *lease) tick(ctx context.Context) bool {
 
 // claim asks for epoch (a new one, or a renewal of the one held).
 func (l *lease) claim(ctx context.Context, epoch int64) bool {
+	l.claimMu.Lock()
+	defer l.claimMu.Unlock()
 	start := time.Now()
+	// The context ends on its own: a status node still answering after
+	// the outcome is known keeps its connection for that long.
 	actx, cancel := context.WithTimeout(ctx, time.Duration(float64(l.duration)*0.3))
+	time.AfterFunc(time.Duration(float64(l.duration)*0.3), cancel)
 	granted, highest, holders := l.ask(actx, epoch)
-	cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if highest > l.highest {

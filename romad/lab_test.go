@@ -62,7 +62,7 @@ type clusterT struct {
 func (c *clusterT) read() status.Reading {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	return status.ReadMajority(ctx, c.statuses, c.spec.Name)
+	return status.ReadQuorum(ctx, c.statuses, c.spec.Name)
 }
 
 // waitStatus waits until cond holds for the published status.
@@ -83,9 +83,36 @@ func (c *clusterT) waitStatus(what string, timeout time.Duration, cond func(*sta
 	return nil
 }
 
+// logsOnFailure logs the end of every romad's log when t failed (or
+// always, with ROMAD_LOGS set; when it is a directory, the whole logs are
+// copied there too).
+func (c *clusterT) logsOnFailure(t *testing.T) {
+	if !t.Failed() && os.Getenv("ROMAD_LOGS") == "" {
+		return
+	}
+	for _, hn := range c.spec.Romad.Hosts {
+		b, err := os.ReadFile(filepath.Join(c.l.Host(hn).Root, "log", "romad.log"))
+		if err != nil {
+			t.Logf("romad on %s: %v", hn, err)
+			continue
+		}
+		if dir := os.Getenv("ROMAD_LOGS"); strings.HasPrefix(dir, "/") {
+			os.WriteFile(filepath.Join(dir, hn+".log"), b, 0o644)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		t.Logf("romad on %s, the end of its log:\n%s", hn, strings.Join(lines[max(0, len(lines)-60):], "\n"))
+	}
+}
+
 func nodePid(t *testing.T, spec *cluster.Spec, name string) int {
 	t.Helper()
-	c := plantest.NodeClient(spec, name)
+	return serverPid(t, plantest.NodeClient(spec, name), name)
+}
+
+// serverPid is the pid of the redis-server c talks to (named name), from
+// its INFO; it closes c.
+func serverPid(t *testing.T, c *redis.Client, name string) int {
+	t.Helper()
 	defer c.Close()
 	info, err := c.Info(context.Background(), "server").Result()
 	if err != nil {
@@ -209,6 +236,7 @@ alert "email" {
 		t.Fatalf("apply: %v", err)
 	}
 	c := &clusterT{t: t, l: l, spec: spec, statuses: map[string]*redis.Client{}}
+	defer c.logsOnFailure(t)
 	for _, s := range spec.Status {
 		c.statuses[spec.Addr(s.Host, s.Port)] = plantest.Client(spec, s.Host, s.Port)
 	}
@@ -389,6 +417,47 @@ alert "email" {
 			t.Errorf("stale alpha %s is back in charge on epoch %d", old, now.Epoch)
 		}
 		t.Logf("alpha %s (epoch %d) paused; %s took over with epoch %d", old, before.Epoch, after.Alpha, after.Epoch)
+	})
+
+	t.Run("status node paused", func(t *testing.T) {
+		// A status node that hangs (accepts, never answers) must not cost
+		// the alpha its lease: a majority still answers. Nor may it slow
+		// a failover down.
+		c.t = t
+		defer c.logsOnFailure(t)
+		before := c.waitStatus("status", 10*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+		sn := spec.Status[len(spec.Status)-1]
+		pid := serverPid(t, plantest.Client(spec, sn.Host, sn.Port), sn.Name)
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		paused := time.Now()
+		defer func() {
+			// Whatever happened: the status node resumes, every node runs
+			// again, and the cluster is OK for the next subtest.
+			syscall.Kill(pid, syscall.SIGCONT)
+			if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+				t.Fatalf("roma start: %v", err)
+			}
+			c.waitStatus("OK again", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+		}()
+		time.Sleep(5 * time.Second) // more than 2 leases
+		now := c.waitStatus("a fresh status", 5*time.Second, func(s *status.Status) bool { return s.Updated.After(paused.Add(4 * time.Second)) })
+		if now.Alpha != before.Alpha || now.Epoch != before.Epoch {
+			t.Errorf("status node %s paused: the alpha went from %s (epoch %d) to %s (epoch %d); want no change",
+				sn.Name, before.Alpha, before.Epoch, now.Alpha, now.Epoch)
+		}
+		old := now.Master(1)
+		if err := syscall.Kill(nodePid(t, spec, old), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		killed := time.Now()
+		after := c.waitStatus("failover with a status node paused", 10*time.Second, func(s *status.Status) bool {
+			return s.Master(1) != "" && s.Master(1) != old
+		})
+		t.Logf("status node %s paused: alpha %s kept epoch %d for %s; failover %s -> %s published after %s (epoch %d)",
+			sn.Name, now.Alpha, now.Epoch, now.Updated.Sub(paused).Round(time.Millisecond), old, after.Master(1),
+			time.Since(killed).Round(time.Millisecond), after.Epoch)
 	})
 
 	t.Run("no false failover", func(t *testing.T) {

@@ -165,6 +165,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 			v.watch(ctx, d.clients[name], timeout)
 		}()
 	}
+	// The lease is kept on a goroutine of its own: the alpha's work (a
+	// promotion, a node slow to answer) never delays a renewal.
+	lctx, stopLease := context.WithCancel(ctx)
+	leaseDone := make(chan struct{})
+	go func() {
+		defer close(leaseDone)
+		d.lease.keep(lctx, probeInterval*2)
+	}()
+	defer func() { stopLease(); <-leaseDone }()
 	tick := time.NewTicker(probeInterval * 2)
 	defer tick.Stop()
 	lastSeen := time.Time{}
@@ -172,6 +181,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
+			stopLease()
+			<-leaseDone
 			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			if _, ok := d.lease.valid(); ok {
 				d.lease.release(rctx)
@@ -188,14 +199,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.scheduleBackup(ctx)
 			lastSeen = time.Now()
 		}
-		wasAlpha := d.isAlpha()
-		isAlpha := d.lease.tick(ctx)
+		d.mu.Lock()
+		a := d.alpha
+		d.mu.Unlock()
+		epoch, isAlpha := d.lease.valid()
 		switch {
-		case isAlpha && !wasAlpha:
-			epoch, _ := d.lease.valid()
+		case isAlpha && (a == nil || a.epoch != epoch):
+			// A new term: won, or won again after the lease lapsed (the
+			// alpha's own epoch bumps update a.epoch as they happen).
 			d.log.Info("became alpha", "epoch", epoch)
 			d.becomeAlpha(ctx, epoch)
-		case !isAlpha && wasAlpha:
+		case !isAlpha && a != nil:
 			d.log.Warn("no longer alpha: the lease could not be renewed on a majority of status nodes")
 			d.mu.Lock()
 			d.alpha = nil
@@ -243,39 +257,54 @@ func (d *Daemon) publishSeen(ctx context.Context) {
 	}
 }
 
-// readOthers reads the other romads' views from the status nodes.
+// readOthers reads the other romads' views from the status nodes, with
+// the maintenance flag (roma restore) and the last scheduled backup's
+// record, from a quorum of them.
 func (d *Daemon) readOthers(ctx context.Context) {
-	others := map[string]map[string]string{}
+	type reading struct {
+		seen  map[string]map[string]string
+		maint bool
+		rec   *status.Backup
+	}
+	var hosts []string
 	for _, h := range d.spec.Romad.Hosts {
-		if h == d.cfg.Self {
-			continue
-		}
-		for _, c := range d.statuses {
-			sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			m, err := c.HGetAll(sctx, status.SeenKey(d.spec.Name, h)).Result()
-			cancel()
-			if err == nil && len(m) > 0 {
-				others[h] = m
-				break
-			}
+		if h != d.cfg.Self {
+			hosts = append(hosts, h)
 		}
 	}
-	// Maintenance (roma restore) and the last scheduled backup's record.
+	rs := fromQuorum(ctx, d.statuses, 300*time.Millisecond, func(ctx context.Context, c *redis.Client) (reading, error) {
+		pipe := c.Pipeline()
+		seen := make([]*redis.MapStringStringCmd, len(hosts))
+		for i, h := range hosts {
+			seen[i] = pipe.HGetAll(ctx, status.SeenKey(d.spec.Name, h))
+		}
+		maint := pipe.Exists(ctx, status.MaintenanceKey(d.spec.Name))
+		rec := pipe.Get(ctx, status.BackupKey(d.spec.Name))
+		_, _ = pipe.Exec(ctx)
+		n, err := maint.Result()
+		if err != nil {
+			return reading{}, err
+		}
+		r := reading{seen: map[string]map[string]string{}, maint: n > 0, rec: backupRecord(rec)}
+		for i, h := range hosts {
+			if m, err := seen[i].Result(); err == nil && len(m) > 0 {
+				r.seen[h] = m
+			}
+		}
+		return r, nil
+	})
+	others := map[string]map[string]string{}
 	maint := false
 	var rec *status.Backup
-	for _, c := range d.statuses {
-		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		n, err1 := c.Exists(sctx, status.MaintenanceKey(d.spec.Name)).Result()
-		b, err2 := c.Get(sctx, status.BackupKey(d.spec.Name)).Bytes()
-		cancel()
-		if err1 == nil && n > 0 {
-			maint = true
-		}
-		if err2 == nil && rec == nil {
-			var r status.Backup
-			if json.Unmarshal(b, &r) == nil {
-				rec = &r
+	for _, r := range rs {
+		for h, m := range r.seen {
+			if others[h] == nil {
+				others[h] = m
 			}
+		}
+		maint = maint || r.maint
+		if r.rec != nil && (rec == nil || r.rec.Time.After(rec.Time)) {
+			rec = r.rec
 		}
 	}
 	d.mu.Lock()
@@ -301,13 +330,15 @@ func (d *Daemon) scheduleBackup(ctx context.Context) {
 		return
 	}
 	var last *status.Backup
-	for _, c := range d.statuses {
-		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		data, err := c.Get(sctx, status.BackupKey(d.spec.Name)).Bytes()
-		cancel()
-		var r status.Backup
-		if err == nil && json.Unmarshal(data, &r) == nil && (last == nil || r.Time.After(last.Time)) {
-			last = &r
+	for _, r := range fromQuorum(ctx, d.statuses, 300*time.Millisecond, func(ctx context.Context, c *redis.Client) (*status.Backup, error) {
+		cmd := c.Get(ctx, status.BackupKey(d.spec.Name))
+		if err := cmd.Err(); err != nil && err != redis.Nil {
+			return nil, err
+		}
+		return backupRecord(cmd), nil
+	}) {
+		if r != nil && (last == nil || r.Time.After(last.Time)) {
+			last = r
 		}
 	}
 	if !backup.Due(d.spec, last, time.Now()) {
@@ -334,6 +365,20 @@ func (d *Daemon) scheduleBackup(ctx context.Context) {
 			cancel()
 		}
 	}()
+}
+
+// backupRecord reads a scheduled backup's record; nil when there is none
+// or it cannot be read.
+func backupRecord(cmd *redis.StringCmd) *status.Backup {
+	b, err := cmd.Bytes()
+	if err != nil {
+		return nil
+	}
+	var r status.Backup
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return &r
 }
 
 // down reports whether node name is down: this romad cannot reach it for
@@ -370,7 +415,7 @@ func (d *Daemon) lastRead() time.Time {
 func (d *Daemon) refreshStatus(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	r := status.ReadMajority(rctx, d.statuses, d.spec.Name)
+	r := status.ReadQuorum(rctx, d.statuses, d.spec.Name)
 	if r.Status != nil {
 		d.mu.Lock()
 		d.current = r.Status

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -90,7 +90,7 @@ func History(ctx context.Context, c redis.Cmdable, cluster string) ([]*Status, e
 	return out, nil
 }
 
-// Reading is what ReadMajority found.
+// Reading is what ReadMajority or ReadQuorum found.
 type Reading struct {
 	Status   *Status           // the status with the highest epoch, agreed on by a majority; nil when none
 	Answered int               // status nodes that answered
@@ -101,33 +101,74 @@ type Reading struct {
 	PerNode  map[string]int64  // epoch held by each address
 }
 
-// ReadMajority reads the status from every status node in parallel. The
-// status returned is the one with the highest epoch; Majority says whether
-// more than half of the nodes answered. A reader that gets no majority
-// must treat the cluster as HALT.
+// ReadMajority reads the status from every status node in parallel and
+// waits for every answer (or ctx). The status returned is the one with the
+// highest epoch; Majority says whether more than half of the nodes
+// answered. A reader that gets no majority must treat the cluster as HALT.
+// It suits a report of every status node (roma status); a reader that
+// acts on the status wants ReadQuorum.
 func ReadMajority(ctx context.Context, clients map[string]*redis.Client, cluster string) Reading {
+	return read(ctx, clients, cluster, false)
+}
+
+// QuorumGrace is how long ReadQuorum waits for the other status nodes once
+// a majority has answered: enough for healthy ones, which answer together,
+// and little next to a node that hangs.
+const QuorumGrace = 20 * time.Millisecond
+
+// ReadQuorum is ReadMajority that returns once a majority of the status
+// nodes has answered (and QuorumGrace has passed, or all have): a status
+// node that hangs does not slow it down. Any majority holds the newest
+// epoch, since the alpha writes each status to a majority. A node left
+// unanswered is in Errors.
+func ReadQuorum(ctx context.Context, clients map[string]*redis.Client, cluster string) Reading {
+	return read(ctx, clients, cluster, true)
+}
+
+func read(ctx context.Context, clients map[string]*redis.Client, cluster string, quorum bool) Reading {
 	r := Reading{Total: len(clients), Errors: map[string]string{}, PerNode: map[string]int64{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	type answer struct {
+		addr string
+		s    *Status
+		err  error
+	}
+	ch := make(chan answer, len(clients))
 	for addr, c := range clients {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			s, err := Read(ctx, c, cluster)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				r.Errors[addr] = err.Error()
-				return
-			}
-			r.Answered++
-			r.PerNode[addr] = s.Epoch
-			if r.Status == nil || s.Epoch > r.Status.Epoch {
-				r.Status = s
-			}
+			ch <- answer{addr, s, err}
 		}()
 	}
-	wg.Wait()
+	heard := map[string]bool{}
+	var grace <-chan time.Time
+collect:
+	for range clients {
+		var a answer
+		select {
+		case a = <-ch:
+		case <-grace:
+			break collect
+		}
+		heard[a.addr] = true
+		if a.err != nil {
+			r.Errors[a.addr] = a.err.Error()
+			continue
+		}
+		r.Answered++
+		r.PerNode[a.addr] = a.s.Epoch
+		if r.Status == nil || a.s.Epoch > r.Status.Epoch ||
+			a.s.Epoch == r.Status.Epoch && a.s.Updated.After(r.Status.Updated) {
+			r.Status = a.s
+		}
+		if quorum && grace == nil && r.Answered*2 > r.Total {
+			grace = time.After(QuorumGrace)
+		}
+	}
+	for addr := range clients {
+		if !heard[addr] {
+			r.Errors[addr] = "no answer yet: a majority had answered"
+		}
+	}
 	var epochs []int64
 	for _, e := range r.PerNode {
 		epochs = append(epochs, e)

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +20,21 @@ type Server struct {
 	Addr string // 127.0.0.1:port
 	Port int
 	Dir  string // its working directory, with redis.log
+	Pid  int
+}
+
+// Pause stops the server (SIGSTOP) until the test ends or the returned
+// function resumes it: it still accepts connections (the kernel does) but
+// never answers, as a hung node does.
+func (s *Server) Pause(t testing.TB) (resume func()) {
+	t.Helper()
+	if err := syscall.Kill(s.Pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("pausing redis-server %s: %v", s.Addr, err)
+	}
+	var once sync.Once
+	resume = func() { once.Do(func() { _ = syscall.Kill(s.Pid, syscall.SIGCONT) }) }
+	t.Cleanup(resume)
+	return resume
 }
 
 // Start starts a redis-server with password (requirepass and masterauth;
@@ -45,6 +62,7 @@ func Start(t testing.TB, password string, args ...string) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.Pid = cmd.Process.Pid
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	c := redisconn.New(s.Addr, password, time.Second, 1)
 	defer c.Close()

@@ -1,0 +1,71 @@
+package romad
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn/redistest"
+)
+
+// TestQuorumHungStatusNode: with one of three status nodes hung (a real
+// redis-server, stopped: it accepts connections and never answers), the
+// lease is won, renewed, refused to a rival and bumped on the answers of
+// the other two, and fromQuorum reads from them, each without waiting for
+// the hung node until its time runs out.
+func TestQuorumHungStatusNode(t *testing.T) {
+	const pw = "election-test-password"
+	clients := map[string]*redis.Client{}
+	var servers []*redistest.Server
+	for range 3 {
+		s := redistest.Start(t, pw)
+		servers = append(servers, s)
+		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), 10*time.Second)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	servers[1].Pause(t)
+	ctx := context.Background()
+	// A long lease: its claims may wait 0.3 × 20 s for an answer, far
+	// longer than two live nodes take.
+	const duration = 20 * time.Second
+	patience := time.Duration(float64(duration) * 0.3)
+	a := &lease{cluster: "qt", self: "db1", duration: duration, statuses: clients}
+	b := &lease{cluster: "qt", self: "db2", duration: duration, statuses: clients}
+	timed := func(what string, f func() bool, want bool) {
+		t.Helper()
+		start := time.Now()
+		got := f()
+		if took := time.Since(start); took >= patience {
+			t.Errorf("%s took %s: it waited for the hung status node", what, took.Round(time.Millisecond))
+		}
+		if got != want {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	timed("db1 claims epoch 1", func() bool { return a.claim(ctx, 1) }, true)
+	timed("db1 renews epoch 1", func() bool { return a.claim(ctx, 1) }, true)
+	timed("db2 claims epoch 2 while db1 holds the lease", func() bool { return b.claim(ctx, 2) }, false)
+	timed("db1 bumps to epoch 2", func() bool {
+		e, err := a.bump(ctx)
+		return err == nil && e == 2
+	}, true)
+	if e, ok := a.valid(); !ok || e != 2 {
+		t.Errorf("db1 holds epoch %d (valid %v), want 2", e, ok)
+	}
+
+	var got []string
+	timed("fromQuorum", func() bool {
+		got = fromQuorum(ctx, clients, patience, func(ctx context.Context, c *redis.Client) (string, error) {
+			return c.Get(ctx, "roma:qt:alpha").Result()
+		})
+		return len(got) == 2
+	}, true)
+	for _, h := range got {
+		if h != "db1|2" {
+			t.Errorf("a status node says the alpha is %q, want db1|2", h)
+		}
+	}
+}

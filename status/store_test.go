@@ -1,0 +1,64 @@
+package status_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisconn"
+	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestReadQuorum: with one of three status nodes hung (a real
+// redis-server, stopped), ReadQuorum returns the newest status from the
+// majority without waiting for the hung node, and names it; ReadMajority
+// waits for it until its context ends.
+func TestReadQuorum(t *testing.T) {
+	const pw = "status-test-password"
+	ctx := context.Background()
+	clients := map[string]*redis.Client{}
+	var servers []*redistest.Server
+	for range 3 {
+		s := redistest.Start(t, pw)
+		servers = append(servers, s)
+		c := redisconn.New(s.Addr, pw, 10*time.Second, 2)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	st := &status.Status{Version: status.SchemaVersion, Cluster: "qt", State: status.OK, Epoch: 7, Alpha: "db1",
+		Updated: time.Now().UTC().Truncate(time.Millisecond)}
+	for addr, c := range clients {
+		if err := status.Write(ctx, c, st); err != nil {
+			t.Fatalf("writing the status to %s: %v", addr, err)
+		}
+	}
+	hung := servers[2].Addr
+	servers[2].Pause(t)
+
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	r := status.ReadQuorum(rctx, clients, "qt")
+	expired := rctx.Err()
+	cancel()
+	if expired != nil {
+		t.Fatalf("ReadQuorum waited for the hung status node until its context ended")
+	}
+	if !r.Majority || r.Answered != 2 || r.Status == nil || r.Status.Epoch != 7 || r.Status.Alpha != "db1" {
+		t.Fatalf("ReadQuorum: majority %v, answered %d, status %+v; want a majority of 2 and epoch 7 from db1", r.Majority, r.Answered, r.Status)
+	}
+	if _, ok := r.Errors[hung]; !ok || len(r.Errors) != 1 {
+		t.Errorf("ReadQuorum's errors %v: want the hung node %s alone", r.Errors, hung)
+	}
+
+	rctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+	r = status.ReadMajority(rctx, clients, "qt")
+	expired = rctx.Err()
+	cancel()
+	if expired == nil {
+		t.Errorf("ReadMajority returned before its context ended, with a status node hung")
+	}
+	if !r.Majority || r.Answered != 2 || r.Errors[hung] == "" {
+		t.Errorf("ReadMajority: majority %v, answered %d, errors %v", r.Majority, r.Answered, r.Errors)
+	}
+}
