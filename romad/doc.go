@@ -9,4 +9,12 @@
 // planned switchover (apply's FAILOVER), and publishes the cluster status
 // (OK, DEGRADED, HALT) under its epoch. Every romad serves /status,
 // /status.html and /metrics on its host's address.
+//
+// Everything romad does on the status nodes is decided by a majority: a
+// lease claim, a status write and a read return once a majority has
+// answered (or can no longer), so a status node that hangs slows nothing
+// down. The lease is kept on a goroutine of its own, apart from the
+// alpha's work. A romad seeking the lease claims it only when no other
+// romad holds it on a majority; the alpha takes its lease back on a status
+// node where it lapsed alone (that node hung, or restarted).
 package romad

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,10 +13,12 @@ import (
 )
 
 // leaseScript grants the alpha lease on one status node. It grants (and
-// sets the stored max epoch) when the lease is free or held by the same
-// romad, and the requested epoch is higher than every epoch granted
-// before; or it renews when the same romad asks again for the epoch it
-// holds. KEYS: alpha, epoch. ARGV: romad, epoch, lease in ms.
+// sets the stored max epoch, and its owner) when the lease is free or held
+// by the same romad, and the requested epoch is higher than every epoch
+// granted before; or it renews when the same romad asks again for the
+// epoch it holds, also when its lease lapsed on this node alone (the node
+// hung, or restarted with its data) and no epoch was granted here since.
+// KEYS: alpha, epoch, epoch owner. ARGV: romad, epoch, lease in ms.
 // Returns {granted (0/1), highest epoch, holder}.
 var leaseScript = redis.NewScript(`
 local holder = redis.call('GET', KEYS[1])
@@ -30,8 +33,13 @@ if holder then
   local h = string.match(holder, '^(.*)|%d+$')
   if h ~= ARGV[1] then return {0, max, holder} end
 end
+if not holder and e == max and redis.call('GET', KEYS[3]) == ARGV[1] then
+  redis.call('SET', KEYS[1], me, 'PX', ARGV[3])
+  return {1, max, me}
+end
 if e <= max then return {0, max, holder or ''} end
 redis.call('SET', KEYS[2], e)
+redis.call('SET', KEYS[3], ARGV[1])
 redis.call('SET', KEYS[1], me, 'PX', ARGV[3])
 return {1, e, me}
 `)
@@ -89,7 +97,7 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int6
 	ch := make(chan answer, len(l.statuses))
 	for _, c := range l.statuses {
 		go func() {
-			v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster)},
+			v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster)},
 				l.self, epoch, l.duration.Milliseconds()).Slice()
 			if err != nil || len(v) != 3 {
 				ch <- answer{}
@@ -157,7 +165,7 @@ func (l *lease) tick(ctx context.Context) bool {
 		if wait {
 			return false
 		}
-		if l.claim(ctx, highest+1) {
+		if !l.heldElsewhere(ctx) && l.claim(ctx, highest+1) {
 			return true
 		}
 		l.mu.Lock()
@@ -165,6 +173,28 @@ func (l *lease) tick(ctx context.Context) bool {
 		l.mu.Unlock()
 		return false
 	}
+}
+
+// heldElsewhere reports whether another romad holds the lease on a
+// majority of the status nodes, as far as a quorum of them says. A romad
+// seeking the lease asks first: a claim sure to fail would still be
+// granted by a status node where the alpha's lease lapsed, raising its
+// epoch and keeping the alpha out of it.
+func (l *lease) heldElsewhere(ctx context.Context) bool {
+	holders := fromQuorum(ctx, l.statuses, time.Duration(float64(l.duration)*0.3), func(ctx context.Context, c *redis.Client) (string, error) {
+		h, err := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
+		if err == redis.Nil {
+			return "", nil
+		}
+		return h, err
+	})
+	n := 0
+	for _, h := range holders {
+		if i := strings.LastIndexByte(h, '|'); i >= 0 && h[:i] != l.self {
+			n++
+		}
+	}
+	return n >= l.majority()
 }
 
 // claim asks for epoch (a new one, or a renewal of the one held).

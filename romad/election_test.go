@@ -69,3 +69,45 @@ func TestQuorumHungStatusNode(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseLapsedOnOneNode: when the alpha's lease lapses on one status
+// node alone (it hung past the lease, or restarted), a rival romad does not
+// take that node (a majority still shows the alpha: the rival does not
+// claim), and the alpha's next renewal takes it back under the same epoch.
+func TestLeaseLapsedOnOneNode(t *testing.T) {
+	const pw = "election-test-password"
+	clients := map[string]*redis.Client{}
+	var lapsed *redis.Client
+	for range 3 {
+		s := redistest.Start(t, pw)
+		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), 5*time.Second)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+		lapsed = c
+	}
+	ctx := context.Background()
+	a := &lease{cluster: "qt", self: "db1", duration: 20 * time.Second, statuses: clients}
+	b := &lease{cluster: "qt", self: "db2", duration: 20 * time.Second, statuses: clients}
+	if !a.claim(ctx, 1) {
+		t.Fatal("db1 did not get epoch 1")
+	}
+	if b.claim(ctx, 2) {
+		t.Fatal("db2 got epoch 2 while db1 holds the lease")
+	}
+	// The lease lapses on one node.
+	if err := lapsed.Del(ctx, "roma:qt:alpha").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if b.tick(ctx) {
+		t.Fatal("db2 became alpha while db1 holds the lease on a majority")
+	}
+	if e, _ := lapsed.Get(ctx, "roma:qt:epoch").Int64(); e != 1 {
+		t.Errorf("the node where the lease lapsed holds epoch %d now, want 1 (db2 claimed it)", e)
+	}
+	if !a.claim(ctx, 1) {
+		t.Fatal("db1 could not renew epoch 1")
+	}
+	if h, err := lapsed.Get(ctx, "roma:qt:alpha").Result(); h != "db1|1" {
+		t.Errorf("the node where the lease lapsed: holder %q (%v) after db1's renewal, want db1|1", h, err)
+	}
+}

@@ -439,7 +439,18 @@ alert "email" {
 			if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
 				t.Fatalf("roma start: %v", err)
 			}
-			c.waitStatus("OK again", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+			ok := c.waitStatus("OK again", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK })
+			// The resumed status node catches up: it takes the alpha's
+			// statuses again (no rival took it while it was out).
+			sc := plantest.Client(spec, sn.Host, sn.Port)
+			defer sc.Close()
+			var got *status.Status
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if got, _ = status.Read(ctx, sc, spec.Name); got != nil && got.Epoch >= ok.Epoch && got.State == status.OK {
+					return
+				}
+			}
+			t.Errorf("status node %s, resumed, holds %+v; want the alpha's status of epoch %d or later", sn.Name, got, ok.Epoch)
 		}()
 		time.Sleep(5 * time.Second) // more than 2 leases
 		now := c.waitStatus("a fresh status", 5*time.Second, func(s *status.Status) bool { return s.Updated.After(paused.Add(4 * time.Second)) })

@@ -76,6 +76,11 @@ func StatusKey(c string) string  { return "roma:" + c + ":status" }
 func HistoryKey(c string) string { return "roma:" + c + ":history" }
 func EpochKey(c string) string   { return "roma:" + c + ":epoch" }
 func AlphaKey(c string) string   { return "roma:" + c + ":alpha" }
+
+// EpochOwnerKey names the romad the highest epoch (EpochKey) was granted
+// to on this status node: it may take its lease back there after the
+// lease lapsed on that node alone (the node hung, or restarted).
+func EpochOwnerKey(c string) string { return "roma:" + c + ":epoch-owner" }
 func SeenKey(c, romad string) string {
 	return "roma:" + c + ":seen:" + romad
 }
