@@ -181,20 +181,28 @@ func (l *lease) tick(ctx context.Context) bool {
 // granted by a status node where the alpha's lease lapsed, raising its
 // epoch and keeping the alpha out of it.
 func (l *lease) heldElsewhere(ctx context.Context) bool {
-	holders := fromQuorum(ctx, l.statuses, time.Duration(float64(l.duration)*0.3), func(ctx context.Context, c *redis.Client) (string, error) {
-		h, err := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
-		if err == redis.Nil {
-			return "", nil
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(float64(l.duration)*0.3))
+	defer cancel()
+	ch := make(chan bool, len(l.statuses)) // held by another romad there
+	for _, c := range l.statuses {
+		go func() {
+			h, _ := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
+			i := strings.LastIndexByte(h, '|')
+			ch <- i >= 0 && h[:i] != l.self
+		}()
+	}
+	need, held, free := l.majority(), 0, 0
+	for range l.statuses {
+		if <-ch {
+			held++
+		} else {
+			free++
 		}
-		return h, err
-	})
-	n := 0
-	for _, h := range holders {
-		if i := strings.LastIndexByte(h, '|'); i >= 0 && h[:i] != l.self {
-			n++
+		if held >= need || free > len(l.statuses)-need {
+			break
 		}
 	}
-	return n >= l.majority()
+	return held >= need
 }
 
 // claim asks for epoch (a new one, or a renewal of the one held).
