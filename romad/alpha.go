@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/status"
 )
@@ -359,30 +361,11 @@ func (d *Daemon) write(ctx context.Context, a *alphaState, force bool) {
 	// its goroutine (bounded by the context) and does not hold the alpha
 	// up. A node holding a higher epoch refuses the write; the alpha steps
 	// down only when that costs it the majority.
-	ok, failed, stale, need := 0, 0, false, len(d.statuses)/2+1
-	ch := make(chan error, len(d.statuses))
-	for _, c := range d.statuses {
-		go func() {
-			wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			defer cancel()
-			ch <- status.Write(wctx, c, st)
-		}()
-	}
-	for range d.statuses {
-		err := <-ch
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, status.ErrStaleEpoch):
-			stale = true
-			failed++
-		default:
-			failed++
-		}
-		if ok >= need || failed > len(d.statuses)-need {
-			break
-		}
-	}
+	as := status.Gather(ctx, d.statuses, 500*time.Millisecond, func(ctx context.Context, c *redis.Client) (struct{}, error) {
+		return struct{}{}, status.Write(ctx, c, st)
+	}, status.SettledBy(len(d.statuses), status.Answered[struct{}]), 0)
+	ok, need := status.Count(as, status.Answered[struct{}]), status.Majority(len(d.statuses))
+	stale := slices.ContainsFunc(as, func(a status.Answer[struct{}]) bool { return errors.Is(a.Err, status.ErrStaleEpoch) })
 	if ok < need && stale {
 		d.log.Warn("a status node holds a higher epoch: stepping down", "epoch", a.epoch)
 		d.mu.Lock()

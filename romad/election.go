@@ -87,50 +87,39 @@ func (l *lease) valid() (int64, bool) {
 // once the outcome is known (a majority granted it, or can no longer),
 // how many granted it, the highest epoch any reported, and the holders
 // seen. A status node that hangs does not hold it up: its answer, if it
-// comes, is left to its goroutine, which ctx bounds.
+// comes, is left to its goroutine, which patience bounds.
 func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int64, holders []string) {
 	type answer struct {
 		ok      bool
 		highest int64
 		holder  string
 	}
-	ch := make(chan answer, len(l.statuses))
-	for _, c := range l.statuses {
-		go func() {
-			v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster)},
-				l.self, epoch, l.duration.Milliseconds()).Slice()
-			if err != nil || len(v) != 3 {
-				ch <- answer{}
-				return
-			}
-			g, _ := v[0].(int64)
-			h, _ := v[1].(int64)
-			s, _ := v[2].(string)
-			ch <- answer{ok: g == 1, highest: h, holder: s}
-		}()
-	}
-	need, refused := l.majority(), 0
-	for range l.statuses {
-		a := <-ch
-		if a.ok {
-			granted++
-		} else {
-			refused++
+	granting := func(a status.Answer[answer]) bool { return a.Err == nil && a.Val.ok }
+	as := status.Gather(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (answer, error) {
+		v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster)},
+			l.self, epoch, l.duration.Milliseconds()).Slice()
+		if err != nil || len(v) != 3 {
+			return answer{}, err
 		}
-		if a.highest > highest {
-			highest = a.highest
-		}
-		if a.holder != "" {
-			holders = append(holders, a.holder)
-		}
-		if granted >= need || refused > len(l.statuses)-need {
-			break
+		g, _ := v[0].(int64)
+		h, _ := v[1].(int64)
+		s, _ := v[2].(string)
+		return answer{ok: g == 1, highest: h, holder: s}, nil
+	}, status.SettledBy(len(l.statuses), granting), 0)
+	granted = status.Count(as, granting)
+	for _, a := range as {
+		highest = max(highest, a.Val.highest)
+		if a.Val.holder != "" {
+			holders = append(holders, a.Val.holder)
 		}
 	}
 	return granted, highest, holders
 }
 
-func (l *lease) majority() int { return len(l.statuses)/2 + 1 }
+// patience is how long one status node has to answer a lease request.
+func (l *lease) patience() time.Duration { return time.Duration(float64(l.duration) * 0.3) }
+
+func (l *lease) majority() int { return status.Majority(len(l.statuses)) }
 
 // keep keeps or seeks the lease every interval until ctx ends.
 func (l *lease) keep(ctx context.Context, interval time.Duration) {
@@ -181,28 +170,13 @@ func (l *lease) tick(ctx context.Context) bool {
 // granted by a status node where the alpha's lease lapsed, raising its
 // epoch and keeping the alpha out of it.
 func (l *lease) heldElsewhere(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(float64(l.duration)*0.3))
-	defer cancel()
-	ch := make(chan bool, len(l.statuses)) // held by another romad there
-	for _, c := range l.statuses {
-		go func() {
-			h, _ := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
-			i := strings.LastIndexByte(h, '|')
-			ch <- i >= 0 && h[:i] != l.self
-		}()
-	}
-	need, held, free := l.majority(), 0, 0
-	for range l.statuses {
-		if <-ch {
-			held++
-		} else {
-			free++
-		}
-		if held >= need || free > len(l.statuses)-need {
-			break
-		}
-	}
-	return held >= need
+	held := func(a status.Answer[bool]) bool { return a.Val }
+	as := status.Gather(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (bool, error) {
+		h, _ := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
+		i := strings.LastIndexByte(h, '|')
+		return i >= 0 && h[:i] != l.self, nil // another romad holds it there
+	}, status.SettledBy(len(l.statuses), held), 0)
+	return status.Count(as, held) >= l.majority()
 }
 
 // claim asks for epoch (a new one, or a renewal of the one held).
@@ -210,11 +184,7 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	l.claimMu.Lock()
 	defer l.claimMu.Unlock()
 	start := time.Now()
-	// The context ends on its own: a status node still answering after
-	// the outcome is known keeps its connection for that long.
-	actx, cancel := context.WithTimeout(ctx, time.Duration(float64(l.duration)*0.3))
-	time.AfterFunc(time.Duration(float64(l.duration)*0.3), cancel)
-	granted, highest, holders := l.ask(actx, epoch)
+	granted, highest, holders := l.ask(ctx, epoch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if highest > l.highest {

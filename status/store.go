@@ -127,45 +127,26 @@ func ReadQuorum(ctx context.Context, clients map[string]*redis.Client, cluster s
 
 func read(ctx context.Context, clients map[string]*redis.Client, cluster string, quorum bool) Reading {
 	r := Reading{Total: len(clients), Errors: map[string]string{}, PerNode: map[string]int64{}}
-	type answer struct {
-		addr string
-		s    *Status
-		err  error
+	var enough func([]Answer[*Status]) bool
+	if quorum {
+		enough = SettledBy(len(clients), Answered[*Status])
 	}
-	ch := make(chan answer, len(clients))
-	for addr, c := range clients {
-		go func() {
-			s, err := Read(ctx, c, cluster)
-			ch <- answer{addr, s, err}
-		}()
-	}
-	heard := map[string]bool{}
-	var grace <-chan time.Time
-collect:
-	for range clients {
-		var a answer
-		select {
-		case a = <-ch:
-		case <-grace:
-			break collect
-		}
-		heard[a.addr] = true
-		if a.err != nil {
-			r.Errors[a.addr] = a.err.Error()
+	answers := Gather(ctx, clients, 0, func(ctx context.Context, c *redis.Client) (*Status, error) { return Read(ctx, c, cluster) },
+		enough, QuorumGrace)
+	for _, a := range answers {
+		if a.Err != nil {
+			r.Errors[a.Addr] = a.Err.Error()
 			continue
 		}
 		r.Answered++
-		r.PerNode[a.addr] = a.s.Epoch
-		if r.Status == nil || a.s.Epoch > r.Status.Epoch ||
-			a.s.Epoch == r.Status.Epoch && a.s.Updated.After(r.Status.Updated) {
-			r.Status = a.s
-		}
-		if quorum && grace == nil && r.Answered*2 > r.Total {
-			grace = time.After(QuorumGrace)
+		r.PerNode[a.Addr] = a.Val.Epoch
+		if r.Status == nil || a.Val.Epoch > r.Status.Epoch ||
+			a.Val.Epoch == r.Status.Epoch && a.Val.Updated.After(r.Status.Updated) {
+			r.Status = a.Val
 		}
 	}
 	for addr := range clients {
-		if !heard[addr] {
+		if _, ok := r.PerNode[addr]; !ok && r.Errors[addr] == "" {
 			r.Errors[addr] = "no answer yet: a majority had answered"
 		}
 	}

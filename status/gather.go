@@ -1,0 +1,82 @@
+package status
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Answer is one status node's answer to Gather.
+type Answer[T any] struct {
+	Addr string
+	Val  T
+	Err  error
+}
+
+// Gather runs read on every status node at once, each within timeout (0:
+// ctx alone bounds it), and returns the answers in the order they came:
+// all of them, or, as soon as enough says the answers so far settle the
+// matter, those (after waiting up to grace for the others). A read still
+// running then goes on to its end, so a slower node still gets a write;
+// a status node that hangs holds up nothing that enough can settle
+// without it.
+func Gather[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
+	read func(context.Context, *redis.Client) (T, error), enough func([]Answer[T]) bool, grace time.Duration) []Answer[T] {
+	ch := make(chan Answer[T], len(clients))
+	for addr, c := range clients {
+		go func() {
+			rctx := ctx
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				rctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			v, err := read(rctx, c)
+			ch <- Answer[T]{addr, v, err}
+		}()
+	}
+	var out []Answer[T]
+	var wait <-chan time.Time
+	for range clients {
+		select {
+		case a := <-ch:
+			out = append(out, a)
+		case <-wait:
+			return out
+		}
+		if wait == nil && enough != nil && enough(out) {
+			if grace <= 0 {
+				return out
+			}
+			wait = time.After(grace)
+		}
+	}
+	return out
+}
+
+// Majority is how many of n status nodes make a majority.
+func Majority(n int) int { return n/2 + 1 }
+
+// Count is how many of as yes holds for.
+func Count[T any](as []Answer[T], yes func(Answer[T]) bool) int {
+	k := 0
+	for _, a := range as {
+		if yes(a) {
+			k++
+		}
+	}
+	return k
+}
+
+// SettledBy is an enough for Gather over n status nodes: a majority
+// answered yes, or so many answered otherwise that a majority never will.
+func SettledBy[T any](n int, yes func(Answer[T]) bool) func([]Answer[T]) bool {
+	return func(as []Answer[T]) bool {
+		k := Count(as, yes)
+		return k >= Majority(n) || len(as)-k > n-Majority(n)
+	}
+}
+
+// Answered is the yes of an answer without error.
+func Answered[T any](a Answer[T]) bool { return a.Err == nil }
