@@ -167,13 +167,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	// The lease is kept on a goroutine of its own: the alpha's work (a
 	// promotion, a node slow to answer) never delays a renewal.
-	lctx, stopLease := context.WithCancel(ctx)
 	leaseDone := make(chan struct{})
 	go func() {
 		defer close(leaseDone)
-		d.lease.keep(lctx, probeInterval*2)
+		d.lease.keep(ctx, probeInterval*2)
 	}()
-	defer func() { stopLease(); <-leaseDone }()
 	tick := time.NewTicker(probeInterval * 2)
 	defer tick.Stop()
 	lastSeen := time.Time{}
@@ -181,7 +179,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
-			stopLease()
 			<-leaseDone
 			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			if _, ok := d.lease.valid(); ok {
