@@ -165,6 +165,9 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("   %d + %d nodes up in %s\n", len(big.spec.Nodes), len(small.spec.Nodes), time.Since(start).Round(time.Millisecond))
 
 	fmt.Printf("-- converged clusters, %d runs each (after one untimed warm-up run)\n", o.runs)
+	if romaBig.meter, err = newHostMeter(big); err != nil {
+		return err
+	}
 	cmds := []*command{romaBig, ansible, romaSmall}
 	for _, c := range cmds { // warm-up, and a first check that each run says what it must
 		if _, _, err := b.once(ctx, c); err != nil {
@@ -180,15 +183,6 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Println("-- ratios (medians)")
 	benchkit.Ratio(fmt.Sprintf("ansible / roma plan, %d nodes", len(big.spec.Nodes)), ra, rb, "≥ 10×", ra/rb >= 10)
 	benchkit.Ratio(fmt.Sprintf("roma plan %d nodes / %d nodes", len(big.spec.Nodes), len(small.spec.Nodes)), rb, rs, "≤ 2×", rb/rs <= 2)
-	// What explains the second ratio here: every lab host shares this
-	// machine's CPUs, so the large plan's CPU (sshd, shells and Redis on
-	// every host, and roma) bounds its time from below.
-	_, mb := rows[0].cpuMedians()
-	_, ms := rows[2].cpuMedians()
-	fmt.Printf("   CPU: the %d-node plan keeps the machine busy %s (all processes), which takes at least %s on %d CPUs;\n"+
-		"        the %d-node plan %s in %s. Hosts with CPUs of their own would run their share side by side.\n",
-		len(big.spec.Nodes), benchkit.FmtSec(mb), benchkit.FmtSec(mb/float64(runtime.NumCPU())), runtime.NumCPU(),
-		len(small.spec.Nodes), benchkit.FmtSec(ms), benchkit.FmtSec(rs))
 	// The floor: SSH alone, as roma connects (remote.Dial) and runs one
 	// command, on every host of each cluster at once.
 	fb, fbCPU, err := sshFloor(ctx, big.spec, o.runs)
@@ -203,11 +197,10 @@ func run(ctx context.Context, o options) (err error) {
 		"        the %d hosts' SSH alone takes %.2f× the whole %d-node plan (information: the floor of the ratio on this machine)\n",
 		o.runs, len(big.spec.Hosts), benchkit.FmtSec(fb), benchkit.FmtSec(fbCPU), benchkit.FmtSec(fs), benchkit.FmtSec(fsCPU),
 		len(big.spec.Hosts), fb/rs, len(small.spec.Nodes))
-	split, err := b.splitCPU(ctx, big, romaBig, o.runs)
-	if err != nil {
-		return err
-	}
-	printSplit(split, len(big.spec.Nodes), len(small.spec.Nodes), fbCPU, rs)
+	// What explains the second ratio here: every lab host shares this
+	// machine's CPUs, so the large plan's CPU (sshd, shells and Redis on
+	// every host, and roma) bounds its time from below.
+	printSplit(rows[0], len(big.spec.Nodes), len(small.spec.Nodes), fbCPU, rs)
 	if len(firstRows) == 3 {
 		fb, fa := firstRows[0].median(), firstRows[1].median()
 		benchkit.Ratio(fmt.Sprintf("first run: ansible / roma plan, %d nodes", len(big.spec.Nodes)), fa, fb, "", true)
@@ -412,6 +405,7 @@ type command struct {
 	converged bool                                             // what the output must say: converged, or everything to create
 	check     func(out []byte, code int, converged bool) error // nil when the run said what it must
 	ansible   bool
+	meter     *hostMeter // where the CPU goes on the hosts, once the cluster is up
 }
 
 func (b *bench) romaPlan(c *clusterRun, label string) *command {
@@ -501,11 +495,20 @@ func (b *bench) once(ctx context.Context, c *command) (took time.Duration, cpu c
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	var h0, r0 time.Duration
+	if c.meter != nil {
+		h0, r0 = c.meter.read()
+	}
 	cpu0 := benchkit.MachineCPU()
 	start := time.Now()
 	err = cmd.Run()
 	took = time.Since(start)
 	cpu.machine = benchkit.MachineCPU() - cpu0
+	if c.meter != nil {
+		time.Sleep(50 * time.Millisecond) // sshd reaps its sessions
+		h1, r1 := c.meter.read()
+		cpu.hosts, cpu.redis = h1-h0, r1-r0
+	}
 	if ps := cmd.ProcessState; ps != nil {
 		cpu.cmd = ps.UserTime() + ps.SystemTime()
 	}
@@ -530,7 +533,9 @@ func (b *bench) once(ctx context.Context, c *command) (took time.Duration, cpu c
 }
 
 // cpuUse is the CPU time of one run.
-type cpuUse struct{ cmd, machine time.Duration }
+// cpuUse is the CPU time one run took: the command's, the machine's, and,
+// for a command with a hostMeter, its lab hosts' and redis-servers'.
+type cpuUse struct{ cmd, machine, hosts, redis time.Duration }
 
 // result is the times of one command.
 type result struct {

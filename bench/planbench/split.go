@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,59 +14,37 @@ import (
 	"github.com/roma-redis/roma/redisconf"
 )
 
-// cpuSplit is where the CPU of one plan went, all on this machine: roma
-// itself; each lab host's sshd with everything it started (the session's
-// sshd processes, the login shell, the host script and its tar); the
-// cluster's redis-servers; and the machine as a whole (the rest is the
-// kernel's network work outside those processes, and whatever else ran).
-type cpuSplit struct {
-	roma, hosts, redis, machine time.Duration
+// hostMeter reads where a plan's CPU goes on a cluster's lab hosts, beside
+// roma itself and the machine as a whole: each host's sshd with everything
+// it started (the session's sshd processes, the login shell, the host
+// script and its tar), and the cluster's redis-servers. The rest of the
+// machine's CPU is the kernel's network work outside those processes, and
+// whatever else ran.
+type hostMeter struct {
+	c       *clusterRun
+	servers []int // the redis-servers' pids
 }
 
-// splitCPU runs the plan of c runs times and returns the medians of where
-// its CPU went. The host side is read from each lab sshd's own and reaped
-// children's times (/proc/PID/stat, in clock ticks), a moment after the
-// plan ends so that sshd has reaped its sessions.
-func (b *bench) splitCPU(ctx context.Context, c *clusterRun, cmd *command, runs int) (cpuSplit, error) {
+func newHostMeter(c *clusterRun) (*hostMeter, error) {
 	servers, err := redisPids(c)
 	if err != nil {
-		return cpuSplit{}, err
+		return nil, err
 	}
-	read := func() (hosts, redis time.Duration) {
-		for _, h := range c.lab.Hosts {
-			hosts += treeCPU(h.Pid())
-		}
-		for _, p := range servers {
-			d, _ := benchkit.ProcCPU(p)
-			redis += d
-		}
-		return hosts, redis
+	return &hostMeter{c: c, servers: servers}, nil
+}
+
+// read returns the hosts' CPU so far, from each lab sshd's own and reaped
+// children's times (/proc/PID/stat, in clock ticks: read it a moment after
+// a plan, once sshd has reaped its sessions), and the redis-servers'.
+func (m *hostMeter) read() (hosts, redis time.Duration) {
+	for _, h := range m.c.lab.Hosts {
+		hosts += treeCPU(h.Pid())
 	}
-	var all []cpuSplit
-	for range runs {
-		h0, r0 := read()
-		_, u, err := b.once(ctx, cmd)
-		if err != nil {
-			return cpuSplit{}, err
-		}
-		time.Sleep(50 * time.Millisecond) // sshd reaps its sessions
-		h1, r1 := read()
-		all = append(all, cpuSplit{roma: u.cmd, hosts: h1 - h0, redis: r1 - r0, machine: u.machine})
+	for _, p := range m.servers {
+		d, _ := benchkit.ProcCPU(p)
+		redis += d
 	}
-	med := func(f func(cpuSplit) time.Duration) time.Duration {
-		var d []time.Duration
-		for _, s := range all {
-			d = append(d, f(s))
-		}
-		slices.Sort(d)
-		return d[len(d)/2]
-	}
-	return cpuSplit{
-		roma:    med(func(s cpuSplit) time.Duration { return s.roma }),
-		hosts:   med(func(s cpuSplit) time.Duration { return s.hosts }),
-		redis:   med(func(s cpuSplit) time.Duration { return s.redis }),
-		machine: med(func(s cpuSplit) time.Duration { return s.machine }),
-	}, nil
+	return hosts, redis
 }
 
 // treeCPU is the CPU time of process pid and of its children it has
@@ -135,13 +111,25 @@ func redisPids(c *clusterRun) ([]int, error) {
 	return pids, nil
 }
 
-// printSplit says where the large plan's CPU went, against the floor
-// that SSH alone sets.
-func printSplit(s cpuSplit, nodes, smallNodes int, sshAlone, small float64) {
-	rest := s.machine - s.roma - s.hosts - s.redis
+// printSplit says where the large plan's CPU went (the medians of r's
+// runs), against the floor that SSH alone sets.
+func printSplit(r result, nodes, smallNodes int, sshAlone, small float64) {
+	field := func(f func(cpuUse) time.Duration) float64 {
+		var d []time.Duration
+		for _, u := range r.cpu {
+			d = append(d, f(u))
+		}
+		return medianOf(d)
+	}
+	roma := field(func(u cpuUse) time.Duration { return u.cmd })
+	hosts := field(func(u cpuUse) time.Duration { return u.hosts })
+	redis := field(func(u cpuUse) time.Duration { return u.redis })
+	machine := field(func(u cpuUse) time.Duration { return u.machine })
+	floor := machine / float64(runtime.NumCPU())
 	fmt.Printf("   where the %d-node plan's CPU goes (medians): the hosts' sshd, login shells and host scripts %s (SSH alone: %s), "+
 		"the redis-servers %s, roma %s, the rest (kernel, other processes) %s; all: %s,\n"+
-		"        at least %s on %d CPUs = %.2f× the %d-node plan's time\n",
-		nodes, fmtDur(s.hosts), benchkit.FmtSec(sshAlone), fmtDur(s.redis), fmtDur(s.roma), fmtDur(max(rest, 0)), fmtDur(s.machine),
-		benchkit.FmtSec(s.machine.Seconds()/float64(runtime.NumCPU())), runtime.NumCPU(), s.machine.Seconds()/float64(runtime.NumCPU())/small, smallNodes)
+		"        which takes at least %s on %d CPUs = %.2f× the %d-node plan's time. Hosts with CPUs of their own would run their share side by side.\n",
+		nodes, benchkit.FmtSec(hosts), benchkit.FmtSec(sshAlone), benchkit.FmtSec(redis), benchkit.FmtSec(roma),
+		benchkit.FmtSec(max(machine-roma-hosts-redis, 0)), benchkit.FmtSec(machine),
+		benchkit.FmtSec(floor), runtime.NumCPU(), floor/small, smallNodes)
 }
