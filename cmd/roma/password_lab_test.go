@@ -134,17 +134,26 @@ func TestPasswordRotation(t *testing.T) {
 		}
 	}
 
-	code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color")
-	if code != 2 || !strings.Contains(out, "a password rotation") || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") || strings.Contains(out, "refus") {
-		t.Fatalf("plan of the rotation: exit %d, want 2, passwords changed at runtime, no restart, no refusal:\n%s", code, out)
+	plan := func() (int, string) { return roma("plan", "-c", dir, "-detailed-exitcode", "-no-color") }
+	// rotate checks that the plan changes the passwords at runtime (it
+	// says want, restarts nothing, refuses nothing), applies it, and
+	// checks what the nodes accept, their replication, and an empty plan.
+	rotate := func(what, want string, oldOK bool) {
+		t.Helper()
+		code, out := plan()
+		if code != 2 || !strings.Contains(out, want) || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") || strings.Contains(out, "refus") {
+			t.Fatalf("plan %s: exit %d, want 2, %q (passwords changed at runtime), no restart, no refusal:\n%s", what, code, want, out)
+		}
+		apply(what)
+		after := "after the apply " + what
+		accepted(after, "the previous password", oldPW, oldOK)
+		accepted(after, "the new password", newPW, true)
+		linksUp(after)
+		if code, out := plan(); code != 0 {
+			t.Errorf("plan %s: exit %d, want 0\n%s", after, code, out)
+		}
 	}
-	apply("of the rotation")
-	accepted("during the rotation", "the previous password", oldPW, true)
-	accepted("during the rotation", "the new password", newPW, true)
-	linksUp("during the rotation")
-	if code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color"); code != 0 {
-		t.Errorf("plan after the rotation's apply: exit %d, want 0\n%s", code, out)
-	}
+	rotate("of the rotation", "a password rotation", true)
 	// A replica that stops during the rotation comes back from its conf
 	// file accepting both passwords, and replicates with the new one.
 	var replica string
@@ -171,7 +180,7 @@ func TestPasswordRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out = roma("plan", "-c", dir, "-detailed-exitcode", "-no-color")
+	code, out := plan()
 	if code != 2 || !strings.Contains(out, "1 other password") || !strings.Contains(out, "outside roma") {
 		t.Errorf("plan after a password was added by hand: exit %d, want 2 and drift:\n%s", code, out)
 	}
@@ -183,17 +192,7 @@ func TestPasswordRotation(t *testing.T) {
 	if err := os.WriteFile(conf, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out = roma("plan", "-c", dir, "-detailed-exitcode", "-no-color")
-	if code != 2 || !strings.Contains(out, "accepts passwords roma.hcl does not give") || strings.Contains(out, "restarted") || strings.Contains(out, "needs restart") {
-		t.Fatalf("plan of the rotation's end: exit %d, want 2 and the previous password removed at runtime:\n%s", code, out)
-	}
-	apply("of the rotation's end")
-	accepted("after the rotation", "the previous password", oldPW, false)
-	accepted("after the rotation", "the new password", newPW, true)
-	linksUp("after the rotation")
-	if code, out := roma("plan", "-c", dir, "-detailed-exitcode", "-no-color"); code != 0 {
-		t.Errorf("plan after the rotation's end: exit %d, want 0\n%s", code, out)
-	}
+	rotate("of the rotation's end", "accepts passwords roma.hcl does not give", false)
 	for _, pw := range []string{oldPW, newPW} {
 		if strings.Contains(all.String(), pw) {
 			t.Errorf("a password shows in roma's output:\n%s", all.String())
