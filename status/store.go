@@ -117,8 +117,8 @@ func ReadMajority(ctx context.Context, clients map[string]*redis.Client, cluster
 const QuorumGrace = 20 * time.Millisecond
 
 // ReadQuorum is ReadMajority that returns once a majority of the status
-// nodes has answered (and QuorumGrace has passed, or all have): a status
-// node that hangs does not slow it down. Any majority holds the newest
+// nodes has answered, or can no longer (and QuorumGrace has passed, or all
+// have): a status node that hangs does not slow it down. Any majority holds the newest
 // epoch, since the alpha writes each status to a majority. A node left
 // unanswered is in Errors.
 func ReadQuorum(ctx context.Context, clients map[string]*redis.Client, cluster string) Reading {
