@@ -2,12 +2,15 @@ package romad
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
 )
 
 // TestQuorumHungStatusNode: with one of three status nodes hung (a real
@@ -118,5 +121,59 @@ func TestLeaseLapsedOnOneNode(t *testing.T) {
 	}
 	if h, err := lapsed.Get(ctx, "roma:qt:alpha").Result(); h != "db1|1" {
 		t.Errorf("the node where the lease lapsed: holder %q (%v) after db1's renewal, want db1|1", h, err)
+	}
+}
+
+// TestMaintenanceOutlivesSlowRead: once the alpha has seen roma restore's
+// maintenance flag, a read that a majority of status nodes do not answer
+// in time does not end maintenance (the alpha would fail over the nodes
+// restore has stopped), and the alpha is told not to decide on it.
+func TestMaintenanceOutlivesSlowRead(t *testing.T) {
+	const pw = "election-test-password"
+	clients := map[string]*redis.Client{}
+	var servers []*redistest.Server
+	for range 3 {
+		s := redistest.Start(t, pw)
+		servers = append(servers, s)
+		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), 10*time.Second)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	ctx := context.Background()
+	d := &Daemon{
+		cfg:      Config{Self: "db1"},
+		spec:     &cluster.Spec{Name: "mt", Romad: &cluster.Romad{Hosts: []string{"db1", "db2"}}},
+		statuses: clients,
+		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	maint := func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.maintenance
+	}
+	if ok := d.readOthers(ctx); !ok || maint() {
+		t.Fatalf("before maintenance: read %v, maintenance %v; want a read, no maintenance", ok, maint())
+	}
+	for _, c := range clients {
+		if err := c.Set(ctx, status.MaintenanceKey("mt"), "restore", time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok := d.readOthers(ctx); !ok || !maint() {
+		t.Fatalf("maintenance set: read %v, maintenance %v; want a read, maintenance", ok, maint())
+	}
+	// Two hung: one answer, short of a majority. Then all three.
+	servers[0].Pause(t)
+	servers[2].Pause(t)
+	for _, hung := range []int{2, 3} {
+		if hung == 3 {
+			servers[1].Pause(t)
+		}
+		if d.readOthers(ctx) {
+			t.Errorf("readOthers with %d of 3 status nodes hung: true, want false (no majority answered)", hung)
+		}
+		if !maint() {
+			t.Errorf("maintenance ended by a read with %d of 3 status nodes hung", hung)
+		}
 	}
 }

@@ -213,8 +213,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.mu.Unlock()
 		}
 		if isAlpha {
-			d.readOthers(ctx)
-			d.reconcile(ctx)
+			// No decisions on a stale reading: maintenance may have begun.
+			if d.readOthers(ctx) {
+				d.reconcile(ctx)
+			}
 		} else if time.Since(d.lastRead()) > time.Second {
 			d.refreshStatus(ctx)
 		}
@@ -256,8 +258,9 @@ func (d *Daemon) publishSeen(ctx context.Context) {
 
 // readOthers reads the other romads' views from the status nodes, with
 // the maintenance flag (roma restore) and the last scheduled backup's
-// record, from a quorum of them.
-func (d *Daemon) readOthers(ctx context.Context) {
+// record, from a quorum of them. It reports whether a majority answered;
+// if not, the last reading stands (a slow read must not end maintenance).
+func (d *Daemon) readOthers(ctx context.Context) bool {
 	type reading struct {
 		seen  map[string]map[string]string
 		maint bool
@@ -290,6 +293,10 @@ func (d *Daemon) readOthers(ctx context.Context) {
 		}
 		return r, nil
 	})
+	if len(rs) < status.Majority(len(d.statuses)) {
+		d.log.Warn("could not read the other romads and the maintenance flag from a majority of status nodes", "answered", len(rs), "status_nodes", len(d.statuses))
+		return false
+	}
 	others := map[string]map[string]string{}
 	maint := false
 	var rec *status.Backup
@@ -315,6 +322,7 @@ func (d *Daemon) readOthers(ctx context.Context) {
 		d.lastBackup = rec
 	}
 	d.mu.Unlock()
+	return true
 }
 
 // scheduleBackup runs the scheduled backup when it is due, on the romad of
