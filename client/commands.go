@@ -7,6 +7,7 @@ type cmdInfo struct {
 	name  string // lower case, as in the table
 	arity int
 	keys  keyFinder // nil: the command has no keys
+	key1  bool      // its one key is its first argument (keys is k1)
 	flags cmdFlag
 	why   string // refused commands: why, one line
 }
@@ -47,6 +48,15 @@ func def(arity int, keys keyFinder, flags cmdFlag, names ...string) {
 	}
 }
 
+// def1 defines commands whose one key is their first argument: routed
+// without a finder.
+func def1(arity int, flags cmdFlag, names ...string) {
+	def(arity, k1, flags, names...)
+	for _, n := range names {
+		commands[n].key1 = true
+	}
+}
+
 func refuse(why string, names ...string) {
 	for _, n := range names {
 		commands[n] = &cmdInfo{name: n, arity: -1, flags: refused, why: why}
@@ -57,39 +67,39 @@ func init() {
 	const ro = readOnly
 
 	// Strings and generic single-key commands.
-	def(2, k1, ro, "get", "strlen", "ttl", "pttl", "type", "dump", "expiretime", "pexpiretime",
+	def1(2, ro, "get", "strlen", "ttl", "pttl", "type", "dump", "expiretime", "pexpiretime",
 		"llen", "scard", "smembers", "zcard", "hgetall", "hkeys", "hvals", "hlen", "xlen")
-	def(2, k1, 0, "incr", "decr", "getdel", "persist")
-	def(3, k1, ro, "getbit", "hget", "hexists", "hstrlen", "lindex", "sismember", "zscore", "zrank", "zrevrank")
-	def(3, k1, 0, "incrby", "decrby", "incrbyfloat", "getset", "setnx", "append", "move")
-	def(4, k1, ro, "getrange", "substr", "lrange", "zcount", "zlexcount")
-	def(4, k1, 0, "setex", "psetex", "setrange", "setbit", "hincrby", "hincrbyfloat", "hsetnx",
+	def1(2, 0, "incr", "decr", "getdel", "persist")
+	def1(3, ro, "getbit", "hget", "hexists", "hstrlen", "lindex", "sismember", "zscore", "zrank", "zrevrank")
+	def1(3, 0, "incrby", "decrby", "incrbyfloat", "getset", "setnx", "append", "move")
+	def1(4, ro, "getrange", "substr", "lrange", "zcount", "zlexcount")
+	def1(4, 0, "setex", "psetex", "setrange", "setbit", "hincrby", "hincrbyfloat", "hsetnx",
 		"lrem", "lset", "ltrim", "zincrby", "zremrangebylex", "zremrangebyrank", "zremrangebyscore")
-	def(5, k1, 0, "linsert")
-	def(-2, k1, ro, "bitcount", "bitfield_ro", "hrandfield", "srandmember", "zrandmember", "geohash", "geopos")
-	def(-2, k1, 0, "getex", "bitfield", "lpop", "rpop", "spop", "zpopmin", "zpopmax", "pfadd")
-	def(-3, k1, ro, "bitpos", "hmget", "hscan", "lpos", "smismember", "sscan", "zmscore", "zscan", "xpending")
-	def(-3, k1, 0, "set", "expire", "pexpire", "expireat", "pexpireat", "hdel", "lpush", "rpush",
+	def1(5, 0, "linsert")
+	def1(-2, ro, "bitcount", "bitfield_ro", "hrandfield", "srandmember", "zrandmember", "geohash", "geopos")
+	def1(-2, 0, "getex", "bitfield", "lpop", "rpop", "spop", "zpopmin", "zpopmax", "pfadd")
+	def1(-3, ro, "bitpos", "hmget", "hscan", "lpos", "smismember", "sscan", "zmscore", "zscan", "xpending")
+	def1(-3, 0, "set", "expire", "pexpire", "expireat", "pexpireat", "hdel", "lpush", "rpush",
 		"lpushx", "rpushx", "sadd", "srem", "zrem", "xdel", "xsetid")
-	def(-4, k1, ro, "geodist", "xrange", "xrevrange", "zrange", "zrangebylex", "zrangebyscore",
+	def1(-4, ro, "geodist", "xrange", "xrevrange", "zrange", "zrangebylex", "zrangebyscore",
 		"zrevrange", "zrevrangebylex", "zrevrangebyscore")
-	def(-4, k1, 0, "hset", "hmset", "zadd", "restore", "xack", "xtrim")
-	def(-5, k1, 0, "geoadd", "xadd")
-	def(-6, k1, 0, "xclaim", "xautoclaim")
-	def(-5, k1, ro, "georadiusbymember_ro")
-	def(-6, k1, ro, "georadius_ro")
-	def(-7, k1, ro, "geosearch")
+	def1(-4, 0, "hset", "hmset", "zadd", "restore", "xack", "xtrim")
+	def1(-5, 0, "geoadd", "xadd")
+	def1(-6, 0, "xclaim", "xautoclaim")
+	def1(-5, ro, "georadiusbymember_ro")
+	def1(-6, ro, "georadius_ro")
+	def1(-7, ro, "geosearch")
 	def(-6, keyAndStore(6), 0, "georadius")
 	def(-5, keyAndStore(5), 0, "georadiusbymember")
 	def(-2, sortKeys, 0, "sort")
-	def(-2, k1, ro, "sort_ro")
+	def1(-2, ro, "sort_ro")
 	// Hash field expiry (Redis 7.4 and later).
-	def(-6, k1, 0, "hexpire", "hpexpire", "hexpireat", "hpexpireat")
-	def(-5, k1, 0, "hpersist")
-	def(-5, k1, ro, "httl", "hpttl", "hexpiretime", "hpexpiretime")
-	def(-5, k1, 0, "hgetdel")
-	def(-5, k1, 0, "hgetex")
-	def(-6, k1, 0, "hsetex")
+	def1(-6, 0, "hexpire", "hpexpire", "hexpireat", "hpexpireat")
+	def1(-5, 0, "hpersist")
+	def1(-5, ro, "httl", "hpttl", "hexpiretime", "hpexpiretime")
+	def1(-5, 0, "hgetdel")
+	def1(-5, 0, "hgetex")
+	def1(-6, 0, "hsetex")
 
 	// Multi-key commands split across partitions.
 	def(-2, kAll, ro|splitOrdered, "mget")

@@ -68,6 +68,13 @@ func (c *Client) routeArgs(v *view, args []any, lc *lookupCache) (route, error) 
 	if err := checkArgs(name, info, args); err != nil {
 		return route{}, err
 	}
+	if info.key1 { // most commands: one key, the first argument
+		p, err := v.partition(args[1])
+		if err != nil {
+			return route{}, err
+		}
+		return route{name: name, info: info, part: p, keys: one}, nil
+	}
 	switch {
 	case info.flags&txControl != 0:
 		return route{}, cmdErr(name, ErrRefused, "transactions run with TxPipeline or Watch")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,6 +117,52 @@ func TestRoute(t *testing.T) {
 				t.Errorf("route (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestKey1FastPath: every command routed without its finder (key1) routes
+// as its finder would: to the partition of its first argument, with that
+// as its one key; and its arity is still checked.
+func TestKey1FastPath(t *testing.T) {
+	v := testView(t)
+	c := &Client{}
+	n := 0
+	for name, info := range commands {
+		if !info.key1 {
+			continue
+		}
+		n++
+		args := []any{name}
+		for i := 1; len(args) < max(info.arity, -info.arity); i++ {
+			args = append(args, fmt.Sprintf("arg%d", i))
+		}
+		slow := *info
+		slow.key1 = false
+		for _, key := range []any{keyIn(2, 0), "{" + keyIn(3, 0) + "}.x", []byte(keyIn(1, 0)), 42} {
+			args[1] = key
+			fast, err := c.routeArgs(v, args, nil)
+			if err != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+			want, err := c.routeArgs(&view{hash: v.hash, hashStr: v.hashStr, parts: v.parts}, args, &lookupCache{name: name, info: &slow})
+			if err != nil {
+				t.Fatalf("%v, by its finder: %v", args, err)
+			}
+			if fast.part != want.part || !slices.Equal(fast.keys, want.keys) || fast.kparts != nil {
+				t.Errorf("%v: partition %d keys %v, by its finder %d %v", args, fast.part, fast.keys, want.part, want.keys)
+			}
+		}
+		if info.arity > 0 {
+			if _, err := c.routeArgs(v, append(slices.Clone(args), "extra"), nil); !errors.Is(err, ErrArgs) {
+				t.Errorf("%s with %d arguments: error %v, want ErrArgs", name, info.arity, err)
+			}
+		}
+		if _, err := c.routeArgs(v, []any{name}, nil); !errors.Is(err, ErrArgs) {
+			t.Errorf("%s with no key: error %v, want ErrArgs", name, err)
+		}
+	}
+	if n < 50 {
+		t.Errorf("%d commands routed by the fast path; the table has more", n)
 	}
 }
 

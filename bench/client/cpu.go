@@ -23,10 +23,11 @@ type cpuUse struct {
 	proxy   time.Duration // nutcracker
 	servers time.Duration // the redis-servers
 	allocs  uint64        // heap allocations in this process
+	bytes   uint64        // bytes allocated on the heap in this process
 }
 
 func (a cpuUse) sub(b cpuUse) cpuUse {
-	return cpuUse{a.client - b.client, a.proxy - b.proxy, a.servers - b.servers, a.allocs - b.allocs}
+	return cpuUse{a.client - b.client, a.proxy - b.proxy, a.servers - b.servers, a.allocs - b.allocs, a.bytes - b.bytes}
 }
 
 func (a cpuUse) total() time.Duration { return a.client + a.proxy + a.servers }
@@ -70,7 +71,7 @@ func (m *cpuMeter) read() cpuUse {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	u.allocs = ms.Mallocs
+	u.allocs, u.bytes = ms.Mallocs, ms.TotalAlloc
 	if m.proxy != 0 {
 		u.proxy, _ = benchkit.ProcCPU(m.proxy)
 	}

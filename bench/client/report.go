@@ -155,19 +155,19 @@ func fmtSeconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds(
 // medianCPU is the median of each part of us, separately.
 func medianCPU(us []cpuUse) cpuUse {
 	var c, p, r []time.Duration
-	var a []float64
+	var a, b []float64
 	for _, u := range us {
 		c, p, r = append(c, u.client), append(p, u.proxy), append(r, u.servers)
-		a = append(a, float64(u.allocs))
+		a, b = append(a, float64(u.allocs)), append(b, float64(u.bytes))
 	}
-	return cpuUse{medianDur(c), medianDur(p), medianDur(r), uint64(median(a))}
+	return cpuUse{medianDur(c), medianDur(p), medianDur(r), uint64(median(a)), uint64(median(b))}
 }
 
 func perOp(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
 
 // fmtCPU is u per operation, in µs: client + proxy + servers, and the
-// client's allocations.
+// client's allocations (count and bytes).
 func fmtCPU(u cpuUse, n int) string {
-	return fmt.Sprintf("%.2f + %.2f + %.2f (%.1f allocs)", perOp(u.client, n), perOp(u.proxy, n), perOp(u.servers, n),
-		float64(u.allocs)/float64(n))
+	return fmt.Sprintf("%.2f + %.2f + %.2f (%.1f allocs, %.0f B)", perOp(u.client, n), perOp(u.proxy, n), perOp(u.servers, n),
+		float64(u.allocs)/float64(n), float64(u.bytes)/float64(n))
 }
