@@ -45,18 +45,22 @@ func newWatcher(o *Options, nodes *nodeSet) *watcher {
 	return w
 }
 
-// start subscribes and starts the refresh loop.
+// start subscribes and starts the refresh loop. Each status node is
+// subscribed to by a goroutine of its own: subscribing dials and logs in,
+// and a status node that hangs must hold up neither New nor the others.
 func (w *watcher) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	for _, c := range w.clients {
-		ps := c.Subscribe(ctx, status.Channel(w.opt.Cluster))
+		ps := c.Subscribe(ctx) // no channel yet: nothing dialed
 		w.subs = append(w.subs, ps)
-		ch := ps.Channel()
-		w.wg.Add(1)
 		go func() {
-			defer w.wg.Done()
-			for range ch {
+			// On an error go-redis subscribes again when it reconnects.
+			_ = ps.Subscribe(ctx, status.Channel(w.opt.Cluster))
+			if ctx.Err() != nil {
+				return
+			}
+			for range ps.Channel() {
 				w.refreshSoon()
 			}
 		}()
@@ -78,12 +82,15 @@ func (w *watcher) start() {
 	}()
 }
 
+// close stops the refresh loop and closes the status nodes' clients. The
+// subscriptions close on their own goroutines: one still logging in to a
+// hung status node ends within StatusTimeout, and holds up nothing.
 func (w *watcher) close() {
 	if w.cancel != nil {
 		w.cancel()
 	}
 	for _, ps := range w.subs {
-		ps.Close()
+		go ps.Close()
 	}
 	w.wg.Wait()
 	for _, c := range w.clients {

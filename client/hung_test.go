@@ -1,0 +1,100 @@
+package client
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestHungStatusNode: with one of three status nodes hung (a real
+// redis-server, stopped: it takes connections and never answers), a
+// client starts on the other two without waiting out its StatusTimeout,
+// routes commands, and follows a new status that only the two live nodes
+// hold (romad's alpha writes to a majority); and Close does not wait for
+// the hung node either.
+func TestHungStatusNode(t *testing.T) {
+	const pw = "hung-status-password"
+	ctx := context.Background()
+	var statuses []*redistest.Server
+	var addrs []string
+	for range 3 {
+		s := redistest.Start(t, pw)
+		statuses = append(statuses, s)
+		addrs = append(addrs, s.Addr)
+	}
+	d1, d2 := redistest.Start(t, pw), redistest.Start(t, pw)
+	at := func(epoch int64, name, addr string) *status.Status {
+		return &status.Status{
+			Version: status.SchemaVersion, Cluster: "hung", State: status.OK, Epoch: epoch, Alpha: "test",
+			Updated: time.Now(), Hash: "jump", Partitions: []status.Partition{{Master: name}},
+			Nodes: map[string]status.NodeState{name: {Addr: addr, Partition: 0, Role: "master", State: status.NodeUp}},
+		}
+	}
+	publish := func(st *status.Status, to []*redistest.Server) {
+		t.Helper()
+		for _, s := range to {
+			c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: pw})
+			err := status.Write(ctx, c, st)
+			c.Close()
+			if err != nil {
+				t.Fatalf("writing status epoch %d to %s: %v", st.Epoch, s.Addr, err)
+			}
+		}
+	}
+	publish(at(1, "d1", d1.Addr), statuses)
+	statuses[0].Pause(t)
+
+	const timeout = 5 * time.Second
+	start := time.Now()
+	c, err := New(ctx, Options{Cluster: "hung", StatusAddrs: addrs, Password: cluster.NewSecret(pw),
+		StatusTimeout: timeout, PollInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("New with one status node hung: %v", err)
+	}
+	defer c.Close()
+	if took := time.Since(start); took >= timeout/2 {
+		t.Errorf("New took %s: it waited for the hung status node (StatusTimeout %s)", took.Round(time.Millisecond), timeout)
+	}
+	if err := c.Set(ctx, "k", "on d1", 0).Err(); err != nil {
+		t.Fatalf("SET at epoch 1: %v", err)
+	}
+	direct := func(s *redistest.Server) string {
+		r := redis.NewClient(&redis.Options{Addr: s.Addr, Password: pw})
+		defer r.Close()
+		v, _ := r.Get(ctx, "k").Result()
+		return v
+	}
+	if got := direct(d1); got != "on d1" {
+		t.Fatalf("d1 holds k = %q, want %q", got, "on d1")
+	}
+
+	// Epoch 2 moves the partition to d2, on the two live status nodes.
+	publish(at(2, "d2", d2.Addr), statuses[1:])
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := c.Status()
+		if err == nil && st.Epoch == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the client did not follow epoch 2 within %s: status %v, %v", timeout, st, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.Set(ctx, "k", "on d2", 0).Err(); err != nil {
+		t.Fatalf("SET at epoch 2: %v", err)
+	}
+	if got := direct(d2); got != "on d2" {
+		t.Errorf("d2 holds k = %q after epoch 2, want %q", got, "on d2")
+	}
+	start = time.Now()
+	c.Close()
+	if took := time.Since(start); took >= timeout/2 {
+		t.Errorf("Close took %s: it waited for the hung status node", took.Round(time.Millisecond))
+	}
+}
