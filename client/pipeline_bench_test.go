@@ -1,0 +1,92 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/providers/hash"
+	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
+)
+
+// BenchmarkPipelineOverhead: pipelines of 1000 SETs to 4 partitions on
+// real redis-servers, sent by roma's client, and by go-redis straight to
+// the masters with the commands pre-grouped and added to each master's
+// pipeline by one goroutine (what roma's client does, less the routing):
+// the difference is what routing and grouping cost (go test -cpuprofile
+// shows where).
+func BenchmarkPipelineOverhead(b *testing.B) {
+	const pw = "bench-password"
+	ctx := context.Background()
+	st := redistest.Start(b, pw)
+	s := &status.Status{Version: status.SchemaVersion, Cluster: "bench", State: status.OK, Epoch: 1, Alpha: "bench",
+		Updated: time.Now(), Hash: "jump", Nodes: map[string]status.NodeState{}}
+	var masters []*redis.Client
+	for p := range 4 {
+		d := redistest.Start(b, pw, "--save", "")
+		name := fmt.Sprintf("m%d", p)
+		s.Partitions = append(s.Partitions, status.Partition{Master: name})
+		s.Nodes[name] = status.NodeState{Addr: d.Addr, Partition: p, Role: "master", State: status.NodeUp}
+		m := redis.NewClient(&redis.Options{Addr: d.Addr, Password: pw, Protocol: 2, DisableIdentity: true})
+		b.Cleanup(func() { m.Close() })
+		masters = append(masters, m)
+	}
+	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
+	if err := status.Write(ctx, sc, s); err != nil {
+		b.Fatal(err)
+	}
+	sc.Close()
+	c, err := New(ctx, Options{Cluster: "bench", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(pw)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+
+	keys := make([]string, 1000)
+	part := make([]int, len(keys))
+	f, _ := hash.New("jump")
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key:%09d", i)
+		part[i], _ = f.Partition([]byte(keys[i]), 4)
+	}
+	val := strings.Repeat("v", 32)
+	b.Run("roma", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, k := range keys {
+					p.Set(ctx, k, val, 0)
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/cmd")
+	})
+	b.Run("direct-1b", func(b *testing.B) {
+		for b.Loop() {
+			pipes := make([]redis.Pipeliner, len(masters))
+			for i, m := range masters {
+				pipes[i] = m.Pipeline()
+			}
+			for i, k := range keys {
+				pipes[part[i]].Set(ctx, k, val, 0)
+			}
+			var wg sync.WaitGroup
+			for _, p := range pipes[1:] {
+				wg.Go(func() { _, _ = p.Exec(ctx) })
+			}
+			if _, err := pipes[0].Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+			wg.Wait()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/cmd")
+	})
+}
