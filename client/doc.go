@@ -5,8 +5,11 @@
 // the cluster's status nodes ([New]). It reads the cluster status from a
 // majority of the status nodes, subscribes to the channel where romad
 // publishes each change, and polls as a fallback, so it follows a
-// failover within moments. The partition count and hash function come
-// from the status; each node's database (SELECT index) from roma.hcl.
+// failover within moments. A status node that hangs holds up neither New
+// nor Close: reads return once a majority has answered, and each node is
+// subscribed to on a goroutine of its own. The partition count and hash
+// function come from the status; each node's database (SELECT index) from
+// roma.hcl.
 //
 // Routing. Each command's keys are found from a table of Redis commands
 // (which arguments are keys: see commands.go) and hashed with the

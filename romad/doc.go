@@ -16,5 +16,8 @@
 // down. The lease is kept on a goroutine of its own, apart from the
 // alpha's work. A romad seeking the lease claims it only when no other
 // romad holds it on a majority; the alpha takes its lease back on a status
-// node where it lapsed alone (that node hung, or restarted).
+// node where it lapsed alone (that node hung, or restarted). A round in
+// which no majority answers the alpha's read (the other romads' views and
+// roma restore's maintenance flag) keeps the last reading and decides
+// nothing: a slow read must not end maintenance.
 package romad
