@@ -215,7 +215,7 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 					return
 				}
 				host, port, _ := net.SplitHostPort(ms.Addr)
-				err := d.clients[n.Name].ReplicaOf(ctx, host, port).Err()
+				err := d.replicaOf(ctx, a, n.Name, host, port)
 				d.log.Info("repointed", "node", n.Name, "master", m, "why", why, "err", errString(err))
 			}
 		}
@@ -270,7 +270,7 @@ func (d *Daemon) promote(ctx context.Context, a *alphaState, p int, old, c, why 
 		return
 	}
 	a.epoch = e
-	if err := d.clients[c].ReplicaOf(ctx, "no", "one").Err(); err != nil {
+	if err := d.replicaOf(ctx, a, c, "no", "one"); err != nil {
 		d.log.Error("promotion failed; retrying", "partition", p, "node", c, "err", err)
 		return
 	}
@@ -286,9 +286,24 @@ func (d *Daemon) promote(ctx context.Context, a *alphaState, p int, old, c, why 
 		}
 		if s := d.views[n.Name].snap(d.downAfter); s.Answering {
 			a.lastRepoint[n.Name] = time.Now()
-			_ = d.clients[n.Name].ReplicaOf(ctx, host, port).Err()
+			_ = d.replicaOf(ctx, a, n.Name, host, port)
 		}
 	}
+}
+
+// errLeaseLapsed is replicaOf's error when the lease may have lapsed.
+var errLeaseLapsed = errors.New("not sent: this romad's lease as alpha may have lapsed")
+
+// replicaOf sends REPLICAOF host port to node, as alpha of a.epoch: not
+// at all once the lease may have lapsed, and not past that moment if the
+// alpha stalls on the way (lease.fenced).
+func (d *Daemon) replicaOf(ctx context.Context, a *alphaState, node, host, port string) error {
+	fctx, cancel, ok := d.lease.fenced(ctx, a.epoch)
+	defer cancel()
+	if !ok {
+		return errLeaseLapsed
+	}
+	return d.clients[node].ReplicaOf(fctx, host, port).Err()
 }
 
 // build makes the status from the alpha's decisions and the views.

@@ -19,5 +19,7 @@
 // node where it lapsed alone (that node hung, or restarted). A round in
 // which no majority answers the alpha's read (the other romads' views and
 // roma restore's maintenance flag) keeps the last reading and decides
-// nothing: a slow read must not end maintenance.
+// nothing: a slow read must not end maintenance. The alpha's REPLICAOF
+// commands carry its lease's end as their deadline: an alpha that stalls
+// past the moment its lease may have lapsed sends nothing after it.
 package romad

@@ -83,6 +83,23 @@ func (l *lease) valid() (int64, bool) {
 	return l.epoch, true
 }
 
+// fenced returns ctx bounded by the time this romad may act as alpha of
+// epoch: a command the alpha sends to a node under it cannot go out once
+// the lease may have lapsed, as when the alpha stalled (a long pause, a
+// stopped process, a starved host) and another romad may lead by now.
+// The node clients apply a context's deadline to their writes. ok is false
+// when this romad is not alpha of epoch.
+func (l *lease) fenced(ctx context.Context, epoch int64) (_ context.Context, cancel context.CancelFunc, ok bool) {
+	l.mu.Lock()
+	e, until := l.epoch, l.validUntil
+	l.mu.Unlock()
+	if e == 0 || e != epoch || !time.Now().Before(until) {
+		return ctx, func() {}, false
+	}
+	fctx, cancel := context.WithDeadline(ctx, until)
+	return fctx, cancel, true
+}
+
 // ask runs the lease script for epoch on every status node and returns,
 // once the outcome is known (a majority granted it, or can no longer),
 // how many granted it, the highest epoch any reported, and the holders

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +177,68 @@ func TestMaintenanceOutlivesSlowRead(t *testing.T) {
 		if !maint() {
 			t.Errorf("maintenance ended by a read with %d of 3 status nodes hung", hung)
 		}
+	}
+}
+
+// TestFencedReplicaOf: the alpha's REPLICAOF goes out under its lease
+// and not after: when the alpha stalls past the moment its lease may have
+// lapsed (here, a sleep between taking the fence and sending), the
+// command fails without reaching the node (a real redis-server, which
+// stays master); once the lease has lapsed nothing is sent at all.
+func TestFencedReplicaOf(t *testing.T) {
+	const pw = "fence-test-password"
+	node, other := redistest.Start(t, pw), redistest.Start(t, pw)
+	c := newNodeClient(node.Addr, "127.0.0.1", cluster.NewSecret(pw), 10*time.Second)
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	role := func() string {
+		t.Helper()
+		info, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "role:"); ok {
+				return v
+			}
+		}
+		t.Fatalf("no role in INFO replication: %q", info)
+		return ""
+	}
+	host, port, _ := net.SplitHostPort(other.Addr)
+	l := &lease{cluster: "ft", self: "db1", duration: time.Second}
+	l.epoch, l.validUntil = 4, time.Now().Add(300*time.Millisecond)
+
+	if _, _, ok := l.fenced(ctx, 3); ok {
+		t.Errorf("fenced for epoch 3 while holding 4: ok")
+	}
+	fctx, cancel, ok := l.fenced(ctx, 4)
+	defer cancel()
+	if !ok {
+		t.Fatal("fenced for the epoch held: not ok")
+	}
+	if d, _ := fctx.Deadline(); !d.Equal(l.validUntil) {
+		t.Errorf("fenced deadline %v, want the lease's %v", d, l.validUntil)
+	}
+	time.Sleep(time.Until(l.validUntil) + 50*time.Millisecond) // the alpha stalls
+	if err := c.ReplicaOf(fctx, host, port).Err(); err == nil {
+		t.Errorf("REPLICAOF after the lease lapsed: no error")
+	}
+	if r := role(); r != "master" {
+		t.Errorf("node role %q after a fenced REPLICAOF, want master (the command went out)", r)
+	}
+	if _, _, ok := l.fenced(ctx, 4); ok {
+		t.Errorf("fenced after the lease lapsed: ok")
+	}
+
+	// Within the lease, it goes out.
+	l.validUntil = time.Now().Add(5 * time.Second)
+	fctx, cancel2, _ := l.fenced(ctx, 4)
+	defer cancel2()
+	if err := c.ReplicaOf(fctx, host, port).Err(); err != nil {
+		t.Fatalf("REPLICAOF within the lease: %v", err)
+	}
+	if r := role(); r != "slave" {
+		t.Errorf("node role %q after REPLICAOF within the lease, want slave", r)
 	}
 }
