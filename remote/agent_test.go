@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,12 +29,16 @@ func startAgent(t *testing.T, keys ...string) {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 	})
+	// The socket exists once bound, and takes connections once the agent
+	// listens: wait for a connection (ssh-add was refused in between).
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		if _, err := os.Stat(sock); err == nil {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("ssh-agent did not make its socket")
+			t.Fatalf("ssh-agent does not take connections on its socket: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
