@@ -75,7 +75,8 @@ func (c *Client) nodeOptions(addr string, db int) *redis.Options {
 		Addr: addr, Password: c.opt.Password.Reveal(), DB: db, Protocol: 2, DisableIdentity: true,
 		MaxRetries: -1, DialerRetries: 1,
 		DialTimeout: c.opt.DialTimeout, ReadTimeout: c.opt.ReadTimeout, WriteTimeout: c.opt.WriteTimeout,
-		PoolSize: c.opt.PoolSize,
+		ContextTimeoutEnabled: true,
+		PoolSize:              c.opt.PoolSize,
 	}, c.opt.Password.Previous().Reveal())
 }
 
@@ -210,6 +211,7 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 			return setErr(cmd, err)
 		}
 		_ = n.client.Process(ctx, cmd)
+		noReply(cmd, n, p)
 		if attempt > 0 || !failedOver(cmd) {
 			return cmd.Err()
 		}

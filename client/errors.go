@@ -1,9 +1,13 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Sentinel errors; test for them with errors.Is.
@@ -32,6 +36,9 @@ var (
 	ErrRefused = errors.New("command refused")
 	// ErrClosed: the client was closed.
 	ErrClosed = errors.New("client closed")
+	// ErrNoReply: a node did not answer in time (ReadTimeout, or the
+	// command's context); the error names the node.
+	ErrNoReply = errors.New("no reply in time")
 )
 
 // HaltError is returned for every command while the cluster is in HALT
@@ -85,3 +92,22 @@ type redisError string
 
 func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
+
+// noReply names the node that did not answer cmd in time (of partition p,
+// when p >= 0), when that is why cmd failed. A timeout is never retried:
+// the command may have run.
+func noReply(cmd redis.Cmder, n *node, p int) {
+	err := cmd.Err()
+	if err == nil || errors.Is(err, ErrNoReply) {
+		return
+	}
+	var ne net.Error
+	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+		return
+	}
+	where := ""
+	if p >= 0 {
+		where = fmt.Sprintf(", partition %d", p)
+	}
+	cmd.SetErr(fmt.Errorf("%w from node %s (%s%s): %w", ErrNoReply, n.Name, n.Addr, where, err))
+}

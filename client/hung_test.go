@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +99,65 @@ func TestHungStatusNode(t *testing.T) {
 	if took := time.Since(start); took >= timeout/2 {
 		t.Errorf("Close took %s: it waited for the hung status node", took.Round(time.Millisecond))
 	}
+}
+
+// TestNoReply: a master that hangs (a real redis-server, stopped) fails
+// a command with ErrNoReply, naming the node, after ReadTimeout, or
+// sooner when the command's context says so; in a pipeline as well. Not
+// retried: the command may have run.
+func TestNoReply(t *testing.T) {
+	const pw = "no-reply-password"
+	ctx := context.Background()
+	st, d := redistest.Start(t, pw), redistest.Start(t, pw)
+	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
+	err := status.Write(ctx, sc, &status.Status{
+		Version: status.SchemaVersion, Cluster: "nr", State: status.OK, Epoch: 1, Alpha: "test",
+		Updated: time.Now(), Hash: "jump", Partitions: []status.Partition{{Master: "d1"}},
+		Nodes: map[string]status.NodeState{"d1": {Addr: d.Addr, Partition: 0, Role: "master", State: status.NodeUp}},
+	})
+	sc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const readTimeout = 2 * time.Second
+	c, err := New(ctx, Options{Cluster: "nr", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(pw), ReadTimeout: readTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d.Pause(t)
+
+	check := func(what string, err error, took, atLeast, below time.Duration) {
+		t.Helper()
+		if !errors.Is(err, ErrNoReply) {
+			t.Errorf("%s: error %v, want ErrNoReply", what, err)
+		} else if msg := err.Error(); !strings.Contains(msg, "d1") || !strings.Contains(msg, d.Addr) {
+			t.Errorf("%s: %q does not name node d1 at %s", what, msg, d.Addr)
+		}
+		if took < atLeast || took >= below {
+			t.Errorf("%s took %s, want between %s and %s", what, took.Round(time.Millisecond), atLeast, below)
+		}
+	}
+	start := time.Now()
+	err = c.Get(ctx, "k").Err()
+	check("GET, ReadTimeout", err, time.Since(start), readTimeout, 2*readTimeout)
+
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	start = time.Now()
+	err = c.Get(cctx, "k").Err()
+	cancel()
+	check("GET, context deadline", err, time.Since(start), 300*time.Millisecond, readTimeout)
+
+	cctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+	start = time.Now()
+	var get *redis.StringCmd
+	_, _ = c.Pipelined(cctx, func(p redis.Pipeliner) error {
+		get = p.Get(cctx, "k")
+		return nil
+	})
+	cancel()
+	check("pipelined GET, context deadline", get.Err(), time.Since(start), 300*time.Millisecond, readTimeout)
 }

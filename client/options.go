@@ -42,7 +42,9 @@ type Options struct {
 	// DialTimeout, ReadTimeout and WriteTimeout apply to every
 	// connection to a node (defaults 2s, 3s, 3s; a negative ReadTimeout
 	// waits for replies as long as they take, as blocking commands with
-	// no timeout of their own need).
+	// no timeout of their own need). A command's context deadline bounds
+	// its reads and writes too. A command that gets no reply in time
+	// fails with ErrNoReply, naming the node, and is not retried.
 	DialTimeout, ReadTimeout, WriteTimeout time.Duration
 	// PoolSize is the number of connections kept per node (go-redis's
 	// default when 0).

@@ -89,6 +89,11 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		p := g.nodes[i].client.Pipeline()
 		_ = p.BatchProcess(ctx, groups[i]...)
 		_, errs[i] = p.Exec(ctx) // a failed connection fails every command (redisconn)
+		if errs[i] != nil {
+			for _, cmd := range groups[i] {
+				noReply(cmd, g.nodes[i], -1)
+			}
+		}
 	}
 	var wg sync.WaitGroup
 	for i := 1; i < len(g.nodes); i++ {

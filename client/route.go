@@ -159,6 +159,7 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 		return setErr(cmd, err)
 	}
 	_ = n.client.Process(ctx, cmd)
+	noReply(cmd, n, r.part)
 	if attempt > 0 || !failedOver(cmd) {
 		return cmd.Err()
 	}
@@ -167,6 +168,7 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 		if m := v.parts[r.part].master; m != nil {
 			cmd.SetErr(nil)
 			_ = m.client.Process(ctx, cmd)
+			noReply(cmd, m, r.part)
 			return cmd.Err()
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -42,10 +43,13 @@ func (ss *cliSession) execAll(args []string) (cliResult, error) {
 				parts[p].Reply, errs[p] = ss.scanPartition(p, args)
 				return
 			}
-			cmd := redis.NewRawCmd(ss.ctx, toArgs(args)...)
-			if errs[p] = ss.c.ProcessPartition(ss.ctx, p, cmd); errs[p] == nil {
+			ctx, cancel := ss.cmdCtx(args)
+			defer cancel()
+			cmd := redis.NewRawCmd(ctx, toArgs(args)...)
+			if errs[p] = ss.c.ProcessPartition(ctx, p, cmd); errs[p] == nil {
 				parts[p].Reply, errs[p] = resp.Parse(cmd.Val())
 			}
+			errs[p] = ss.waited(errs[p], args)
 		}()
 	}
 	wg.Wait()
@@ -83,9 +87,12 @@ func (ss *cliSession) scanPartition(p int, args []string) (resp.Value, error) {
 	a := append([]string(nil), args...)
 	keys := resp.Arr()
 	for {
-		cmd := redis.NewRawCmd(ss.ctx, toArgs(a)...)
-		if err := ss.c.ProcessPartition(ss.ctx, p, cmd); err != nil {
-			return resp.Value{}, err
+		ctx, cancel := context.WithTimeout(ss.ctx, ss.o.timeout)
+		cmd := redis.NewRawCmd(ctx, toArgs(a)...)
+		err := ss.c.ProcessPartition(ctx, p, cmd)
+		cancel()
+		if err != nil {
+			return resp.Value{}, ss.waited(err, a)
 		}
 		v, err := resp.Parse(cmd.Val())
 		if err != nil || v.IsError() {

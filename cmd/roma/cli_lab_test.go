@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -68,6 +69,55 @@ func cmdFailover(ts *testscript.TestScript, neg bool, args []string) {
 	defer cancel()
 	_, err = clienttest.Failover(ctx, labSpec(ts), readStatus(ctx, ts), args[0], epoch, 0)
 	ts.Check(err)
+}
+
+// cmdPause stops the redis-server of lab node NODE (SIGSTOP): it takes
+// connections and never answers, as a hung server does. It is continued
+// by resume, or when the script ends.
+//
+//	pause NODE
+func cmdPause(ts *testscript.TestScript, neg bool, args []string) {
+	pid := nodePid(ts, args)
+	ts.Check(syscall.Kill(pid, syscall.SIGSTOP))
+	ts.Defer(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	ts.Setenv("PAUSED_PID_"+args[0], strconv.Itoa(pid))
+}
+
+// cmdResume continues a node stopped by pause.
+//
+//	resume NODE
+func cmdResume(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: resume NODE")
+	}
+	pid, err := strconv.Atoi(ts.Getenv("PAUSED_PID_" + args[0]))
+	if err != nil {
+		ts.Fatalf("resume %s: not paused", args[0])
+	}
+	ts.Check(syscall.Kill(pid, syscall.SIGCONT))
+}
+
+// nodePid is the pid of lab node NODE's redis-server (INFO's process_id:
+// lab hosts have mount namespaces of their own, not pid namespaces).
+func nodePid(ts *testscript.TestScript, args []string) int {
+	if len(args) != 1 {
+		ts.Fatalf("usage: pause NODE")
+	}
+	c := plantest.NodeClient(labSpec(ts), args[0])
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	ts.Check(err)
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "process_id:"); ok {
+			pid, err := strconv.Atoi(v)
+			ts.Check(err)
+			return pid
+		}
+	}
+	ts.Fatalf("no process_id in INFO server of %s", args[0])
+	return 0
 }
 
 // readStatus reads the status published on the lab cluster's first

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/client"
@@ -73,12 +76,74 @@ func (ss *cliSession) exec(args []string) (cliResult, error) {
 	if ss.o.all {
 		return ss.execAll(args)
 	}
-	cmd := redis.NewRawCmd(ss.ctx, toArgs(args)...)
-	if err := ss.c.Process(ss.ctx, cmd); err != nil {
-		return cliResult{}, err
+	ctx, cancel := ss.cmdCtx(args)
+	defer cancel()
+	cmd := redis.NewRawCmd(ctx, toArgs(args)...)
+	if err := ss.c.Process(ctx, cmd); err != nil {
+		return cliResult{}, ss.waited(err, args)
 	}
 	v, err := resp.Parse(cmd.Val())
 	return cliResult{reply: v}, err
+}
+
+// waited says how long a command that got no reply was waited for.
+func (ss *cliSession) waited(err error, args []string) error {
+	if !errors.Is(err, client.ErrNoReply) {
+		return err
+	}
+	block, _ := blockTimeout(args)
+	return fmt.Errorf("%w (roma cli waited %s; --timeout sets how long)", err, block+ss.o.timeout)
+}
+
+// cmdCtx is the context of one command: it gives up waiting for the
+// reply after --timeout, or, for a command that blocks (BLPOP, XREAD
+// BLOCK, WAIT...), after its own timeout and --timeout more; it waits as
+// long as it takes for one that blocks with no timeout (0), as redis-cli
+// does.
+func (ss *cliSession) cmdCtx(args []string) (context.Context, context.CancelFunc) {
+	block, forever := blockTimeout(args)
+	if forever {
+		return context.WithCancel(ss.ctx)
+	}
+	return context.WithTimeout(ss.ctx, block+ss.o.timeout)
+}
+
+// blockTimeout is how long a blocking command may block, by its own
+// arguments; forever when it says 0. Other commands, and arguments Redis
+// will refuse, give 0.
+func blockTimeout(args []string) (_ time.Duration, forever bool) {
+	if len(args) < 2 {
+		return 0, false
+	}
+	var arg string
+	seconds := true
+	switch strings.ToLower(args[0]) {
+	case "blpop", "brpop", "bzpopmin", "bzpopmax", "brpoplpush", "blmove":
+		arg = args[len(args)-1]
+	case "blmpop", "bzmpop":
+		arg = args[1]
+	case "wait", "waitaof":
+		arg, seconds = args[len(args)-1], false
+	case "xread", "xreadgroup":
+		for i := 1; i+1 < len(args) && !strings.EqualFold(args[i], "streams"); i++ {
+			if strings.EqualFold(args[i], "block") {
+				arg, seconds = args[i+1], false
+			}
+		}
+	}
+	if arg == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(arg, 64)
+	switch {
+	case err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f):
+		return 0, false
+	case f == 0:
+		return 0, true
+	case seconds:
+		return time.Duration(f * float64(time.Second)), false
+	}
+	return time.Duration(f * float64(time.Millisecond)), false
 }
 
 // execLine runs one line at the prompt or of a script: transactions are
@@ -154,10 +219,12 @@ func (ss *cliSession) execMulti(tx *cliTx) (cliResult, error) {
 		return cliResult{reply: resp.Arr()}, nil
 	}
 	cmds := make([]*redis.RawCmd, len(tx.cmds))
-	_, err := ss.c.TxPipelined(ss.ctx, func(p redis.Pipeliner) error {
+	ctx, cancel := context.WithTimeout(ss.ctx, ss.o.timeout) // nothing blocks inside MULTI
+	defer cancel()
+	_, err := ss.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for i, a := range tx.cmds {
-			cmds[i] = redis.NewRawCmd(ss.ctx, toArgs(a)...)
-			_ = p.Process(ss.ctx, cmds[i])
+			cmds[i] = redis.NewRawCmd(ctx, toArgs(a)...)
+			_ = p.Process(ctx, cmds[i])
 		}
 		return nil
 	})

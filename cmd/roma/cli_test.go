@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/roma-redis/roma/client/resp"
@@ -73,6 +74,40 @@ func TestSplitArgs(t *testing.T) {
 			}
 			if d := cmp.Diff(tc.want, got); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestBlockTimeout(t *testing.T) {
+	type got struct {
+		D       time.Duration
+		Forever bool
+	}
+	tests := map[string]struct {
+		args []string
+		want got
+	}{
+		"GET":                      {[]string{"GET", "k"}, got{}},
+		"BLPOP seconds":            {[]string{"BLPOP", "a", "b", "2"}, got{D: 2 * time.Second}},
+		"BRPOP fraction":           {[]string{"brpop", "a", "0.5"}, got{D: 500 * time.Millisecond}},
+		"BLPOP 0 blocks for ever":  {[]string{"BLPOP", "a", "0"}, got{Forever: true}},
+		"BLMOVE":                   {[]string{"BLMOVE", "a", "b", "LEFT", "RIGHT", "3"}, got{D: 3 * time.Second}},
+		"BLMPOP timeout first":     {[]string{"BLMPOP", "4", "1", "a", "LEFT"}, got{D: 4 * time.Second}},
+		"BZMPOP 0":                 {[]string{"BZMPOP", "0", "1", "a", "MIN"}, got{Forever: true}},
+		"XREAD BLOCK ms":           {[]string{"XREAD", "COUNT", "2", "BLOCK", "1500", "STREAMS", "s", "$"}, got{D: 1500 * time.Millisecond}},
+		"XREAD no BLOCK":           {[]string{"XREAD", "STREAMS", "block", "0"}, got{}},
+		"XREADGROUP BLOCK 0":       {[]string{"XREADGROUP", "GROUP", "g", "c", "block", "0", "STREAMS", "s", ">"}, got{Forever: true}},
+		"WAIT ms":                  {[]string{"WAIT", "1", "250"}, got{D: 250 * time.Millisecond}},
+		"WAITAOF 0":                {[]string{"WAITAOF", "1", "0", "0"}, got{Forever: true}},
+		"not a number: Redis says": {[]string{"BLPOP", "a", "soon"}, got{}},
+		"negative: Redis says":     {[]string{"BLPOP", "a", "-1"}, got{}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			d, forever := blockTimeout(tc.args)
+			if diff := cmp.Diff(tc.want, got{d, forever}); diff != "" {
+				t.Errorf("blockTimeout(%q) (-want +got):\n%s", tc.args, diff)
 			}
 		})
 	}

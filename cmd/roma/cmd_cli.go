@@ -58,6 +58,10 @@ a failover turns away (READONLY) are sent again to the new master.
 
 --which KEY... prints the partition and the nodes of each key.
 
+A command gives up on a node that does not answer within --timeout,
+naming it; a blocking command (BLPOP, XREAD BLOCK, WAIT...) waits its own
+timeout first, and as long as it takes when that is 0.
+
 Exit status: 0, or 1 when a command failed (an error reply included).
 Flags go before the command; everything after it is passed on as it is.`,
 		Example: `  roma cli -c roma.hcl SET user:1 alice
@@ -82,7 +86,7 @@ Flags go before the command; everything after it is passed on as it is.`,
 	f.BoolVar(&o.pipe, "pipe", false, "read commands from standard input and stream them to the masters")
 	f.BoolVar(&o.which, "which", false, "print the partition and nodes of each KEY given")
 	f.BoolVar(&o.replicas, "replica-reads", false, "send read-only commands to replicas")
-	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up on reading the status after this long")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up on reading the status, or on a reply, after this long (a blocking command: after its own timeout and this)")
 	return c
 }
 
@@ -98,8 +102,8 @@ func runCLI(ctx context.Context, s *streams, o *cliOptions, args []string) error
 		ctx = context.Background()
 	}
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
-	// Like redis-cli, wait for replies as long as they take: BLPOP and
-	// friends may block for minutes.
+	// Each command's context bounds its wait for a reply (cmdCtx): BLPOP
+	// and friends may block for as long as they say.
 	c, err := client.NewFromSpec(sctx, spec, client.Options{ReplicaReads: o.replicas, ReadTimeout: -1})
 	cancel()
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 //	[!] releaselock        release it (! when it is expected to be gone)
 //	writestatus EPOCH ...  publish a status (see cmdWriteStatus)
 //	failover NODE EPOCH    make NODE its partition's master (see cmdFailover)
+//	pause NODE, resume NODE  stop and continue NODE's redis-server (see cmdPause)
 func TestLabScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/lab",
@@ -67,6 +68,8 @@ func TestLabScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"writestatus": cmdWriteStatus,
 			"failover":    cmdFailover,
+			"pause":       cmdPause,
+			"resume":      cmdResume,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: sleep DURATION")
