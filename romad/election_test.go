@@ -5,15 +5,32 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
+
+// statusNodes starts three status nodes (real redis-servers) and gives
+// romad's clients of them, by address, with timeout.
+func statusNodes(t *testing.T, timeout time.Duration) ([]*redistest.Server, map[string]*redis.Client) {
+	t.Helper()
+	const pw = "election-test-password"
+	clients := map[string]*redis.Client{}
+	var servers []*redistest.Server
+	for range 3 {
+		s := redistest.Start(t, pw)
+		servers = append(servers, s)
+		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), timeout)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	return servers, clients
+}
 
 // TestQuorumHungStatusNode: with one of three status nodes hung (a real
 // redis-server, stopped: it accepts connections and never answers), the
@@ -21,16 +38,7 @@ import (
 // the other two, and fromQuorum reads from them, each without waiting for
 // the hung node until its time runs out.
 func TestQuorumHungStatusNode(t *testing.T) {
-	const pw = "election-test-password"
-	clients := map[string]*redis.Client{}
-	var servers []*redistest.Server
-	for range 3 {
-		s := redistest.Start(t, pw)
-		servers = append(servers, s)
-		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), 10*time.Second)
-		t.Cleanup(func() { c.Close() })
-		clients[s.Addr] = c
-	}
+	servers, clients := statusNodes(t, 10*time.Second)
 	servers[1].Pause(t)
 	ctx := context.Background()
 	// A long lease: its claims may wait 0.3 × 20 s for an answer, far
@@ -80,16 +88,8 @@ func TestQuorumHungStatusNode(t *testing.T) {
 // take that node (a majority still shows the alpha: the rival does not
 // claim), and the alpha's next renewal takes it back under the same epoch.
 func TestLeaseLapsedOnOneNode(t *testing.T) {
-	const pw = "election-test-password"
-	clients := map[string]*redis.Client{}
-	var lapsed *redis.Client
-	for range 3 {
-		s := redistest.Start(t, pw)
-		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), 5*time.Second)
-		t.Cleanup(func() { c.Close() })
-		clients[s.Addr] = c
-		lapsed = c
-	}
+	servers, clients := statusNodes(t, 5*time.Second)
+	lapsed := clients[servers[2].Addr]
 	ctx := context.Background()
 	a := &lease{cluster: "qt", self: "db1", duration: 20 * time.Second, statuses: clients}
 	b := &lease{cluster: "qt", self: "db2", duration: 20 * time.Second, statuses: clients}
@@ -131,16 +131,7 @@ func TestLeaseLapsedOnOneNode(t *testing.T) {
 // in time does not end maintenance (the alpha would fail over the nodes
 // restore has stopped), and the alpha is told not to decide on it.
 func TestMaintenanceOutlivesSlowRead(t *testing.T) {
-	const pw = "election-test-password"
-	clients := map[string]*redis.Client{}
-	var servers []*redistest.Server
-	for range 3 {
-		s := redistest.Start(t, pw)
-		servers = append(servers, s)
-		c := newNodeClient(s.Addr, "127.0.0.1", cluster.NewSecret(pw), 10*time.Second)
-		t.Cleanup(func() { c.Close() })
-		clients[s.Addr] = c
-	}
+	servers, clients := statusNodes(t, 10*time.Second)
 	ctx := context.Background()
 	d := &Daemon{
 		cfg:      Config{Self: "db1"},
@@ -197,13 +188,7 @@ func TestFencedReplicaOf(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, l := range strings.Split(info, "\r\n") {
-			if v, ok := strings.CutPrefix(l, "role:"); ok {
-				return v
-			}
-		}
-		t.Fatalf("no role in INFO replication: %q", info)
-		return ""
+		return redisinfo.Parse(info)["role"]
 	}
 	host, port, _ := net.SplitHostPort(other.Addr)
 	l := &lease{cluster: "ft", self: "db1", duration: time.Second}
