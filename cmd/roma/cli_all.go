@@ -43,13 +43,13 @@ func (ss *cliSession) execAll(args []string) (cliResult, error) {
 				parts[p].Reply, errs[p] = ss.scanPartition(p, args)
 				return
 			}
-			ctx, cancel := ss.cmdCtx(args)
+			ctx, cancel, wait := ss.cmdCtx(args)
 			defer cancel()
 			cmd := redis.NewRawCmd(ctx, toArgs(args)...)
 			if errs[p] = ss.c.ProcessPartition(ctx, p, cmd); errs[p] == nil {
 				parts[p].Reply, errs[p] = resp.Parse(cmd.Val())
 			}
-			errs[p] = ss.waited(errs[p], args)
+			errs[p] = waited(errs[p], wait)
 		}()
 	}
 	wg.Wait()
@@ -92,7 +92,7 @@ func (ss *cliSession) scanPartition(p int, args []string) (resp.Value, error) {
 		err := ss.c.ProcessPartition(ctx, p, cmd)
 		cancel()
 		if err != nil {
-			return resp.Value{}, ss.waited(err, a)
+			return resp.Value{}, waited(err, ss.o.timeout)
 		}
 		v, err := resp.Parse(cmd.Val())
 		if err != nil || v.IsError() {

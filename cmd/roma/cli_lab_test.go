@@ -10,6 +10,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/roma-redis/roma/client/clienttest"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -109,15 +110,11 @@ func nodePid(ts *testscript.TestScript, args []string) int {
 	defer cancel()
 	info, err := c.Info(ctx, "server").Result()
 	ts.Check(err)
-	for _, l := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(l, "process_id:"); ok {
-			pid, err := strconv.Atoi(v)
-			ts.Check(err)
-			return pid
-		}
+	pid := redisinfo.Parse(info).Int("process_id")
+	if pid == 0 {
+		ts.Fatalf("no process_id in INFO server of %s", args[0])
 	}
-	ts.Fatalf("no process_id in INFO server of %s", args[0])
-	return 0
+	return int(pid)
 }
 
 // readStatus reads the status published on the lab cluster's first

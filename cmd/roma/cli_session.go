@@ -76,36 +76,38 @@ func (ss *cliSession) exec(args []string) (cliResult, error) {
 	if ss.o.all {
 		return ss.execAll(args)
 	}
-	ctx, cancel := ss.cmdCtx(args)
+	ctx, cancel, wait := ss.cmdCtx(args)
 	defer cancel()
 	cmd := redis.NewRawCmd(ctx, toArgs(args)...)
 	if err := ss.c.Process(ctx, cmd); err != nil {
-		return cliResult{}, ss.waited(err, args)
+		return cliResult{}, waited(err, wait)
 	}
 	v, err := resp.Parse(cmd.Val())
 	return cliResult{reply: v}, err
 }
 
 // waited says how long a command that got no reply was waited for.
-func (ss *cliSession) waited(err error, args []string) error {
+func waited(err error, wait time.Duration) error {
 	if !errors.Is(err, client.ErrNoReply) {
 		return err
 	}
-	block, _ := blockTimeout(args)
-	return fmt.Errorf("%w (roma cli waited %s; --timeout sets how long)", err, block+ss.o.timeout)
+	return fmt.Errorf("%w (roma cli waited %s; --timeout sets how long)", err, wait)
 }
 
 // cmdCtx is the context of one command: it gives up waiting for the
 // reply after --timeout, or, for a command that blocks (BLPOP, XREAD
 // BLOCK, WAIT...), after its own timeout and --timeout more; it waits as
 // long as it takes for one that blocks with no timeout (0), as redis-cli
-// does.
-func (ss *cliSession) cmdCtx(args []string) (context.Context, context.CancelFunc) {
+// does. wait is how long it waits (0: no limit).
+func (ss *cliSession) cmdCtx(args []string) (_ context.Context, _ context.CancelFunc, wait time.Duration) {
 	block, forever := blockTimeout(args)
 	if forever {
-		return context.WithCancel(ss.ctx)
+		ctx, cancel := context.WithCancel(ss.ctx)
+		return ctx, cancel, 0
 	}
-	return context.WithTimeout(ss.ctx, block+ss.o.timeout)
+	wait = block + ss.o.timeout
+	ctx, cancel := context.WithTimeout(ss.ctx, wait)
+	return ctx, cancel, wait
 }
 
 // blockTimeout is how long a blocking command may block, by its own
