@@ -10,7 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn/redistest"
-	"github.com/roma-redis/roma/status"
 )
 
 // TestHungStatusNode: with one of three status nodes hung (a real
@@ -20,40 +19,19 @@ import (
 // hold (romad's alpha writes to a majority); and Close does not wait for
 // the hung node either.
 func TestHungStatusNode(t *testing.T) {
-	const pw = "hung-status-password"
 	ctx := context.Background()
-	var statuses []*redistest.Server
+	statuses := startServers(t, 3)
 	var addrs []string
-	for range 3 {
-		s := redistest.Start(t, pw)
-		statuses = append(statuses, s)
+	for _, s := range statuses {
 		addrs = append(addrs, s.Addr)
 	}
-	d1, d2 := redistest.Start(t, pw), redistest.Start(t, pw)
-	at := func(epoch int64, name, addr string) *status.Status {
-		return &status.Status{
-			Version: status.SchemaVersion, Cluster: "hung", State: status.OK, Epoch: epoch, Alpha: "test",
-			Updated: time.Now(), Hash: "jump", Partitions: []status.Partition{{Master: name}},
-			Nodes: map[string]status.NodeState{name: {Addr: addr, Partition: 0, Role: "master", State: status.NodeUp}},
-		}
-	}
-	publish := func(st *status.Status, to []*redistest.Server) {
-		t.Helper()
-		for _, s := range to {
-			c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: pw})
-			err := status.Write(ctx, c, st)
-			c.Close()
-			if err != nil {
-				t.Fatalf("writing status epoch %d to %s: %v", st.Epoch, s.Addr, err)
-			}
-		}
-	}
-	publish(at(1, "d1", d1.Addr), statuses)
+	d1, d2 := redistest.Start(t, testPassword), redistest.Start(t, testPassword)
+	publish(t, masterStatus("hung", 1, masterAt{"d1", d1.Addr}), statuses...)
 	statuses[0].Pause(t)
 
 	const timeout = 5 * time.Second
 	start := time.Now()
-	c, err := New(ctx, Options{Cluster: "hung", StatusAddrs: addrs, Password: cluster.NewSecret(pw),
+	c, err := New(ctx, Options{Cluster: "hung", StatusAddrs: addrs, Password: cluster.NewSecret(testPassword),
 		StatusTimeout: timeout, PollInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("New with one status node hung: %v", err)
@@ -66,7 +44,7 @@ func TestHungStatusNode(t *testing.T) {
 		t.Fatalf("SET at epoch 1: %v", err)
 	}
 	direct := func(s *redistest.Server) string {
-		r := redis.NewClient(&redis.Options{Addr: s.Addr, Password: pw})
+		r := redis.NewClient(&redis.Options{Addr: s.Addr, Password: testPassword})
 		defer r.Close()
 		v, _ := r.Get(ctx, "k").Result()
 		return v
@@ -76,7 +54,7 @@ func TestHungStatusNode(t *testing.T) {
 	}
 
 	// Epoch 2 moves the partition to d2, on the two live status nodes.
-	publish(at(2, "d2", d2.Addr), statuses[1:])
+	publish(t, masterStatus("hung", 2, masterAt{"d2", d2.Addr}), statuses[1:]...)
 	deadline := time.Now().Add(timeout)
 	for {
 		st, err := c.Status()
@@ -106,21 +84,11 @@ func TestHungStatusNode(t *testing.T) {
 // sooner when the command's context says so; in a pipeline as well. Not
 // retried: the command may have run.
 func TestNoReply(t *testing.T) {
-	const pw = "no-reply-password"
 	ctx := context.Background()
-	st, d := redistest.Start(t, pw), redistest.Start(t, pw)
-	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
-	err := status.Write(ctx, sc, &status.Status{
-		Version: status.SchemaVersion, Cluster: "nr", State: status.OK, Epoch: 1, Alpha: "test",
-		Updated: time.Now(), Hash: "jump", Partitions: []status.Partition{{Master: "d1"}},
-		Nodes: map[string]status.NodeState{"d1": {Addr: d.Addr, Partition: 0, Role: "master", State: status.NodeUp}},
-	})
-	sc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, d := redistest.Start(t, testPassword), redistest.Start(t, testPassword)
+	publish(t, masterStatus("nr", 1, masterAt{"d1", d.Addr}), st)
 	const readTimeout = 2 * time.Second
-	c, err := New(ctx, Options{Cluster: "nr", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(pw), ReadTimeout: readTimeout})
+	c, err := New(ctx, Options{Cluster: "nr", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword), ReadTimeout: readTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

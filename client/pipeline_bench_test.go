@@ -6,13 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/hash"
-	"github.com/roma-redis/roma/redisconn/redistest"
-	"github.com/roma-redis/roma/status"
 )
 
 // BenchmarkPipelineOverhead: pipelines of 1000 SETs to 4 partitions on
@@ -22,27 +19,19 @@ import (
 // the difference is what routing and grouping cost (go test -cpuprofile
 // shows where).
 func BenchmarkPipelineOverhead(b *testing.B) {
-	const pw = "bench-password"
 	ctx := context.Background()
-	st := redistest.Start(b, pw)
-	s := &status.Status{Version: status.SchemaVersion, Cluster: "bench", State: status.OK, Epoch: 1, Alpha: "bench",
-		Updated: time.Now(), Hash: "jump", Nodes: map[string]status.NodeState{}}
+	servers := startServers(b, 5) // the status node, then a master per partition
+	st := servers[0]
 	var masters []*redis.Client
-	for p := range 4 {
-		d := redistest.Start(b, pw, "--save", "")
-		name := fmt.Sprintf("m%d", p)
-		s.Partitions = append(s.Partitions, status.Partition{Master: name})
-		s.Nodes[name] = status.NodeState{Addr: d.Addr, Partition: p, Role: "master", State: status.NodeUp}
-		m := redis.NewClient(&redis.Options{Addr: d.Addr, Password: pw, Protocol: 2, DisableIdentity: true})
+	var at []masterAt
+	for p, d := range servers[1:] {
+		at = append(at, masterAt{fmt.Sprintf("m%d", p), d.Addr})
+		m := redis.NewClient(&redis.Options{Addr: d.Addr, Password: testPassword, Protocol: 2, DisableIdentity: true})
 		b.Cleanup(func() { m.Close() })
 		masters = append(masters, m)
 	}
-	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
-	if err := status.Write(ctx, sc, s); err != nil {
-		b.Fatal(err)
-	}
-	sc.Close()
-	c, err := New(ctx, Options{Cluster: "bench", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(pw)})
+	publish(b, masterStatus("bench", 1, at...), st)
+	c, err := New(ctx, Options{Cluster: "bench", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword)})
 	if err != nil {
 		b.Fatal(err)
 	}

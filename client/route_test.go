@@ -144,7 +144,7 @@ func TestKey1FastPath(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v: %v", args, err)
 			}
-			want, err := c.routeArgs(&view{hash: v.hash, hashStr: v.hashStr, parts: v.parts}, args, &lookupCache{name: name, info: &slow})
+			want, err := c.routeArgs(v, args, &lookupCache{name: name, info: &slow})
 			if err != nil {
 				t.Fatalf("%v, by its finder: %v", args, err)
 			}
