@@ -204,6 +204,7 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 	if err := Check(cmd.Args()...); err != nil {
 		return setErr(cmd, err)
 	}
+	var werr error // why no newer status came after the first attempt
 	for attempt := 0; ; attempt++ {
 		v := c.w.view()
 		n, err := v.pick(p, false, false)
@@ -211,11 +212,15 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 			return setErr(cmd, err)
 		}
 		_ = n.client.Process(ctx, cmd)
-		noReply(cmd, n, p)
+		nodeErr(cmd, n, p)
 		if attempt > 0 || !failedOver(cmd) {
+			stillFailed(cmd, werr)
 			return cmd.Err()
 		}
-		c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+		if _, werr = c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait); werr != nil && ctx.Err() != nil {
+			stillFailed(cmd, werr)
+			return cmd.Err()
+		}
 		cmd.SetErr(nil)
 	}
 }
@@ -295,11 +300,7 @@ func isFailover(err error) bool {
 	if err == nil {
 		return false
 	}
-	if redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) {
-		return true
-	}
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	return redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) || isDial(err)
 }
 
 // hooks make the front go-redis client route instead of sending.

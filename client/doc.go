@@ -33,8 +33,11 @@
 // Failover. A command refused with READONLY, LOADING or MASTERDOWN, or
 // whose connection could not be made, was not executed: the client waits
 // (at most Options.FailoverWait) for a status with a newer epoch, then
-// retries it once. A command whose connection broke after it was sent is
-// not retried, since it may have run. While the cluster is in HALT, or
+// retries it once; it gives up sooner when the command's context ends. A
+// node that could not be reached fails the command with [ErrUnreachable],
+// naming the node, and with [ErrNoFailover] when no newer status came in
+// time. A command whose connection broke after it was sent, or that got
+// no reply in time ([ErrNoReply]), is not retried, since it may have run. While the cluster is in HALT, or
 // no majority of status nodes answers, every command fails with an error
 // that is [ErrHalt].
 //

@@ -39,6 +39,15 @@ var (
 	// ErrNoReply: a node did not answer in time (ReadTimeout, or the
 	// command's context); the error names the node.
 	ErrNoReply = errors.New("no reply in time")
+	// ErrUnreachable: no connection to a node could be made (refused, no
+	// route, dial timeout), so the command did not run; the error names
+	// the node.
+	ErrUnreachable = errors.New("cannot reach")
+	// ErrNoFailover: a command failed in a way a failover explains (its
+	// master unreachable, READONLY...) and no newer status came in time
+	// for a retry to help: within FailoverWait, or before the command's
+	// context ended. It comes wrapped with the command's own error.
+	ErrNoFailover = errors.New("no failover published")
 )
 
 // HaltError is returned for every command while the cluster is in HALT
@@ -93,21 +102,74 @@ type redisError string
 func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
 
-// noReply names the node that did not answer cmd in time (of partition p,
-// when p >= 0), when that is why cmd failed. A timeout is never retried:
-// the command may have run.
-func noReply(cmd redis.Cmder, n *node, p int) {
-	err := cmd.Err()
-	if err == nil || errors.Is(err, ErrNoReply) {
-		return
+// nodeErr names node n (of partition p, when p >= 0) in cmd's error when
+// the node is why cmd failed: it gave no reply in time (ErrNoReply; never
+// retried, since the command may have run), or no connection to it could
+// be made (ErrUnreachable).
+func nodeErr(cmd redis.Cmder, n *node, p int) {
+	if err := cmd.Err(); err != nil {
+		if named := nodeError(err, n, p); named != err {
+			cmd.SetErr(named)
+		}
 	}
-	var ne net.Error
-	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
-		return
+}
+
+// nodeError is nodeErr for an error.
+func nodeError(err error, n *node, p int) error {
+	if err == nil || errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) {
+		return err
 	}
 	where := ""
 	if p >= 0 {
 		where = fmt.Sprintf(", partition %d", p)
 	}
-	cmd.SetErr(fmt.Errorf("%w from node %s (%s%s): %w", ErrNoReply, n.Name, n.Addr, where, err))
+	var ne net.Error
+	switch {
+	case isDial(err):
+		return fmt.Errorf("%w node %s (%s%s): %w", ErrUnreachable, n.Name, n.Addr, where, err)
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return fmt.Errorf("%w from node %s (%s%s): %w", ErrNoReply, n.Name, n.Addr, where, err)
+	}
+	return err
+}
+
+// NamesNode reports whether err already names the node, and partition,
+// it came from (ErrNoReply, ErrUnreachable), so that a caller need not.
+func NamesNode(err error) bool {
+	return errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable)
+}
+
+// inPartition prefixes err with partition p unless it names it already.
+func inPartition(p int, err error) error {
+	if NamesNode(err) {
+		return err
+	}
+	return fmt.Errorf("partition %d: %w", p, err)
+}
+
+// isDial reports whether err is a failure to connect.
+func isDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// stillFailed adds why a retry after a failover could not help (werr,
+// from waitNewer) to cmd's error when cmd failed in that way again, or was
+// not retried: its node still unreachable. An error reply (READONLY...)
+// is left as the server sent it.
+func stillFailed(cmd redis.Cmder, werr error) {
+	if err := cmd.Err(); err != nil {
+		if e := stillFailedErr(err, werr); e != err {
+			cmd.SetErr(e)
+		}
+	}
+}
+
+// stillFailedErr is stillFailed for an error.
+func stillFailedErr(err, werr error) error {
+	var rerr redis.Error
+	if werr == nil || !isFailover(err) || errors.As(err, &rerr) {
+		return err
+	}
+	return fmt.Errorf("%w; %w", err, werr)
 }

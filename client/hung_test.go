@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +130,105 @@ func TestNoReply(t *testing.T) {
 	})
 	cancel()
 	check("pipelined GET, context deadline", get.Err(), time.Since(start), 300*time.Millisecond, readTimeout)
+}
+
+// TestUnreachableMaster: a master whose server is gone (its port
+// refuses connections) fails a command with ErrUnreachable naming the
+// node, after the client waited FailoverWait for a newer status, and the
+// error says none came (ErrNoFailover); sooner, when the command's
+// context ends first. Single commands, pipelines, transactions and
+// ProcessPartition alike. A status published during the wait moves the
+// command to the new master.
+func TestUnreachableMaster(t *testing.T) {
+	ctx := context.Background()
+	st, d2 := redistest.Start(t, testPassword), redistest.Start(t, testPassword)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := l.Addr().String()
+	l.Close() // nothing listens there now: connections are refused
+	publish(t, masterStatus("gone", 1, masterAt{"d1", gone}), st)
+	const wait = 400 * time.Millisecond
+	c, err := New(ctx, Options{Cluster: "gone", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		FailoverWait: wait, PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	check := func(what string, err error, took time.Duration, when string, atLeast, below time.Duration) {
+		t.Helper()
+		switch msg := fmt.Sprint(err); {
+		case !errors.Is(err, ErrUnreachable) || !errors.Is(err, ErrNoFailover):
+			t.Errorf("%s: error %v, want ErrUnreachable and ErrNoFailover", what, err)
+		case !strings.Contains(msg, "node d1 ("+gone) || !strings.Contains(msg, "refused"):
+			t.Errorf("%s: %q does not name node d1 at %s and the refusal", what, msg, gone)
+		case !strings.HasSuffix(msg, "no failover published "+when):
+			t.Errorf("%s: %q does not end in %q", what, msg, "no failover published "+when)
+		}
+		if took < atLeast || took >= below {
+			t.Errorf("%s took %s, want between %s and %s", what, took.Round(time.Millisecond), atLeast, below)
+		}
+	}
+	within := "within " + wait.String()
+	start := time.Now()
+	err = c.Set(ctx, "k", "v", 0).Err()
+	check("SET", err, time.Since(start), within, wait, wait+2*time.Second)
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "partition 0") {
+		t.Errorf("SET: %q does not name partition 0", msg)
+	}
+
+	start = time.Now()
+	var get *redis.StringCmd
+	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, "k")
+		return nil
+	})
+	check("pipelined GET", get.Err(), time.Since(start), within, wait, wait+2*time.Second)
+
+	start = time.Now()
+	_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, "n")
+		return nil
+	})
+	check("MULTI INCR EXEC", err, time.Since(start), within, wait, wait+2*time.Second)
+
+	start = time.Now()
+	err = c.ProcessPartition(ctx, 0, redis.NewCmd(ctx, "dbsize"))
+	check("DBSIZE on partition 0", err, time.Since(start), within, wait, wait+2*time.Second)
+
+	// A deadline before FailoverWait ends: the command gives up then,
+	// without sending again.
+	cctx, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+	start = time.Now()
+	err = c.Get(cctx, "k").Err()
+	cancel()
+	check("GET, context deadline", err, time.Since(start), "before the command's deadline", 150*time.Millisecond, wait)
+
+	// A failover published while a command waits: it runs on the new
+	// master.
+	r := redis.NewClient(&redis.Options{Addr: d2.Addr, Password: testPassword})
+	defer r.Close()
+	if err := r.Set(ctx, "k", "on d2", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := New(ctx, Options{Cluster: "gone", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		FailoverWait: 10 * time.Second, PollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		publish(t, masterStatus("gone", 2, masterAt{"d2", d2.Addr}), st)
+	}()
+	start = time.Now()
+	v, err := c2.Get(ctx, "k").Result()
+	if err != nil || v != "on d2" {
+		t.Errorf("GET during a failover to d2: %q, %v; want %q", v, err, "on d2")
+	}
+	if took := time.Since(start); took >= 5*time.Second {
+		t.Errorf("GET during a failover took %s: it did not follow the new status", took.Round(time.Millisecond))
+	}
 }

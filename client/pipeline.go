@@ -91,7 +91,7 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		_, errs[i] = p.Exec(ctx) // a failed connection fails every command (redisconn)
 		if errs[i] != nil {
 			for _, cmd := range groups[i] {
-				noReply(cmd, g.nodes[i], -1)
+				nodeErr(cmd, g.nodes[i], -1)
 			}
 		}
 	}
@@ -109,13 +109,20 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		var again []redis.Cmder
 		for i, cmd := range seq {
 			if grp[i] >= 0 && failedOver(cmd) {
-				cmd.SetErr(nil)
 				again = append(again, cmd)
 			}
 		}
 		if len(again) > 0 {
-			c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
-			c.pipeline(ctx, again, 1)
+			_, werr := c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+			if werr == nil || ctx.Err() == nil {
+				for _, cmd := range again {
+					cmd.SetErr(nil)
+				}
+				c.pipeline(ctx, again, 1)
+			}
+			for _, cmd := range again {
+				stillFailed(cmd, werr)
+			}
 		}
 	}
 	for _, j := range splits {
@@ -188,6 +195,7 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 		}
 		return err
 	}
+	var werr error // why no newer status came after the first attempt
 	for attempt := 0; ; attempt++ {
 		v := c.w.view()
 		part, err := c.txPartition(v, inner)
@@ -204,10 +212,24 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 			}
 			return nil
 		})
-		if attempt > 0 || !txFailedOver(err, inner) {
-			return err
+		if err != nil {
+			for _, cmd := range inner {
+				nodeErr(cmd, n, part)
+			}
+			err = nodeError(err, n, part)
 		}
-		c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+		stale := func() error {
+			for _, cmd := range inner {
+				stillFailed(cmd, werr)
+			}
+			return stillFailedErr(err, werr)
+		}
+		if attempt > 0 || !txFailedOver(err, inner) {
+			return stale()
+		}
+		if _, werr = c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait); werr != nil && ctx.Err() != nil {
+			return stale()
+		}
 		for _, cmd := range inner {
 			cmd.SetErr(nil)
 		}

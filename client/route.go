@@ -159,7 +159,7 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 		return setErr(cmd, err)
 	}
 	_ = n.client.Process(ctx, cmd)
-	noReply(cmd, n, r.part)
+	nodeErr(cmd, n, r.part)
 	if attempt > 0 || !failedOver(cmd) {
 		return cmd.Err()
 	}
@@ -168,11 +168,17 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 		if m := v.parts[r.part].master; m != nil {
 			cmd.SetErr(nil)
 			_ = m.client.Process(ctx, cmd)
-			noReply(cmd, m, r.part)
+			nodeErr(cmd, m, r.part)
 			return cmd.Err()
 		}
 	}
-	c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+	_, werr := c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
+	if werr != nil && ctx.Err() != nil { // a retry could only fail
+		stillFailed(cmd, werr)
+		return cmd.Err()
+	}
 	cmd.SetErr(nil)
-	return c.process(ctx, cmd, attempt+1)
+	_ = c.process(ctx, cmd, attempt+1)
+	stillFailed(cmd, werr)
+	return cmd.Err()
 }

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,9 +162,20 @@ func (w *watcher) install(v *view) {
 	w.mu.Unlock()
 }
 
+// staleAfter is waitNewer's return once it stops waiting: the current
+// view, and an ErrNoFailover error ending in when unless it is newer.
+func (w *watcher) staleAfter(epoch int64, when string) (*view, error) {
+	if v := w.cur.Load(); v.epoch > epoch {
+		return v, nil
+	}
+	return w.cur.Load(), fmt.Errorf("%w %s", ErrNoFailover, when)
+}
+
 // waitNewer waits, at most d, for a view with an epoch above epoch,
-// rereading the status meanwhile. It returns the current view either way.
-func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) *view {
+// rereading the status meanwhile. It returns the current view either way,
+// and, when it is no newer, an ErrNoFailover error saying how long it
+// waited or that ctx ended first.
+func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) (*view, error) {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -172,16 +185,19 @@ func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) *
 		ch := w.changed
 		w.mu.Unlock()
 		if v := w.cur.Load(); v.epoch > epoch {
-			return v
+			return v, nil
 		}
 		w.refreshSoon()
 		select {
 		case <-ch:
 		case <-tick.C:
 		case <-deadline.C:
-			return w.cur.Load()
+			return w.staleAfter(epoch, fmt.Sprintf("within %s", d))
 		case <-ctx.Done():
-			return w.cur.Load()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return w.staleAfter(epoch, "before the command's deadline")
+			}
+			return w.staleAfter(epoch, "before the command was canceled")
 		}
 	}
 }

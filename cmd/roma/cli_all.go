@@ -49,11 +49,14 @@ func (ss *cliSession) execAll(args []string) (cliResult, error) {
 			if errs[p] = ss.c.ProcessPartition(ctx, p, cmd); errs[p] == nil {
 				parts[p].Reply, errs[p] = resp.Parse(cmd.Val())
 			}
-			errs[p] = waited(errs[p], wait)
+			errs[p] = waited(ctx, errs[p], wait)
 		}()
 	}
 	wg.Wait()
 	for p, err := range errs {
+		if err != nil && client.NamesNode(err) {
+			return cliResult{}, err
+		}
 		if err != nil {
 			return cliResult{}, fmt.Errorf("partition %d: %w", p, err)
 		}
@@ -92,7 +95,7 @@ func (ss *cliSession) scanPartition(p int, args []string) (resp.Value, error) {
 		err := ss.c.ProcessPartition(ctx, p, cmd)
 		cancel()
 		if err != nil {
-			return resp.Value{}, waited(err, ss.o.timeout)
+			return resp.Value{}, waited(ctx, err, ss.o.timeout)
 		}
 		v, err := resp.Parse(cmd.Val())
 		if err != nil || v.IsError() {

@@ -84,6 +84,14 @@ func cmdPause(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("PAUSED_PID_"+args[0], strconv.Itoa(pid))
 }
 
+// cmdCrash kills the redis-server of lab node NODE (SIGKILL), as a crash
+// would: its port refuses connections until roma start brings it back.
+//
+//	crash NODE
+func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Check(syscall.Kill(nodePid(ts, args), syscall.SIGKILL))
+}
+
 // cmdResume continues a node stopped by pause.
 //
 //	resume NODE
@@ -102,7 +110,7 @@ func cmdResume(ts *testscript.TestScript, neg bool, args []string) {
 // lab hosts have mount namespaces of their own, not pid namespaces).
 func nodePid(ts *testscript.TestScript, args []string) int {
 	if len(args) != 1 {
-		ts.Fatalf("usage: pause NODE")
+		ts.Fatalf("usage: pause|crash NODE")
 	}
 	c := plantest.NodeClient(labSpec(ts), args[0])
 	defer c.Close()

@@ -80,15 +80,18 @@ func (ss *cliSession) exec(args []string) (cliResult, error) {
 	defer cancel()
 	cmd := redis.NewRawCmd(ctx, toArgs(args)...)
 	if err := ss.c.Process(ctx, cmd); err != nil {
-		return cliResult{}, waited(err, wait)
+		return cliResult{}, waited(ctx, err, wait)
 	}
 	v, err := resp.Parse(cmd.Val())
 	return cliResult{reply: v}, err
 }
 
-// waited says how long a command that got no reply was waited for.
-func waited(err error, wait time.Duration) error {
-	if !errors.Is(err, client.ErrNoReply) {
+// waited says how long a command was waited for, when it failed for lack
+// of time: no reply in time, or no failover published before ctx's
+// deadline.
+func waited(ctx context.Context, err error, wait time.Duration) error {
+	if !errors.Is(err, client.ErrNoReply) &&
+		!(errors.Is(err, client.ErrNoFailover) && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 		return err
 	}
 	return fmt.Errorf("%w (roma cli waited %s; --timeout sets how long)", err, wait)

@@ -70,6 +70,7 @@ func TestLabScripts(t *testing.T) {
 			"failover":    cmdFailover,
 			"pause":       cmdPause,
 			"resume":      cmdResume,
+			"crash":       cmdCrash,
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: sleep DURATION")
