@@ -161,9 +161,9 @@ func (l *lease) tick(ctx context.Context) bool {
 	switch {
 	case epoch != 0 && !renewDue:
 		_, ok := l.valid()
-		return ok
+		return ok && l.aboveHighest(ctx)
 	case epoch != 0:
-		return l.claim(ctx, epoch)
+		return l.claim(ctx, epoch) && l.aboveHighest(ctx)
 	default:
 		l.mu.Lock()
 		wait := time.Now().Before(l.nextTry)
@@ -172,13 +172,31 @@ func (l *lease) tick(ctx context.Context) bool {
 			return false
 		}
 		if !l.heldElsewhere(ctx) && l.claim(ctx, highest+1) {
-			return true
+			return l.aboveHighest(ctx)
 		}
 		l.mu.Lock()
 		l.nextTry = time.Now().Add(time.Duration(rand.Int64N(int64(l.duration / 2))))
 		l.mu.Unlock()
 		return false
 	}
+}
+
+// aboveHighest, for the alpha, takes an epoch above the highest any
+// status node reported when that is above the one held. It happens when a
+// majority of the status nodes lost their data (a disk replaced) while
+// another kept a higher epoch, and no romad remembered it: the status that
+// node keeps would never be replaced (a status write needs a higher
+// epoch), and clients, which follow only growing epochs, would not follow
+// this alpha. It returns true: the lease is held either way (a failed
+// bump is tried again on the next tick).
+func (l *lease) aboveHighest(ctx context.Context) bool {
+	l.mu.Lock()
+	behind := l.epoch != 0 && l.highest > l.epoch
+	l.mu.Unlock()
+	if behind {
+		_, _ = l.bump(ctx)
+	}
+	return true
 }
 
 // heldElsewhere reports whether another romad holds the lease on a

@@ -126,6 +126,57 @@ func TestLeaseLapsedOnOneNode(t *testing.T) {
 	}
 }
 
+// TestStatusNodesLostData: two of three status nodes come back empty (their
+// disks replaced) while the third keeps epoch 11, and every romad
+// restarted (none remembers 11). The romad that wins the lease on the two
+// empty nodes then takes an epoch above 11, so that its status replaces
+// the third node's (a status write needs a higher epoch) and clients,
+// which follow only growing epochs, follow it.
+func TestStatusNodesLostData(t *testing.T) {
+	servers, clients := statusNodes(t, 5*time.Second)
+	ctx := context.Background()
+	old := &lease{cluster: "qt", self: "db1", duration: 20 * time.Second, statuses: clients}
+	if !old.claim(ctx, 11) {
+		t.Fatal("db1 did not get epoch 11")
+	}
+	kept := clients[servers[2].Addr]
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if e, _ := kept.Get(ctx, "roma:qt:epoch").Int64(); e == 11 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("epoch 11 is not granted on the third status node")
+		}
+	}
+	old.release(ctx) // db1 stops
+	for _, s := range servers[:2] {
+		if err := clients[s.Addr].FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	fresh := &lease{cluster: "qt", self: "db2", duration: 20 * time.Second, statuses: clients}
+	if !fresh.tick(ctx) {
+		t.Fatal("db2 did not become alpha")
+	}
+	e, ok := fresh.valid()
+	if !ok || e <= 11 {
+		t.Fatalf("db2 is alpha at epoch %d (valid %v), want above 11, the epoch the third status node keeps", e, ok)
+	}
+	// Granted by a majority when bump returns; the third node follows.
+	for addr, c := range clients {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			got, _ := c.Get(ctx, "roma:qt:epoch").Int64()
+			if got == e {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("status node %s holds epoch %d, want %d", addr, got, e)
+			}
+		}
+	}
+}
+
 // TestMaintenanceOutlivesSlowRead: once the alpha has seen roma restore's
 // maintenance flag, a read that a majority of status nodes do not answer
 // in time does not end maintenance (the alpha would fail over the nodes
