@@ -121,6 +121,7 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int6
 		g, _ := v[0].(int64)
 		h, _ := v[1].(int64)
 		s, _ := v[2].(string)
+		l.noteHighest(h) // also when it comes after the outcome
 		return answer{ok: g == 1, highest: h, holder: s}, nil
 	}, status.SettledBy(len(l.statuses), granting), 0)
 	granted = status.Count(as, granting)
@@ -131,6 +132,13 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int6
 		}
 	}
 	return granted, highest, holders
+}
+
+// noteHighest records an epoch a status node reported.
+func (l *lease) noteHighest(h int64) {
+	l.mu.Lock()
+	l.highest = max(l.highest, h)
+	l.mu.Unlock()
 }
 
 // patience is how long one status node has to answer a lease request.
@@ -187,8 +195,9 @@ func (l *lease) tick(ctx context.Context) bool {
 // another kept a higher epoch, and no romad remembered it: the status that
 // node keeps would never be replaced (a status write needs a higher
 // epoch), and clients, which follow only growing epochs, would not follow
-// this alpha. It returns true: the lease is held either way (a failed
-// bump is tried again on the next tick).
+// this alpha. The node's refusal may come after the lease was won: the
+// next tick sees it. It returns true: the lease is held either way (a
+// failed bump is tried again on the next tick).
 func (l *lease) aboveHighest(ctx context.Context) bool {
 	l.mu.Lock()
 	behind := l.epoch != 0 && l.highest > l.epoch
