@@ -186,6 +186,9 @@ func TestUnreachableMaster(t *testing.T) {
 		return nil
 	})
 	check("pipelined GET", get.Err(), time.Since(start), within, wait, wait+2*time.Second)
+	if msg := fmt.Sprint(get.Err()); !strings.Contains(msg, "partition 0") {
+		t.Errorf("pipelined GET: %q does not name partition 0", msg)
+	}
 
 	start = time.Now()
 	_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -90,8 +90,9 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		_ = p.BatchProcess(ctx, groups[i]...)
 		_, errs[i] = p.Exec(ctx) // a failed connection fails every command (redisconn)
 		if errs[i] != nil {
+			p := g.partOf(i)
 			for _, cmd := range groups[i] {
-				nodeErr(cmd, g.nodes[i], -1)
+				nodeErr(cmd, g.nodes[i], p)
 			}
 		}
 	}
@@ -176,6 +177,21 @@ func (g *grouper) group(p int, n *node) int {
 	}
 	g.counts[i]++
 	return i
+}
+
+// partOf returns the partition group i serves as master, or -1 when it
+// serves none or several (a node may hold several partitions' databases).
+func (g *grouper) partOf(i int) int {
+	p := -1
+	for q, gi := range g.part {
+		if int(gi) == i+1 {
+			if p >= 0 {
+				return -1
+			}
+			p = q
+		}
+	}
+	return p
 }
 
 // isTx reports whether cmds are a transaction: go-redis's TxPipeline
