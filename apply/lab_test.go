@@ -4,14 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/apply"
 	"github.com/roma-redis/roma/cluster"
@@ -201,6 +206,66 @@ func TestApplyLab(t *testing.T) {
 	t.Run("second apply changes nothing", func(t *testing.T) {
 		if p := makePlan(t, spec); p.HasChanges() {
 			t.Fatalf("plan has changes: %+v", p.Resources)
+		}
+	})
+
+	t.Run("start leaves running romads alone; stop and start bring them back", func(t *testing.T) {
+		answers := func() map[string]bool {
+			out := map[string]bool{}
+			for _, hn := range spec.Romad.Hosts {
+				h, _ := spec.Host(hn)
+				url := fmt.Sprintf("http://%s/metrics", net.JoinHostPort(h.Address, strconv.Itoa(spec.Romad.HTTPPort)))
+				if resp, err := http.Get(url); err == nil {
+					resp.Body.Close()
+					out[hn] = resp.StatusCode == 200
+				}
+			}
+			return out
+		}
+		// start runs roma start and returns the romads it started.
+		start := func() []string {
+			ev := &events{}
+			if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial, Report: ev.report}); err != nil {
+				t.Fatalf("roma start: %v", err)
+			}
+			var out []string
+			for _, e := range ev.list {
+				if e.Type == "done" && strings.HasPrefix(e.Address, "romad.") {
+					out = append(out, e.Address)
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		all := map[string]bool{}
+		var want []string
+		for _, hn := range spec.Romad.Hosts {
+			all[hn] = true
+			want = append(want, "romad."+hn)
+		}
+		if diff := cmp.Diff(all, answers()); diff != "" {
+			t.Fatalf("romads answering after apply (-want +got):\n%s", diff)
+		}
+		if got := start(); len(got) > 0 {
+			t.Errorf("roma start on a running cluster started %v again", got)
+		}
+		if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+			t.Fatalf("roma stop: %v", err)
+		}
+		for hn, up := range answers() {
+			if up {
+				t.Errorf("romad on %s answers after roma stop", hn)
+			}
+		}
+		slices.Sort(want)
+		if diff := cmp.Diff(want, start()); diff != "" {
+			t.Errorf("romads roma start started after roma stop (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(all, answers()); diff != "" {
+			t.Errorf("romads answering after roma start (-want +got):\n%s", diff)
+		}
+		if p := makePlan(t, spec); p.HasChanges() {
+			t.Fatalf("plan after stop and start has changes: %+v", p.Resources)
 		}
 	})
 

@@ -129,6 +129,9 @@ func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
 	}
 	var jobs []job
 	for _, h := range hosts {
+		if start && e.romadAnswers(ctx, h) {
+			continue // running already, as a started node is left alone
+		}
 		verb, done := "stopping romad", "romad stopped"
 		if start {
 			verb, done = "starting romad", "romad running"

@@ -80,7 +80,7 @@ func (e *executor) romadPhase(ctx context.Context) {
 
 // waitRomad waits until romad answers on its HTTP port.
 func (e *executor) waitRomad(ctx context.Context, h cluster.Host) error {
-	url := "http://" + net.JoinHostPort(h.Address, strconv.Itoa(e.spec.Romad.HTTPPort)) + "/metrics"
+	url := e.romadURL(h)
 	deadline := time.Now().Add(15 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
@@ -99,6 +99,24 @@ func (e *executor) waitRomad(ctx context.Context, h cluster.Host) error {
 		}
 	}
 	return fmt.Errorf("romad on %s does not answer at %s after 15s: %v (see %s)", h.Name, url, last, cluster.LayoutOf(h).Log("romad"))
+}
+
+// romadURL is the metrics page of romad on h, which answers once it runs.
+func (e *executor) romadURL(h cluster.Host) string {
+	return "http://" + net.JoinHostPort(h.Address, strconv.Itoa(e.spec.Romad.HTTPPort)) + "/metrics"
+}
+
+// romadAnswers reports whether romad on h answers now.
+func (e *executor) romadAnswers(ctx context.Context, h cluster.Host) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.romadURL(h), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == 200
 }
 
 type info struct{ os, arch string }
