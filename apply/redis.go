@@ -69,7 +69,9 @@ func (e *executor) replicaOf(ctx context.Context, tg redisconf.Target, master *r
 	if master != nil {
 		host, port = master.Host.Address, strconv.Itoa(master.Port)
 	}
-	if err := c.ReplicaOf(ctx, host, port).Err(); err != nil {
+	// A node just started may be loading its master's dataset (a full
+	// sync) and refuse with LOADING: wait it out, as for a start.
+	if err := redisconn.ReplicaOf(ctx, c, host, port, e.opts.ReadyTimeout); err != nil {
 		return fmt.Errorf("REPLICAOF %s %s on %s: %w", host, port, tg.Name, e.spec.Password.RedactError(err))
 	}
 	return nil
