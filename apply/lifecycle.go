@@ -11,6 +11,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
 )
@@ -333,14 +334,14 @@ func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*
 }
 
 // stopNode saves and stops a node: SHUTDOWN SAVE (a master first waits
-// for its replicas to catch up), then the service manager makes sure the
-// process is gone and its pidfile removed.
+// for its replicas to catch up; a node writing its first append-only file
+// is asked again until it is done), then the service manager makes sure
+// the process is gone and its pidfile removed.
 func (e *executor) stopNode(ctx context.Context, tg redisconf.Target) error {
 	c := e.client(ctx, tg)
-	err := c.Do(ctx, "SHUTDOWN", "SAVE").Err()
+	err := redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
 	c.Close()
-	if err != nil && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "connection refused") &&
-		!strings.Contains(err.Error(), "reset by peer") {
+	if err != nil {
 		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
 	t, err := e.conn(ctx, tg.Host.Name)

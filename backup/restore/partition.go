@@ -184,16 +184,18 @@ func (r *runner) client(tg target) *redis.Client {
 	return redisconn.NewClient(redisconn.WithPrevious(o, r.spec.Password.Previous().Reveal()))
 }
 
-// stopNode stops a node at once, without a save (SHUTDOWN NOSAVE NOW),
-// and has its service manager make sure it is gone.
+// stopNode stops a node at once, without a save (SHUTDOWN NOSAVE NOW;
+// a node writing its first append-only file, as a replica does after a
+// full sync, is asked again until it is done), and has its service
+// manager make sure it is gone.
 func (r *runner) stopNode(ctx context.Context, tg target) error {
 	c := r.client(tg)
-	err := c.Do(ctx, "SHUTDOWN", "NOSAVE", "NOW").Err()
+	err := redisconn.Shutdown(ctx, c, r.opts.ReadyTimeout, "NOSAVE", "NOW")
 	if err != nil && strings.Contains(strings.ToLower(err.Error()), "syntax") {
-		err = c.Do(ctx, "SHUTDOWN", "NOSAVE").Err() // Redis before 7.0
+		err = redisconn.Shutdown(ctx, c, r.opts.ReadyTimeout, "NOSAVE") // Redis before 7.0
 	}
 	c.Close()
-	_ = err // a node that is down, or goes down as it answers, is what we want
+	_ = err // the service manager stops it anyway
 	t, err := r.conn(ctx, tg.host.Name)
 	if err != nil {
 		return fmt.Errorf("stopping %s: %w", tg.node.Name, err)
@@ -271,7 +273,7 @@ func (r *runner) startMaster(ctx context.Context, m target, pp PartitionPlan) (s
 	if err := r.waitLoaded(ctx, c, m); err != nil {
 		return "", err
 	}
-	if err := c.ReplicaOf(ctx, "no", "one").Err(); err != nil {
+	if err := redisconn.ReplicaOf(ctx, c, "no", "one", r.opts.ReadyTimeout); err != nil {
 		return "", fmt.Errorf("%s: REPLICAOF NO ONE: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	msg, err := r.checkKeys(ctx, t, c, m, pp, logFrom)
@@ -391,7 +393,9 @@ func (r *runner) startReplica(ctx context.Context, tg, m target) error {
 	}
 	c := r.client(tg)
 	defer c.Close()
-	if err := c.ReplicaOf(ctx, m.host.Address, strconv.Itoa(m.node.Port)).Err(); err != nil {
+	// Started, it may be loading its master's dataset already (LOADING):
+	// ReplicaOf waits that out.
+	if err := redisconn.ReplicaOf(ctx, c, m.host.Address, strconv.Itoa(m.node.Port), r.opts.ReadyTimeout); err != nil {
 		return fmt.Errorf("REPLICAOF: %w", r.spec.Password.RedactError(err))
 	}
 	mc := r.client(m)
