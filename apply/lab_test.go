@@ -24,6 +24,7 @@ import (
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/providers/service"
+	"github.com/roma-redis/roma/status"
 )
 
 func TestMain(m *testing.M) { os.Exit(plantest.Main(m, lab.Options{Hosts: 4})) }
@@ -209,7 +210,7 @@ func TestApplyLab(t *testing.T) {
 		}
 	})
 
-	t.Run("start leaves running romads alone; stop and start bring them back", func(t *testing.T) {
+	t.Run("start leaves running romads alone; stop and start bring them and the masters back", func(t *testing.T) {
 		answers := func() map[string]bool {
 			out := map[string]bool{}
 			for _, hn := range spec.Romad.Hosts {
@@ -249,6 +250,47 @@ func TestApplyLab(t *testing.T) {
 		if got := start(); len(got) > 0 {
 			t.Errorf("roma start on a running cluster started %v again", got)
 		}
+		// Each partition's master, as romad publishes it; each replica
+		// given more bytes on disk than its master (as an append-only
+		// file not yet rewritten would). Start used to make the node
+		// with the most bytes master, whatever it had missed.
+		masters := map[int]string{}
+		for p := 0; p < spec.Partitions; p++ {
+			masters[p], _ = roles(t, spec, p)
+		}
+		sn := spec.Status[0]
+		sc := plantest.Client(spec, sn.Host, sn.Port)
+		defer sc.Close()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			st, err := status.Read(ctx, sc, spec.Name)
+			same := err == nil
+			for p := 0; same && p < spec.Partitions; p++ {
+				same = st.Master(p) == masters[p]
+			}
+			if same {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("romad does not publish the masters %v: %v, %v", masters, st, err)
+			}
+		}
+		for p := 0; p < spec.Partitions; p++ {
+			for _, n := range spec.PartitionNodes(p) {
+				if n.Name == masters[p] {
+					continue
+				}
+				h, _ := spec.Host(n.Host)
+				tr, err := plantest.Dial(ctx, h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pad := cluster.LayoutOf(h).Data(n.Name) + "/padding"
+				if res, err := tr.Run(ctx, "head -c 4000000 /dev/zero > "+pad); err != nil || res.ExitCode != 0 {
+					t.Fatalf("padding %s: %v %s", n.Name, err, res.Stderr)
+				}
+				t.Cleanup(func() { _, _ = tr.Run(context.Background(), "rm -f "+pad); tr.Close() })
+			}
+		}
 		if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
 			t.Fatalf("roma stop: %v", err)
 		}
@@ -263,6 +305,11 @@ func TestApplyLab(t *testing.T) {
 		}
 		if diff := cmp.Diff(all, answers()); diff != "" {
 			t.Errorf("romads answering after roma start (-want +got):\n%s", diff)
+		}
+		for p := 0; p < spec.Partitions; p++ {
+			if m, _ := roles(t, spec, p); m != masters[p] {
+				t.Errorf("partition %d: %s is master after stop and start, want %s, the published master (its replica holds more bytes on disk)", p, m, masters[p])
+			}
 		}
 		if p := makePlan(t, spec); p.HasChanges() {
 			t.Fatalf("plan after stop and start has changes: %+v", p.Resources)

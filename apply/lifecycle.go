@@ -8,12 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
+	"github.com/roma-redis/roma/status"
 )
 
 // Scope limits start, stop and destroy to some hosts; empty means all.
@@ -71,6 +73,55 @@ func lifecycle(ctx context.Context, spec *cluster.Spec, opts Options, op string,
 		err = e.res.Error()
 	}
 	return e.res, err
+}
+
+// startingMaster picks, of a partition's stopped nodes, the one to start
+// as master: the master of the published status, unless it holds nothing
+// on disk while another does (its data lost); else the one with the most
+// data on disk, ties going to declaration order.
+func (e *executor) startingMaster(ctx context.Context, stopped []redisconf.Target, published string) int {
+	sizes := make([]int64, len(stopped))
+	best := 0
+	for i, tg := range stopped {
+		sizes[i] = e.rdbSize(ctx, tg)
+		if sizes[i] > sizes[best] {
+			best = i
+		}
+	}
+	for i, tg := range stopped {
+		if tg.Name == published && (sizes[i] > 0 || sizes[best] <= 0) {
+			return i
+		}
+	}
+	return best
+}
+
+// publishedMasters returns each partition's master as the status romad
+// last published names it, read from a majority of the status nodes; an
+// empty name where none can be read.
+func (e *executor) publishedMasters(ctx context.Context) []string {
+	out := make([]string, e.spec.Partitions)
+	clients := map[string]*redis.Client{}
+	for _, s := range e.spec.Status {
+		addr := e.addr(e.targets[s.Name])
+		o := redisconn.Options(addr, e.spec.Password.Reveal(), 2*time.Second, 1)
+		c := redisconn.NewClient(redisconn.WithPrevious(o, e.spec.Password.Previous().Reveal()))
+		defer c.Close()
+		clients[addr] = c
+	}
+	if len(clients) == 0 {
+		return out
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	r := status.ReadQuorum(rctx, clients, e.spec.Name)
+	if r.Status == nil || !r.Majority || len(r.Status.Partitions) != e.spec.Partitions {
+		return out
+	}
+	for p := range out {
+		out[p] = r.Status.Partitions[p].Master
+	}
+	return out
 }
 
 // rdbSize returns the size of a node's dump.rdb plus its append-only
@@ -159,9 +210,13 @@ func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
 }
 
 // Start starts the cluster's stopped nodes (status nodes first), the
-// original roma-start. In each partition the node with the most data on
-// disk comes up master unless a master already runs; the others come up
-// as its replicas.
+// original roma-start. In each partition, unless a master already runs,
+// the master of the status romad last published comes up master: it had
+// the newest data when the cluster stopped (stop takes replicas down
+// first, and romad before anything). When no status names one of the
+// nodes to start, or it holds nothing on disk while another does, the
+// node with the most data on disk does. The others come up as its
+// replicas.
 func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
 	return lifecycle(ctx, spec, opts, "start", func(ctx context.Context, e *executor) error {
 		startOne := func(ctx context.Context, tg redisconf.Target, master *redisconf.Target) bool {
@@ -207,6 +262,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				startOne(ctx, tg, nil)
 			}
 		}
+		published := e.publishedMasters(ctx)
 		e.phase("Starting data nodes")
 		var parts []string
 		for p := 0; p < spec.Partitions; p++ {
@@ -230,14 +286,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				return
 			}
 			if master == nil {
-				// The node with the most data leads; ties go to
-				// declaration order.
-				best, size := 0, int64(-1)
-				for i, tg := range stopped {
-					if s := e.rdbSize(ctx, tg); s > size {
-						best, size = i, s
-					}
-				}
+				best := e.startingMaster(ctx, stopped, published[p])
 				m := stopped[best]
 				if !startOne(ctx, m, nil) {
 					return
