@@ -28,8 +28,10 @@
 //
 // Start, Stop and Restart are idempotent and bounded in time. A failed
 // start is a [StartError] that quotes the end of the service's output and
-// log (Redis's own error lines). Stop sends SIGTERM, waits the unit's
-// StopTimeout (Redis saves its dataset on the way out), then SIGKILL.
+// log (Redis's own error lines). Stop sends SIGTERM, every second until
+// the process goes (Redis refuses one while it writes its first
+// append-only file), for the unit's StopTimeout (Redis saves its dataset
+// on the way out), then SIGKILL.
 // [State] is a plain value for plan; its Detail says what was seen.
 //
 // Managers hold no state: one value serves every host and goroutine. More

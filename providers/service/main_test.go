@@ -38,6 +38,20 @@ var helpers = map[string]func(){
 		case <-time.After(helperLife):
 		}
 	},
+	// helper-refuses-once refuses its first SIGTERM, as Redis does while
+	// it writes its first append-only file, and stops on the next.
+	"helper-refuses-once": func() {
+		c := make(chan os.Signal, 2)
+		signal.Notify(c, syscall.SIGTERM)
+		fmt.Println("helper: serving")
+		<-c
+		fmt.Println("helper: refusing SIGTERM for now")
+		select {
+		case <-c:
+			fmt.Println("helper: stopping on SIGTERM")
+		case <-time.After(helperLife):
+		}
+	},
 	// helper-stubborn ignores SIGTERM.
 	"helper-stubborn": func() {
 		signal.Ignore(syscall.SIGTERM)

@@ -18,6 +18,11 @@ const (
 	defaultPoll         = 50 * time.Millisecond
 	// killTimeout bounds the wait for a process to vanish after SIGKILL.
 	killTimeout = 10 * time.Second
+	// termAgain is how often a stop sends SIGTERM again while it waits: a
+	// process may refuse one for a while (Redis writing its first
+	// append-only file: "Writing initial AOF, can't exit") and take the
+	// next.
+	termAgain = time.Second
 )
 
 // Process is the service manager for hosts without systemd: services run
@@ -282,7 +287,7 @@ func (m *Process) stop(ctx context.Context, t remote.Transport, u Unit) (bool, e
 	if err := sendSignal(ctx, t, p.Pid, "TERM"); err != nil {
 		return false, err
 	}
-	gone, err := m.waitGone(ctx, t, p.Pid, prog, u.stopTimeout())
+	gone, err := m.waitGone(ctx, t, p.Pid, prog, u.stopTimeout(), "TERM")
 	if err != nil {
 		return false, err
 	}
@@ -290,7 +295,7 @@ func (m *Process) stop(ctx context.Context, t remote.Transport, u Unit) (bool, e
 		if err := sendSignal(ctx, t, p.Pid, "KILL"); err != nil {
 			return false, err
 		}
-		if gone, err = m.waitGone(ctx, t, p.Pid, prog, killTimeout); err != nil {
+		if gone, err = m.waitGone(ctx, t, p.Pid, prog, killTimeout, ""); err != nil {
 			return false, err
 		}
 		if !gone {
@@ -301,9 +306,11 @@ func (m *Process) stop(ctx context.Context, t remote.Transport, u Unit) (bool, e
 }
 
 // waitGone waits, at most timeout, until pid no longer runs prog, and
-// says whether it is gone.
-func (m *Process) waitGone(ctx context.Context, t remote.Transport, pid int, prog string, timeout time.Duration) (bool, error) {
+// says whether it is gone; it sends signal again (unless "") every
+// termAgain meanwhile.
+func (m *Process) waitGone(ctx context.Context, t remote.Transport, pid int, prog string, timeout time.Duration, again string) (bool, error) {
 	deadline := time.Now().Add(timeout)
+	next := time.Now().Add(termAgain)
 	for {
 		p, err := probe(ctx, t, "", pid)
 		if err != nil {
@@ -314,6 +321,12 @@ func (m *Process) waitGone(ctx context.Context, t remote.Transport, pid int, pro
 		}
 		if time.Now().After(deadline) {
 			return false, nil
+		}
+		if again != "" && time.Now().After(next) { // just seen running prog: the pid is still its
+			if err := sendSignal(ctx, t, pid, again); err != nil {
+				return false, err
+			}
+			next = time.Now().Add(termAgain)
 		}
 		if err := sleep(ctx, m.poll()); err != nil {
 			return false, err

@@ -277,6 +277,32 @@ func TestProcessStopKillsAfterTimeout(t *testing.T) {
 	}
 }
 
+// TestProcessStopAsksAgain: a process that refuses its first SIGTERM
+// (Redis writing its first append-only file) gets another, and stops
+// cleanly, long before StopTimeout would have it killed.
+func TestProcessStopAsksAgain(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	u := helperUnit(t, "helper-refuses-once")
+	u.StopTimeout = 20 * time.Second
+	m := testProcess()
+	if err := m.Start(ctx, local, u); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	start := time.Now()
+	if err := m.Stop(ctx, local, u); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if took := time.Since(start); took >= u.StopTimeout/2 {
+		t.Errorf("Stop took %v: it did not send SIGTERM again", took)
+	}
+	wantStatus(t, m, u, stopped("stopped"))
+	log, _ := os.ReadFile(u.LogFile)
+	if !strings.Contains(string(log), "helper: stopping on SIGTERM") {
+		t.Errorf("the helper did not stop on a second SIGTERM; its log:\n%s", log)
+	}
+}
+
 func TestProcessUninstall(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
