@@ -335,6 +335,12 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 		if a.states[name] != state || a.since[name].IsZero() {
 			a.states[name], a.since[name] = state, now
 		}
+		// A node up or loading since before its process started was
+		// restarted while no romad watched (roma stop and start): its
+		// state began no earlier than the process.
+		if state != status.NodeDown && s.Booted.After(a.since[name].Add(time.Second)) {
+			a.since[name] = s.Booted.UTC().Truncate(time.Second)
+		}
 		role := ""
 		switch s.Role {
 		case "master":

@@ -31,7 +31,8 @@ type nodeView struct {
 	Memory      int64
 	RunID       string
 	Loading     bool
-	Priority    int // replica-priority; 0 means never promote
+	Priority    int       // replica-priority; 0 means never promote
+	Booted      time.Time // when the redis-server process started (INFO's uptime)
 	lastErr     string
 }
 
@@ -48,6 +49,7 @@ type snapshot struct {
 	RunID                string
 	Loading              bool
 	Priority             int
+	Booted               time.Time
 	LastOK               time.Time
 	Err                  string
 }
@@ -62,7 +64,7 @@ func (v *nodeView) snap(downAfter time.Duration) snapshot {
 		Answering: v.everOK && time.Since(v.lastOK) < 3*probeInterval,
 		Role:      v.Role, MasterAddr: v.MasterAddr, LinkUp: v.LinkUp, LinkDownFor: v.LinkDownFor,
 		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, RunID: v.RunID, Loading: v.Loading,
-		Priority: v.Priority, LastOK: v.lastOK, Err: v.lastErr}
+		Priority: v.Priority, Booted: v.Booted, LastOK: v.lastOK, Err: v.lastErr}
 }
 
 // probeInterval is how often every node is probed.
@@ -134,4 +136,7 @@ func (v *nodeView) parseInfo(reply string) {
 	}
 	v.Offset = info.Offset()
 	v.Keys = info.TotalKeys()
+	if _, ok := info["uptime_in_seconds"]; ok {
+		v.Booted = time.Now().Add(-time.Duration(info.Int("uptime_in_seconds")) * time.Second)
+	}
 }
