@@ -227,7 +227,7 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 // too long, with the highest replication offset; never an empty node when
 // the old master held data.
 func (d *Daemon) candidate(a *alphaState, p int, old string) string {
-	best := ""
+	best, bestMaster := "", false
 	var bestOffset, bestKeys int64 = -1, -1
 	hadData := a.lastKeys[old] > 0
 	for _, n := range d.spec.PartitionNodes(p) {
@@ -248,9 +248,15 @@ func (d *Daemon) candidate(a *alphaState, p int, old string) string {
 			continue
 		}
 		if old == "" {
-			// No master known: the node holding the most data leads.
-			if s.Keys > bestKeys || s.Keys == bestKeys && s.Offset > bestOffset {
-				best, bestKeys, bestOffset = n.Name, s.Keys, s.Offset
+			// No master known: the node holding the most data leads; on
+			// a tie, one that is master already (roma start brought it
+			// up so, and its replicas are on their way), else the
+			// higher offset. Offsets of a master just started and of
+			// its replicas belong to different histories: they only
+			// break ties between replicas.
+			master := s.Role == "master" && s.Answering
+			if s.Keys > bestKeys || s.Keys == bestKeys && (master && !bestMaster || master == bestMaster && s.Offset > bestOffset) {
+				best, bestKeys, bestOffset, bestMaster = n.Name, s.Keys, s.Offset, master
 			}
 			continue
 		}

@@ -551,11 +551,29 @@ alert "email" {
 		if strings.Contains(strings.Join(mb.mails(), ""), plantest.Password) {
 			t.Error("a mail holds the password")
 		}
-		// Bring them back: the cluster leaves HALT.
-		if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		// Bring them back: the cluster leaves HALT, with the master roma
+		// start brought up (romad used to promote the other node as it
+		// came up as its replica, on a higher offset of an older
+		// history, and start then waited a minute for a replica that
+		// was master).
+		var mu sync.Mutex
+		var startedMaster string
+		report := func(e apply.Event) {
+			if e.Type == "start" && strings.HasPrefix(e.Address, "node.") && strings.HasPrefix(e.Message, "starting on ") {
+				mu.Lock()
+				startedMaster = strings.TrimPrefix(e.Address, "node.")
+				mu.Unlock()
+			}
+		}
+		if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial, Report: report}); err != nil {
 			t.Fatalf("roma start: %v", err)
 		}
-		c.waitStatus("OK after HALT", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK && s.Master(2) != "" })
+		ok := c.waitStatus("OK after HALT", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK && s.Master(2) != "" })
+		mu.Lock()
+		if ok.Master(2) != startedMaster {
+			t.Errorf("after HALT, partition 2's master is %s; want %s, the node roma start brought up master", ok.Master(2), startedMaster)
+		}
+		mu.Unlock()
 		t.Logf("killed %v: HALT at epoch %d, one mail", killed, halt.Epoch)
 	})
 
