@@ -85,9 +85,12 @@ func scopedCmd(s *streams, use, short, long, what string,
 func newStartCmd(s *streams) *cobra.Command {
 	return scopedCmd(s, "start [PATH]", "Start the cluster's stopped nodes (the original roma-start)",
 		`Start starts every stopped node of the cluster, or only those on --host:
-status nodes first, then in each partition the node holding the most data as
-master (unless a master already runs) and the others as its replicas, and
-romad last.`, "Start", apply.Start)
+status nodes first, then in each partition its master (unless one already
+runs) and the others as its replicas, and romad last. The master is the one
+romad last published, which had the newest data when the cluster stopped;
+when the status names none of the nodes to start, or that node holds nothing
+on disk while another does, the node holding the most data. A romad already
+running is left alone.`, "Start", apply.Start)
 }
 
 func newStopCmd(s *streams) *cobra.Command {
