@@ -392,14 +392,20 @@ func (d *differ) node(t redisconf.Target) {
 			}
 			// Drift when the live value is not what the file on the
 			// host says (someone ran CONFIG SET), not just an
-			// edit of roma.hcl waiting to be applied.
+			// edit of roma.hcl waiting to be applied. A setting the
+			// file leaves out, of unknown default, is such an edit
+			// (a restart-only one cannot even be CONFIG SET), unless
+			// the file itself is missing.
 			fileVal := fileDecl[k]
 			if fileVal == nil {
 				if def, ok := redisconf.Watched[k]; ok {
 					fileVal = []string{def}
 				}
 			}
-			drift := fileVal == nil || !redisconf.Same(k, fileVal, live)
+			drift := f == nil
+			if fileVal != nil {
+				drift = !redisconf.Same(k, fileVal, live)
+			}
 			c := Change{Attr: k, Old: live, New: strings.Join(w, "; "), Sensitive: sensitiveAttr(k) || desired[k].Sensitive,
 				Drift: drift, Restart: !redisconf.Runtime(k)}
 			if drift {
