@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
 )
 
 // TestHungStatusNode: with one of three status nodes hung (a real
@@ -233,5 +234,50 @@ func TestUnreachableMaster(t *testing.T) {
 	}
 	if took := time.Since(start); took >= 5*time.Second {
 		t.Errorf("GET during a failover took %s: it did not follow the new status", took.Round(time.Millisecond))
+	}
+}
+
+// TestSubscriptionGap: a status published while the client's subscription
+// was down never comes as a message; the client reads the status when
+// go-redis has subscribed again (here after its connection is killed),
+// polling off. The same read closes the gap between New's first read and
+// its first subscription.
+func TestSubscriptionGap(t *testing.T) {
+	ctx := context.Background()
+	st, d1, d2 := redistest.Start(t, testPassword), redistest.Start(t, testPassword), redistest.Start(t, testPassword)
+	publish(t, masterStatus("gap", 1, masterAt{"d1", d1.Addr}), st)
+	c, err := New(ctx, Options{Cluster: "gap", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: testPassword})
+	defer sc.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if n, _ := sc.PubSubNumSub(ctx, status.Channel("gap")).Result(); n[status.Channel("gap")] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not subscribe within 5s")
+		}
+	}
+	// Epoch 2 is stored with no message (the one published while the
+	// subscription was down is lost); then the subscription goes down and
+	// comes back.
+	if err := sc.HSet(ctx, status.StatusKey("gap"), masterStatus("gap", 2, masterAt{"d2", d2.Addr}).Fields()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if s, err := c.Status(); err == nil && s.Epoch == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			s, err := c.Status()
+			t.Fatalf("the client holds epoch %d (%v) 10s after subscribing again; epoch 2 was stored meanwhile", s.Epoch, err)
+		}
 	}
 }

@@ -62,7 +62,11 @@ func (w *watcher) start() {
 			if ctx.Err() != nil {
 				return
 			}
-			for range ps.Channel() {
+			// A message is a new status. A subscription confirmed (at
+			// first, and again after go-redis reconnects) reads the
+			// status too: whatever was published before it took effect
+			// never comes as a message.
+			for range ps.ChannelWithSubscriptions() {
 				w.refreshSoon()
 			}
 		}()
