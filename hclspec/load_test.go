@@ -190,7 +190,7 @@ variable "port" {
 cluster "c" {
   partitions = 1
   redis {
-    maxmemory = var.mem
+    syslog-ident = var.mem
   }
 }
 host "h" {
@@ -227,7 +227,7 @@ node "n" {
 			got := struct {
 				Mem  string
 				Port int
-			}{n.Redis["maxmemory"].Values[0], n.Port}
+			}{n.Redis["syslog-ident"].Values[0], n.Port}
 			want := struct {
 				Mem  string
 				Port int
@@ -333,7 +333,8 @@ cluster "c" {
   partitions = 1
   password   = var.pw
   redis {
-    maxmemory = var.pw
+    syslog-ident = var.pw
+    maxmemory    = var.pw # not a size: its error must not show the value
   }
 }
 host "h" {
@@ -378,7 +379,7 @@ status "st" {
 		if got := cfg.Spec.Password.Reveal(); got != secret {
 			t.Errorf("password = %q, want the variable's value", got)
 		}
-		if !cfg.Spec.Redis["maxmemory"].Sensitive {
+		if !cfg.Spec.Redis["syslog-ident"].Sensitive {
 			t.Error("a setting from a sensitive variable must be marked Sensitive")
 		}
 	}

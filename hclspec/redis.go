@@ -86,6 +86,12 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 	if strings.ContainsAny(s, "\n\r") {
 		return bad("must not contain a line break")
 	}
+	if err := redisconf.CheckValue(key, s); err != nil {
+		if set.Sensitive {
+			return bad(err.Error())
+		}
+		return bad(fmt.Sprintf("%s, not %q", err, s))
+	}
 	set.Values = []string{s}
 	return set, diags
 }

@@ -1,8 +1,9 @@
 // Package redisconf is roma's knowledge of redis.conf: which directives
 // exist, which roma manages itself (port, bind, dir, replication, auth...),
 // and which Redis accepts at runtime through CONFIG SET rather than needing
-// a restart. The catalog matches Redis 7.0 (Debian bookworm's redis-server)
-// and is checked against a live redis-server by its tests.
+// a restart; and, for the common directives, the form of their values
+// (CheckValue). The catalog matches Redis 7.0 (Debian bookworm's
+// redis-server) and is checked against a live redis-server by its tests.
 //
 // It imports nothing of roma's.
 package redisconf

@@ -5,6 +5,11 @@ cluster "c" {
     port        = 6379  # ERROR: Directive managed by roma
     requirepass = "x"   # ERROR: Directive managed by roma
     maxmemory   = ["1gb", "2gb"] # ERROR: Invalid redis.conf value
+    repl-backlog-size = "64 potatoes" # ERROR: Invalid redis.conf value
+    appendonly  = "maybe" # ERROR: Invalid redis.conf value
+    maxmemory-policy = "allkeys_lru" # ERROR: Invalid redis.conf value
+    appendfsync = "everysec" # valid: no diagnostic
+    replica-read-only = true # valid: written yes
   }
 }
 

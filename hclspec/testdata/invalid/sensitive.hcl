@@ -10,8 +10,8 @@ cluster "c" {
   password   = var.pw
   hash       = var.pw # ERROR: Sensitive value not allowed here
   redis {
-    masteruser = "roma"
-    maxmemory  = var.pw
+    masteruser   = "roma"
+    syslog-ident = var.pw
   }
 }
 

@@ -1,0 +1,55 @@
+package redisconf
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLiveCheckValue holds CheckValue to what a real redis-server does:
+// for every directive it checks, each sample value is refused by CONFIG
+// SET exactly when CheckValue refuses it.
+func TestLiveCheckValue(t *testing.T) {
+	r := startRedis(t, nil)
+	samples := map[valueKind][]string{
+		memoryValue: {"2mb", "2MB", "2097152", "2m", "4096k", "4096KB", "2 mb", "64 potatoes", "1.5mb", "mb", "-2mb", "2tb"},
+		boolValue:   {"yes", "no", "YES", "No", "maybe", "true", "1", "y"},
+	}
+	checked := 0
+	for name, kind := range valueForms {
+		values := samples[kind]
+		if kind == enumValue {
+			values = append(append([]string(nil), enums[name]...), strings.ToUpper(enums[name][0]), "lru", "every_sec", "none-of-these")
+			if name == "loglevel" {
+				values = values[1:] // "nothing" is Redis 7.2's; Debian's may be 7.0
+			}
+		}
+		for _, v := range values {
+			if name == "loglevel" && v == "nothing" {
+				continue
+			}
+			redisErr := r.configSet(name, v)
+			ourErr := CheckValue(name, v)
+			if v == "mb" {
+				// Redis reads a unit alone as 0 (unlimited, for
+				// maxmemory): CheckValue refuses it as the typo it is.
+				if ourErr == nil {
+					t.Errorf("%s %q: CheckValue accepts it", name, v)
+				}
+				continue
+			}
+			if (redisErr == nil) != (ourErr == nil) {
+				t.Errorf("%s %q: CONFIG SET says %v, CheckValue says %v", name, v, redisErr, ourErr)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d values checked", checked)
+	}
+	if err := CheckValue("maxmemory", "64 potatoes"); err == nil || !strings.Contains(err.Error(), "64mb") {
+		t.Errorf("CheckValue(maxmemory, 64 potatoes) = %v, want an error that shows the form", err)
+	}
+	if err := CheckValue("hz", "anything"); err != nil {
+		t.Errorf("CheckValue of a directive it does not know the form of: %v, want nil", err)
+	}
+}
