@@ -2,7 +2,6 @@ package redisconn
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,21 +15,6 @@ const loadingRetry = 50 * time.Millisecond
 // master's in a full sync, refuses with LOADING: ReplicaOf then asks again
 // until the load is over, for at most wait.
 func ReplicaOf(ctx context.Context, c *redis.Client, host, port string, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for {
-		err := c.ReplicaOf(ctx, host, port).Err()
-		if err == nil || !redis.IsLoadingError(err) {
-			return err
-		}
-		if !time.Now().Add(loadingRetry).Before(deadline) {
-			return fmt.Errorf("%w (still loading after %s)", err, wait)
-		}
-		t := time.NewTimer(loadingRetry)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (%w while waiting for the load to end)", err, ctx.Err())
-		case <-t.C:
-		}
-	}
+	return askAgain(ctx, wait, loadingRetry, "loading",
+		func() error { return c.ReplicaOf(ctx, host, port).Err() }, redis.IsLoadingError)
 }

@@ -19,17 +19,11 @@ import (
 // apply sent REPLICAOF to a node it had just started, in that window, and
 // failed.
 func TestReplicaOfWhileLoading(t *testing.T) {
-	const pw = "replicaof-test-password"
 	ctx := context.Background()
-	m := redistest.Start(t, pw, "--enable-debug-command", "yes")
-	r := redistest.Start(t, pw)
-	mc := redisconn.New(m.Addr, pw, 30*time.Second, 1)
-	defer mc.Close()
-	rc := redisconn.New(r.Addr, pw, 30*time.Second, 1)
+	m, _ := populated(t)
+	r := redistest.Start(t, bigPassword)
+	rc := redisconn.New(r.Addr, bigPassword, 30*time.Second, 1)
 	defer rc.Close()
-	if err := mc.Do(ctx, "DEBUG", "POPULATE", 1_500_000).Err(); err != nil {
-		t.Fatal(err)
-	}
 	if err := rc.ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(m.Port)).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,4 +55,21 @@ func TestReplicaOfWhileLoading(t *testing.T) {
 	if err != nil || !strings.Contains(info, "role:master") {
 		t.Errorf("after ReplicaOf NO ONE: %v %q, want role:master", err, info)
 	}
+}
+
+// bigPassword is the password of populated's server.
+const bigPassword = "big-dataset-test-password"
+
+// populated starts a redis-server holding 1.5 million keys, enough for a
+// load or a rewrite of its dataset to take about a second, and returns it
+// with a client of it.
+func populated(t *testing.T) (*redistest.Server, *redis.Client) {
+	t.Helper()
+	s := redistest.Start(t, bigPassword, "--enable-debug-command", "yes")
+	c := redisconn.New(s.Addr, bigPassword, 30*time.Second, 1)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Do(context.Background(), "DEBUG", "POPULATE", 1_500_000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
 }

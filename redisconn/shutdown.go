@@ -3,7 +3,6 @@ package redisconn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -25,27 +24,15 @@ const shutdownRetry = 100 * time.Millisecond
 // does not wait would leave it to the service manager, whose SIGTERM is
 // refused too, and then to SIGKILL.
 func Shutdown(ctx context.Context, c *redis.Client, wait time.Duration, args ...any) error {
-	deadline := time.Now().Add(wait)
-	for {
-		err := c.Do(ctx, append([]any{"SHUTDOWN"}, args...)...).Err()
-		if err == nil || gone(err) {
-			return nil
-		}
-		var rerr redis.Error
-		if !errors.As(err, &rerr) || !strings.HasPrefix(err.Error(), "ERR Errors trying to SHUTDOWN") {
+	return askAgain(ctx, wait, shutdownRetry, "refusing", func() error {
+		if err := c.Do(ctx, append([]any{"SHUTDOWN"}, args...)...).Err(); !gone(err) {
 			return err
 		}
-		if !time.Now().Add(shutdownRetry).Before(deadline) {
-			return fmt.Errorf("%w (still refusing after %s: see its log)", err, wait)
-		}
-		t := time.NewTimer(shutdownRetry)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (%w while asking again)", err, ctx.Err())
-		case <-t.C:
-		}
-	}
+		return nil
+	}, func(err error) bool {
+		var rerr redis.Error
+		return errors.As(err, &rerr) && strings.HasPrefix(err.Error(), "ERR Errors trying to SHUTDOWN")
+	})
 }
 
 // gone reports whether err says the node closed the connection, or is

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/redisconn"
-	"github.com/roma-redis/roma/redisconn/redistest"
 )
 
 // TestShutdownWhileWritingInitialAOF: a real redis-server with 1.5
@@ -18,14 +17,8 @@ import (
 // Shutdown asks again until it goes. roma restore waited a minute on such
 // a replica (just synced), then killed it.
 func TestShutdownWhileWritingInitialAOF(t *testing.T) {
-	const pw = "shutdown-test-password"
 	ctx := context.Background()
-	s := redistest.Start(t, pw, "--enable-debug-command", "yes")
-	c := redisconn.New(s.Addr, pw, 30*time.Second, 1)
-	defer c.Close()
-	if err := c.Do(ctx, "DEBUG", "POPULATE", 1_500_000).Err(); err != nil {
-		t.Fatal(err)
-	}
+	s, c := populated(t)
 	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
 		t.Fatal(err)
 	}
