@@ -102,14 +102,14 @@ func (l *lease) fenced(ctx context.Context, epoch int64) (_ context.Context, can
 
 // ask runs the lease script for epoch on every status node and returns,
 // once the outcome is known (a majority granted it, or can no longer),
-// how many granted it, the highest epoch any reported, and the holders
-// seen. A status node that hangs does not hold it up: its answer, if it
-// comes, is left to its goroutine, which patience bounds.
-func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int64, holders []string) {
+// how many granted it and the holders seen. Every answer, one that comes
+// after the outcome too, raises the lease's highest epoch. A status node
+// that hangs does not hold it up: its answer, if it comes, is left to its
+// goroutine, which patience bounds.
+func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []string) {
 	type answer struct {
-		ok      bool
-		highest int64
-		holder  string
+		ok     bool
+		holder string
 	}
 	granting := func(a status.Answer[answer]) bool { return a.Err == nil && a.Val.ok }
 	as := status.Gather(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (answer, error) {
@@ -121,17 +121,16 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, highest int6
 		g, _ := v[0].(int64)
 		h, _ := v[1].(int64)
 		s, _ := v[2].(string)
-		l.noteHighest(h) // also when it comes after the outcome
-		return answer{ok: g == 1, highest: h, holder: s}, nil
+		l.noteHighest(h)
+		return answer{ok: g == 1, holder: s}, nil
 	}, status.SettledBy(len(l.statuses), granting), 0)
 	granted = status.Count(as, granting)
 	for _, a := range as {
-		highest = max(highest, a.Val.highest)
 		if a.Val.holder != "" {
 			holders = append(holders, a.Val.holder)
 		}
 	}
-	return granted, highest, holders
+	return granted, holders
 }
 
 // noteHighest records an epoch a status node reported.
@@ -160,8 +159,19 @@ func (l *lease) keep(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// tick keeps or seeks the lease. It returns whether this romad is alpha.
+// tick keeps or seeks the lease, and as alpha takes an epoch above the
+// highest any status node reported (aboveHighest). It returns whether
+// this romad is alpha.
 func (l *lease) tick(ctx context.Context) bool {
+	alpha := l.hold(ctx)
+	if alpha {
+		l.aboveHighest(ctx)
+	}
+	return alpha
+}
+
+// hold keeps or seeks the lease. It returns whether this romad is alpha.
+func (l *lease) hold(ctx context.Context) bool {
 	l.mu.Lock()
 	epoch, highest := l.epoch, l.highest
 	renewDue := epoch != 0 && time.Until(l.validUntil) < time.Duration(float64(l.duration)*safety*2/3)
@@ -169,9 +179,9 @@ func (l *lease) tick(ctx context.Context) bool {
 	switch {
 	case epoch != 0 && !renewDue:
 		_, ok := l.valid()
-		return ok && l.aboveHighest(ctx)
+		return ok
 	case epoch != 0:
-		return l.claim(ctx, epoch) && l.aboveHighest(ctx)
+		return l.claim(ctx, epoch)
 	default:
 		l.mu.Lock()
 		wait := time.Now().Before(l.nextTry)
@@ -180,7 +190,7 @@ func (l *lease) tick(ctx context.Context) bool {
 			return false
 		}
 		if !l.heldElsewhere(ctx) && l.claim(ctx, highest+1) {
-			return l.aboveHighest(ctx)
+			return true
 		}
 		l.mu.Lock()
 		l.nextTry = time.Now().Add(time.Duration(rand.Int64N(int64(l.duration / 2))))
@@ -196,16 +206,15 @@ func (l *lease) tick(ctx context.Context) bool {
 // node keeps would never be replaced (a status write needs a higher
 // epoch), and clients, which follow only growing epochs, would not follow
 // this alpha. The node's refusal may come after the lease was won: the
-// next tick sees it. It returns true: the lease is held either way (a
-// failed bump is tried again on the next tick).
-func (l *lease) aboveHighest(ctx context.Context) bool {
+// next tick sees it. The lease is held either way: a failed bump is tried
+// again on the next tick.
+func (l *lease) aboveHighest(ctx context.Context) {
 	l.mu.Lock()
 	behind := l.epoch != 0 && l.highest > l.epoch
 	l.mu.Unlock()
 	if behind {
 		_, _ = l.bump(ctx)
 	}
-	return true
 }
 
 // heldElsewhere reports whether another romad holds the lease on a
@@ -228,12 +237,9 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	l.claimMu.Lock()
 	defer l.claimMu.Unlock()
 	start := time.Now()
-	granted, highest, holders := l.ask(ctx, epoch)
+	granted, holders := l.ask(ctx, epoch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if highest > l.highest {
-		l.highest = highest
-	}
 	if len(holders) > 0 {
 		l.holder = holders[0]
 	}
