@@ -217,7 +217,8 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 			stillFailed(cmd, werr)
 			return cmd.Err()
 		}
-		if _, werr = c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait); werr != nil && ctx.Err() != nil {
+		var retry bool
+		if retry, werr = c.awaitFailover(ctx, v.epoch); !retry {
 			stillFailed(cmd, werr)
 			return cmd.Err()
 		}
@@ -294,6 +295,16 @@ func failedOver(cmd redis.Cmder) bool {
 		return strings.HasPrefix(msg, "READONLY ") || strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ")
 	}
 	return false
+}
+
+// awaitFailover waits, at most FailoverWait, for a status newer than
+// epoch, after a command failed in a way a failover explains. retry says
+// whether sending it again can help: not once ctx has ended with no newer
+// status. werr, when no newer status came, says so (ErrNoFailover), for
+// stillFailed.
+func (c *Client) awaitFailover(ctx context.Context, epoch int64) (retry bool, werr error) {
+	werr = c.w.waitNewer(ctx, epoch, c.opt.FailoverWait)
+	return werr == nil || ctx.Err() == nil, werr
 }
 
 func isFailover(err error) bool {

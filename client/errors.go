@@ -133,15 +133,10 @@ func nodeError(err error, n *node, p int) error {
 	return err
 }
 
-// NamesNode reports whether err already names the node, and partition,
-// it came from (ErrNoReply, ErrUnreachable), so that a caller need not.
-func NamesNode(err error) bool {
-	return errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable)
-}
-
-// inPartition prefixes err with partition p unless it names it already.
-func inPartition(p int, err error) error {
-	if NamesNode(err) {
+// InPartition prefixes err, from partition p, with the partition, unless
+// it names its node and partition already (ErrNoReply, ErrUnreachable).
+func InPartition(p int, err error) error {
+	if errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) {
 		return err
 	}
 	return fmt.Errorf("partition %d: %w", p, err)

@@ -114,8 +114,8 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 			}
 		}
 		if len(again) > 0 {
-			_, werr := c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
-			if werr == nil || ctx.Err() == nil {
+			retry, werr := c.awaitFailover(ctx, v.epoch)
+			if retry {
 				for _, cmd := range again {
 					cmd.SetErr(nil)
 				}
@@ -243,7 +243,8 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 		if attempt > 0 || !txFailedOver(err, inner) {
 			return stale()
 		}
-		if _, werr = c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait); werr != nil && ctx.Err() != nil {
+		var retry bool
+		if retry, werr = c.awaitFailover(ctx, v.epoch); !retry {
 			return stale()
 		}
 		for _, cmd := range inner {

@@ -172,8 +172,8 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 			return cmd.Err()
 		}
 	}
-	_, werr := c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait)
-	if werr != nil && ctx.Err() != nil { // a retry could only fail
+	retry, werr := c.awaitFailover(ctx, v.epoch)
+	if !retry {
 		stillFailed(cmd, werr)
 		return cmd.Err()
 	}

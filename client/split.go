@@ -67,7 +67,7 @@ func merge(cmd redis.Cmder, r route, subs []*subCmd) error {
 	for i, s := range subs {
 		raw, err := s.cmd.Result()
 		if err != nil {
-			return setErr(cmd, inPartition(s.part, err))
+			return setErr(cmd, InPartition(s.part, err))
 		}
 		if vals[i], err = resp.Parse(raw); err != nil {
 			return setErr(cmd, fmt.Errorf("partition %d: %w", s.part, err))

@@ -166,20 +166,20 @@ func (w *watcher) install(v *view) {
 	w.mu.Unlock()
 }
 
-// staleAfter is waitNewer's return once it stops waiting: the current
-// view, and an ErrNoFailover error ending in when unless it is newer.
-func (w *watcher) staleAfter(epoch int64, when string) (*view, error) {
-	if v := w.cur.Load(); v.epoch > epoch {
-		return v, nil
+// staleAfter is waitNewer's return once it stops waiting: nil when the
+// view is newer than epoch after all, else an ErrNoFailover error ending
+// in when.
+func (w *watcher) staleAfter(epoch int64, when string) error {
+	if w.cur.Load().epoch > epoch {
+		return nil
 	}
-	return w.cur.Load(), fmt.Errorf("%w %s", ErrNoFailover, when)
+	return fmt.Errorf("%w %s", ErrNoFailover, when)
 }
 
 // waitNewer waits, at most d, for a view with an epoch above epoch,
-// rereading the status meanwhile. It returns the current view either way,
-// and, when it is no newer, an ErrNoFailover error saying how long it
-// waited or that ctx ended first.
-func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) (*view, error) {
+// rereading the status meanwhile. When none comes, it returns an
+// ErrNoFailover error saying how long it waited or that ctx ended first.
+func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) error {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -188,8 +188,8 @@ func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) (
 		w.mu.Lock()
 		ch := w.changed
 		w.mu.Unlock()
-		if v := w.cur.Load(); v.epoch > epoch {
-			return v, nil
+		if w.cur.Load().epoch > epoch {
+			return nil
 		}
 		w.refreshSoon()
 		select {

@@ -54,11 +54,8 @@ func (ss *cliSession) execAll(args []string) (cliResult, error) {
 	}
 	wg.Wait()
 	for p, err := range errs {
-		if err != nil && client.NamesNode(err) {
-			return cliResult{}, err
-		}
 		if err != nil {
-			return cliResult{}, fmt.Errorf("partition %d: %w", p, err)
+			return cliResult{}, client.InPartition(p, err)
 		}
 	}
 	if !ss.o.perPartition {
