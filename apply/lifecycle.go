@@ -100,7 +100,6 @@ func (e *executor) startingMaster(ctx context.Context, stopped []redisconf.Targe
 // last published names it, read from a majority of the status nodes; an
 // empty name where none can be read.
 func (e *executor) publishedMasters(ctx context.Context) []string {
-	out := make([]string, e.spec.Partitions)
 	clients := map[string]*redis.Client{}
 	for _, s := range e.spec.Status {
 		addr := e.addr(e.targets[s.Name])
@@ -110,18 +109,11 @@ func (e *executor) publishedMasters(ctx context.Context) []string {
 		clients[addr] = c
 	}
 	if len(clients) == 0 {
-		return out
+		return make([]string, e.spec.Partitions)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	r := status.ReadQuorum(rctx, clients, e.spec.Name)
-	if r.Status == nil || !r.Majority || len(r.Status.Partitions) != e.spec.Partitions {
-		return out
-	}
-	for p := range out {
-		out[p] = r.Status.Partitions[p].Master
-	}
-	return out
+	return status.ReadQuorum(rctx, clients, e.spec.Name).Masters(e.spec.Partitions)
 }
 
 // rdbSize returns the size of a node's dump.rdb plus its append-only
@@ -181,7 +173,7 @@ func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
 	}
 	var jobs []job
 	for _, h := range hosts {
-		if start && e.romadAnswers(ctx, h) {
+		if start && e.romadAnswer(ctx, h) == nil {
 			continue // running already, as a started node is left alone
 		}
 		verb, done := "stopping romad", "romad stopped"

@@ -163,6 +163,20 @@ func read(ctx context.Context, clients map[string]*redis.Client, cluster string,
 	return r
 }
 
+// Masters returns each of partitions' masters as the status a majority
+// agreed on names it: all empty when there is no such status, or it is of
+// another partition count.
+func (r Reading) Masters(partitions int) []string {
+	out := make([]string, partitions)
+	if r.Status == nil || !r.Majority || len(r.Status.Partitions) != partitions {
+		return out
+	}
+	for p := range out {
+		out[p] = r.Status.Partitions[p].Master
+	}
+	return out
+}
+
 // Summary is one line about a reading's status nodes.
 func (r Reading) Summary() string {
 	var errs []string

@@ -152,22 +152,14 @@ func nodePlan(spec *cluster.Spec, n backup.NodeState) NodePlan {
 // statusMasters returns each partition's master as the published status
 // names it, when a majority of status nodes answers.
 func statusMasters(ctx context.Context, spec *cluster.Spec) []string {
-	out := make([]string, spec.Partitions)
 	if len(spec.Status) == 0 {
-		return out
+		return make([]string, spec.Partitions)
 	}
 	clients := statusClients(spec)
 	defer closeAll(clients)
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	r := status.ReadMajority(rctx, clients, spec.Name)
-	if r.Status == nil || !r.Majority || len(r.Status.Partitions) != spec.Partitions {
-		return out
-	}
-	for p := range out {
-		out[p] = r.Status.Partitions[p].Master
-	}
-	return out
+	return status.ReadMajority(rctx, clients, spec.Name).Masters(spec.Partitions)
 }
 
 func statusClients(spec *cluster.Spec) map[string]*redis.Client {
