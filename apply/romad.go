@@ -80,25 +80,17 @@ func (e *executor) romadPhase(ctx context.Context) {
 
 // waitRomad waits until romad answers on its HTTP port.
 func (e *executor) waitRomad(ctx context.Context, h cluster.Host) error {
-	url := e.romadURL(h)
 	deadline := time.Now().Add(15 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-			err = fmt.Errorf("HTTP %s", resp.Status)
+		if last = e.romadAnswer(ctx, h); last == nil {
+			return nil
 		}
-		last = err
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("romad on %s does not answer at %s after 15s: %v (see %s)", h.Name, url, last, cluster.LayoutOf(h).Log("romad"))
+	return fmt.Errorf("romad on %s does not answer at %s after 15s: %v (see %s)", h.Name, e.romadURL(h), last, cluster.LayoutOf(h).Log("romad"))
 }
 
 // romadURL is the metrics page of romad on h, which answers once it runs.
@@ -106,17 +98,21 @@ func (e *executor) romadURL(h cluster.Host) string {
 	return "http://" + net.JoinHostPort(h.Address, strconv.Itoa(e.spec.Romad.HTTPPort)) + "/metrics"
 }
 
-// romadAnswers reports whether romad on h answers now.
-func (e *executor) romadAnswers(ctx context.Context, h cluster.Host) bool {
+// romadAnswer asks romad on h for its metrics page once: nil when it
+// answers, else why not.
+func (e *executor) romadAnswer(ctx context.Context, h cluster.Host) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.romadURL(h), nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
 	resp.Body.Close()
-	return resp.StatusCode == 200
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return nil
 }
 
 type info struct{ os, arch string }
