@@ -14,11 +14,10 @@ type valueKind int
 const (
 	memoryValue valueKind = iota + 1 // bytes: 1048576, 64mb, 2GB
 	boolValue                        // yes or no
-	enumValue                        // one of a few words
 )
 
-// valueForms are the directives CheckValue checks: the common ones whose
-// values Redis 7 parses strictly. Others pass unchecked.
+// valueForms and enums are the directives CheckValue checks: the common
+// ones whose values Redis 7 parses strictly. Others pass unchecked.
 var valueForms = map[string]valueKind{
 	"maxmemory":                 memoryValue,
 	"repl-backlog-size":         memoryValue,
@@ -42,14 +41,9 @@ var valueForms = map[string]valueKind{
 	"lazyfree-lazy-server-del":    boolValue,
 	"lazyfree-lazy-user-del":      boolValue,
 	"dynamic-hz":                  boolValue,
-
-	"maxmemory-policy":   enumValue,
-	"appendfsync":        enumValue,
-	"repl-diskless-load": enumValue,
-	"loglevel":           enumValue,
 }
 
-// enums are the words each enumValue directive takes.
+// enums are the words each enumerated directive takes.
 var enums = map[string][]string{
 	"maxmemory-policy":   {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"},
 	"appendfsync":        {"always", "everysec", "no"},
@@ -77,11 +71,9 @@ func CheckValue(name, value string) error {
 		if v := strings.ToLower(value); v != "yes" && v != "no" {
 			return fmt.Errorf("must be yes or no (or an unquoted true or false)")
 		}
-	case enumValue:
-		words := enums[name]
-		if !slices.Contains(words, strings.ToLower(value)) {
-			return fmt.Errorf("must be one of %s", strings.Join(words, ", "))
-		}
+	}
+	if words, ok := enums[name]; ok && !slices.Contains(words, strings.ToLower(value)) {
+		return fmt.Errorf("must be one of %s", strings.Join(words, ", "))
 	}
 	return nil
 }
