@@ -116,14 +116,16 @@ func TestNoReply(t *testing.T) {
 	err = c.Get(ctx, "k").Err()
 	check("GET, ReadTimeout", err, time.Since(start), readTimeout, 2*readTimeout)
 
-	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	// start is taken before the context: its deadline is 300ms after
+	// WithTimeout, not after whatever follows it.
 	start = time.Now()
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err = c.Get(cctx, "k").Err()
 	cancel()
 	check("GET, context deadline", err, time.Since(start), 300*time.Millisecond, readTimeout)
 
-	cctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
 	start = time.Now()
+	cctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
 	var get *redis.StringCmd
 	_, _ = c.Pipelined(cctx, func(p redis.Pipeliner) error {
 		get = p.Get(cctx, "k")
@@ -204,8 +206,8 @@ func TestUnreachableMaster(t *testing.T) {
 
 	// A deadline before FailoverWait ends: the command gives up then,
 	// without sending again.
+	start = time.Now() // before the context, whose deadline counts from WithTimeout
 	cctx, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
-	start = time.Now()
 	err = c.Get(cctx, "k").Err()
 	cancel()
 	check("GET, context deadline", err, time.Since(start), "before the command's deadline", 150*time.Millisecond, wait)

@@ -54,8 +54,8 @@ func TestReadQuorum(t *testing.T) {
 	// ReadMajority waits for the hung node until its context ends (the
 	// read's deadline is the context's: compare times, not rctx.Err(),
 	// which its timer may set a moment after the read gives up).
-	rctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
 	start := time.Now()
+	rctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
 	r = status.ReadMajority(rctx, clients, "qt")
 	waited := time.Since(start)
 	cancel()
