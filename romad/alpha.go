@@ -44,6 +44,12 @@ func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 	if r.Status != nil && len(r.Status.Partitions) == d.spec.Partitions {
 		for p := range a.masters {
 			a.masters[p] = r.Status.Partitions[p].Master
+			if m := a.masters[p]; m != "" && !d.declared(m, p) {
+				// A node roma.hcl no longer declares (apply hands its
+				// partition over, then removes it): take the master as
+				// the nodes report it.
+				a.masters[p] = d.observedMaster(p)
+			}
 		}
 		d.mu.Lock()
 		if d.lastBackup == nil {
@@ -65,6 +71,12 @@ func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 	d.mu.Unlock()
 	d.metrics.alphaChanges.Inc()
 	d.write(ctx, a, true)
+}
+
+// declared reports whether roma.hcl declares node name in partition p.
+func (d *Daemon) declared(name string, p int) bool {
+	n, ok := d.spec.Node(name)
+	return ok && n.Partition == p
 }
 
 // observedMaster returns the partition's node that reports itself master

@@ -18,11 +18,14 @@ import (
 // granted before; or it renews when the same romad asks again for the
 // epoch it holds, also when its lease lapsed on this node alone (the node
 // hung, or restarted with its data) and no epoch was granted here since.
-// KEYS: alpha, epoch, epoch owner. ARGV: romad, epoch, lease in ms.
+// The status stored there counts as granted too: an epoch key lost while
+// the status stayed (deleted by hand, or a node restored from an older
+// dump) must not grant an epoch whose status writes the node refuses.
+// KEYS: alpha, epoch, epoch owner, status. ARGV: romad, epoch, lease in ms.
 // Returns {granted (0/1), highest epoch, holder}.
 var leaseScript = redis.NewScript(`
 local holder = redis.call('GET', KEYS[1])
-local max = tonumber(redis.call('GET', KEYS[2]) or '0')
+local max = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(redis.call('HGET', KEYS[4], 'epoch') or '0'))
 local e = tonumber(ARGV[2])
 local me = ARGV[1] .. '|' .. ARGV[2]
 if holder and holder == me then
@@ -113,7 +116,7 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 	}
 	granting := func(a status.Answer[answer]) bool { return a.Err == nil && a.Val.ok }
 	as := status.Gather(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (answer, error) {
-		v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster)},
+		v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster), status.StatusKey(l.cluster)},
 			l.self, epoch, l.duration.Milliseconds()).Slice()
 		if err != nil || len(v) != 3 {
 			return answer{}, err

@@ -191,6 +191,43 @@ func TestStatusNodesLostData(t *testing.T) {
 	}
 }
 
+// TestLeaseAboveStoredStatus: a status node that holds a status at epoch
+// 9 but no epoch key (deleted by hand, or restored from an older dump)
+// grants no epoch up to 9: the alpha would win the lease and have every
+// status write refused, stepping down and winning again for good.
+func TestLeaseAboveStoredStatus(t *testing.T) {
+	servers, clients := statusNodes(t, 5*time.Second)
+	ctx := context.Background()
+	st := &status.Status{Version: status.SchemaVersion, Cluster: "qt", State: status.OK, Epoch: 9, Alpha: "db1",
+		Hash: "jump", Partitions: []status.Partition{{Master: "n1"}}, Nodes: map[string]status.NodeState{"n1": {Addr: "127.0.0.1:1", Role: "master", State: status.NodeUp}}}
+	for _, s := range servers {
+		if err := status.Write(ctx, clients[s.Addr], st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &lease{cluster: "qt", self: "db2", duration: 20 * time.Second, statuses: clients}
+	if l.claim(ctx, 1) {
+		t.Fatal("epoch 1 granted by status nodes that hold a status at epoch 9")
+	}
+	var e int64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if l.tick(ctx) {
+			if e, _ = l.valid(); e > 9 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease is at epoch %d, want above 9", e)
+		}
+	}
+	st.Epoch, st.Alpha = e, "db2"
+	for _, s := range servers {
+		if err := status.Write(ctx, clients[s.Addr], st); err != nil {
+			t.Errorf("status write at the granted epoch %d on %s: %v", e, s.Addr, err)
+		}
+	}
+}
+
 // TestMaintenanceOutlivesSlowRead: once the alpha has seen roma restore's
 // maintenance flag, a read that a majority of status nodes do not answer
 // in time does not end maintenance (the alpha would fail over the nodes
