@@ -42,13 +42,22 @@ func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 	r := status.ReadQuorum(rctx, d.statuses, d.spec.Name)
 	cancel()
 	if r.Status != nil && len(r.Status.Partitions) == d.spec.Partitions {
+		moved := false
 		for p := range a.masters {
 			a.masters[p] = r.Status.Partitions[p].Master
 			if m := a.masters[p]; m != "" && !d.declared(m, p) {
 				// A node roma.hcl no longer declares (apply hands its
 				// partition over, then removes it): take the master as
-				// the nodes report it.
+				// the nodes report it. Clients learn of a new master by
+				// a higher epoch; this romad may hold the status's own
+				// (it restarted, and renewed its epoch).
 				a.masters[p] = d.observedMaster(p)
+				moved = true
+			}
+		}
+		if moved && r.Status.Epoch >= a.epoch {
+			if e, err := d.lease.bump(ctx); err == nil {
+				a.epoch = e
 			}
 		}
 		d.mu.Lock()
