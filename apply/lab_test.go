@@ -413,6 +413,11 @@ func TestApplyLab(t *testing.T) {
 		mustConverge(t, spec)
 	})
 
+	t.Run("a master leaving roma.hcl hands over first", func(t *testing.T) {
+		testMasterLeaves(t, l, dir, base)
+		spec = writeConfig(t, dir, base)
+	})
+
 	t.Run("a node that fails to start", func(t *testing.T) {
 		// hz = "sometimes": a value Redis refuses that roma validate
 		// lets through (it checks the form of common directives only,

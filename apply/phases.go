@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,8 +57,12 @@ func (e *executor) replicationPhase(ctx context.Context) {
 	e.parallel(parts, func(addr string) {
 		r := res[addr]
 		for _, s := range r.Steps {
-			if _, ok := e.targets[s.Node]; !ok || e.hasFailed("node."+s.Node) {
-				e.fail(addr, "", fmt.Errorf("node %s is not available, so partition %s cannot be set up", s.Node, r.Name), 0)
+			n := s.Node
+			if s.Op == "handover" { // s.Node is leaving roma.hcl
+				n = s.Target
+			}
+			if _, ok := e.targets[n]; !ok || e.hasFailed("node."+n) {
+				e.fail(addr, "", fmt.Errorf("node %s is not available, so partition %s cannot be set up", n, r.Name), 0)
 				return
 			}
 		}
@@ -65,6 +70,18 @@ func (e *executor) replicationPhase(ctx context.Context) {
 			tg := e.targets[s.Node]
 			var ok bool
 			switch s.Op {
+			case "handover":
+				old, err := e.leavingTarget(s)
+				if err != nil {
+					e.fail(addr, "", err, 0)
+					return
+				}
+				m := e.targets[s.Target]
+				// On the new master's host: the old one's may be gone
+				// from roma.hcl.
+				ok = e.step(ctx, addr, m.Host.Name, "handing over from "+s.Node+" ("+s.Addr+") to "+s.Target+" (FAILOVER)", s.Target+" is master, "+s.Node+" its replica until it is removed", func(ctx context.Context) error {
+					return e.failover(ctx, old, m)
+				})
 			case "promote":
 				ok = e.step(ctx, addr, tg.Host.Name, "making "+s.Node+" master", s.Node+" is master", func(ctx context.Context) error {
 					return e.promote(ctx, tg)
@@ -85,6 +102,18 @@ func (e *executor) replicationPhase(ctx context.Context) {
 			}
 		}
 	})
+}
+
+// leavingTarget returns the node a handover step hands over from: one that
+// roma.hcl no longer declares at s.Addr (its host may be gone from
+// roma.hcl too: only its Redis protocol address is used).
+func (e *executor) leavingTarget(s plan.Step) (redisconf.Target, error) {
+	host, port, err := net.SplitHostPort(s.Addr)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil {
+		return redisconf.Target{}, fmt.Errorf("the plan's handover from %s names no address (%q)", s.Node, s.Addr)
+	}
+	return redisconf.Target{Kind: redisconf.KindData, Name: s.Node, Host: cluster.Host{Name: host, Address: host}, Port: p}, nil
 }
 
 // promote makes tg a master, unless that would put an empty node in

@@ -33,7 +33,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	if p.Created.IsZero() {
 		p.Created = time.Now().UTC()
 	}
-	d := &differ{spec: spec, st: st, p: p, orphans: map[string]orphan{}}
+	d := &differ{spec: spec, st: st, p: p, orphans: map[string]orphan{}, leaving: map[string]orphan{}, handovers: map[string]string{}}
 	d.findOrphans()
 	for _, h := range spec.Hosts {
 		d.host(h)
@@ -84,6 +84,11 @@ type differ struct {
 	st      *State
 	p       *Plan
 	orphans map[string]orphan // conf files whose node is not declared on that host
+	// leaving holds every such file, moved nodes' included (orphans loses
+	// those to their Replace), and handovers the leaving masters that hand
+	// their partition over, with the node that takes it.
+	leaving   map[string]orphan
+	handovers map[string]string
 }
 
 func (d *differ) add(r Resource) {
@@ -113,6 +118,18 @@ func (d *differ) findOrphans() {
 				continue
 			}
 			d.orphans[name] = orphan{host: hn, meta: m, file: f}
+			d.leaving[name] = d.orphans[name]
+		}
+	}
+	// A master observed at the address the published status gives: its
+	// host is gone from roma.hcl too (host "": roma cannot reach it).
+	if rec := publishedStatus(d.spec, d.st); rec != nil {
+		for name := range d.st.Leaving {
+			if n, ok := rec.Nodes[name]; ok {
+				if _, known := d.leaving[name]; !known {
+					d.leaving[name] = orphan{meta: redisconf.Meta{Cluster: d.spec.Name, Kind: redisconf.KindData, Node: name, Partition: n.Partition}}
+				}
+			}
 		}
 	}
 }
@@ -518,10 +535,49 @@ func (d *differ) partition(i int) {
 		}
 		return a
 	}
+	leaving := d.leavingMaster(i)
+	handover := false
 	var master cluster.Node
 	switch {
 	case len(running) == 0 && unobserved:
 		return
+	case len(masters) == 0 && leaving != nil:
+		// Its master leaves roma.hcl (removed, or moved to another host)
+		// and still runs: promoting another node beside it would give the
+		// partition two masters, and lose what the old one takes until
+		// it stops. It hands over instead, as a rolling restart does.
+		var best *live
+		for k, l := range running {
+			if l.ns.Role != "master" && l.ns.MasterAddr == leaving.Addr && l.ns.LinkUp && (best == nil || l.ns.Offset > best.ns.Offset) {
+				best = &running[k]
+			}
+		}
+		why := "is no longer in roma.hcl"
+		if _, moved := d.spec.Node(leaving.Name); moved {
+			why = "moves to another host"
+		}
+		hostGone := d.leaving[leaving.Name].host == ""
+		if hostGone {
+			why = "is no longer in roma.hcl, nor is its host"
+		}
+		if best == nil {
+			d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: fmt.Sprintf(
+				"the master of partition %d, %s at %s, %s, but no node roma.hcl keeps in partition %d is an in-sync replica of it to hand over to: "+
+					"its keys would be lost. Keep it in roma.hcl (on its host) until another node of partition %d replicates it (roma apply), then plan again",
+				i, leaving.Name, leaving.Addr, why, i, i)})
+			return
+		}
+		master, handover = best.n, true
+		d.handovers[leaving.Name] = master.Name
+		r.Action = Update
+		r.Reasons = append(r.Reasons, fmt.Sprintf("its master %s %s: %s takes over first (FAILOVER: writes pause until %s has them all, then the two swap roles), and %s is stopped after",
+			leaving.Name, why, master.Name, master.Name, leaving.Name))
+		if hostGone {
+			r.Reasons[len(r.Reasons)-1] = fmt.Sprintf("its master %s (%s) %s: %s takes over (FAILOVER: writes pause until %s has them all, then the two swap roles); "+
+				"roma cannot reach its host to stop it, so it stays a replica of %s until you stop it", leaving.Name, leaving.Addr, why, master.Name, master.Name, master.Name)
+		}
+		r.Steps = append(r.Steps, Step{Op: "handover", Node: leaving.Name, Target: master.Name, Addr: leaving.Addr})
+		r.Changes = append(r.Changes, Change{Attr: "master", Old: leaving.Name, New: master.Name})
 	case len(running) == 0:
 		master = nodes[0]
 		r.Action = Create
@@ -573,7 +629,7 @@ func (d *differ) partition(i int) {
 		}
 	}
 	ma := nodeAddr(master)
-	if len(masters) != 1 { // a master to promote, or to keep among several
+	if len(masters) != 1 && !handover { // a master to promote, or to keep among several
 		var old []string
 		for _, m := range masters {
 			old = append(old, m.n.Name)
@@ -595,6 +651,10 @@ func (d *differ) partition(i int) {
 			}
 		case ns.Role == "master":
 			r.Steps = append(r.Steps, Step{Op: "demote", Node: n.Name, Target: master.Name})
+		case handover && ns.MasterAddr == leaving.Addr:
+			r.Steps = append(r.Steps, Step{Op: "replicaof", Node: n.Name, Target: master.Name})
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s then follows %s", n.Name, master.Name))
+			r.Changes = append(r.Changes, Change{Attr: n.Name + ".follows", Old: leaving.Name, New: master.Name})
 		case ns.MasterAddr != ma:
 			r.Steps = append(r.Steps, Step{Op: "replicaof", Node: n.Name, Target: master.Name})
 			if r.Action == "" || r.Action == Update {
@@ -613,6 +673,21 @@ func (d *differ) partition(i int) {
 		return
 	}
 	d.add(r)
+}
+
+// leavingMaster returns the node of partition i that roma.hcl no longer
+// declares where it runs, and that is a running master, or nil.
+func (d *differ) leavingMaster(i int) *NodeState {
+	for _, name := range sortedKeys(d.leaving) {
+		o := d.leaving[name]
+		if o.meta.Kind != redisconf.KindData || o.meta.Partition != i {
+			continue
+		}
+		if ns := d.st.Leaving[name]; ns != nil && ns.Reachable && ns.Role == "master" {
+			return ns
+		}
+	}
+	return nil
 }
 
 func (d *differ) anyFile(nodes []cluster.Node) bool {
@@ -646,8 +721,15 @@ func (d *differ) deletes() {
 			kind = "status"
 		}
 		r := Resource{Address: kind + "." + name, Kind: kind, Name: name, Host: o.host, Action: Delete, Destructive: true}
-		r.Reasons = append(r.Reasons, fmt.Sprintf("no longer in roma.hcl: its redis-server on %s is stopped and its files removed", o.host))
-		if ns := d.st.Nodes[name]; ns != nil && ns.Reachable {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("no longer in roma.hcl: its redis-server on %s is stopped and its conf file removed (its data directory stays)", o.host))
+		ns := d.st.Leaving[name]
+		switch to, ok := d.handovers[name]; {
+		case ns == nil || !ns.Reachable:
+		case ok:
+			r.Reasons = append(r.Reasons, fmt.Sprintf("it is the master of partition %d: it hands over to %s first (partition.%d), so its %d keys stay", o.meta.Partition, to, o.meta.Partition, ns.Keys))
+		case kind == "node" && ns.Role != "master":
+			r.Reasons = append(r.Reasons, fmt.Sprintf("a replica: its %d keys stay on its partition's master", ns.Keys))
+		default:
 			r.Reasons = append(r.Reasons, fmt.Sprintf("it holds %d keys, which will be lost", ns.Keys))
 		}
 		r.Steps = []Step{{Op: "stop", Node: name}, {Op: "remove", Node: name}}
@@ -736,7 +818,7 @@ func (d *differ) fingerprints() {
 		}
 		d.p.Fingerprints["host."+name] = hex.EncodeToString(h.Sum(nil))
 	}
-	for name, ns := range d.st.Nodes {
+	node := func(ns *NodeState) string {
 		h := sha256.New()
 		fmt.Fprintf(h, "reachable=%v auth=%v role=%s master=%s run=%s\n", ns.Reachable, ns.AuthError, ns.Role, ns.MasterAddr, ns.RunID)
 		for _, k := range sortedKeys(ns.Config) {
@@ -744,7 +826,14 @@ func (d *differ) fingerprints() {
 				fmt.Fprintf(h, "%s=%s\n", k, ns.Config[k])
 			}
 		}
-		d.p.Fingerprints["node."+name] = hex.EncodeToString(h.Sum(nil))
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	for name, ns := range d.st.Nodes {
+		d.p.Fingerprints["node."+name] = node(ns)
+	}
+	// A node leaving roma.hcl: a handover depends on its role.
+	for name, ns := range d.st.Leaving {
+		d.p.Fingerprints["leaving."+name] = node(ns)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/remote"
+	"github.com/roma-redis/roma/status"
 )
 
 // RedisRunning is HostState.Redis for a host where redis-server is
@@ -93,12 +95,18 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 		})
 	}
 	wg.Wait()
-	// Nodes roma.hcl no longer declares, found as conf files on a host:
-	// observe them too, at the address their file names.
+	// Nodes roma.hcl no longer declares on a host where a conf file of
+	// theirs is (removed, or moved to another host): observe them too, at
+	// the address their file names. A master among them must hand its
+	// partition over before it goes.
+	declaredOn := map[string]string{}
+	for _, t := range targets(spec) {
+		declaredOn[t.Name] = t.Host.Name
+	}
 	var extra []*NodeState
-	for _, hs := range st.Hosts {
+	for hn, hs := range st.Hosts {
 		for name, f := range hs.Files {
-			if _, ok := st.Nodes[name]; ok {
+			if declaredOn[name] == hn {
 				continue
 			}
 			addr := fileAddr(f.Content)
@@ -108,13 +116,28 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 			extra = append(extra, &NodeState{Name: name, Addr: addr})
 		}
 	}
+	// A master the published status names that roma.hcl no longer
+	// declares at all, its host removed with it: observed at the address
+	// the status gives.
+	if rec := publishedStatus(spec, st); rec != nil {
+		for _, part := range rec.Partitions {
+			m := part.Master
+			if n, ok := rec.Nodes[m]; ok && m != "" && declaredOn[m] == "" && n.Addr != "" &&
+				!slices.ContainsFunc(extra, func(ns *NodeState) bool { return ns.Name == m }) {
+				extra = append(extra, &NodeState{Name: m, Addr: n.Addr})
+			}
+		}
+	}
+	if len(extra) > 0 {
+		st.Leaving = map[string]*NodeState{}
+	}
 	for _, ns := range extra {
 		goLimited(func() {
 			nctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			got := observeNode(nctx, spec, names, ns.Name, ns.Addr)
 			mu.Lock()
-			st.Nodes[ns.Name] = got
+			st.Leaving[ns.Name] = got
 			mu.Unlock()
 		})
 	}
@@ -128,6 +151,22 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 	}
 	st.Took = time.Since(start)
 	return st
+}
+
+// publishedStatus returns the status with the highest epoch that the
+// status nodes of st hold, or nil.
+func publishedStatus(spec *cluster.Spec, st *State) *status.Status {
+	var best *status.Status
+	for _, s := range spec.Status {
+		ns := st.Nodes[s.Name]
+		if ns == nil || ns.StatusRecord == nil {
+			continue
+		}
+		if rec, err := status.FromFields(ns.StatusRecord); err == nil && (best == nil || rec.Epoch > best.Epoch) {
+			best = rec
+		}
+	}
+	return best
 }
 
 // targets lists every data and status node as a render target.

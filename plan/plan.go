@@ -89,9 +89,12 @@ type Change struct {
 
 // Step is one operation of a repair or bootstrap.
 type Step struct {
-	Op     string `json:"op"`               // start, replicaof, promote, demote, config-set, write-conf
+	Op     string `json:"op"`               // start, replicaof, promote, demote, handover, config-set, write-conf
 	Node   string `json:"node"`             // the node acted on
-	Target string `json:"target,omitempty"` // the master to follow, for replicaof/demote
+	Target string `json:"target,omitempty"` // the master to follow, for replicaof/demote; the new master, for handover
+	// Addr is where Node is, for a handover: roma.hcl no longer declares
+	// the node there.
+	Addr string `json:"addr,omitempty"`
 }
 
 // Note is information attached to an address.

@@ -10,7 +10,11 @@ import (
 type State struct {
 	Hosts map[string]*HostState // by host name
 	Nodes map[string]*NodeState // data and status nodes, by node name
-	Took  time.Duration
+	// Leaving holds, by node name, the nodes found in a conf file on a
+	// host where roma.hcl no longer declares them (removed from roma.hcl,
+	// or moved to another host), observed at the address that file gives.
+	Leaving map[string]*NodeState `json:",omitempty"`
+	Took    time.Duration
 }
 
 // HostState is what was seen on one host over its transport.
