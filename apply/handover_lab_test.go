@@ -63,6 +63,29 @@ func testMasterLeaves(t *testing.T, l *lab.Lab, dir, base string) {
 		t.Fatalf("after restarting %v, the master of partition 0 is %s, want extra", others, m)
 	}
 
+	// Its port changes: restarted at the new one, handing over first;
+	// nothing else in the partition changes.
+	newPort := strings.Replace(extraNode("db4"), "7300", "7301", 1)
+	spec2 := writeConfig(t, dir, base+newPort)
+	p = makePlan(t, spec2)
+	var res *plan.Resource
+	for i, r := range p.Resources {
+		if r.Address == "partition.0" || len(p.Refusals) > 0 {
+			t.Fatalf("plan of extra's new port: %+v, refusals %+v; want no change to partition 0", r, p.Refusals)
+		}
+		if r.Address == "node.extra" {
+			res = &p.Resources[i]
+		}
+	}
+	if res == nil || res.Action != plan.Restart || res.Drift || !slices.Contains(res.Steps, plan.Step{Op: "restart", Node: "extra", Addr: spec.Addr("db4", 7300)}) {
+		t.Fatalf("plan of extra's new port: %+v; want a restart from %s", res, spec.Addr("db4", 7300))
+	}
+	if next := applyUnderWrites(t, l, spec, spec2, p, "port"); next == "extra" {
+		t.Errorf("extra is still master after its restart at a new port")
+	}
+	spec = spec2
+	makeMaster(t, spec, "extra") // at 127.0.0.14:7301
+
 	// Moved to another host: the node on db4 hands over, then goes; a
 	// new one on db3 replicates.
 	leave(t, l, spec, writeConfig(t, dir, base+extraNode("db3")), "moves to another host", func(r plan.Resource) bool {
@@ -131,17 +154,6 @@ host "aux" {
 // returns the node that took over.
 func leave(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, why string, extraRes func(plan.Resource) bool) string {
 	t.Helper()
-	ctx := context.Background()
-	c, err := client.NewFromSpec(ctx, spec, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	before, err := c.Status()
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	p := makePlan(t, spec2)
 	var part, extra *plan.Resource
 	for i, r := range p.Resources {
@@ -160,7 +172,28 @@ func leave(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, why string, extr
 		t.Fatalf("partition.0: %+v, want a handover from extra, not drift", *part)
 	}
 	next := part.Steps[0].Target
+	if got := applyUnderWrites(t, l, spec, spec2, p, "leave:"+strings.ReplaceAll(why, " ", "-")); got != next {
+		t.Errorf("partition 0's master is %s, want %s, the node the plan handed over to", got, next)
+	}
+	return next
+}
 
+// applyUnderWrites applies p (spec2's plan) while a client of spec that
+// follows the published status writes, and checks that no write failed
+// for good or was lost, and that the plan after is empty. It returns
+// partition 0's master after.
+func applyUnderWrites(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, p *plan.Plan, prefix string) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := client.NewFromSpec(ctx, spec, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	before, err := c.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The writer: a client that follows the published status, as an
 	// application would.
 	var (
@@ -179,7 +212,7 @@ func leave(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, why string, extr
 				return
 			default:
 			}
-			k, v := fmt.Sprintf("leave:%s:%d", strings.ReplaceAll(why, " ", "-"), i), fmt.Sprint(i)
+			k, v := fmt.Sprintf("%s:%d", prefix, i), fmt.Sprint(i)
 			err := c.Set(ctx, k, v, 0).Err()
 			mu.Lock()
 			if err != nil {
@@ -212,9 +245,7 @@ func leave(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, why string, extr
 	if inPart < 20 {
 		t.Errorf("only %d writes to partition 0 acknowledged", inPart)
 	}
-	if m, _ := roles(t, spec2, 0); m != next {
-		t.Errorf("partition 0's master is %s, want %s, the node the plan handed over to", m, next)
-	}
+	next, _ := roles(t, spec2, 0)
 	// Every acknowledged write is there, read through a client of the new
 	// roma.hcl once romad has published the new master.
 	c2, err := client.NewFromSpec(ctx, spec2, client.Options{})
@@ -236,7 +267,7 @@ func leave(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, why string, extr
 	if lost > 0 {
 		t.Errorf("%d of %d acknowledged writes lost; one: %s", lost, len(acked), first)
 	}
-	t.Logf("%s: %d writes acknowledged (%d to partition 0), %d lost", why, len(acked), inPart, lost)
+	t.Logf("%s: %d writes acknowledged (%d to partition 0), %d lost", prefix, len(acked), inPart, lost)
 	if p := makePlan(t, spec2); p.HasChanges() || len(p.Refusals) > 0 {
 		t.Fatalf("plan after apply: %+v, refusals %+v", p.Resources, p.Refusals)
 	}

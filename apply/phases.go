@@ -80,7 +80,12 @@ func (e *executor) replicationPhase(ctx context.Context) {
 				// On the new master's host: the old one's may be gone
 				// from roma.hcl.
 				ok = e.step(ctx, addr, m.Host.Name, "handing over from "+s.Node+" ("+s.Addr+") to "+s.Target+" (FAILOVER)", s.Target+" is master, "+s.Node+" its replica until it is removed", func(ctx context.Context) error {
-					return e.failover(ctx, old, m)
+					if err := e.failover(ctx, old, m); err != nil {
+						return err
+					}
+					// Clients move once romad publishes m.
+					e.awaitPublished(ctx, m.Partition, m.Name)
+					return nil
 				})
 			case "promote":
 				ok = e.step(ctx, addr, tg.Host.Name, "making "+s.Node+" master", s.Node+" is master", func(ctx context.Context) error {
@@ -102,6 +107,53 @@ func (e *executor) replicationPhase(ctx context.Context) {
 			}
 		}
 	})
+}
+
+// awaitPublished waits, for at most publishWait, until the status romad
+// publishes names master as partition p's. Without romad, or when it does
+// not in time, it says so and returns: a restart does not wait on romad.
+func (e *executor) awaitPublished(ctx context.Context, p int, master string) {
+	if e.spec.Romad == nil || len(e.spec.Status) == 0 {
+		return
+	}
+	deadline := time.Now().Add(publishWait)
+	for {
+		if ms := e.publishedMasters(ctx); p < len(ms) && ms[p] == master {
+			return
+		}
+		if time.Now().After(deadline) || sleepCtx(ctx, 100*time.Millisecond) != nil {
+			e.opts.Report(Event{Time: time.Now(), Type: "info", Address: "partition." + strconv.Itoa(p), Message: fmt.Sprintf(
+				"romad has not published %s as the master of partition %d within %s (is romad running?): clients may wait for it", master, p, publishWait)})
+			return
+		}
+	}
+}
+
+// publishWait bounds awaitPublished: romad follows a switchover within
+// moments.
+const publishWait = 10 * time.Second
+
+// current returns node name's target where it runs now: where the plan's
+// restart step says, for a node that moves (its port or its host's
+// address changed), else where roma.hcl declares it.
+func (e *executor) current(name string) redisconf.Target {
+	tg := e.targets[name]
+	for _, r := range e.p.Resources {
+		if r.Name != name || r.Kind != "node" {
+			continue
+		}
+		for _, s := range r.Steps {
+			if s.Op != "restart" || s.Addr == "" {
+				continue
+			}
+			if host, port, err := net.SplitHostPort(s.Addr); err == nil {
+				if p, err := strconv.Atoi(port); err == nil {
+					tg.Host.Address, tg.Port = host, p
+				}
+			}
+		}
+	}
+	return tg
 }
 
 // leavingTarget returns the node a handover step hands over from: one that
@@ -301,10 +353,10 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 func (e *executor) rollPartition(ctx context.Context, names []string) {
 	first := e.targets[names[0]]
 	nodes := e.spec.PartitionNodes(first.Partition)
-	// Find the master as it is now.
+	// Find the master as it is now, where it runs now.
 	var master *redisconf.Target
 	for _, n := range nodes {
-		tg := e.targets[n.Name]
+		tg := e.current(n.Name)
 		if st, err := e.replication(ctx, tg); err == nil && st["role"] == "master" {
 			master = &tg
 			break
@@ -322,7 +374,7 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 			restartMaster = true
 			continue
 		}
-		tg := e.targets[n]
+		tg := e.targets[n] // where it runs once restarted
 		m := *master
 		if !e.step(ctx, "node."+n, tg.Host.Name, "restarting (replica of "+m.Name+")", "restarted and in sync with "+m.Name, func(ctx context.Context) error {
 			if err := e.restartAs(ctx, tg, &m); err != nil {
@@ -339,7 +391,8 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 	if !restartMaster {
 		return
 	}
-	old := *master
+	old := *master // where it runs now; oldTg, where it runs once restarted
+	oldTg := e.targets[old.Name]
 	// The replica that takes over: in sync, highest offset.
 	var next *redisconf.Target
 	var best int64 = -1
@@ -358,7 +411,7 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 		e.opts.Report(Event{Time: time.Now(), Type: "info", Address: addr,
 			Message: "no in-sync replica to hand over to: restarting the master in place, its partition is unavailable meanwhile"})
 		e.step(ctx, addr, old.Host.Name, "restarting (master, no replica)", "restarted", func(ctx context.Context) error {
-			return e.restart(ctx, old)
+			return e.restart(ctx, oldTg)
 		})
 		return
 	}
@@ -376,13 +429,18 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 				return err
 			}
 		}
-		if err := e.restartAs(ctx, old, &nm); err != nil {
+		// Clients follow romad's status: once it names nm (romad sees
+		// old follow nm), they have moved before old goes down, and
+		// never find their master gone (old may not even come back
+		// where romad's configuration has it: a move).
+		e.awaitPublished(ctx, first.Partition, nm.Name)
+		if err := e.restartAs(ctx, oldTg, &nm); err != nil {
 			return err
 		}
-		if err := e.replicaOf(ctx, old, &nm); err != nil {
+		if err := e.replicaOf(ctx, oldTg, &nm); err != nil {
 			return err
 		}
-		return e.waitSynced(ctx, old, nm)
+		return e.waitSynced(ctx, oldTg, nm)
 	})
 }
 

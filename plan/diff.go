@@ -248,6 +248,12 @@ func (d *differ) node(t redisconf.Target) {
 	desired := redisconf.Desired(d.spec, t)
 	f := hs.Files[t.Name]
 	running := ns != nil && ns.Reachable
+	// moving: it runs at the address its conf file on the host gives, not
+	// at roma.hcl's (its port or its host's address changed). It moves by
+	// a restart, rolled with its partition, a master handing over first:
+	// CONFIG SET port would cut its replicas, romad and clients off.
+	moving := running && ns.Addr != addrOf(t)
+	movingAttr := func(k string) bool { return moving && (k == "port" || k == "bind" || k == "replica-announce-ip") }
 	if o, moved := d.orphans[t.Name]; moved && f == nil {
 		r.Action = Replace
 		r.Destructive = true
@@ -287,7 +293,7 @@ func (d *differ) node(t redisconf.Target) {
 	fileDecl := map[string][]string{}
 	needRestart := false
 	fileCfgSet := false // a runtime directive changes in the file: CONFIG SET it too
-	if running && ns.Passwords != nil {
+	if running && !moving && ns.Passwords != nil {
 		// The default user's passwords, from its ACL: set at runtime
 		// (ACL SETUSER, or CONFIG SET requirepass), never by a restart.
 		if have, want := *ns.Passwords, wantPasswords(d.spec); have != want {
@@ -347,7 +353,7 @@ func (d *differ) node(t redisconf.Target) {
 					continue
 				}
 				c := Change{Attr: k, Old: strings.Join(have, "; "), New: strings.Join(w, "; "), OldNull: have == nil, NewNull: w == nil,
-					Sensitive: sensitiveAttr(k) || desired[k].Sensitive, Drift: edited, Restart: !redisconf.Runtime(k)}
+					Sensitive: sensitiveAttr(k) || desired[k].Sensitive, Drift: edited, Restart: !redisconf.Runtime(k) || movingAttr(k)}
 				if w == nil {
 					// A directive dropped from the file keeps its value in
 					// the running server until it restarts, unless roma
@@ -424,7 +430,7 @@ func (d *differ) node(t redisconf.Target) {
 				drift = !redisconf.Same(k, fileVal, live)
 			}
 			c := Change{Attr: k, Old: live, New: strings.Join(w, "; "), Sensitive: sensitiveAttr(k) || desired[k].Sensitive,
-				Drift: drift, Restart: !redisconf.Runtime(k)}
+				Drift: drift, Restart: !redisconf.Runtime(k) || movingAttr(k)}
 			if drift {
 				r.Drift = true
 			}
@@ -441,7 +447,7 @@ func (d *differ) node(t redisconf.Target) {
 			}
 			put(c)
 		}
-		if cfgSet {
+		if cfgSet && !moving { // a move's restart reads every setting from the file
 			r.Steps = append(r.Steps, Step{Op: "config-set", Node: t.Name})
 		}
 		if hasDrift(changes) {
@@ -473,6 +479,10 @@ func (d *differ) node(t redisconf.Target) {
 		}
 		r.Reasons = append([]string{why + ": start it"}, r.Reasons...)
 		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)
+	case moving:
+		r.Action = Restart
+		r.Reasons = append(r.Reasons, fmt.Sprintf("it moves from %s to %s: restarted there, rolled with its partition (a master hands over to a replica first)", ns.Addr, addrOf(t)))
+		r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name, Addr: ns.Addr})
 	case needRestart:
 		r.Action = Restart
 		r.Reasons = append(r.Reasons, "some changed settings take effect only after a restart; apply rolls it with its partition")
@@ -526,7 +536,14 @@ func (d *differ) partition(i int) {
 			masters = append(masters, live{n, ns})
 		}
 	}
-	nodeAddr := func(n cluster.Node) string { return d.spec.Addr(n.Host, n.Port) }
+	// Where a node runs now: a node that moves (see node) runs at its old
+	// address until apply restarts it.
+	nodeAddr := func(n cluster.Node) string {
+		if ns := d.st.Nodes[n.Name]; ns != nil && ns.Reachable && ns.Addr != "" {
+			return ns.Addr
+		}
+		return d.spec.Addr(n.Host, n.Port)
+	}
 	name := func(a string) string {
 		for _, n := range d.spec.Nodes {
 			if nodeAddr(n) == a {

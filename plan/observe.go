@@ -103,10 +103,18 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 	for _, t := range targets(spec) {
 		declaredOn[t.Name] = t.Host.Name
 	}
-	var extra []*NodeState
+	var extra, moving []*NodeState
 	for hn, hs := range st.Hosts {
 		for name, f := range hs.Files {
 			if declaredOn[name] == hn {
+				// Declared here, at another address than its file's (its
+				// port or its host's address changed): where it runs
+				// until apply restarts it there.
+				if ns := st.Nodes[name]; ns != nil && !ns.Reachable {
+					if addr := fileAddr(f.Content); addr != "" && addr != ns.Addr {
+						moving = append(moving, &NodeState{Name: name, Addr: addr})
+					}
+				}
 				continue
 			}
 			addr := fileAddr(f.Content)
@@ -139,6 +147,17 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 			mu.Lock()
 			st.Leaving[ns.Name] = got
 			mu.Unlock()
+		})
+	}
+	for _, ns := range moving {
+		goLimited(func() {
+			nctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			if got := observeNode(nctx, spec, names, ns.Name, ns.Addr); got.Reachable {
+				mu.Lock()
+				st.Nodes[ns.Name] = got
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()

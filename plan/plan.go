@@ -92,8 +92,8 @@ type Step struct {
 	Op     string `json:"op"`               // start, replicaof, promote, demote, handover, config-set, write-conf
 	Node   string `json:"node"`             // the node acted on
 	Target string `json:"target,omitempty"` // the master to follow, for replicaof/demote; the new master, for handover
-	// Addr is where Node is, for a handover: roma.hcl no longer declares
-	// the node there.
+	// Addr is where Node runs now, when roma.hcl no longer declares it
+	// there: the node a handover hands over from, a node a restart moves.
 	Addr string `json:"addr,omitempty"`
 }
 
