@@ -247,6 +247,21 @@ func (d *differ) node(t redisconf.Target) {
 	want := redisconf.Render(d.spec, t)
 	desired := redisconf.Desired(d.spec, t)
 	f := hs.Files[t.Name]
+	if n, ok := d.spec.Node(t.Name); ok && t.Kind == redisconf.KindData {
+		if fp := d.filePartition(n); fp >= 0 && fp != t.Partition {
+			// Its keys are partition fp's, and it may be fp's master:
+			// a move needs a handover, then a resync in the other
+			// partition, with romad's configuration changing under both.
+			d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
+				"%s moves from partition %d to partition %d: roma cannot move a node between partitions; "+
+					"remove it from roma.hcl and apply (a master hands its partition over first), then declare it in partition %d under a new name, or with its data directory emptied",
+				t.Name, fp, t.Partition, t.Partition)})
+			r.Action = Update
+			r.Changes = append(r.Changes, Change{Attr: "partition", Old: strconv.Itoa(fp), New: strconv.Itoa(t.Partition)})
+			d.add(r)
+			return
+		}
+	}
 	running := ns != nil && ns.Reachable
 	// moving: it runs at the address its conf file on the host gives, not
 	// at roma.hcl's (its port or its host's address changed). It moves by
@@ -507,7 +522,7 @@ func hasDrift(m map[string]*Change) bool {
 
 func (d *differ) partition(i int) {
 	addr := "partition." + strconv.Itoa(i)
-	nodes := d.spec.PartitionNodes(i)
+	nodes := d.partitionNodes(i)
 	r := Resource{Address: addr, Kind: "partition", Name: strconv.Itoa(i)}
 	type live struct {
 		n  cluster.Node
@@ -690,6 +705,33 @@ func (d *differ) partition(i int) {
 		return
 	}
 	d.add(r)
+}
+
+// filePartition returns the partition data node n's conf file on its host
+// was rendered for, or -1 when there is no such file.
+func (d *differ) filePartition(n cluster.Node) int {
+	if hs := d.st.Hosts[n.Host]; hs != nil {
+		if f := hs.Files[n.Name]; f != nil {
+			if m, ok := redisconf.ParseMeta(f.Content); ok && m.Kind == redisconf.KindData {
+				return m.Partition
+			}
+		}
+	}
+	return -1
+}
+
+// partitionNodes returns the nodes of partition i as they are live: a node
+// roma.hcl moves to another partition (which node refuses) still counts
+// in the one its conf file names.
+func (d *differ) partitionNodes(i int) []cluster.Node {
+	var out []cluster.Node
+	for _, n := range d.spec.Nodes {
+		fp := d.filePartition(n)
+		if fp == i || fp < 0 && n.Partition == i {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // leavingMaster returns the node of partition i that roma.hcl no longer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -333,6 +334,31 @@ func TestPlanLab(t *testing.T) {
 		p := observe(t, spec2)
 		if len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Message, "25.0") {
 			t.Errorf("refusals = %v", p.Refusals)
+		}
+	})
+
+	// A node roma.hcl moves to another partition holds the keys of its
+	// own, and may be its master: the plan is refused, and neither
+	// partition is judged by roma.hcl's new membership (no "no master:
+	// promote", no "two masters: demote").
+	t.Run("a node moved to another partition is refused", func(t *testing.T) {
+		moved := *spec
+		moved.Nodes = slices.Clone(spec.Nodes)
+		var name string
+		for i, n := range moved.Nodes {
+			if n.Partition == 0 && name == "" {
+				name = n.Name
+				moved.Nodes[i].Partition = 1
+			}
+		}
+		p := observe(t, &moved)
+		if len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Message, name+" moves from partition 0 to partition 1") {
+			t.Errorf("refusals = %v, want one for %s", p.Refusals, name)
+		}
+		for _, r := range p.Resources {
+			if r.Kind == "partition" {
+				t.Errorf("the plan changes %s: %v", r.Address, r.Reasons)
+			}
 		}
 	})
 
