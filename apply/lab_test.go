@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/client"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan"
@@ -408,8 +409,47 @@ func TestApplyLab(t *testing.T) {
 		if p := makePlan(t, spec2); p.HasChanges() {
 			t.Fatalf("plan after delete: %+v", p.Resources)
 		}
-		// Add it back for the next tests.
+		// Add it back, empty, for the next tests: first alone (-target),
+		// so that romad, still configured without it, cannot write to
+		// it. apply copies the published status onto it: a client of the
+		// new roma.hcl reads a majority of st1 and st2, not an empty st2
+		// (HALT).
+		c1 := plantest.Client(spec, "db4", 7100)
+		defer c1.Close()
+		want, err := status.Read(ctx, c1, spec.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := spec.Host("db1")
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		if _, err := tr.Run(ctx, "rm -rf "+cluster.LayoutOf(h).Data("st2")); err != nil {
+			t.Fatal(err)
+		}
 		spec = writeConfig(t, dir, base)
+		octx, cancel := context.WithTimeout(ctx, time.Minute)
+		st := plan.Observer{Dial: plantest.Dial}.Observe(octx, spec)
+		cancel()
+		p = plan.Diff(spec, st, plan.Options{Targets: []string{"status.st2"}})
+		if _, err := apply.Apply(ctx, spec, p, apply.Options{Dial: plantest.Dial}); err != nil {
+			t.Fatal(err)
+		}
+		c2 := plantest.Client(spec, "db1", 7101)
+		defer c2.Close()
+		if got, err := status.Read(ctx, c2, spec.Name); err != nil || got.Epoch < want.Epoch {
+			t.Errorf("st2, just created: status %+v, %v; want the published one, epoch %d", got, err, want.Epoch)
+		}
+		rc, err := client.NewFromSpec(ctx, spec, client.Options{})
+		if err != nil {
+			t.Fatalf("a client of roma.hcl with st2 back: %v", err)
+		}
+		defer rc.Close()
+		if err := rc.Set(ctx, "st2-back", "1", 0).Err(); err != nil {
+			t.Errorf("SET through a client of roma.hcl with st2 back: %v", err)
+		}
 		mustConverge(t, spec)
 	})
 

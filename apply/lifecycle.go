@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisconn"
@@ -114,6 +116,60 @@ func (e *executor) publishedMasters(ctx context.Context) []string {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return status.ReadQuorum(rctx, clients, e.spec.Name).Masters(e.spec.Partitions)
+}
+
+// seedStatusNodes copies the published status, read from a majority of
+// the status nodes this apply did not create, onto those it created. romad
+// writes to them only once the romad phase restarts it with the new
+// roma.hcl; until then a client of the new roma.hcl, reading a majority
+// of the status nodes it declares, would find them empty and take the
+// cluster as in HALT. The copy is fenced as every status write is: a
+// status node that holds a higher epoch keeps it.
+func (e *executor) seedStatusNodes(ctx context.Context) {
+	created := map[string]bool{}
+	for _, r := range e.p.Resources {
+		if r.Kind == "status" && r.Action == plan.Create && !e.hasFailed(r.Address) {
+			created[r.Name] = true
+		}
+	}
+	if len(created) == 0 {
+		return
+	}
+	old := map[string]*redis.Client{}
+	for _, s := range e.spec.Status {
+		if created[s.Name] {
+			continue
+		}
+		addr := e.addr(e.targets[s.Name])
+		c := e.client(ctx, e.targets[s.Name])
+		defer c.Close()
+		old[addr] = c
+	}
+	if len(old) == 0 {
+		return // a fresh cluster: romad writes the first status
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	r := status.ReadMajority(rctx, old, e.spec.Name)
+	cancel()
+	if r.Status == nil || !r.Majority {
+		e.opts.Report(Event{Time: time.Now(), Type: "info", Message: fmt.Sprintf(
+			"the new status nodes stay empty until romad writes to them: no status agreed on by a majority of the others (%s)", r.Summary())})
+		return
+	}
+	for _, s := range e.spec.Status {
+		if !created[s.Name] {
+			continue
+		}
+		tg := e.targets[s.Name]
+		e.step(ctx, "status."+s.Name, tg.Host.Name, "copying the published status", fmt.Sprintf("holds the status at epoch %d", r.Status.Epoch), func(ctx context.Context) error {
+			c := e.client(ctx, tg)
+			defer c.Close()
+			if err := status.Write(ctx, c, r.Status); err != nil && !errors.Is(err, status.ErrStaleEpoch) {
+				return fmt.Errorf("writing the status on %s: %w", s.Name, e.spec.Password.RedactError(err))
+			}
+			return nil
+		})
+	}
 }
 
 // rdbSize returns the size of a node's dump.rdb plus its append-only
