@@ -15,6 +15,7 @@ import (
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisinfo"
 )
 
@@ -83,8 +84,34 @@ func testMasterLeaves(t *testing.T, l *lab.Lab, dir, base string) {
 	if next := applyUnderWrites(t, l, spec, spec2, p, "port"); next == "extra" {
 		t.Errorf("extra is still master after its restart at a new port")
 	}
-	spec = spec2
-	makeMaster(t, spec, "extra") // at 127.0.0.14:7301
+	// And back to 7300, after an apply that stopped half way: the conf
+	// file says 7300 already, the process still runs at 7301. The
+	// process in the pidfile says where it is: a move, not a node to
+	// start (its process runs: starting it would do nothing).
+	spec3 := writeConfig(t, dir, base+extraNode("db4"))
+	n, _ := spec3.Node("extra")
+	h4, _ := spec3.Host("db4")
+	tr4, err := plantest.Dial(ctx, h4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr4.Close()
+	if err := tr4.WriteFile(ctx, cluster.LayoutOf(h4).Conf("extra"), redisconf.Render(spec3, redisconf.DataTarget(spec3, n)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = makePlan(t, spec3)
+	res = nil
+	for i, r := range p.Resources {
+		if r.Address == "node.extra" {
+			res = &p.Resources[i]
+		}
+	}
+	if res == nil || res.Action != plan.Restart || !slices.Contains(res.Steps, plan.Step{Op: "restart", Node: "extra", Addr: spec.Addr("db4", 7301)}) {
+		t.Fatalf("plan after a half-done move: %+v; want a restart from %s", res, spec.Addr("db4", 7301))
+	}
+	applyUnderWrites(t, l, spec2, spec3, p, "half-done")
+	spec = spec3
+	makeMaster(t, spec, "extra")
 
 	// Moved to another host: the node on db4 hands over, then goes; a
 	// new one on db3 replicates.
@@ -121,7 +148,7 @@ func testMasterLeaves(t *testing.T, l *lab.Lab, dir, base string) {
 	c := plantest.NodeClient(spec, "extra")
 	defer c.Close()
 	reply, err := c.Info(ctx, "replication").Result()
-	n, _ := spec.Node(next)
+	n, _ = spec.Node(next)
 	if info := redisinfo.Parse(reply); err != nil || !info.Replica() || info.MasterAddr() != spec.Addr(n.Host, n.Port) {
 		t.Errorf("extra, on the host roma.hcl no longer declares: %v %s; want a replica of %s", err, reply, next)
 	}

@@ -67,7 +67,7 @@ func (e *executor) replicationPhase(ctx context.Context) {
 			}
 		}
 		for _, s := range r.Steps {
-			tg := e.targets[s.Node]
+			tg := e.current(s.Node) // where it runs until a restart moves it
 			var ok bool
 			switch s.Op {
 			case "handover":

@@ -89,6 +89,8 @@ type differ struct {
 	// their partition over, with the node that takes it.
 	leaving   map[string]orphan
 	handovers map[string]string
+	// movingStatus counts the status nodes that move (node).
+	movingStatus int
 }
 
 func (d *differ) add(r Resource) {
@@ -494,6 +496,14 @@ func (d *differ) node(t redisconf.Target) {
 		}
 		r.Reasons = append([]string{why + ": start it"}, r.Reasons...)
 		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)
+	case moving && t.Kind == redisconf.KindStatus:
+		r.Action = Restart
+		r.Reasons = append(r.Reasons, fmt.Sprintf("it moves from %s to %s: restarted there, one status node at a time", ns.Addr, addrOf(t)))
+		r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name, Addr: ns.Addr})
+		d.movingStatus++
+		if left := len(d.spec.Status) - d.movingStatus; left == len(d.spec.Status)/2 { // the first below a majority
+			d.note(r.Address, "%d of the %d status nodes move: romad, which apply restarts with the new addresses last, and clients of the old roma.hcl lose their majority meanwhile and take the cluster as in HALT; move fewer than half of them per apply to avoid it", d.movingStatus, len(d.spec.Status))
+		}
 	case moving:
 		r.Action = Restart
 		r.Reasons = append(r.Reasons, fmt.Sprintf("it moves from %s to %s: restarted there, rolled with its partition (a master hands over to a replica first)", ns.Addr, addrOf(t)))

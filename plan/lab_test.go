@@ -362,6 +362,36 @@ func TestPlanLab(t *testing.T) {
 		}
 	})
 
+	// A new port is a move: the node is seen where it runs (the address
+	// its conf file gives) and restarted there, not "stopped: start it"
+	// with a promotion beside it; moving the only status node costs the
+	// majority, and the plan says so.
+	t.Run("a new port is a move", func(t *testing.T) {
+		moved := *spec
+		moved.Nodes = slices.Clone(spec.Nodes)
+		moved.Status = slices.Clone(spec.Status)
+		moved.Nodes[0].Port += 500
+		moved.Status[0].Port += 500
+		p := observe(t, &moved)
+		for _, want := range []struct{ addr, from string }{
+			{"node." + spec.Nodes[0].Name, spec.Addr(spec.Nodes[0].Host, spec.Nodes[0].Port)},
+			{"status." + spec.Status[0].Name, spec.Addr(spec.Status[0].Host, spec.Status[0].Port)},
+		} {
+			r := mustFind(t, p, want.addr, plan.Restart, false)
+			if !slices.Contains(r.Steps, plan.Step{Op: "restart", Node: r.Name, Addr: want.from}) {
+				t.Errorf("%s: steps %+v, want a restart from %s", want.addr, r.Steps, want.from)
+			}
+		}
+		for _, r := range p.Resources {
+			if r.Kind == "partition" {
+				t.Errorf("the plan changes %s: %v", r.Address, r.Reasons)
+			}
+		}
+		if !slices.ContainsFunc(p.Notes, func(n plan.Note) bool { return strings.Contains(n.Message, "lose their majority") }) {
+			t.Errorf("notes %v: none says the status nodes' majority is lost", p.Notes)
+		}
+	})
+
 	t.Run("removed node is a destructive delete", func(t *testing.T) {
 		spec2 := plantest.Load(t, dir)
 		spec2.Status = nil

@@ -111,7 +111,17 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 				// port or its host's address changed): where it runs
 				// until apply restarts it there.
 				if ns := st.Nodes[name]; ns != nil && !ns.Reachable {
-					if addr := fileAddr(f.Content); addr != "" && addr != ns.Addr {
+					addr := fileAddr(f.Content)
+					if addr == ns.Addr {
+						// The file is rewritten already (an apply that
+						// stopped half way): the process in the pidfile
+						// says where it runs.
+						addr = ""
+						if s := hs.Services[name]; s != nil {
+							addr = titleAddr(s.Title)
+						}
+					}
+					if addr != "" && addr != ns.Addr {
 						moving = append(moving, &NodeState{Name: name, Addr: addr})
 					}
 				}
@@ -198,6 +208,19 @@ func targets(spec *cluster.Spec) []redisconf.Target {
 		out = append(out, redisconf.DataTarget(spec, n))
 	}
 	return out
+}
+
+// titleAddr returns the address a redis-server process title shows
+// ("redis-server 127.0.0.1:7000"), or "".
+func titleAddr(title string) string {
+	f := strings.Fields(title)
+	if len(f) < 2 || !strings.Contains(f[0], "redis-server") {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(f[1]); err != nil {
+		return ""
+	}
+	return f[1]
 }
 
 // fileAddr returns the bind:port a rendered file declares.
@@ -355,6 +378,9 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 		pidfile := cluster.LayoutOf(h).Pid(name)
 		ss := &ServiceState{Pid: pid, Detail: "pidfile " + pidfile}
 		cmd, alive := cmdlines[pid]
+		if alive {
+			ss.Title = cmd
+		}
 		switch {
 		case !alive:
 			ss.Detail += fmt.Sprintf(": pid %d is not running", pid)

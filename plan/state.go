@@ -46,6 +46,9 @@ type ServiceState struct {
 	Running bool
 	Pid     int
 	Detail  string
+	// Title is the process title of the pid in the pidfile, when alive
+	// (the process manager): redis-server shows its address in it.
+	Title string `json:",omitempty"`
 }
 
 // NodeState is what one Redis node said over the Redis protocol.
