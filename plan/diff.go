@@ -612,12 +612,12 @@ func (d *differ) partition(i int) {
 		master, handover = best.n, true
 		d.handovers[leaving.Name] = master.Name
 		r.Action = Update
-		r.Reasons = append(r.Reasons, fmt.Sprintf("its master %s %s: %s takes over first (FAILOVER: writes pause until %s has them all, then the two swap roles), and %s is stopped after",
-			leaving.Name, why, master.Name, master.Name, leaving.Name))
+		after := fmt.Sprintf("and %s is stopped after", leaving.Name)
 		if hostGone {
-			r.Reasons[len(r.Reasons)-1] = fmt.Sprintf("its master %s (%s) %s: %s takes over (FAILOVER: writes pause until %s has them all, then the two swap roles); "+
-				"roma cannot reach its host to stop it, so it stays a replica of %s until you stop it", leaving.Name, leaving.Addr, why, master.Name, master.Name, master.Name)
+			after = fmt.Sprintf("roma cannot reach %s's host to stop it, so it stays a replica of %s until you stop it", leaving.Addr, master.Name)
 		}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("its master %s %s: %s takes over first (FAILOVER: writes pause until %s has them all, then the two swap roles); %s",
+			leaving.Name, why, master.Name, master.Name, after))
 		r.Steps = append(r.Steps, Step{Op: "handover", Node: leaving.Name, Target: master.Name, Addr: leaving.Addr})
 		r.Changes = append(r.Changes, Change{Attr: "master", Old: leaving.Name, New: master.Name})
 	case len(running) == 0:
