@@ -143,12 +143,9 @@ func (e *executor) current(name string) redisconf.Target {
 			continue
 		}
 		for _, s := range r.Steps {
-			if s.Op != "restart" || s.Addr == "" {
-				continue
-			}
-			if host, port, err := net.SplitHostPort(s.Addr); err == nil {
-				if p, err := strconv.Atoi(port); err == nil {
-					tg.Host.Address, tg.Port = host, p
+			if s.Op == "restart" && s.Addr != "" {
+				if at, ok := at(tg, s.Addr); ok {
+					tg = at
 				}
 			}
 		}
@@ -156,16 +153,30 @@ func (e *executor) current(name string) redisconf.Target {
 	return tg
 }
 
+// at returns tg at addr (host:port), and whether addr is one.
+func at(tg redisconf.Target, addr string) (redisconf.Target, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return tg, false
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return tg, false
+	}
+	tg.Host.Address, tg.Port = host, p
+	return tg, true
+}
+
 // leavingTarget returns the node a handover step hands over from: one that
 // roma.hcl no longer declares at s.Addr (its host may be gone from
 // roma.hcl too: only its Redis protocol address is used).
 func (e *executor) leavingTarget(s plan.Step) (redisconf.Target, error) {
-	host, port, err := net.SplitHostPort(s.Addr)
-	p, perr := strconv.Atoi(port)
-	if err != nil || perr != nil {
-		return redisconf.Target{}, fmt.Errorf("the plan's handover from %s names no address (%q)", s.Node, s.Addr)
+	tg, ok := at(redisconf.Target{Kind: redisconf.KindData, Name: s.Node}, s.Addr)
+	if !ok {
+		return tg, fmt.Errorf("the plan's handover from %s names no address (%q)", s.Node, s.Addr)
 	}
-	return redisconf.Target{Kind: redisconf.KindData, Name: s.Node, Host: cluster.Host{Name: host, Address: host}, Port: p}, nil
+	tg.Host.Name = tg.Host.Address
+	return tg, nil
 }
 
 // promote makes tg a master, unless that would put an empty node in
