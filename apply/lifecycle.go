@@ -285,8 +285,15 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				if err != nil {
 					return err
 				}
-				if _, err := t.Stat(ctx, cluster.LayoutOf(tg.Host).Conf(tg.Name)); err != nil {
+				conf, err := t.ReadFile(ctx, cluster.LayoutOf(tg.Host).Conf(tg.Name))
+				if err != nil {
 					return fmt.Errorf("%s has no conf file on %s: run roma apply first", tg.Name, tg.Host.Name)
+				}
+				// Started from its conf file, it listens where the last
+				// apply put it: roma.hcl may say otherwise since.
+				if have, want := redisconf.FileAddr(conf), e.addr(tg); have != "" && have != want {
+					return fmt.Errorf("%s's conf file on %s has it at %s, roma.hcl at %s: roma.hcl changed since the last apply; run roma apply, which moves it, or start with the roma.hcl last applied",
+						tg.Name, tg.Host.Name, have, want)
 				}
 				if err := mgr.Start(ctx, t, e.replicaUnit(tg.Name, tg.Host, master)); err != nil {
 					return err

@@ -92,7 +92,7 @@ func (e *executor) replicationPhase(ctx context.Context) {
 					return e.promote(ctx, tg)
 				})
 			case "replicaof", "demote":
-				m := e.targets[s.Target]
+				m := e.current(s.Target) // a master that moves runs where it was until rolled
 				ok = e.step(ctx, addr, tg.Host.Name, s.Node+" to replicate from "+s.Target, s.Node+" replicates from "+s.Target+" in sync", func(ctx context.Context) error {
 					if err := e.replicaOf(ctx, tg, &m); err != nil {
 						return err

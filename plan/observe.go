@@ -111,7 +111,7 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 				// port or its host's address changed): where it runs
 				// until apply restarts it there.
 				if ns := st.Nodes[name]; ns != nil && !ns.Reachable {
-					addr := fileAddr(f.Content)
+					addr := redisconf.FileAddr(f.Content)
 					if addr == ns.Addr {
 						// The file is rewritten already (an apply that
 						// stopped half way): the process in the pidfile
@@ -127,7 +127,7 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 				}
 				continue
 			}
-			addr := fileAddr(f.Content)
+			addr := redisconf.FileAddr(f.Content)
 			if addr == "" {
 				continue
 			}
@@ -221,16 +221,6 @@ func titleAddr(title string) string {
 		return ""
 	}
 	return f[1]
-}
-
-// fileAddr returns the bind:port a rendered file declares.
-func fileAddr(conf []byte) string {
-	d := parseConf(conf)
-	b, p := d["bind"], d["port"]
-	if len(b) == 0 || len(p) == 0 {
-		return ""
-	}
-	return net.JoinHostPort(strings.Fields(b[0])[0], p[0])
 }
 
 // hostScript is what a plan runs on a host, in one SSH round trip, with

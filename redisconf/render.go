@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -280,6 +281,26 @@ const metaPrefix = "roma:"
 func (m Meta) line() string {
 	return fmt.Sprintf("%scluster=%s kind=%s node=%s partition=%d partitions=%d hash=%s sum=%s",
 		metaPrefix, m.Cluster, m.Kind, m.Node, m.Partition, m.Partitions, m.Hash, m.Sum)
+}
+
+// FileAddr returns the host:port a rendered file has its node bind (its
+// first bind address), or "" when it says neither.
+func FileAddr(data []byte) string {
+	var bind, port string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) >= 2 && f[0] == "bind":
+			bind = strings.Trim(f[1], `"`)
+		case len(f) >= 2 && f[0] == "port":
+			port = strings.Trim(f[1], `"`)
+		}
+	}
+	if bind == "" || port == "" {
+		return ""
+	}
+	return net.JoinHostPort(bind, port)
 }
 
 // ParseMeta reads the header of a rendered file. ok is false when the file

@@ -108,3 +108,26 @@ func TestSame(t *testing.T) {
 		}
 	}
 }
+
+func TestFileAddr(t *testing.T) {
+	s := testSpec()
+	v6 := testSpec()
+	v6.Hosts[0].Address = "fd00::11"
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"data node", Render(s, DataTarget(s, s.Nodes[0])), "10.0.0.11:7000"},
+		{"status node", Render(s, StatusTarget(s, s.Status[0])), "10.0.0.11:7100"},
+		{"IPv6", Render(v6, DataTarget(v6, v6.Nodes[0])), "[fd00::11]:7000"},
+		{"several bind addresses: the first", []byte("bind 10.0.0.1 10.0.0.2\nport 7000\n"), "10.0.0.1:7000"},
+		{"no port", []byte("bind 10.0.0.1\n"), ""},
+		{"no bind", []byte("port 7000\n"), ""},
+		{"empty", nil, ""},
+	} {
+		if got := FileAddr(tc.data); got != tc.want {
+			t.Errorf("%s: FileAddr = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
