@@ -121,21 +121,8 @@ func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Tar
 func (e *executor) failover(ctx context.Context, master, replica redisconf.Target) error {
 	c := e.client(ctx, master)
 	defer c.Close()
-	// FAILOVER refuses a replica that is not "online" on the master's
-	// side: still syncing, or synced but not yet acknowledged (its first
-	// REPLCONF ACK, a moment after its link is up, which is when a
-	// rolling restart hands over). Ask again, for a while.
-	for until := time.Now().Add(failoverAsk); ; {
-		err := c.Do(ctx, "FAILOVER", "TO", replica.Host.Address, strconv.Itoa(replica.Port), "TIMEOUT", "10000").Err()
-		if err == nil {
-			break
-		}
-		if !strings.Contains(err.Error(), "not online") || time.Now().After(until) {
-			return fmt.Errorf("FAILOVER TO %s on %s: %w", replica.Name, master.Name, e.spec.Password.RedactError(err))
-		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return err
-		}
+	if err := redisconn.Failover(ctx, c, replica.Host.Address, replica.Port, 10*time.Second, failoverAsk); err != nil {
+		return fmt.Errorf("FAILOVER TO %s on %s: %w", replica.Name, master.Name, e.spec.Password.RedactError(err))
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

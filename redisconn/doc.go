@@ -17,4 +17,8 @@
 // and Auth authenticate with the new password and, when a node answers
 // WRONGPASS, with the one it replaces: a node not yet given the new one
 // is still reached.
+//
+// ReplicaOf, Shutdown and Failover send a command a node may refuse for a
+// moment (loading, writing its first append-only file, a replica not yet
+// online) and ask again, for a bounded time.
 package redisconn
