@@ -102,20 +102,38 @@ func (e *executor) startingMaster(ctx context.Context, stopped []redisconf.Targe
 // last published names it, read from a majority of the status nodes; an
 // empty name where none can be read.
 func (e *executor) publishedMasters(ctx context.Context) []string {
-	clients := map[string]*redis.Client{}
-	for _, s := range e.spec.Status {
-		addr := e.addr(e.targets[s.Name])
-		o := redisconn.Options(addr, e.spec.Password.Reveal(), 2*time.Second, 1)
-		c := redisconn.NewClient(redisconn.WithPrevious(o, e.spec.Password.Previous().Reveal()))
-		defer c.Close()
-		clients[addr] = c
-	}
+	clients, done := e.statusClients(nil)
+	defer done()
+	return e.mastersFrom(ctx, clients)
+}
+
+// mastersFrom is publishedMasters over clients of the status nodes.
+func (e *executor) mastersFrom(ctx context.Context, clients map[string]*redis.Client) []string {
 	if len(clients) == 0 {
 		return make([]string, e.spec.Partitions)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return status.ReadQuorum(rctx, clients, e.spec.Name).Masters(e.spec.Partitions)
+}
+
+// statusClients opens a client of each status node roma.hcl declares,
+// but those skip names, by address; done closes them.
+func (e *executor) statusClients(skip map[string]bool) (clients map[string]*redis.Client, done func()) {
+	clients = map[string]*redis.Client{}
+	for _, s := range e.spec.Status {
+		if skip[s.Name] {
+			continue
+		}
+		addr := e.addr(e.targets[s.Name])
+		o := redisconn.Options(addr, e.spec.Password.Reveal(), 2*time.Second, 1)
+		clients[addr] = redisconn.NewClient(redisconn.WithPrevious(o, e.spec.Password.Previous().Reveal()))
+	}
+	return clients, func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}
 }
 
 // seedStatusNodes copies the published status, read from a majority of
@@ -135,16 +153,8 @@ func (e *executor) seedStatusNodes(ctx context.Context) {
 	if len(created) == 0 {
 		return
 	}
-	old := map[string]*redis.Client{}
-	for _, s := range e.spec.Status {
-		if created[s.Name] {
-			continue
-		}
-		addr := e.addr(e.targets[s.Name])
-		c := e.client(ctx, e.targets[s.Name])
-		defer c.Close()
-		old[addr] = c
-	}
+	old, done := e.statusClients(created)
+	defer done()
 	if len(old) == 0 {
 		return // a fresh cluster: romad writes the first status
 	}

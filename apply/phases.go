@@ -116,9 +116,11 @@ func (e *executor) awaitPublished(ctx context.Context, p int, master string) {
 	if e.spec.Romad == nil || len(e.spec.Status) == 0 {
 		return
 	}
+	clients, done := e.statusClients(nil)
+	defer done()
 	deadline := time.Now().Add(publishWait)
 	for {
-		if ms := e.publishedMasters(ctx); p < len(ms) && ms[p] == master {
+		if ms := e.mastersFrom(ctx, clients); p < len(ms) && ms[p] == master {
 			return
 		}
 		if time.Now().After(deadline) || sleepCtx(ctx, 100*time.Millisecond) != nil {
