@@ -15,6 +15,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/hash"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/status"
 )
 
 // Options change how a plan is made.
@@ -33,7 +34,8 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	if p.Created.IsZero() {
 		p.Created = time.Now().UTC()
 	}
-	d := &differ{spec: spec, st: st, p: p, orphans: map[string]orphan{}, leaving: map[string]orphan{}, handovers: map[string]string{}}
+	d := &differ{spec: spec, st: st, p: p, orphans: map[string]orphan{}, leaving: map[string]orphan{}, handovers: map[string]string{},
+		published: publishedStatus(spec, st), fileParts: map[string]int{}}
 	d.findOrphans()
 	for _, h := range spec.Hosts {
 		d.host(h)
@@ -91,6 +93,10 @@ type differ struct {
 	handovers map[string]string
 	// movingStatus counts the status nodes that move (node).
 	movingStatus int
+	// published is the status the status nodes hold (highest epoch), or
+	// nil; fileParts caches filePartition.
+	published *status.Status
+	fileParts map[string]int
 }
 
 func (d *differ) add(r Resource) {
@@ -125,7 +131,7 @@ func (d *differ) findOrphans() {
 	}
 	// A master observed at the address the published status gives: its
 	// host is gone from roma.hcl too (host "": roma cannot reach it).
-	if rec := publishedStatus(d.spec, d.st); rec != nil {
+	if rec := d.published; rec != nil {
 		for name := range d.st.Leaving {
 			if n, ok := rec.Nodes[name]; ok {
 				if _, known := d.leaving[name]; !known {
@@ -644,7 +650,7 @@ func (d *differ) partition(i int) {
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
 	case len(masters) > 1:
 		keep := masters[0]
-		recorded := d.recordedMaster(i)
+		recorded := d.published.Master(i)
 		for _, m := range masters[1:] {
 			if m.n.Name == recorded || keep.n.Name != recorded && (m.ns.Keys > keep.ns.Keys || m.ns.Keys == keep.ns.Keys && m.ns.Offset > keep.ns.Offset) {
 				keep = m
@@ -720,14 +726,19 @@ func (d *differ) partition(i int) {
 // filePartition returns the partition data node n's conf file on its host
 // was rendered for, or -1 when there is no such file.
 func (d *differ) filePartition(n cluster.Node) int {
+	if p, ok := d.fileParts[n.Name]; ok {
+		return p
+	}
+	p := -1
 	if hs := d.st.Hosts[n.Host]; hs != nil {
 		if f := hs.Files[n.Name]; f != nil {
 			if m, ok := redisconf.ParseMeta(f.Content); ok && m.Kind == redisconf.KindData {
-				return m.Partition
+				p = m.Partition
 			}
 		}
 	}
-	return -1
+	d.fileParts[n.Name] = p
+	return p
 }
 
 // partitionNodes returns the nodes of partition i as they are live: a node
@@ -766,20 +777,6 @@ func (d *differ) anyFile(nodes []cluster.Node) bool {
 		}
 	}
 	return false
-}
-
-// recordedMaster returns the master of partition i in the status that a
-// status node holds, or "".
-func (d *differ) recordedMaster(i int) string {
-	key := "partition." + strconv.Itoa(i) + ".master"
-	for _, s := range d.spec.Status {
-		if ns := d.st.Nodes[s.Name]; ns != nil && ns.StatusRecord != nil {
-			if m := ns.StatusRecord[key]; m != "" {
-				return m
-			}
-		}
-	}
-	return ""
 }
 
 func (d *differ) deletes() {
