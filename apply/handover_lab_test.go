@@ -17,6 +17,7 @@ import (
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisinfo"
+	"github.com/roma-redis/roma/status"
 )
 
 // extraNode is a third node of partition 0, declared by hand beside the
@@ -229,15 +230,7 @@ func leave(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, why string, extr
 func applyUnderWrites(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, p *plan.Plan, prefix string) string {
 	t.Helper()
 	ctx := context.Background()
-	c, err := client.NewFromSpec(ctx, spec, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	before, err := c.Status()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, before := specClient(t, spec)
 	// The writer: a client that follows the published status, as an
 	// application would.
 	var (
@@ -329,15 +322,7 @@ func applyUnderWrites(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, p *pl
 func makeMaster(t *testing.T, spec *cluster.Spec, name string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := client.NewFromSpec(ctx, spec, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	st, err := c.Status()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st := specClient(t, spec)
 	m, _ := roles(t, spec, 0)
 	if m != name {
 		n, _ := spec.Node(name)
@@ -372,6 +357,22 @@ func makeMaster(t *testing.T, spec *cluster.Spec, name string) {
 		}
 		oc.Close()
 	}
+}
+
+// specClient returns a client of spec, closed when the test ends, and the
+// status it reads.
+func specClient(t *testing.T, spec *cluster.Spec) (*client.Client, *status.Status) {
+	t.Helper()
+	c, err := client.NewFromSpec(context.Background(), spec, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	st, err := c.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, st
 }
 
 // waitPublished waits until c's status names master as partition p's,
