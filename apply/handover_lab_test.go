@@ -390,5 +390,6 @@ func waitPublished(t *testing.T, c *client.Client, p int, master string, epoch i
 			st = err
 		}
 	}
+	dumpLogs(t, lab.Shared(t)) // romad's and the nodes' side of it
 	t.Fatalf("romad did not publish %s as partition %d's master above epoch %d within 30s: %+v", master, p, epoch, st)
 }
