@@ -270,7 +270,7 @@ func applyUnderWrites(t *testing.T, l *lab.Lab, spec, spec2 *cluster.Spec, p *pl
 	close(stop)
 	<-done
 	if err != nil {
-		dumpLogs(t, l)
+		l.LogTails(t, 25)
 		t.Fatalf("apply: %v", err)
 	}
 	if res.Remaining != nil {
@@ -390,6 +390,6 @@ func waitPublished(t *testing.T, c *client.Client, p int, master string, epoch i
 			st = err
 		}
 	}
-	dumpLogs(t, lab.Shared(t)) // romad's and the nodes' side of it
+	lab.Shared(t).LogTails(t, 25) // romad's and the nodes' side of it
 	t.Fatalf("romad did not publish %s as partition %d's master above epoch %d within 30s: %+v", master, p, epoch, st)
 }

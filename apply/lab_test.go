@@ -356,7 +356,7 @@ func TestApplyLab(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		acked, failed := w.stop()
 		if err != nil {
-			dumpLogs(t, l)
+			l.LogTails(t, 25)
 			t.Fatalf("apply: %v", err)
 		}
 		if res.Remaining != nil {
@@ -729,20 +729,4 @@ func (w *writer) stop() (acked, failed int64) {
 	close(w.stopCh)
 	<-w.done
 	return w.acked.Load(), w.failed.Load()
-}
-
-// dumpLogs logs the end of every Redis and romad log of the lab, to
-// explain a failure.
-func dumpLogs(t *testing.T, l *lab.Lab) {
-	for _, h := range l.Hosts {
-		logs, _ := filepath.Glob(filepath.Join(h.Root, "log", "*.log"))
-		for _, f := range logs {
-			b, _ := os.ReadFile(f)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			if len(lines) > 25 {
-				lines = lines[len(lines)-25:]
-			}
-			t.Logf("%s %s:\n%s", h.Name, filepath.Base(f), strings.Join(lines, "\n"))
-		}
-	}
 }

@@ -3,6 +3,8 @@ package lab
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,4 +92,26 @@ func Shared(t testing.TB) *Lab {
 	}
 	Require(t, shared.err)
 	return shared.lab
+}
+
+// LogTails logs the last n lines of every log file under each host's
+// log directory (the Redis nodes', romad's): what a failed lab test needs
+// to be explained, above all in CI, where the lab is gone afterwards.
+func (l *Lab) LogTails(t testing.TB, n int) {
+	t.Helper()
+	for _, h := range l.Hosts {
+		logs, _ := filepath.Glob(filepath.Join(h.Root, "log", "*.log"))
+		for _, f := range logs {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Logf("%s %s: %v", h.Name, filepath.Base(f), err)
+				continue
+			}
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if len(lines) > n {
+				lines = lines[len(lines)-n:]
+			}
+			t.Logf("%s %s:\n%s", h.Name, filepath.Base(f), strings.Join(lines, "\n"))
+		}
+	}
 }
