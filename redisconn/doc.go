@@ -11,7 +11,10 @@
 // Every go-redis client roma makes comes from NewClient (the client
 // package's too): a pipeline whose connection failed before its commands
 // went out gives each of them the error, where go-redis alone leaves them
-// looking like empty replies.
+// looking like empty replies; and a node back from a restart is reached
+// by the first command after it, where go-redis's pool, after a few
+// failed dials, would answer with the last dial error for up to a second
+// more (romad would have failed over a master that was back).
 //
 // During a password rotation (roma.hcl's previous_password), WithPrevious
 // and Auth authenticate with the new password and, when a node answers

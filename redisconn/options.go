@@ -45,8 +45,11 @@ func New(addr, password string, timeout time.Duration, poolSize int) *redis.Clie
 }
 
 // NewClient returns a client with o whose pipelines give their error to
-// every command when none has one of its own (see SetUnanswered).
+// every command when none has one of its own (see SetUnanswered), and
+// that dials for every command while its node is down, so that it reaches
+// the node as soon as it is back (see failOnUse).
 func NewClient(o *redis.Options) *redis.Client {
+	o.Dialer = failOnUse(o)
 	c := redis.NewClient(o)
 	c.AddHook(unansweredHook{})
 	return c

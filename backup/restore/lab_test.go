@@ -67,6 +67,11 @@ var shared struct {
 func labCluster(t testing.TB) *cluster.Spec {
 	t.Helper()
 	l := lab.Shared(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			l.LogTails(t, 40) // what romad and the nodes did
+		}
+	})
 	shared.once.Do(func() {
 		text := plantest.ConfigText(l, 4, body)
 		text = strings.Replace(text, `maxmemory-policy = "allkeys-lru"`, "maxmemory-policy = \"noeviction\"\n    appendonly       = \"yes\"", 1)
@@ -558,9 +563,12 @@ func rewrite(t *testing.T, tr remote.Transport, p string, f func([]byte) []byte)
 
 // TestRestoreOutlastsDownAfter: a restore whose partitions stay down
 // longer than romad's down_after still ends with the backup's data on
-// every node and the planned masters, whatever romad decides meanwhile
-// (the replicas come back empty, so romad can only pick the restored
-// master).
+// every node and the planned masters, and romad never publishes HALT:
+// not during the restore (maintenance), and not after it, when the
+// restored masters are up. romad's probes used to see a master that was
+// back as down for up to a second more (go-redis's pool answering with
+// its last dial error): once maintenance was lifted, romad declared the
+// partition in HALT, then promoted a node again.
 func TestRestoreOutlastsDownAfter(t *testing.T) {
 	spec := labCluster(t)
 	ctx := testCtx(t)
@@ -583,22 +591,38 @@ func TestRestoreOutlastsDownAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	epoch := readStatus(spec).Epoch
-	var sawHalt, sawMaint bool
-	restore.SetStoppedHook(func(p int) {
-		if p != 0 {
-			return
-		}
-		deadline := time.Now().Add(4 * time.Second) // down_after is 2s
-		for time.Now().Before(deadline) {
+	// Every status published from here to the end, as read by a client.
+	var mu sync.Mutex
+	var halts []string
+	sawMaint := false
+	stopWatch := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
 			if s := readStatus(spec); s != nil {
-				sawHalt = sawHalt || s.State == status.Halt
+				mu.Lock()
 				sawMaint = sawMaint || s.Maintenance
+				if s.State == status.Halt {
+					halts = append(halts, fmt.Sprintf("epoch %d at %s", s.Epoch, time.Now().Format("15:04:05.000")))
+				}
+				mu.Unlock()
 			}
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-stopWatch:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	restore.SetStoppedHook(func(p int) {
+		if p == 0 {
+			time.Sleep(4 * time.Second) // down_after is 2s
 		}
 	})
 	defer restore.SetStoppedHook(nil)
 	if _, err := restore.Run(ctx, spec, st, plan, restore.Options{Dial: plantest.Dial}); err != nil {
+		close(stopWatch)
 		t.Fatalf("restore: %v", err)
 	}
 	waitReplicas(t, spec)
@@ -609,5 +633,14 @@ func TestRestoreOutlastsDownAfter(t *testing.T) {
 		t.Errorf("masters %v after restore, %v before", got, ms)
 	}
 	s := waitStatus(t, spec, "OK", func(s *status.Status) bool { return s.State == status.OK })
-	t.Logf("while partition 0 was down 4s: HALT published %v, maintenance published %v; epoch %d -> %d", sawHalt, sawMaint, epoch, s.Epoch)
+	time.Sleep(time.Second) // romad acts within a few probes of the maintenance's end
+	close(stopWatch)
+	<-watched
+	if !sawMaint {
+		t.Errorf("the published status never said maintenance during the restore")
+	}
+	if len(halts) > 0 {
+		t.Errorf("HALT published %d times during or after the restore (%s), though every restored master was up once the maintenance ended", len(halts), strings.Join(halts, ", "))
+	}
+	t.Logf("partition 0 down 4s in maintenance; epoch %d -> %d", epoch, s.Epoch)
 }

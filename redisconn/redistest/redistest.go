@@ -21,6 +21,9 @@ type Server struct {
 	Port int
 	Dir  string // its working directory, with redis.log
 	Pid  int
+
+	argv []string
+	cmd  *exec.Cmd
 }
 
 // Pause stops the server (SIGSTOP) until the test ends or the returned
@@ -58,12 +61,9 @@ func Start(t testing.TB, password string, args ...string) *Server {
 	if password != "" {
 		argv = append(argv, "--requirepass", password, "--masterauth", password)
 	}
-	cmd := exec.Command("redis-server", append(argv, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.Pid = cmd.Process.Pid
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	s.argv = append(argv, args...)
+	s.launch(t)
+	t.Cleanup(func() { s.Kill(t) })
 	c := redisconn.New(s.Addr, password, time.Second, 1)
 	defer c.Close()
 	for deadline := time.Now().Add(10 * time.Second); c.Ping(context.Background()).Err() != nil; {
@@ -74,4 +74,42 @@ func Start(t testing.TB, password string, args ...string) *Server {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return s
+}
+
+func (s *Server) launch(t testing.TB) {
+	t.Helper()
+	s.cmd = exec.Command("redis-server", s.argv...)
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.Pid = s.cmd.Process.Pid
+}
+
+// Kill kills the server (SIGKILL) and waits until it is gone.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Relaunch starts a server that Kill stopped again, on the same port and
+// with the same arguments, and waits until it accepts connections (a
+// plain TCP dial: what answers it is for the test to see).
+func (s *Server) Relaunch(t testing.TB) {
+	t.Helper()
+	s.launch(t)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %s does not accept connections 10s after its relaunch: %v", s.Addr, err)
+		}
+	}
 }
