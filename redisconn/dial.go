@@ -20,7 +20,10 @@ import (
 // would fail over, or declare HALT for, a master that is up again, and
 // clients would fail commands it could run. With this, every command
 // dials while the node is down, and the first one after it is back
-// succeeds.
+// succeeds. The price: a host that does not answer at all costs each
+// command its DialTimeout, as the first PoolSize commands always paid,
+// where the pool would have failed the rest at once; roma's callers wait
+// for a failover in that case anyway.
 //
 // The caller sees the same error, at the same moment: the command fails
 // with the dial's *net.OpError (wrapped in dialError), and go-redis drops
