@@ -235,12 +235,25 @@ func (l *lease) heldElsewhere(ctx context.Context) bool {
 	return status.Count(as, held) >= l.majority()
 }
 
-// claim asks for epoch (a new one, or a renewal of the one held).
+// claim asks for epoch (a new one, or a renewal of the one held). When it
+// fails and this romad is not alpha, it gives back what the status nodes
+// did grant (giveBack).
 func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	l.claimMu.Lock()
 	defer l.claimMu.Unlock()
 	start := time.Now()
 	granted, holders := l.ask(ctx, epoch)
+	won, alpha := l.settle(start, epoch, granted, holders)
+	if !won && !alpha && granted > 0 {
+		l.giveBack(ctx)
+	}
+	return won
+}
+
+// settle records the outcome of a claim of epoch, asked at start, that
+// granted nodes granted. It returns whether the claim is won (or a failed
+// renewal of a lease that still runs), and whether this romad is alpha.
+func (l *lease) settle(start time.Time, epoch int64, granted int, holders []string) (won, alpha bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(holders) > 0 {
@@ -249,15 +262,33 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	if granted >= l.majority() {
 		l.epoch = epoch
 		l.validUntil = start.Add(time.Duration(float64(l.duration) * safety))
-		return true
+		return true, true
 	}
 	if l.epoch != 0 && time.Now().After(l.validUntil) {
 		l.epoch = 0 // lost it
 	}
 	if l.epoch == epoch && time.Now().Before(l.validUntil) {
-		return true // a renewal failed, but the lease still runs
+		return true, true // a renewal failed, but the lease still runs
 	}
-	return false
+	return false, l.epoch != 0
+}
+
+// giveBack deletes the lease this romad holds on any status node, after a
+// claim that a minority granted. Kept, those grants would split the
+// status nodes for good: two romads that each won some of them re-claim
+// the ones they hold (a holder may claim a higher epoch) before their
+// lease there runs out, and neither ever wins a majority. Given back,
+// the next claim, after a random wait, finds them free.
+func (l *lease) giveBack(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, c := range l.statuses {
+		wg.Go(func() {
+			rctx, cancel := context.WithTimeout(ctx, l.patience())
+			defer cancel()
+			_ = releaseScript.Run(rctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
+		})
+	}
+	wg.Wait()
 }
 
 // bump takes a new, higher epoch while alpha (for a failover). It fails

@@ -2,6 +2,7 @@ package romad
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -327,5 +328,76 @@ func TestFencedReplicaOf(t *testing.T) {
 	}
 	if r := role(); r != "slave" {
 		t.Errorf("node role %q after REPLICAOF within the lease, want slave", r)
+	}
+}
+
+// TestSplitVote: romads that each won the lease on some status nodes, and
+// none on a majority (they claimed at once, each reaching its own nodes
+// first), end with one alpha. Each used to re-claim the nodes it held,
+// with a higher epoch, before its lease there ran out: with two status
+// nodes split between two romads, or three between three, no romad ever
+// won again (seen in the apply lab: no alpha for 30s after romad
+// restarts, so no failover followed).
+func TestSplitVote(t *testing.T) {
+	servers, all := statusNodes(t, 2*time.Second)
+	for _, tc := range []struct {
+		name  string
+		nodes int // status nodes, each won by a romad of its own
+	}{
+		{"two status nodes, two romads", 2},
+		{"three status nodes, three romads", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clients := map[string]*redis.Client{}
+			for _, s := range servers[:tc.nodes] {
+				clients[s.Addr] = all[s.Addr]
+				if err := all[s.Addr].FlushAll(ctx).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const duration = 2 * time.Second
+			var leases []*lease
+			for i, s := range servers[:tc.nodes] {
+				l := &lease{cluster: "sv", self: fmt.Sprintf("db%d", i+1), duration: duration, statuses: clients}
+				// Epoch 1, granted by this node alone.
+				one := &lease{cluster: "sv", self: l.self, duration: duration, statuses: map[string]*redis.Client{s.Addr: all[s.Addr]}}
+				if g, _ := one.ask(ctx, 1); g != 1 {
+					t.Fatalf("%s: epoch 1 not granted on %s", l.self, s.Addr)
+				}
+				l.highest = 1 // as the others' refusals told it
+				leases = append(leases, l)
+			}
+			kctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			for _, l := range leases {
+				go l.keep(kctx, 200*time.Millisecond)
+			}
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				var alphas []string
+				for _, l := range leases {
+					if e, ok := l.valid(); ok {
+						alphas = append(alphas, fmt.Sprintf("%s at epoch %d", l.self, e))
+					}
+				}
+				if len(alphas) > 1 {
+					t.Fatalf("two alphas at once: %v", alphas)
+				}
+				if len(alphas) == 1 {
+					t.Logf("alpha: %s", alphas[0])
+					return
+				}
+				if time.Now().After(deadline) {
+					var held []string
+					for addr, c := range clients {
+						h, _ := c.Get(ctx, status.AlphaKey("sv")).Result()
+						held = append(held, fmt.Sprintf("%s: %q", addr, h))
+					}
+					t.Fatalf("no alpha within 15s (%s lease); the status nodes' holders: %v", duration, held)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
 	}
 }
