@@ -36,10 +36,11 @@
 // retries it once; it gives up sooner when the command's context ends. A
 // node that could not be reached fails the command with [ErrUnreachable],
 // naming the node, and with [ErrNoFailover] when no newer status came in
-// time. A command whose connection broke after it was sent, or that got
-// no reply in time ([ErrNoReply]), is not retried, since it may have run. While the cluster is in HALT, or
-// no majority of status nodes answers, every command fails with an error
-// that is [ErrHalt].
+// time. A command whose connection broke after it was sent
+// ([ErrConnLost]), or that got no reply in time ([ErrNoReply]), is not
+// retried, since it may have run; both errors name the node. While the
+// cluster is in HALT, or no majority of status nodes answers, every
+// command fails with an error that is [ErrHalt].
 //
 // With Options.ReplicaReads, read-only commands go to replicas that are
 // up, in turn, falling back to the master.

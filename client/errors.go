@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -43,6 +45,11 @@ var (
 	// route, dial timeout), so the command did not run; the error names
 	// the node.
 	ErrUnreachable = errors.New("cannot reach")
+	// ErrConnLost: the connection to a node broke (reset, closed) while
+	// the command was out: it may or may not have run, so it is not
+	// retried; the error names the node. A master that crashed does
+	// this to the commands in flight.
+	ErrConnLost = errors.New("connection lost")
 	// ErrNoFailover: a command failed in a way a failover explains (its
 	// master unreachable, READONLY...) and no newer status came in time
 	// for a retry to help: within FailoverWait, or before the command's
@@ -103,9 +110,10 @@ func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
 
 // nodeErr names node n (of partition p, when p >= 0) in cmd's error when
-// the node is why cmd failed: it gave no reply in time (ErrNoReply; never
-// retried, since the command may have run), or no connection to it could
-// be made (ErrUnreachable).
+// the node is why cmd failed: it gave no reply in time (ErrNoReply), its
+// connection broke under the command (ErrConnLost) (neither is retried,
+// since the command may have run), or no connection to it could be made
+// (ErrUnreachable).
 func nodeErr(cmd redis.Cmder, n *node, p int) {
 	if err := cmd.Err(); err != nil {
 		if named := nodeError(err, n, p); named != err {
@@ -116,7 +124,7 @@ func nodeErr(cmd redis.Cmder, n *node, p int) {
 
 // nodeError is nodeErr for an error.
 func nodeError(err error, n *node, p int) error {
-	if err == nil || errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) {
+	if err == nil || errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrConnLost) {
 		return err
 	}
 	where := ""
@@ -129,14 +137,26 @@ func nodeError(err error, n *node, p int) error {
 		return fmt.Errorf("%w node %s (%s%s): %w", ErrUnreachable, n.Name, n.Addr, where, err)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return fmt.Errorf("%w from node %s (%s%s): %w", ErrNoReply, n.Name, n.Addr, where, err)
+	case connLost(err):
+		return fmt.Errorf("%w to node %s (%s%s): %w", ErrConnLost, n.Name, n.Addr, where, err)
 	}
 	return err
 }
 
+// connLost reports whether err is a connection that broke under a
+// command: closed by the node (EOF), reset, or another read or write
+// failure of the network.
+func connLost(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.As(err, &op) && (op.Op == "read" || op.Op == "write")
+}
+
 // InPartition prefixes err, from partition p, with the partition, unless
-// it names its node and partition already (ErrNoReply, ErrUnreachable).
+// it names its node and partition already (ErrNoReply, ErrUnreachable,
+// ErrConnLost).
 func InPartition(p int, err error) error {
-	if errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) {
+	if errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrConnLost) {
 		return err
 	}
 	return fmt.Errorf("partition %d: %w", p, err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"syscall"
@@ -85,11 +87,31 @@ func cmdPause(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdCrash kills the redis-server of lab node NODE (SIGKILL), as a crash
-// would: its port refuses connections until roma start brings it back.
+// would, and waits until its port refuses connections (the process takes
+// a moment to go, and meanwhile the kernel still accepts connections,
+// then resets them): so it stays until roma start brings it back.
 //
 //	crash NODE
 func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(syscall.Kill(nodePid(ts, args), syscall.SIGKILL))
+	spec := labSpec(ts)
+	n, ok := spec.Node(args[0])
+	if !ok {
+		ts.Fatalf("crash: no node %s", args[0])
+	}
+	addr := spec.Addr(n.Host, n.Port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return
+		}
+		if conn != nil {
+			conn.Close()
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("crash %s: %s still takes connections 10s after SIGKILL (%v)", args[0], addr, err)
+		}
+	}
 }
 
 // cmdResume continues a node stopped by pause.
