@@ -24,6 +24,12 @@ func (d *decoder) validate() {
 		d.errorf(d.ranges.romad.Ptr(), "romad needs status nodes",
 			`romad elects its alpha and publishes status through status nodes; declare at least one: status "st1" { host = "db1"  port = 7100 }.`)
 	}
+	if n := len(s.Status); n >= 2 && n%2 == 0 {
+		last := s.Status[n-1].Name
+		d.warnf(d.ranges.status[last].def.Ptr(), "Even number of status nodes",
+			fmt.Sprintf("%d status nodes need %d up for a majority: they survive the loss of %d, as %d would. Losing more stops failover and puts every client in HALT. Declare an odd number: %d survive the loss of %d.",
+				n, n/2+1, n/2-1, n-1, n+1, n/2))
+	}
 }
 
 // checkRefs checks every reference to a host, and each database index.

@@ -54,6 +54,11 @@ status "st2" {
   port = 7100
 }
 
+status "st3" {
+  host = "db2"
+  port = 7100
+}
+
 romad {
   hosts      = ["db1", "db2", "db3"]
   down_after = "3s"
