@@ -45,6 +45,12 @@ func Build(in Inputs) *Report {
 	return b.r
 }
 
+// StaleAfter is how old the published status may be when romad runs: the
+// alpha rewrites it every second, so one older than this (which leaves
+// room for the clocks of romad's host and this one to differ) says that
+// no romad is alpha.
+const StaleAfter = 30 * time.Second
+
 // finding is one problem and the state it implies (OK for a note).
 type finding struct{ state, text string }
 
@@ -292,6 +298,12 @@ func (b *builder) published() {
 	}
 	if s.Maintenance {
 		b.add(status.OK, "maintenance: romad does not fail over until it ends")
+	}
+	if rd := b.in.Spec.Romad; rd != nil && !s.Updated.IsZero() {
+		if age := b.in.Now.Sub(s.Updated); age > StaleAfter {
+			b.add(status.Degraded, "no romad has written the status for %s (the alpha rewrites it every second): no romad is alpha, so no master is failed over; check romad on %s",
+				age.Round(time.Second), strings.Join(rd.Hosts, ", "))
+		}
 	}
 	if bk := s.Backup; bk != nil && !bk.OK {
 		b.add(status.OK, "the last backup (%s) failed: %s", bk.ID, orUnknown(bk.Error))

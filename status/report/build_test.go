@@ -243,3 +243,36 @@ func TestParseInfo(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+// TestBuildStaleStatus: with romad declared, a published status that no
+// romad has rewritten for longer than StaleAfter (the alpha rewrites it
+// every second) makes the cluster DEGRADED, saying no romad is alpha;
+// one a few seconds old is fine. Without romad, the age does not matter.
+func TestBuildStaleStatus(t *testing.T) {
+	withRomad := testSpec()
+	withRomad.Romad = &cluster.Romad{Hosts: []string{"db1", "db2"}}
+	stale := "no romad has written the status for 45s (the alpha rewrites it every second): no romad is alpha, so no master is failed over; check romad on db1, db2"
+	for _, tc := range []struct {
+		name     string
+		spec     *cluster.Spec
+		age      time.Duration
+		state    string
+		problems []string
+	}{
+		{"romad, status 2s old", withRomad, 2 * time.Second, status.OK, nil},
+		{"romad, status 45s old", withRomad, 45 * time.Second, status.Degraded, []string{stale}},
+		{"no romad, status 45s old", testSpec(), 45 * time.Second, status.OK, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := published(status.OK, 7)
+			s.Updated = now.Add(-tc.age)
+			r := Build(Inputs{Spec: tc.spec, Reading: reading(s, 7, 7, 7), Probes: healthy(), Now: now})
+			if r.State != tc.state {
+				t.Errorf("state %s, want %s", r.State, tc.state)
+			}
+			if d := cmp.Diff(tc.problems, r.Problems); d != "" {
+				t.Errorf("problems (-want +got):\n%s", d)
+			}
+		})
+	}
+}
