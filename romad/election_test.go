@@ -401,3 +401,29 @@ func TestSplitVote(t *testing.T) {
 		})
 	}
 }
+
+// TestStartingRomadWinsAtOnce: a romad that just started (it knows no
+// epoch) facing status nodes at epoch 5 that no romad holds becomes alpha
+// at its first tick, above epoch 5: the refusals tell it the highest
+// epoch, and it asks again at once. It used to wait up to half a lease
+// more (a random wait meant for competing romads): after every romad
+// restart (an apply that changes romad's configuration), no alpha, so no
+// failover, for up to a second.
+func TestStartingRomadWinsAtOnce(t *testing.T) {
+	_, clients := statusNodes(t, 2*time.Second)
+	ctx := context.Background()
+	old := &lease{cluster: "sr", self: "db1", duration: 2 * time.Second, statuses: clients}
+	for e := int64(1); e <= 5; e++ {
+		if !old.claim(ctx, e) {
+			t.Fatalf("db1 could not take epoch %d", e)
+		}
+	}
+	old.release(ctx)
+	l := &lease{cluster: "sr", self: "db2", duration: 2 * time.Second, statuses: clients}
+	if !l.tick(ctx) {
+		t.Fatalf("a starting romad is not alpha after its first tick (highest epoch seen %d)", l.highest)
+	}
+	if e, _ := l.valid(); e <= 5 {
+		t.Errorf("alpha at epoch %d, want above 5", e)
+	}
+}
