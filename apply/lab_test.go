@@ -211,6 +211,10 @@ func TestApplyLab(t *testing.T) {
 		}
 	})
 
+	t.Run("romad restarts roll, the alpha last; a romad that does not come up leaves the alpha as it was", func(t *testing.T) {
+		testRomadRoll(t, dir, base)
+	})
+
 	t.Run("start leaves running romads alone; stop and start bring them and the masters back", func(t *testing.T) {
 		answers := func() map[string]bool {
 			out := map[string]bool{}
@@ -729,4 +733,112 @@ func (w *writer) stop() (acked, failed int64) {
 	close(w.stopCh)
 	<-w.done
 	return w.acked.Load(), w.failed.Load()
+}
+
+// testRomadRoll: an apply that restarts every romad (down_after changed)
+// restarts the published alpha's last, after the others answer; when one
+// of the others does not come up (its log file is a directory, so it
+// cannot start), the alpha is not restarted: it keeps running with its
+// old configuration (same pid), the apply fails naming both, and the
+// next apply, once the host is fixed, converges. The cluster ends as base.
+func testRomadRoll(t *testing.T, dir, base string) {
+	ctx := context.Background()
+	alphaOf := func(spec *cluster.Spec) string {
+		t.Helper()
+		var last any
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			_, st := specClient(t, spec)
+			if st.Alpha != "" && time.Since(st.Updated) < 3*time.Second {
+				return st.Alpha
+			}
+			last = st
+		}
+		t.Fatalf("no alpha publishes the status: %+v", last)
+		return ""
+	}
+	romadDone := func(ev *events) []string {
+		var out []string
+		for _, e := range ev.list {
+			if e.Type == "done" && strings.HasPrefix(e.Address, "romad.") {
+				out = append(out, e.Host)
+			}
+		}
+		return out
+	}
+	readPid := func(spec *cluster.Spec, host string) string {
+		t.Helper()
+		h, _ := spec.Host(host)
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		b, err := tr.ReadFile(ctx, cluster.LayoutOf(h).Pid("romad"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+
+	// Every romad restarts: the alpha's last.
+	spec := writeConfig(t, dir, strings.Replace(base, `down_after = "3s"`, `down_after = "4s"`, 1))
+	alpha := alphaOf(spec)
+	ev := &events{}
+	if _, err := runApply(t, ctx, spec, ev); err != nil {
+		t.Fatal(err)
+	}
+	done := romadDone(ev)
+	if len(done) != len(spec.Romad.Hosts) || done[len(done)-1] != alpha {
+		t.Errorf("romads restarted in the order %v; want all %d, the alpha (%s) last", done, len(spec.Romad.Hosts), alpha)
+	}
+	alphaOf(spec)
+
+	// One romad cannot start: the alpha is left as it was.
+	alpha = alphaOf(spec)
+	var broken string
+	for _, hn := range spec.Romad.Hosts {
+		if hn != alpha {
+			broken = hn
+			break
+		}
+	}
+	h, _ := spec.Host(broken)
+	tr, err := plantest.Dial(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	logf := cluster.LayoutOf(h).Log("romad")
+	if _, err := tr.Run(ctx, "rm -f "+logf+" && mkdir "+logf); err != nil {
+		t.Fatal(err)
+	}
+	pid := readPid(spec, alpha)
+	spec = writeConfig(t, dir, base)
+	res, err := runApply(t, ctx, spec, nil)
+	if err == nil {
+		t.Fatalf("apply with romad unable to start on %s succeeded", broken)
+	}
+	var failed []string
+	for _, f := range res.Failed {
+		failed = append(failed, f.Address)
+		if f.Address == "romad."+alpha && !strings.Contains(f.Err.Error(), "not restarted: romad did not come up on "+broken) {
+			t.Errorf("the alpha's romad failed with %v; want it not restarted, naming %s", f.Err, broken)
+		}
+	}
+	slices.Sort(failed)
+	if want := []string{"romad." + alpha, "romad." + broken}; !slices.Equal(failed, slices.Sorted(slices.Values(want))) {
+		t.Errorf("failed %v, want %v", failed, want)
+	}
+	if got := readPid(spec, alpha); got != pid {
+		t.Errorf("the alpha's romad on %s was restarted (pid %s, was %s)", alpha, got, pid)
+	}
+	alphaOf(spec)
+
+	if _, err := tr.Run(ctx, "rmdir "+logf); err != nil {
+		t.Fatal(err)
+	}
+	mustConverge(t, spec)
+	if got := readPid(spec, alpha); got == pid {
+		t.Errorf("the alpha's romad on %s still runs with its old configuration (pid %s) after the fixed apply", alpha, pid)
+	}
 }

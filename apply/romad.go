@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/remote"
+	"github.com/roma-redis/roma/status"
 )
 
 // romadUnit is romad's service on host h.
@@ -72,10 +74,60 @@ func (e *executor) romadPhase(ctx context.Context) {
 				return e.waitRomad(ctx, h)
 			}})
 	}
-	if len(jobs) > 0 {
-		e.phase("romad")
-		e.runJobs(ctx, jobs)
+	if len(jobs) == 0 {
+		return
 	}
+	e.phase("romad")
+	first, last := e.alphaLast(ctx, jobs)
+	e.runJobs(ctx, first)
+	if len(last) == 0 {
+		return
+	}
+	var failed []string
+	for _, j := range first {
+		if e.hasFailed(j.address) {
+			failed = append(failed, j.host)
+		}
+	}
+	if len(failed) > 0 {
+		for _, j := range last {
+			e.fail(j.address, j.host, fmt.Errorf("not restarted: romad did not come up on %s, so the alpha, on %s, keeps running as it was; fix %s, then apply again",
+				strings.Join(failed, ", "), j.host, strings.Join(failed, ", ")), 0)
+		}
+		return
+	}
+	e.runJobs(ctx, last)
+}
+
+// alphaLast splits the romad jobs: the published alpha's host goes last,
+// alone, when other romads are (re)started too. They take over at once
+// when the alpha stops (its lease given up), so the cluster is without an
+// alpha for a moment only, where restarting every romad at once left it
+// without one until they had elected one; and a romad that does not come
+// up on them stops the apply before the alpha goes down.
+func (e *executor) alphaLast(ctx context.Context, jobs []job) (first, last []job) {
+	if len(jobs) < 2 || len(e.spec.Status) == 0 {
+		return jobs, nil
+	}
+	clients, done := e.statusClients(nil)
+	defer done()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	r := status.ReadQuorum(rctx, clients, e.spec.Name)
+	if r.Status == nil || r.Status.Alpha == "" {
+		return jobs, nil
+	}
+	for _, j := range jobs {
+		if j.host == r.Status.Alpha {
+			last = append(last, j)
+		} else {
+			first = append(first, j)
+		}
+	}
+	if len(first) == 0 {
+		return jobs, nil
+	}
+	return first, last
 }
 
 // waitRomad waits until romad answers on its HTTP port.
