@@ -192,20 +192,24 @@ func (l *lease) hold(ctx context.Context) bool {
 		if wait {
 			return false
 		}
-		if !l.heldElsewhere(ctx) {
-			if l.claim(ctx, highest+1) {
-				return true
-			}
-			// Refused for an epoch too low, as a romad that just
-			// started is (the refusals tell it the highest): ask again
-			// at once, above it, rather than after the random wait,
-			// which is for romads that compete.
-			l.mu.Lock()
-			h := l.highest
-			l.mu.Unlock()
-			if h > highest && l.claim(ctx, h+1) {
-				return true
-			}
+		if l.heldElsewhere(ctx) {
+			// Another romad is alpha: look again at the next tick, so
+			// as to take over as soon as it gives the lease up (roma
+			// apply restarting it) or its lease runs out (it died).
+			return false
+		}
+		if l.claim(ctx, highest+1) {
+			return true
+		}
+		// Refused for an epoch too low, as a romad that just started is
+		// (the refusals tell it the highest): ask again at once, above
+		// it, rather than after the random wait, which is for romads
+		// that compete.
+		l.mu.Lock()
+		h := l.highest
+		l.mu.Unlock()
+		if h > highest && l.claim(ctx, h+1) {
+			return true
 		}
 		l.mu.Lock()
 		l.nextTry = time.Now().Add(time.Duration(rand.Int64N(int64(l.duration / 2))))

@@ -427,3 +427,38 @@ func TestStartingRomadWinsAtOnce(t *testing.T) {
 		t.Errorf("alpha at epoch %d, want above 5", e)
 	}
 }
+
+// TestTakeOverAtRelease: a romad that found the lease held by another
+// takes it at its next tick once the alpha gives it up (as roma apply's
+// restart of the alpha does). It used to wait up to half a lease more (a
+// random wait meant for competing claims), without an alpha meanwhile.
+func TestTakeOverAtRelease(t *testing.T) {
+	_, clients := statusNodes(t, 2*time.Second)
+	ctx := context.Background()
+	a := &lease{cluster: "tr", self: "db1", duration: 2 * time.Second, statuses: clients}
+	b := &lease{cluster: "tr", self: "db2", duration: 2 * time.Second, statuses: clients}
+	if !a.claim(ctx, 1) {
+		t.Fatal("db1 did not get epoch 1")
+	}
+	// claim returns once a majority granted: wait for the third grant.
+	for _, c := range clients {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if h, _ := c.Get(ctx, status.AlphaKey("tr")).Result(); h == "db1|1" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("epoch 1 is not granted to db1 on every status node")
+			}
+		}
+	}
+	if b.tick(ctx) {
+		t.Fatal("db2 became alpha while db1 holds the lease")
+	}
+	a.release(ctx)
+	if !b.tick(ctx) {
+		t.Fatalf("db2 is not alpha at its first tick after db1 gave the lease up")
+	}
+	if e, _ := b.valid(); e <= 1 {
+		t.Errorf("db2 is alpha at epoch %d, want above 1", e)
+	}
+}
