@@ -5,7 +5,9 @@
 // the cluster's status nodes ([New]). It reads the cluster status from a
 // majority of the status nodes, subscribes to the channel where romad
 // publishes each change, and polls as a fallback, so it follows a
-// failover within moments. A status node that hangs holds up neither New
+// failover within moments. It follows only statuses of a higher epoch
+// than the one it routes by, unless every status node answers with a
+// lower one (they all lost their data, and romad began again). A status node that hangs holds up neither New
 // nor Close: reads return once a majority has answered, and each node is
 // subscribed to on a goroutine of its own. The partition count and hash
 // function come from the status; each node's database (SELECT index) from

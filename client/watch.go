@@ -116,7 +116,8 @@ func (w *watcher) refreshSoon() {
 }
 
 // refresh reads the status from the status nodes and installs the view it
-// gives. A status older than the current one is ignored: epochs only grow.
+// gives. A status older than the current one is ignored (epochs only
+// grow) unless every status node answered with an older one.
 func (w *watcher) refresh(ctx context.Context) {
 	w.refreshMu.Lock()
 	defer w.refreshMu.Unlock()
@@ -134,6 +135,13 @@ func (w *watcher) refresh(ctx context.Context) {
 			nv.status, nv.epoch, nv.hash, nv.parts = old.status, old.epoch, old.hash, old.parts
 		}
 		w.install(nv)
+	case old != nil && old.status != nil && r.Status.Epoch < old.epoch && r.Answered == r.Total:
+		// Every status node answered, and none holds the epoch this
+		// client saw: they all lost their data (replaced disks, a
+		// restore of old dumps), and romad began again below it.
+		// Follow it, or this client would ignore every status until
+		// the epoch passed the old one, failovers included.
+		w.install(buildView(r.Status, w.opt, w.nodes, w.hashFor))
 	case old != nil && old.status != nil && r.Status.Epoch < old.epoch:
 		if old.err != nil {
 			// The status nodes answer again, but hold an older epoch than
