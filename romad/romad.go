@@ -54,6 +54,7 @@ type Daemon struct {
 
 	mu          sync.Mutex
 	maintenance bool           // the maintenance key is set (alpha reads it)
+	maintEnded  time.Time      // when this romad saw maintenance end
 	lastBackup  *status.Backup // the last scheduled backup's record
 	backupRun   atomic.Bool    // a scheduled backup is running here
 	alpha       *alphaState    // nil when not alpha
@@ -313,6 +314,9 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 	}
 	d.mu.Lock()
 	d.others = others
+	if d.maintenance && !maint {
+		d.maintEnded = time.Now()
+	}
 	d.maintenance = maint
 	if rec != nil && (d.lastBackup == nil || rec.Time.After(d.lastBackup.Time)) {
 		if d.lastBackup != nil && !rec.OK && d.alerts != nil {
@@ -388,6 +392,9 @@ func backupRecord(cmd *redis.StringCmd) *status.Backup {
 
 // down reports whether node name is down: this romad cannot reach it for
 // down_after, and among the romads that report, more see it down than up.
+// Time in maintenance does not count: for down_after after it ends, no
+// node is down. roma restore stops nodes for longer than down_after, and
+// a master it has just brought back may not have answered a probe yet.
 func (d *Daemon) down(name string) bool {
 	s := d.views[name].snap(d.downAfter)
 	if s.Up {
@@ -395,6 +402,9 @@ func (d *Daemon) down(name string) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if !d.maintEnded.IsZero() && time.Since(d.maintEnded) < d.downAfter {
+		return false
+	}
 	downVotes, upVotes := 1, 0
 	for _, view := range d.others {
 		switch view[name] {

@@ -1,0 +1,131 @@
+package romad
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/hclspec"
+	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestDownAfterMaintenanceEnds: a master down for longer than down_after
+// while the cluster is in maintenance (roma restore stops nodes so) is not
+// failed over the moment maintenance ends, but only once it has stayed
+// down for down_after after it: the alpha used to fail it over (or
+// declare HALT) at once, though a master just brought back may simply
+// not have answered a probe yet. A master still down then is failed
+// over. Real redis-servers and a real romad (New, Run).
+func TestDownAfterMaintenanceEnds(t *testing.T) {
+	const pw = "maintenance-end-password"
+	ctx := context.Background()
+	st, n1, n2 := redistest.Start(t, pw), redistest.Start(t, pw), redistest.Start(t, pw)
+	c2 := redis.NewClient(&redis.Options{Addr: n2.Addr, Password: pw})
+	defer c2.Close()
+	if err := c2.Do(ctx, "CONFIG", "SET", "masterauth", pw).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(n1.Port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`
+cluster "me" {
+  partitions = 1
+  hash       = "jump"
+  password   = %q
+}
+host "h" {
+  address   = "127.0.0.1"
+  transport = "local"
+  root      = %q
+  service   = "process"
+}
+node "n1" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+node "n2" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+status "s1" {
+  host = "h"
+  port = %d
+}
+romad {
+  hosts      = ["h"]
+  down_after = "2s"
+}
+`, pw, t.TempDir(), n1.Port, n2.Port, st.Port)
+	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
+	defer sc.Close()
+	d, err := New(Config{Spec: cfg.Spec, Self: "h", Listen: "-", Lease: time.Second,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(rctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	wait := func(what string, cond func(*status.Status) bool) *status.Status {
+		t.Helper()
+		var got *status.Status
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got, _ = status.Read(ctx, sc, "me")
+			if got != nil && cond(got) {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15s (status %+v)", what, got)
+			}
+		}
+	}
+	wait("n1 published as master, n2 in sync", func(s *status.Status) bool {
+		return s.State == status.OK && s.Partitions[0].Master == "n1" && len(s.Partitions[0].Replicas) == 1
+	})
+	if err := sc.Set(ctx, status.MaintenanceKey("me"), `{"operation":"test"}`, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wait("maintenance published", func(s *status.Status) bool { return s.Maintenance })
+	n1.Kill(t)
+	time.Sleep(3 * time.Second) // longer than down_after, in maintenance
+	if s, _ := status.Read(ctx, sc, "me"); s == nil || s.Partitions[0].Master != "n1" {
+		t.Fatalf("in maintenance, the status changed: %+v", s)
+	}
+	if err := sc.Del(ctx, status.MaintenanceKey("me")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ended := time.Now()
+	// romad sees the end at its next reading, after ended: nothing may
+	// change for down_after (2s) from then; 1.5s is checked.
+	for time.Since(ended) < 1500*time.Millisecond {
+		s, err := status.Read(ctx, sc, "me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Partitions[0].Master != "n1" || s.State == status.Halt {
+			t.Fatalf("%s after maintenance ended, the status is %s with master %q: n1 was failed over though its downtime in maintenance should not count",
+				time.Since(ended).Round(time.Millisecond), s.State, s.Partitions[0].Master)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s := wait("n2 promoted once n1 stayed down for down_after after maintenance", func(s *status.Status) bool {
+		return s.Partitions[0].Master == "n2"
+	})
+	t.Logf("n2 promoted %s after maintenance ended, at epoch %d", time.Since(ended).Round(10*time.Millisecond), s.Epoch)
+}
