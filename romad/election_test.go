@@ -33,6 +33,23 @@ func statusNodes(t *testing.T, timeout time.Duration) ([]*redistest.Server, map[
 	return servers, clients
 }
 
+// grantedEverywhere waits until every status node of clients holds the
+// lease of cluster for holder ("romad|epoch"): claim returns once a
+// majority granted, and the others follow.
+func grantedEverywhere(t *testing.T, clients map[string]*redis.Client, cluster, holder string) {
+	t.Helper()
+	for addr, c := range clients {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if h, _ := c.Get(context.Background(), status.AlphaKey(cluster)).Result(); h == holder {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the lease is not granted to %s on status node %s", holder, addr)
+			}
+		}
+	}
+}
+
 // TestQuorumHungStatusNode: with one of three status nodes hung (a real
 // redis-server, stopped: it accepts connections and never answers), the
 // lease is won, renewed, refused to a rival and bumped on the answers of
@@ -98,16 +115,7 @@ func TestLeaseLapsedOnOneNode(t *testing.T) {
 		t.Fatal("db1 did not get epoch 1")
 	}
 	// claim returns once a majority granted; wait for the third grant.
-	for _, c := range clients {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if h, _ := c.Get(ctx, "roma:qt:alpha").Result(); h == "db1|1" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("epoch 1 is not granted to db1 on every status node")
-			}
-		}
-	}
+	grantedEverywhere(t, clients, "qt", "db1|1")
 	b.highest = 1 // as a refused claim tells it
 	// The lease lapses on one node.
 	if err := lapsed.Del(ctx, "roma:qt:alpha").Err(); err != nil {
@@ -441,16 +449,7 @@ func TestTakeOverAtRelease(t *testing.T) {
 		t.Fatal("db1 did not get epoch 1")
 	}
 	// claim returns once a majority granted: wait for the third grant.
-	for _, c := range clients {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if h, _ := c.Get(ctx, status.AlphaKey("tr")).Result(); h == "db1|1" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("epoch 1 is not granted to db1 on every status node")
-			}
-		}
-	}
+	grantedEverywhere(t, clients, "tr", "db1|1")
 	if b.tick(ctx) {
 		t.Fatal("db2 became alpha while db1 holds the lease")
 	}

@@ -2,15 +2,9 @@ package romad
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-	"github.com/roma-redis/roma/hclspec"
-	"github.com/roma-redis/roma/redisconn/redistest"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -22,66 +16,10 @@ import (
 // not have answered a probe yet. A master still down then is failed
 // over. Real redis-servers and a real romad (New, Run).
 func TestDownAfterMaintenanceEnds(t *testing.T) {
-	const pw = "maintenance-end-password"
 	ctx := context.Background()
-	st, n1, n2 := redistest.Start(t, pw), redistest.Start(t, pw), redistest.Start(t, pw)
-	c2 := redis.NewClient(&redis.Options{Addr: n2.Addr, Password: pw})
-	defer c2.Close()
-	if err := c2.Do(ctx, "CONFIG", "SET", "masterauth", pw).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c2.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(n1.Port)).Err(); err != nil {
-		t.Fatal(err)
-	}
-	src := fmt.Sprintf(`
-cluster "me" {
-  partitions = 1
-  hash       = "jump"
-  password   = %q
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = %q
-  service   = "process"
-}
-node "n1" {
-  host      = "h"
-  port      = %d
-  partition = 0
-}
-node "n2" {
-  host      = "h"
-  port      = %d
-  partition = 0
-}
-status "s1" {
-  host = "h"
-  port = %d
-}
-romad {
-  hosts      = ["h"]
-  down_after = "2s"
-}
-`, pw, t.TempDir(), n1.Port, n2.Port, st.Port)
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
-	defer sc.Close()
-	d, err := New(Config{Spec: cfg.Spec, Self: "h", Listen: "-", Lease: time.Second,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.Run(rctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	p := newPair(t, "me", "maintenance-end-password", "2s")
+	n1, sc := p.n1, p.status
+	runRomad(t, p.spec)
 	wait := func(what string, cond func(*status.Status) bool) *status.Status {
 		t.Helper()
 		var got *status.Status

@@ -2,15 +2,9 @@ package romad
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-	"github.com/roma-redis/roma/hclspec"
-	"github.com/roma-redis/roma/redisconn/redistest"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -20,55 +14,9 @@ import (
 // roma.hcl). The new alpha takes the master as the nodes report it, and
 // publishes it, instead of failing on the unknown node (it panicked).
 func TestStatusNamesUndeclaredMaster(t *testing.T) {
-	const pw = "undeclared-test-password"
 	ctx := context.Background()
-	st, n1, n2 := redistest.Start(t, pw), redistest.Start(t, pw), redistest.Start(t, pw)
-	// n2 replicates n1: n1 is the master the nodes report.
-	c2 := redis.NewClient(&redis.Options{Addr: n2.Addr, Password: pw})
-	defer c2.Close()
-	if err := c2.Do(ctx, "CONFIG", "SET", "masterauth", pw).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c2.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(n1.Port)).Err(); err != nil {
-		t.Fatal(err)
-	}
-	src := fmt.Sprintf(`
-cluster "ud" {
-  partitions = 1
-  hash       = "jump"
-  password   = %q
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = %q
-  service   = "process"
-}
-node "n1" {
-  host      = "h"
-  port      = %d
-  partition = 0
-}
-node "n2" {
-  host      = "h"
-  port      = %d
-  partition = 0
-}
-status "s1" {
-  host = "h"
-  port = %d
-}
-romad {
-  hosts      = ["h"]
-  down_after = "1s"
-}
-`, pw, t.TempDir(), n1.Port, n2.Port, st.Port)
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	sc := redis.NewClient(&redis.Options{Addr: st.Addr, Password: pw})
-	defer sc.Close()
+	p := newPair(t, "ud", "undeclared-test-password", "1s")
+	n1, n2, sc := p.n1, p.n2, p.status
 	old := &status.Status{Version: status.SchemaVersion, Cluster: "ud", Epoch: 1, Alpha: "h", Hash: "jump", State: status.OK,
 		Partitions: []status.Partition{{Master: "gone", Replicas: []string{"n1", "n2"}}},
 		Nodes: map[string]status.NodeState{
@@ -86,18 +34,7 @@ romad {
 		t.Fatal(err)
 	}
 
-	d, err := New(Config{Spec: cfg.Spec, Self: "h", Listen: "-", Lease: time.Second,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.Run(rctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runRomad(t, p.spec)
 	var got *status.Status
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		got, _ = status.Read(ctx, sc, "ud")

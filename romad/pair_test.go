@@ -1,0 +1,96 @@
+package romad
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/hclspec"
+	"github.com/roma-redis/roma/redisconn/redistest"
+)
+
+// pair is a one-partition cluster of real redis-servers on this machine:
+// status node st, master n1 and n2 replicating it.
+type pair struct {
+	spec       *cluster.Spec
+	st, n1, n2 *redistest.Server
+	status     *redis.Client // of st
+}
+
+// newPair starts a pair with password pw, declared as cluster name with
+// romad's down_after.
+func newPair(t *testing.T, name, pw, downAfter string) *pair {
+	t.Helper()
+	ctx := context.Background()
+	p := &pair{st: redistest.Start(t, pw), n1: redistest.Start(t, pw), n2: redistest.Start(t, pw)}
+	c2 := redis.NewClient(&redis.Options{Addr: p.n2.Addr, Password: pw})
+	defer c2.Close()
+	if err := c2.Do(ctx, "CONFIG", "SET", "masterauth", pw).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(p.n1.Port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`
+cluster %q {
+  partitions = 1
+  hash       = "jump"
+  password   = %q
+}
+host "h" {
+  address   = "127.0.0.1"
+  transport = "local"
+  root      = %q
+  service   = "process"
+}
+node "n1" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+node "n2" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+status "s1" {
+  host = "h"
+  port = %d
+}
+romad {
+  hosts      = ["h"]
+  down_after = %q
+}
+`, name, pw, t.TempDir(), p.n1.Port, p.n2.Port, p.st.Port, downAfter)
+	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p.spec = cfg.Spec
+	p.status = redis.NewClient(&redis.Options{Addr: p.st.Addr, Password: pw})
+	t.Cleanup(func() { p.status.Close() })
+	return p
+}
+
+// runRomad runs a romad (New, Run) of spec on host h, with a 1s lease and
+// no HTTP, until the test ends.
+func runRomad(t *testing.T, spec *cluster.Spec) {
+	t.Helper()
+	d, err := New(Config{Spec: spec, Self: "h", Listen: "-", Lease: time.Second,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
