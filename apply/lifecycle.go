@@ -112,9 +112,15 @@ func (e *executor) mastersFrom(ctx context.Context, clients map[string]*redis.Cl
 	if len(clients) == 0 {
 		return make([]string, e.spec.Partitions)
 	}
+	return e.readPublished(ctx, clients).Masters(e.spec.Partitions)
+}
+
+// readPublished reads the published status from a quorum of clients, the
+// status nodes, within 5s.
+func (e *executor) readPublished(ctx context.Context, clients map[string]*redis.Client) status.Reading {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return status.ReadQuorum(rctx, clients, e.spec.Name).Masters(e.spec.Partitions)
+	return status.ReadQuorum(rctx, clients, e.spec.Name)
 }
 
 // statusClients opens a client of each status node roma.hcl declares,

@@ -13,7 +13,6 @@ import (
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/remote"
-	"github.com/roma-redis/roma/status"
 )
 
 // romadUnit is romad's service on host h.
@@ -111,9 +110,7 @@ func (e *executor) alphaLast(ctx context.Context, jobs []job) (first, last []job
 	}
 	clients, done := e.statusClients(nil)
 	defer done()
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	r := status.ReadQuorum(rctx, clients, e.spec.Name)
+	r := e.readPublished(ctx, clients)
 	if r.Status == nil || r.Status.Alpha == "" {
 		return jobs, nil
 	}

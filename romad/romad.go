@@ -402,7 +402,7 @@ func (d *Daemon) down(name string) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.maintEnded.IsZero() && time.Since(d.maintEnded) < d.downAfter {
+	if time.Since(d.maintEnded) < d.downAfter { // never, before maintenance first ends
 		return false
 	}
 	downVotes, upVotes := 1, 0
