@@ -347,14 +347,14 @@ func (d *differ) node(t redisconf.Target) {
 		r.Reasons = append(r.Reasons, "its conf file "+cluster.LayoutOf(t.Host).Conf(t.Name)+" is missing but the node is running")
 		r.Steps = append(r.Steps, Step{Op: "write-conf", Node: t.Name})
 	} else {
-		fileDecl = parseConf(f.Content)
+		fileDecl = redisconf.Parse(f.Content)
 		if !bytes.Equal(f.Content, want) {
 			edited := redisconf.Edited(f.Content)
 			if edited {
 				r.Drift = true
 				r.Reasons = append(r.Reasons, "its conf file was edited outside roma")
 			}
-			wantDecl := passwordLines(parseConf(want))
+			wantDecl := passwordLines(redisconf.Parse(want))
 			haveDecl := passwordLines(fileDecl)
 			keys := map[string]bool{}
 			for k := range wantDecl {

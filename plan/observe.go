@@ -2,7 +2,6 @@ package plan
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -406,88 +405,6 @@ func firstLine(b []byte) string {
 		s = s[:i]
 	}
 	return s
-}
-
-// parseConf reads a redis.conf into directive -> argument lines, each line
-// a space-joined list of its (unquoted) arguments.
-func parseConf(data []byte) map[string][]string {
-	out := map[string][]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		args := splitArgs(line)
-		if len(args) == 0 {
-			continue
-		}
-		k := strings.ToLower(args[0])
-		out[k] = append(out[k], strings.Join(args[1:], " "))
-	}
-	return out
-}
-
-// splitArgs splits a redis.conf line as Redis does (sdssplitargs), for the
-// quoting Render produces: "..." with backslash escapes, and '...'.
-func splitArgs(line string) []string {
-	var out []string
-	i := 0
-	for i < len(line) {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
-			i++
-		}
-		if i >= len(line) {
-			break
-		}
-		var b strings.Builder
-		switch line[i] {
-		case '"':
-			i++
-			for i < len(line) && line[i] != '"' {
-				if line[i] == '\\' && i+1 < len(line) {
-					i++
-					switch line[i] {
-					case 'n':
-						b.WriteByte('\n')
-					case 'r':
-						b.WriteByte('\r')
-					case 't':
-						b.WriteByte('\t')
-					case 'x':
-						if i+2 < len(line) {
-							if v, err := strconv.ParseUint(line[i+1:i+3], 16, 8); err == nil {
-								b.WriteByte(byte(v))
-								i += 2
-								break
-							}
-						}
-						b.WriteByte('x')
-					default:
-						b.WriteByte(line[i])
-					}
-				} else {
-					b.WriteByte(line[i])
-				}
-				i++
-			}
-			i++
-		case '\'':
-			i++
-			for i < len(line) && line[i] != '\'' {
-				b.WriteByte(line[i])
-				i++
-			}
-			i++
-		default:
-			for i < len(line) && line[i] != ' ' && line[i] != '\t' {
-				b.WriteByte(line[i])
-				i++
-			}
-		}
-		out = append(out, b.String())
-	}
-	return out
 }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {

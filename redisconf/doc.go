@@ -4,6 +4,8 @@
 // a restart; and, for the common directives, the form of their values
 // (CheckValue). The catalog matches Redis 7.0 (Debian bookworm's
 // redis-server) and is checked against a live redis-server by its tests.
+// Render writes a node's file from roma.hcl; Parse, ParseMeta and FileAddr
+// read one back (plan, roma start).
 //
-// It imports nothing of roma's.
+// Of roma's packages it imports cluster only.
 package redisconf
