@@ -24,10 +24,7 @@ import (
 func TestHungStatusNode(t *testing.T) {
 	ctx := context.Background()
 	statuses := startServers(t, 3)
-	var addrs []string
-	for _, s := range statuses {
-		addrs = append(addrs, s.Addr)
-	}
+	addrs := addrsOf(statuses)
 	d1, d2 := redistest.Start(t, testPassword), redistest.Start(t, testPassword)
 	publish(t, masterStatus("hung", 1, masterAt{"d1", d1.Addr}), statuses...)
 	statuses[0].Pause(t)

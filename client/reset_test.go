@@ -19,10 +19,7 @@ import (
 func TestStatusStoreReset(t *testing.T) {
 	ctx := context.Background()
 	sts := startServers(t, 3)
-	var addrs []string
-	for _, s := range sts {
-		addrs = append(addrs, s.Addr)
-	}
+	addrs := addrsOf(sts)
 	d1, d2 := redistest.Start(t, testPassword), redistest.Start(t, testPassword)
 	publish(t, masterStatus("reset", 7, masterAt{"d1", d1.Addr}), sts...)
 	c, err := New(ctx, Options{Cluster: "reset", StatusAddrs: addrs, Password: cluster.NewSecret(testPassword),

@@ -52,3 +52,12 @@ func startServers(t testing.TB, n int) []*redistest.Server {
 	}
 	return out
 }
+
+// addrsOf returns the addresses of servers.
+func addrsOf(servers []*redistest.Server) []string {
+	var out []string
+	for _, s := range servers {
+		out = append(out, s.Addr)
+	}
+	return out
+}
