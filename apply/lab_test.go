@@ -745,13 +745,17 @@ func testRomadRoll(t *testing.T, dir, base string) {
 	ctx := context.Background()
 	alphaOf := func(spec *cluster.Spec) string {
 		t.Helper()
+		c, _ := specClient(t, spec)
 		var last any
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			_, st := specClient(t, spec)
-			if st.Alpha != "" && time.Since(st.Updated) < 3*time.Second {
+			st, err := c.Status()
+			if err == nil && st.Alpha != "" && time.Since(st.Updated) < 3*time.Second {
 				return st.Alpha
 			}
 			last = st
+			if err != nil {
+				last = err
+			}
 		}
 		t.Fatalf("no alpha publishes the status: %+v", last)
 		return ""
