@@ -276,6 +276,7 @@ func TestApplyLab(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
+				l.LogTails(t, 25)
 				t.Fatalf("romad does not publish the masters %v: %v, %v", masters, st, err)
 			}
 		}
@@ -745,10 +746,14 @@ func testRomadRoll(t *testing.T, dir, base string) {
 	ctx := context.Background()
 	alphaOf := func(spec *cluster.Spec) string {
 		t.Helper()
-		c, _ := specClient(t, spec)
+		c, err := client.NewFromSpec(ctx, spec, client.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
 		var last any
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			st, err := c.Status()
+			st, err := c.Status() // an error until romad has published a status
 			if err == nil && st.Alpha != "" && time.Since(st.Updated) < 3*time.Second {
 				return st.Alpha
 			}
@@ -757,7 +762,8 @@ func testRomadRoll(t *testing.T, dir, base string) {
 				last = err
 			}
 		}
-		t.Fatalf("no alpha publishes the status: %+v", last)
+		lab.Shared(t).LogTails(t, 25)
+		t.Fatalf("no alpha publishes the status within 30s: %+v", last)
 		return ""
 	}
 	romadDone := func(ev *events) []string {
