@@ -3,6 +3,7 @@ package romad
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -60,6 +61,7 @@ type lease struct {
 	self     string
 	duration time.Duration
 	statuses map[string]*redis.Client // status node address -> client
+	log      *slog.Logger             // nil: no log
 
 	claimMu sync.Mutex // one claim at a time: renewals (keep) and bumps
 
@@ -67,9 +69,14 @@ type lease struct {
 	epoch      int64     // the epoch held, 0 when not alpha
 	validUntil time.Time // monotonic: act only before this
 	highest    int64     // highest epoch seen on any status node
-	holder     string    // last holder seen
+	holder     string    // a holder the last claim saw, "" when none
 	nextTry    time.Time // after a failed claim, wait (randomly) before the next
+	lastWarn   time.Time // of a failed claim, at most one per warnEvery
 }
+
+// warnEvery is how often a romad that keeps failing to win the lease says
+// so.
+const warnEvery = 5 * time.Second
 
 // safety is the share of the lease an alpha may use: it stops acting well
 // before its lease could have expired on the status nodes, whatever the
@@ -201,14 +208,16 @@ func (l *lease) hold(ctx context.Context) bool {
 		if l.claim(ctx, highest+1) {
 			return true
 		}
-		// Refused for an epoch too low, as a romad that just started is
-		// (the refusals tell it the highest): ask again at once, above
-		// it, rather than after the random wait, which is for romads
-		// that compete.
+		// Refused for an epoch too low alone, as a romad that just
+		// started is (the refusals tell it the highest, and no romad
+		// holds the lease anywhere): ask again at once, above it. When
+		// another romad holds or was granted some status node, the
+		// random wait comes first: romads that retried at once after a
+		// split claimed in step, split again, and never stopped.
 		l.mu.Lock()
-		h := l.highest
+		h, free := l.highest, l.holder == ""
 		l.mu.Unlock()
-		if h > highest && l.claim(ctx, h+1) {
+		if h > highest && free && l.claim(ctx, h+1) {
 			return true
 		}
 		l.mu.Lock()
@@ -260,8 +269,11 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	start := time.Now()
 	granted, holders := l.ask(ctx, epoch)
 	won, alpha := l.settle(start, epoch, granted, holders)
-	if !won && !alpha && granted > 0 {
-		l.giveBack(ctx)
+	if !won && !alpha {
+		l.warn(epoch, granted, holders)
+		if granted > 0 {
+			l.giveBack(ctx)
+		}
 	}
 	return won
 }
@@ -272,6 +284,7 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 func (l *lease) settle(start time.Time, epoch int64, granted int, holders []string) (won, alpha bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.holder = ""
 	if len(holders) > 0 {
 		l.holder = holders[0]
 	}
@@ -287,6 +300,21 @@ func (l *lease) settle(start time.Time, epoch int64, granted int, holders []stri
 		return true, true // a renewal failed, but the lease still runs
 	}
 	return false, l.epoch != 0
+}
+
+// warn logs a claim of epoch that failed, at most once per warnEvery:
+// without an alpha, nothing fails over.
+func (l *lease) warn(epoch int64, granted int, holders []string) {
+	l.mu.Lock()
+	due := time.Since(l.lastWarn) >= warnEvery
+	if due {
+		l.lastWarn = time.Now()
+	}
+	l.mu.Unlock()
+	if due && l.log != nil {
+		l.log.Warn("not alpha: a claim of the lease was not granted by a majority of status nodes", "epoch", epoch,
+			"granted", granted, "status_nodes", len(l.statuses), "holders", strings.Join(holders, ", "))
+	}
 }
 
 // giveBack deletes the lease this romad holds on any status node, after a

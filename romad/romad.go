@@ -104,7 +104,7 @@ func New(cfg Config) (*Daemon, error) {
 		d.clients[s.Name] = newNodeClient(addr, host.Address, pw, timeout)
 		d.statuses[addr] = newNodeClient(addr, host.Address, pw, timeout)
 	}
-	d.lease = &lease{cluster: spec.Name, self: cfg.Self, duration: cfg.Lease, statuses: d.statuses}
+	d.lease = &lease{cluster: spec.Name, self: cfg.Self, duration: cfg.Lease, statuses: d.statuses, log: d.log}
 	if len(spec.Alerts) > 0 {
 		dests, err := alert.Destinations(spec.Alerts)
 		if err != nil {
