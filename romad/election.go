@@ -70,6 +70,7 @@ type lease struct {
 	validUntil time.Time // monotonic: act only before this
 	highest    int64     // highest epoch seen on any status node
 	holder     string    // a holder the last claim saw, "" when none
+	retake     bool      // the alpha's last claim was refused by a free status node
 	nextTry    time.Time // after a failed claim, wait (randomly) before the next
 	lastWarn   time.Time // of a failed claim, at most one per warnEvery
 }
@@ -112,11 +113,13 @@ func (l *lease) fenced(ctx context.Context, epoch int64) (_ context.Context, can
 
 // ask runs the lease script for epoch on every status node and returns,
 // once the outcome is known (a majority granted it, or can no longer),
-// how many granted it and the holders seen. Every answer, one that comes
-// after the outcome too, raises the lease's highest epoch. A status node
-// that hangs does not hold it up: its answer, if it comes, is left to its
-// goroutine, which patience bounds.
-func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []string) {
+// how many granted it, the holders seen, and how many refused it though
+// no romad holds the lease there (free: the node's epoch, or its owner,
+// forbids this one). Every answer, one that comes after the outcome too,
+// raises the lease's highest epoch. A status node that hangs does not
+// hold it up: its answer, if it comes, is left to its goroutine, which
+// patience bounds.
+func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []string, free int) {
 	type answer struct {
 		ok     bool
 		holder string
@@ -136,11 +139,14 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 	}, status.SettledBy(len(l.statuses), granting), 0)
 	granted = status.Count(as, granting)
 	for _, a := range as {
-		if a.Val.holder != "" {
+		switch {
+		case a.Val.holder != "":
 			holders = append(holders, a.Val.holder)
+		case a.Err == nil && !a.Val.ok:
+			free++
 		}
 	}
-	return granted, holders
+	return granted, holders, free
 }
 
 // noteHighest records an epoch a status node reported.
@@ -236,9 +242,16 @@ func (l *lease) hold(ctx context.Context) bool {
 // this alpha. The node's refusal may come after the lease was won: the
 // next tick sees it. The lease is held either way: a failed bump is tried
 // again on the next tick.
+//
+// It also takes a new epoch when a status node that no romad holds
+// refused the alpha's last claim (retake): a rival won it with the same
+// epoch when the two claimed at once, then gave it back (giveBack). That
+// node grants the alpha's epoch to no one, so the alpha held a bare
+// majority, and lost its lease, and failover, when any other status node
+// hung or died. The new epoch is granted there too.
 func (l *lease) aboveHighest(ctx context.Context) {
 	l.mu.Lock()
-	behind := l.epoch != 0 && l.highest > l.epoch
+	behind := l.epoch != 0 && (l.highest > l.epoch || l.retake)
 	l.mu.Unlock()
 	if behind {
 		_, _ = l.bump(ctx)
@@ -267,8 +280,8 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	l.claimMu.Lock()
 	defer l.claimMu.Unlock()
 	start := time.Now()
-	granted, holders := l.ask(ctx, epoch)
-	won, alpha := l.settle(start, epoch, granted, holders)
+	granted, holders, free := l.ask(ctx, epoch)
+	won, alpha := l.settle(start, epoch, granted, holders, free)
 	if !won && !alpha {
 		l.warn(epoch, granted, holders)
 		if granted > 0 {
@@ -279,15 +292,17 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 }
 
 // settle records the outcome of a claim of epoch, asked at start, that
-// granted nodes granted. It returns whether the claim is won (or a failed
-// renewal of a lease that still runs), and whether this romad is alpha.
-func (l *lease) settle(start time.Time, epoch int64, granted int, holders []string) (won, alpha bool) {
+// granted nodes granted and free nodes refused without a holder. It
+// returns whether the claim is won (or a failed renewal of a lease that
+// still runs), and whether this romad is alpha.
+func (l *lease) settle(start time.Time, epoch int64, granted int, holders []string, free int) (won, alpha bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.holder = ""
 	if len(holders) > 0 {
 		l.holder = holders[0]
 	}
+	l.retake = free > 0
 	if granted >= l.majority() {
 		l.epoch = epoch
 		l.validUntil = start.Add(time.Duration(float64(l.duration) * safety))

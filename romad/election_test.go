@@ -370,7 +370,7 @@ func TestSplitVote(t *testing.T) {
 				l := &lease{cluster: "sv", self: fmt.Sprintf("db%d", i+1), duration: duration, statuses: clients}
 				// Epoch 1, granted by this node alone.
 				one := &lease{cluster: "sv", self: l.self, duration: duration, statuses: map[string]*redis.Client{s.Addr: all[s.Addr]}}
-				if g, _ := one.ask(ctx, 1); g != 1 {
+				if g, _, _ := one.ask(ctx, 1); g != 1 {
 					t.Fatalf("%s: epoch 1 not granted on %s", l.self, s.Addr)
 				}
 				l.highest = 1 // as the others' refusals told it
@@ -459,5 +459,60 @@ func TestTakeOverAtRelease(t *testing.T) {
 	}
 	if e, _ := b.valid(); e <= 1 {
 		t.Errorf("db2 is alpha at epoch %d, want above 1", e)
+	}
+}
+
+// TestAlphaRetakesRivalsNode: two romads claimed epoch 1 at once; db1 won
+// two status nodes, db2 the third, and gave it back (a minority). That
+// node, free, refuses epoch 1 to db1 for good (db2 owns it there). The
+// alpha takes a new epoch, which every node grants, so that it survives
+// the loss of either of its other two nodes. It used to keep epoch 1 on a
+// bare majority: in the romad lab, when a status node hung, the alpha lost
+// its lease (and failover) with two status nodes up.
+func TestAlphaRetakesRivalsNode(t *testing.T) {
+	servers, clients := statusNodes(t, 2*time.Second)
+	ctx := context.Background()
+	const duration = 2 * time.Second
+	rival := servers[2]
+	two := map[string]*redis.Client{}
+	for _, s := range servers[:2] {
+		two[s.Addr] = clients[s.Addr]
+	}
+	b := &lease{cluster: "rt", self: "db2", duration: duration,
+		statuses: map[string]*redis.Client{rival.Addr: clients[rival.Addr]}}
+	if g, _, _ := b.ask(ctx, 1); g != 1 {
+		t.Fatalf("db2: epoch 1 not granted on %s", rival.Addr)
+	}
+	b.giveBack(ctx)
+	a := &lease{cluster: "rt", self: "db1", duration: duration, statuses: clients}
+	if !a.claim(ctx, 1) {
+		t.Fatal("db1 did not get epoch 1 on the two other status nodes")
+	}
+	// Renewals come due after a third of the lease: tick through two.
+	kctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.keep(kctx, 200*time.Millisecond)
+	var e int64
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		h, _ := clients[rival.Addr].Get(ctx, status.AlphaKey("rt")).Result()
+		if held, _ := a.valid(); h != "" && h == fmt.Sprintf("db1|%d", held) {
+			e = held
+			break
+		}
+		if time.Now().After(deadline) {
+			held, ok := a.valid()
+			t.Fatalf("db1 (alpha %v at epoch %d) does not hold status node %s after 5s: its holder is %q", ok, held, rival.Addr, h)
+		}
+	}
+	if e <= 1 {
+		t.Errorf("db1 holds every status node at epoch %d, want above 1", e)
+	}
+	// Now either other status node may hang: the alpha keeps its lease.
+	resume := servers[0].Pause(t)
+	defer resume()
+	for end := time.Now().Add(2 * duration); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if _, ok := a.valid(); !ok {
+			t.Fatalf("db1 lost its lease with status node %s hung and two up", servers[0].Addr)
+		}
 	}
 }
