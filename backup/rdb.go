@@ -153,6 +153,9 @@ type rdbScanner struct {
 func (s *rdbScanner) scan() error {
 	var head [9]byte
 	if _, err := io.ReadFull(s.r, head[:]); err != nil {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("reading the header: %w", err) // the source's, or the store's (a tee)
+		}
 		return fmt.Errorf("%w: too short for the header", ErrNotRDB)
 	}
 	if string(head[:5]) != "REDIS" {

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/roma-redis/roma/cluster"
@@ -275,8 +276,12 @@ func storeRDB(ctx context.Context, st store.Store, name string, r io.Reader, now
 	return info, hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// ctxErr is err, or ctx's error once ctx ended (the other partitions'
+// fetches end in a closed connection or a stopped pipe when one failed).
+// A full store is kept: no cancellation causes it, and it is often what
+// made another partition fail first, with a less telling error.
 func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !errors.Is(err, syscall.ENOSPC) {
 		return ctx.Err()
 	}
 	return err

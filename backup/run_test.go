@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -381,3 +382,41 @@ func TestPrune(t *testing.T) {
 }
 
 var _ = redis.Nil
+
+// cancelledStore fails one partition's file at once, and another's with a
+// full disk once the backup was cancelled (the first failure cancels it).
+type cancelledStore struct {
+	store.Store
+	first, full string // file name suffixes
+}
+
+func (c cancelledStore) Put(ctx context.Context, name string, rd io.Reader) error {
+	switch {
+	case strings.HasSuffix(name, c.first):
+		return errors.New("connection to the store lost (test)")
+	case strings.HasSuffix(name, c.full):
+		<-ctx.Done()
+		return fmt.Errorf("write %s: %w (test)", name, syscall.ENOSPC)
+	}
+	return c.Store.Put(ctx, name, rd)
+}
+
+// TestFullStoreAfterCancel: a partition that finds the store full after
+// another partition's failure cancelled the backup reports it. A full
+// disk is not a consequence of the cancellation, and it is often the
+// cause of the first failure: on a host store, a writer that failed
+// first finds the space that another writer, failing too, freed, and
+// cannot tell that the disk was full (the backup lab test's flake).
+func TestFullStoreAfterCancel(t *testing.T) {
+	c := newTestCluster(t, []int{0, 0})
+	c.nodes[0][0].fill(t, 5)
+	c.nodes[1][0].fill(t, 5)
+	st := cancelledStore{Store: store.Dir(t.TempDir()), first: "partition-0.rdb", full: "partition-1.rdb"}
+	_, err := Run(testCtx(t), c.spec, st, Options{})
+	if err == nil || !strings.Contains(err.Error(), "partition 1") || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("error %v, want partition 1's full store", err)
+	}
+	if !strings.Contains(err.Error(), "connection to the store lost") {
+		t.Errorf("error %v, want partition 0's failure too", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"syscall"
 )
 
 // tempMarker is in the name of every temporary file an atomic write makes,
@@ -66,7 +67,11 @@ func atomicWrite(ctx context.Context, fsys atomicFS, target string, r io.Reader,
 		return "", err
 	}
 	if err := f.fill(ctxReader{ctx: ctx, r: r}); err != nil {
-		if ctx.Err() != nil {
+		// Once ctx ended, a failure is its consequence, except a full
+		// disk: that is never caused by the end of an operation, and it
+		// is what the operator must hear (the caller may have cancelled
+		// because another write, to the same disk, failed first).
+		if ctx.Err() != nil && !errors.Is(err, syscall.ENOSPC) {
 			return "", ctx.Err()
 		}
 		return "", err

@@ -212,12 +212,23 @@ func (f sftpFile) fill(r io.Reader) error {
 	}
 	var se *sftp.StatusError
 	if errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure {
-		if st, serr := f.sc.StatVFS(f.dir); serr == nil && (st.Bavail == 0 || st.Favail == 0) {
+		if st, serr := f.sc.StatVFS(f.dir); serr == nil && spaceRanOut(st.Bavail*st.Frsize, st.Favail) {
 			return fmt.Errorf("%w: %s has %d bytes free: free some space on the host", syscall.ENOSPC, f.dir, st.Bavail*st.Frsize)
 		}
 	}
 	return err
 }
+
+// nearlyFull is the free space under which a write's bare "Failure" is
+// taken for a full disk. Exactly none is free when the write failed; but
+// by the time statvfs answers, other writers to the same disk may have
+// failed too and removed their temporary files (a backup writes every
+// partition at once), and the space they freed is not the cause.
+const nearlyFull = 1 << 20
+
+// spaceRanOut reports whether a file system with free bytes and
+// freeFiles inodes available explains a failed write.
+func spaceRanOut(free, freeFiles uint64) bool { return free < nearlyFull || freeFiles == 0 }
 
 // Sync flushes to disk where the server supports fsync@openssh.com.
 func (f sftpFile) Sync() error {
