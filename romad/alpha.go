@@ -360,7 +360,14 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 			state = status.NodeLoading
 		}
 		if a.states[name] != state || a.since[name].IsZero() {
-			a.states[name], a.since[name] = state, now
+			began := now
+			// A node is found down down_after after its last answer: it
+			// has been down since then, which is what the operator (and
+			// an alert's down_for) must be told.
+			if state == status.NodeDown && s.LastOK.After(a.since[name]) {
+				began = s.LastOK.UTC()
+			}
+			a.states[name], a.since[name] = state, began
 		}
 		// A node up or loading since before its process started was
 		// restarted while no romad watched (roma stop and start): its

@@ -45,3 +45,24 @@ func TestSinceAfterUnseenRestart(t *testing.T) {
 		t.Errorf("a node up since %s: the status says %s, want it kept", recent.Format(time.StampMilli), got.Format(time.StampMilli))
 	}
 }
+
+// TestSinceDown: a node found down (no answer for down_after) is down
+// since its last answer, not since the moment romad decided: the status
+// used to say "down 1s" of a node that had not answered for 4s.
+func TestSinceDown(t *testing.T) {
+	lastOK := time.Now().Add(-3 * time.Second)
+	v := &nodeView{Name: "n1", Addr: "127.0.0.1:1", Partition: 0, lastOK: lastOK, everOK: true}
+	spec := &cluster.Spec{Name: "since", Partitions: 1, Nodes: []cluster.Node{{Name: "n1", Host: "h", Port: 1}}}
+	d := &Daemon{spec: spec, views: map[string]*nodeView{"n1": v}, downAfter: time.Second}
+	a := &alphaState{epoch: 1, masters: []string{"n1"},
+		since: map[string]time.Time{"n1": time.Now().Add(-10 * time.Minute)}, states: map[string]string{"n1": status.NodeUp}}
+	n := d.build(a).Nodes["n1"]
+	if n.State != status.NodeDown || !n.Since.Equal(lastOK) {
+		t.Errorf("node n1, last answer at %s: %s since %s, want down since its last answer",
+			lastOK.Format(time.StampMilli), n.State, n.Since.Format(time.StampMilli))
+	}
+	// The next status keeps it.
+	if n := d.build(a).Nodes["n1"]; !n.Since.Equal(lastOK) {
+		t.Errorf("the next status: down since %s, want %s", n.Since.Format(time.StampMilli), lastOK.Format(time.StampMilli))
+	}
+}
