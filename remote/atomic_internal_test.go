@@ -20,7 +20,9 @@ type failingFS struct {
 }
 
 func (f *failingFS) createExcl(name string) (atomicFile, error) { return failingFile{f}, nil }
-func (f *failingFS) rename(oldname, newname string) error       { return errors.New("renamed a failed write") }
+func (f *failingFS) rename(oldname, newname string) error {
+	return errors.New("renamed a failed write")
+}
 func (f *failingFS) remove(name string) error {
 	f.removed = append(f.removed, name)
 	return nil
