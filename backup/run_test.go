@@ -383,18 +383,25 @@ func TestPrune(t *testing.T) {
 
 var _ = redis.Nil
 
-// cancelledStore fails one partition's file at once, and another's with a
-// full disk once the backup was cancelled (the first failure cancels it).
+// cancelledStore fails one partition's file once another's is being
+// written, and that one with a full disk once the backup was cancelled
+// (the first failure cancels it).
 type cancelledStore struct {
 	store.Store
-	first, full string // file name suffixes
+	first, full string        // file name suffixes
+	writing     chan struct{} // closed when full's write began
 }
 
 func (c cancelledStore) Put(ctx context.Context, name string, rd io.Reader) error {
 	switch {
 	case strings.HasSuffix(name, c.first):
+		select {
+		case <-c.writing:
+		case <-time.After(5 * time.Second):
+		}
 		return errors.New("connection to the store lost (test)")
 	case strings.HasSuffix(name, c.full):
+		close(c.writing)
 		<-ctx.Done()
 		return fmt.Errorf("write %s: %w (test)", name, syscall.ENOSPC)
 	}
@@ -411,7 +418,7 @@ func TestFullStoreAfterCancel(t *testing.T) {
 	c := newTestCluster(t, []int{0, 0})
 	c.nodes[0][0].fill(t, 5)
 	c.nodes[1][0].fill(t, 5)
-	st := cancelledStore{Store: store.Dir(t.TempDir()), first: "partition-0.rdb", full: "partition-1.rdb"}
+	st := cancelledStore{Store: store.Dir(t.TempDir()), first: "partition-0.rdb", full: "partition-1.rdb", writing: make(chan struct{})}
 	_, err := Run(testCtx(t), c.spec, st, Options{})
 	if err == nil || !strings.Contains(err.Error(), "partition 1") || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("error %v, want partition 1's full store", err)
