@@ -161,12 +161,24 @@ func (l *lease) patience() time.Duration { return time.Duration(float64(l.durati
 
 func (l *lease) majority() int { return status.Majority(len(l.statuses)) }
 
-// keep keeps or seeks the lease every interval until ctx ends.
+// keep keeps or seeks the lease every interval until ctx ends. After a
+// failed claim it wakes at the random time the next claim is due
+// (nextTry), not at the tick after it: rounded to ticks, the random
+// waits of romads that split a vote fell in a few slots, and they
+// collided again about once in five.
 func (l *lease) keep(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		l.tick(ctx)
+		wait := interval - time.Since(start)
+		l.mu.Lock()
+		if until := time.Until(l.nextTry); l.epoch == 0 && until > 0 {
+			wait = until
+		}
+		l.mu.Unlock()
+		t.Reset(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			return

@@ -516,3 +516,27 @@ func TestAlphaRetakesRivalsNode(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimAtNextTry: a romad whose claim failed claims again when its
+// random wait ends, not at the tick after: rounded to 200ms ticks, the
+// waits of romads that split a vote fell in five slots, and they collided
+// again about once in five.
+func TestClaimAtNextTry(t *testing.T) {
+	_, clients := statusNodes(t, 2*time.Second)
+	l := &lease{cluster: "nt", self: "db1", duration: 2 * time.Second, statuses: clients}
+	l.nextTry = time.Now().Add(100 * time.Millisecond) // as a failed claim sets it
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	go l.keep(ctx, 2*time.Second) // a tick far longer than the wait
+	for {
+		if _, ok := l.valid(); ok {
+			t.Logf("alpha after %s", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > time.Second {
+			t.Fatal("not alpha 1s after a wait of 100ms: the claim waited for the next tick")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
