@@ -112,7 +112,8 @@ func (l *lease) fenced(ctx context.Context, epoch int64) (_ context.Context, can
 }
 
 // ask runs the lease script for epoch on every status node and returns,
-// once the outcome is known (a majority granted it, or can no longer),
+// once the outcome is known (a majority granted it, or can no longer, or
+// the one node that would decide it is late: status.Vote),
 // how many granted it, the holders seen, and how many refused it though
 // no romad holds the lease there (free: the node's epoch, or its owner,
 // forbids this one). Every answer, one that comes after the outcome too,
@@ -125,7 +126,7 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 		holder string
 	}
 	granting := func(a status.Answer[answer]) bool { return a.Err == nil && a.Val.ok }
-	as := status.Gather(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (answer, error) {
+	as := status.Vote(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (answer, error) {
 		v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster), status.StatusKey(l.cluster)},
 			l.self, epoch, l.duration.Milliseconds()).Slice()
 		if err != nil || len(v) != 3 {
@@ -136,7 +137,7 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 		s, _ := v[2].(string)
 		l.noteHighest(h)
 		return answer{ok: g == 1, holder: s}, nil
-	}, status.SettledBy(len(l.statuses), granting), 0)
+	}, status.SettledBy(len(l.statuses), granting))
 	granted = status.Count(as, granting)
 	for _, a := range as {
 		switch {
@@ -277,11 +278,11 @@ func (l *lease) aboveHighest(ctx context.Context) {
 // epoch and keeping the alpha out of it.
 func (l *lease) heldElsewhere(ctx context.Context) bool {
 	held := func(a status.Answer[bool]) bool { return a.Val }
-	as := status.Gather(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (bool, error) {
+	as := status.Vote(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (bool, error) {
 		h, _ := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
 		i := strings.LastIndexByte(h, '|')
 		return i >= 0 && h[:i] != l.self, nil // another romad holds it there
-	}, status.SettledBy(len(l.statuses), held), 0)
+	}, status.SettledBy(len(l.statuses), held))
 	return status.Count(as, held) >= l.majority()
 }
 
@@ -349,17 +350,13 @@ func (l *lease) warn(epoch int64, granted int, holders []string) {
 // status nodes for good: two romads that each won some of them re-claim
 // the ones they hold (a holder may claim a higher epoch) before their
 // lease there runs out, and neither ever wins a majority. Given back,
-// the next claim, after a random wait, finds them free.
+// the next claim, after a random wait, finds them free. A status node
+// that hangs is not waited for (status.Vote): its release, if it comes,
+// is left to its goroutine.
 func (l *lease) giveBack(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, c := range l.statuses {
-		wg.Go(func() {
-			rctx, cancel := context.WithTimeout(ctx, l.patience())
-			defer cancel()
-			_ = releaseScript.Run(rctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
-		})
-	}
-	wg.Wait()
+	status.Vote(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (struct{}, error) {
+		return struct{}{}, releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
+	}, func(as []status.Answer[struct{}]) bool { return len(as) == len(l.statuses) })
 }
 
 // bump takes a new, higher epoch while alpha (for a failover). It fails

@@ -540,3 +540,35 @@ func TestClaimAtNextTry(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestClaimSplitWithHungNode: with one of three status nodes hung, a
+// claim that one live node grants and the other refuses (a rival holds
+// it) fails without waiting for the hung node, and gives its grant back
+// at once. It used to hold that grant for patience (0.3 × the lease),
+// blocking the rival's claims meanwhile: two romads that split the two
+// live nodes did so again and again (5s without an alpha).
+func TestClaimSplitWithHungNode(t *testing.T) {
+	servers, clients := statusNodes(t, 20*time.Second)
+	servers[2].Pause(t)
+	ctx := context.Background()
+	const duration = 20 * time.Second // patience: 6s
+	rival := &lease{cluster: "sh", self: "db2", duration: duration,
+		statuses: map[string]*redis.Client{servers[1].Addr: clients[servers[1].Addr]}}
+	if g, _, _ := rival.ask(ctx, 1); g != 1 {
+		t.Fatal("db2 was not granted epoch 1 on its node")
+	}
+	l := &lease{cluster: "sh", self: "db1", duration: duration, statuses: clients}
+	start := time.Now()
+	won := l.claim(ctx, 2)
+	took := time.Since(start)
+	if won {
+		t.Fatal("db1 won a claim that one live node refused, with the third hung")
+	}
+	if took > l.patience()/2 {
+		t.Errorf("the claim took %s: it waited for the hung status node (patience %s)", took.Round(time.Millisecond), l.patience())
+	}
+	if h, _ := clients[servers[0].Addr].Get(ctx, status.AlphaKey("sh")).Result(); h != "" {
+		t.Errorf("status node %s still holds %q after the failed claim; want it given back", servers[0].Addr, h)
+	}
+	t.Logf("the split claim failed after %s", took.Round(time.Millisecond))
+}

@@ -23,19 +23,7 @@ type Answer[T any] struct {
 // without it.
 func Gather[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
 	read func(context.Context, *redis.Client) (T, error), enough func([]Answer[T]) bool, grace time.Duration) []Answer[T] {
-	ch := make(chan Answer[T], len(clients))
-	for addr, c := range clients {
-		go func() {
-			rctx := ctx
-			if timeout > 0 {
-				var cancel context.CancelFunc
-				rctx, cancel = context.WithTimeout(ctx, timeout)
-				defer cancel()
-			}
-			v, err := read(rctx, c)
-			ch <- Answer[T]{addr, v, err}
-		}()
-	}
+	ch := launch(ctx, clients, timeout, read)
 	var out []Answer[T]
 	var wait <-chan time.Time
 	for range clients {
@@ -53,6 +41,62 @@ func Gather[T any](ctx context.Context, clients map[string]*redis.Client, timeou
 		}
 	}
 	return out
+}
+
+// Vote is Gather for a vote, such as a claim of the alpha lease: it
+// returns as soon as settled says the answers so far decide it, or once
+// every node but one has answered without deciding it and the last is
+// late: it had twice as long as the others took, and LateAfter more. A
+// status node that hangs would decide nothing for timeout, while the
+// grants the others gave stayed held, and blocked every rival's claim:
+// two romads that split a vote between the two nodes that answer both
+// waited for the hung one, again and again (5s without an alpha, seen in
+// TestElectionChaos).
+func Vote[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
+	read func(context.Context, *redis.Client) (T, error), settled func([]Answer[T]) bool) []Answer[T] {
+	start := time.Now()
+	ch := launch(ctx, clients, timeout, read)
+	var out []Answer[T]
+	var late <-chan time.Time
+	for range clients {
+		select {
+		case a := <-ch:
+			out = append(out, a)
+		case <-late:
+			return out
+		}
+		if settled(out) {
+			return out
+		}
+		if late == nil && len(out) >= 1 && len(out) == len(clients)-1 {
+			late = time.After(2*time.Since(start) + LateAfter)
+		}
+	}
+	return out
+}
+
+// LateAfter is how long Vote waits, beyond twice the time the others
+// took, for the last status node's answer.
+const LateAfter = 50 * time.Millisecond
+
+// launch runs read on every client at once, each within timeout (0: ctx
+// alone bounds it), and gives the answers as they come.
+func launch[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
+	read func(context.Context, *redis.Client) (T, error)) <-chan Answer[T] {
+	ch := make(chan Answer[T], len(clients))
+	for addr, c := range clients {
+		go func() {
+			rctx := ctx
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				rctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			v, err := read(rctx, c)
+			ch <- Answer[T]{addr, v, err}
+		}()
+	}
+	return ch
 }
 
 // Majority is how many of n status nodes make a majority.

@@ -1,0 +1,73 @@
+package status_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisconn"
+	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestVoteLateNode: three real status nodes, one hung (stopped). When the
+// two that answer settle a vote (both yes, or both no), Vote returns at
+// once; when they split it, so that the hung node would decide, Vote
+// returns once that node is late (status.LateAfter and twice the others'
+// time), not after the read's timeout: the grants a split claim holds
+// meanwhile block every rival claim. Gather, as a read of a quorum, waits
+// the timeout for the hung node.
+func TestVoteLateNode(t *testing.T) {
+	ctx := context.Background()
+	var servers []*redistest.Server
+	clients := map[string]*redis.Client{}
+	for range 3 {
+		s := redistest.Start(t, "")
+		servers = append(servers, s)
+		c := redisconn.New(s.Addr, "", 10*time.Second, 2)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	servers[2].Pause(t)
+	const timeout = 5 * time.Second
+	yes := func(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
+	for _, tc := range []struct {
+		name  string
+		votes map[string]bool // the answering nodes' votes
+		want  int             // yes votes
+	}{
+		{"both yes", map[string]bool{servers[0].Addr: true, servers[1].Addr: true}, 2},
+		{"both no", map[string]bool{servers[0].Addr: false, servers[1].Addr: false}, 0},
+		{"split", map[string]bool{servers[0].Addr: true, servers[1].Addr: false}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			read := func(ctx context.Context, c *redis.Client) (bool, error) {
+				if err := c.Ping(ctx).Err(); err != nil {
+					return false, err
+				}
+				return tc.votes[c.Options().Addr], nil
+			}
+			start := time.Now()
+			as := status.Vote(ctx, clients, timeout, read, status.SettledBy(len(clients), yes))
+			took := time.Since(start)
+			if took > timeout/2 {
+				t.Errorf("Vote took %s: it waited for the hung status node", took.Round(time.Millisecond))
+			}
+			if len(as) != 2 || status.Count(as, yes) != tc.want {
+				t.Errorf("Vote: %d answers, %d yes; want the 2 live nodes' answers, %d yes", len(as), status.Count(as, yes), tc.want)
+			}
+			t.Logf("Vote returned after %s", took.Round(time.Millisecond))
+		})
+	}
+	// Gather, given the same split, waits for the hung node's timeout.
+	read := func(ctx context.Context, c *redis.Client) (bool, error) {
+		err := c.Ping(ctx).Err()
+		return err == nil && c.Options().Addr == servers[0].Addr, err
+	}
+	start := time.Now()
+	status.Gather(ctx, clients, time.Second, read, status.SettledBy(len(clients), yes), 0)
+	if took := time.Since(start); took < 900*time.Millisecond {
+		t.Errorf("Gather returned after %s with the vote split and the deciding node hung; want its timeout, 1s", took)
+	}
+}
