@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -36,11 +37,28 @@ func (c *chaosLease) pause() {
 
 func (c *chaosLease) paused() bool { return c.cancel == nil }
 
+// jitter delays every command by up to 3ms.
+type jitter struct{}
+
+func (jitter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (jitter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+		return next(ctx, cmd)
+	}
+}
+func (jitter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
 // TestElectionChaos: three romads' elections on three real status nodes,
 // through 20s of random faults: a romad, the alpha often, stops (it
 // neither renews nor claims) and comes back, alone or with the others;
 // every romad restarts at once, remembering no epoch, after the lease
 // lapsed; a status node hangs (SIGSTOP) and comes back, one at a time.
+// Every command to a status node is delayed by up to 3ms (jitter), so
+// that romads claiming at once reach the nodes in any order. The log says
+// how long each restart of every romad went without an alpha.
 // Throughout, no two romads are alpha at once (the safety margin and the
 // lease script), and every new alpha's epoch is above every epoch before
 // (the status writes' fence). Once the faults end, one romad is alpha,
@@ -53,6 +71,9 @@ func TestElectionChaos(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("seed %d", seed)
+	for _, c := range clients {
+		c.AddHook(jitter{}) // as a network does: romads claiming in step reach the nodes in any order
+	}
 	var romads []*chaosLease
 	for i := range 3 {
 		c := &chaosLease{l: &lease{cluster: "ch", self: fmt.Sprintf("db%d", i+1), duration: 2 * time.Second, statuses: clients}}
@@ -74,6 +95,9 @@ func TestElectionChaos(t *testing.T) {
 	var highest int64
 	var sinceAlpha time.Time // when the cluster last had an alpha
 	var longestGap time.Duration
+	var gapEnd time.Time
+	var restarted time.Time       // when every romad restarted, until an alpha
+	var elections []time.Duration // from each restart of every romad to an alpha
 	changes := 0
 	watch := func() {
 		// Each romad's term first, then the time: a term read before the
@@ -109,9 +133,13 @@ func TestElectionChaos(t *testing.T) {
 		if len(alphas) > 1 {
 			violations = append(violations, fmt.Sprintf("two alphas at once, at %s: %v", now.Format(time.StampMilli), alphas))
 		}
+		if len(alphas) > 0 && !restarted.IsZero() {
+			elections = append(elections, now.Sub(restarted))
+			restarted = time.Time{}
+		}
 		if len(alphas) > 0 {
-			if !sinceAlpha.IsZero() {
-				longestGap = max(longestGap, time.Since(sinceAlpha))
+			if gap := time.Since(sinceAlpha); !sinceAlpha.IsZero() && gap > longestGap {
+				longestGap, gapEnd = gap, time.Now()
 			}
 			sinceAlpha = time.Now()
 		}
@@ -132,9 +160,11 @@ func TestElectionChaos(t *testing.T) {
 		}
 	}()
 
+	began := time.Now()
+	var log []string
+	note := func(what string) { log = append(log, fmt.Sprintf("%.1fs %s", time.Since(began).Seconds(), what)) }
 	var resumeNode func()
 	hung := -1
-	var log []string
 	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
 		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
 		switch k := rng.IntN(5); {
@@ -149,42 +179,43 @@ func TestElectionChaos(t *testing.T) {
 			for _, c := range romads { // new processes: they remember no epoch
 				c.l = &lease{cluster: c.l.cluster, self: c.l.self, duration: c.l.duration, statuses: c.l.statuses}
 			}
+			restarted = time.Now()
 			mu.Unlock()
 			for _, c := range romads {
 				c.run()
 			}
-			log = append(log, "all restarted at once")
+			note("all restarted at once")
 		case k == 0: // the alpha stops, if there is one
 			for _, c := range romads {
 				if _, ok := c.l.valid(); ok && !c.paused() {
 					c.pause()
-					log = append(log, c.l.self+" (alpha) stopped")
+					note(c.l.self + " (alpha) stopped")
 				}
 			}
 		case k == 1: // every stopped romad comes back at once: they claim in step
 			for _, c := range romads {
 				if c.paused() {
 					c.run()
-					log = append(log, c.l.self+" back")
+					note(c.l.self + " back")
 				}
 			}
 		case k == 2: // a romad stops, or comes back
 			c := romads[rng.IntN(len(romads))]
 			if c.paused() {
 				c.run()
-				log = append(log, c.l.self+" back")
+				note(c.l.self + " back")
 			} else {
 				c.pause()
-				log = append(log, c.l.self+" stopped")
+				note(c.l.self + " stopped")
 			}
 		case hung >= 0:
 			resumeNode()
-			log = append(log, fmt.Sprintf("status node %d back", hung))
+			note(fmt.Sprintf("status node %d back", hung))
 			hung = -1
 		default:
 			hung = rng.IntN(len(servers))
 			resumeNode = servers[hung].Pause(t)
-			log = append(log, fmt.Sprintf("status node %d hung", hung))
+			note(fmt.Sprintf("status node %d hung", hung))
 		}
 	}
 	if hung >= 0 {
@@ -231,6 +262,9 @@ func TestElectionChaos(t *testing.T) {
 		}
 		t.Error(v)
 	}
-	t.Logf("%d alpha terms; the longest time without an alpha %s; alpha at the end %s, epoch %d",
-		changes, longestGap.Round(time.Millisecond), alpha, epoch)
+	for i := range elections {
+		elections[i] = elections[i].Round(time.Millisecond)
+	}
+	t.Logf("%d alpha terms; the longest time without an alpha %s, until %.1fs; from a restart of every romad to an alpha: %v; alpha at the end %s, epoch %d",
+		changes, longestGap.Round(time.Millisecond), gapEnd.Sub(began).Seconds(), elections, alpha, epoch)
 }
