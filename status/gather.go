@@ -23,24 +23,17 @@ type Answer[T any] struct {
 // without it.
 func Gather[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
 	read func(context.Context, *redis.Client) (T, error), enough func([]Answer[T]) bool, grace time.Duration) []Answer[T] {
-	ch := launch(ctx, clients, timeout, read)
-	var out []Answer[T]
-	var wait <-chan time.Time
-	for range clients {
-		select {
-		case a := <-ch:
-			out = append(out, a)
-		case <-wait:
-			return out
+	armed := false
+	return collect(launch(ctx, clients, timeout, read), len(clients), func(out []Answer[T]) (bool, <-chan time.Time) {
+		if armed || enough == nil || !enough(out) {
+			return false, nil
 		}
-		if wait == nil && enough != nil && enough(out) {
-			if grace <= 0 {
-				return out
-			}
-			wait = time.After(grace)
+		armed = true
+		if grace <= 0 {
+			return true, nil
 		}
-	}
-	return out
+		return false, time.After(grace)
+	})
 }
 
 // Vote is Gather for a vote, such as a claim of the alpha lease: it
@@ -55,29 +48,46 @@ func Gather[T any](ctx context.Context, clients map[string]*redis.Client, timeou
 func Vote[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
 	read func(context.Context, *redis.Client) (T, error), settled func([]Answer[T]) bool) []Answer[T] {
 	start := time.Now()
-	ch := launch(ctx, clients, timeout, read)
-	var out []Answer[T]
-	var late <-chan time.Time
-	for range clients {
-		select {
-		case a := <-ch:
-			out = append(out, a)
-		case <-late:
-			return out
-		}
+	armed := false
+	return collect(launch(ctx, clients, timeout, read), len(clients), func(out []Answer[T]) (bool, <-chan time.Time) {
 		if settled(out) {
-			return out
+			return true, nil
 		}
-		if late == nil && len(out) >= 1 && len(out) == len(clients)-1 {
-			late = time.After(2*time.Since(start) + LateAfter)
+		if armed || len(out) == 0 || len(out) != len(clients)-1 {
+			return false, nil
 		}
-	}
-	return out
+		armed = true
+		return false, time.After(2*time.Since(start) + LateAfter)
+	})
 }
 
 // LateAfter is how long Vote waits, beyond twice the time the others
 // took, for the last status node's answer.
 const LateAfter = 50 * time.Millisecond
+
+// collect takes n answers from ch as they come; after each, step says
+// whether to stop there, or gives a time to stop at (nil: none; only the
+// first it gives counts).
+func collect[T any](ch <-chan Answer[T], n int, step func([]Answer[T]) (bool, <-chan time.Time)) []Answer[T] {
+	var out []Answer[T]
+	var until <-chan time.Time
+	for range n {
+		select {
+		case a := <-ch:
+			out = append(out, a)
+		case <-until:
+			return out
+		}
+		stop, u := step(out)
+		if stop {
+			return out
+		}
+		if until == nil {
+			until = u
+		}
+	}
+	return out
+}
 
 // launch runs read on every client at once, each within timeout (0: ctx
 // alone bounds it), and gives the answers as they come.
