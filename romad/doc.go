@@ -13,10 +13,14 @@
 // Everything romad does on the status nodes is decided by a majority: a
 // lease claim, a status write and a read return once a majority has
 // answered (or can no longer), so a status node that hangs slows nothing
-// down. The lease is kept on a goroutine of its own, apart from the
-// alpha's work. A romad seeking the lease claims it only when no other
-// romad holds it on a majority; the alpha takes its lease back on a status
-// node where it lapsed alone (that node hung, or restarted). A round in
+// down; a claim only that node could decide fails once it is late
+// (status.Vote), and gives back what it won. The lease is kept on a
+// goroutine of its own, apart from the alpha's work. A romad seeking the
+// lease claims it only when no other romad holds it on a majority; the
+// alpha takes its lease back on a status node where it lapsed alone (that
+// node hung, or restarted), and takes a new epoch when a status node that
+// no romad holds refuses it (a rival won it in a split vote and gave it
+// back): an alpha must not run on a bare majority. A round in
 // which no majority answers the alpha's read (the other romads' views and
 // roma restore's maintenance flag) keeps the last reading and decides
 // nothing: a slow read must not end maintenance. The alpha's REPLICAOF

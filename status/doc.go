@@ -2,7 +2,9 @@
 // that clients, roma status and roma cli read: its schema, how it is
 // stored on the status nodes (one Redis hash per cluster, written with
 // epoch fencing and PUBLISHed on change), and how a reader takes it from
-// a majority of status nodes.
+// a majority of status nodes. Gather asks every status node at once and
+// returns once the answers settle the matter; Vote, for a lease claim,
+// also returns when only a late node could still decide it.
 //
 // Keys, on every status node, for cluster C:
 //
