@@ -345,8 +345,8 @@ func (l *lease) warn(epoch int64, granted int, holders []string) {
 	}
 }
 
-// giveBack deletes the lease this romad holds on any status node, after a
-// claim that a minority granted. Kept, those grants would split the
+// giveBack deletes the lease this romad holds on any status node: on a
+// clean shutdown (release), and after a claim that a minority granted. Kept, those grants would split the
 // status nodes for good: two romads that each won some of them re-claim
 // the ones they hold (a holder may claim a higher epoch) before their
 // lease there runs out, and neither ever wins a majority. Given back,
@@ -380,7 +380,5 @@ func (l *lease) release(ctx context.Context) {
 	l.mu.Lock()
 	l.epoch = 0
 	l.mu.Unlock()
-	for _, c := range l.statuses {
-		_ = releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
-	}
+	l.giveBack(ctx)
 }

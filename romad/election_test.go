@@ -33,14 +33,17 @@ func statusNodes(t *testing.T, timeout time.Duration) ([]*redistest.Server, map[
 	return servers, clients
 }
 
-// grantedEverywhere waits until every status node of clients holds the
-// lease of cluster for holder ("romad|epoch"): claim returns once a
-// majority granted, and the others follow.
-func grantedEverywhere(t *testing.T, clients map[string]*redis.Client, cluster, holder string) {
+// holdEverywhere has l claim epoch 1 and waits until every status node
+// grants it: claim returns once a majority did, and the others follow.
+func holdEverywhere(t *testing.T, l *lease) {
 	t.Helper()
-	for addr, c := range clients {
+	if !l.claim(context.Background(), 1) {
+		t.Fatalf("%s did not get epoch 1", l.self)
+	}
+	holder := l.self + "|1"
+	for addr, c := range l.statuses {
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if h, _ := c.Get(context.Background(), status.AlphaKey(cluster)).Result(); h == holder {
+			if h, _ := c.Get(context.Background(), status.AlphaKey(l.cluster)).Result(); h == holder {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -111,11 +114,7 @@ func TestLeaseLapsedOnOneNode(t *testing.T) {
 	ctx := context.Background()
 	a := &lease{cluster: "qt", self: "db1", duration: 20 * time.Second, statuses: clients}
 	b := &lease{cluster: "qt", self: "db2", duration: 20 * time.Second, statuses: clients}
-	if !a.claim(ctx, 1) {
-		t.Fatal("db1 did not get epoch 1")
-	}
-	// claim returns once a majority granted; wait for the third grant.
-	grantedEverywhere(t, clients, "qt", "db1|1")
+	holdEverywhere(t, a)
 	b.highest = 1 // as a refused claim tells it
 	// The lease lapses on one node.
 	if err := lapsed.Del(ctx, "roma:qt:alpha").Err(); err != nil {
@@ -445,11 +444,7 @@ func TestTakeOverAtRelease(t *testing.T) {
 	ctx := context.Background()
 	a := &lease{cluster: "tr", self: "db1", duration: 2 * time.Second, statuses: clients}
 	b := &lease{cluster: "tr", self: "db2", duration: 2 * time.Second, statuses: clients}
-	if !a.claim(ctx, 1) {
-		t.Fatal("db1 did not get epoch 1")
-	}
-	// claim returns once a majority granted: wait for the third grant.
-	grantedEverywhere(t, clients, "tr", "db1|1")
+	holdEverywhere(t, a)
 	if b.tick(ctx) {
 		t.Fatal("db2 became alpha while db1 holds the lease")
 	}
