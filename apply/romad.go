@@ -89,9 +89,10 @@ func (e *executor) romadPhase(ctx context.Context) {
 		}
 	}
 	if len(failed) > 0 {
+		hosts := strings.Join(failed, ", ")
 		for _, j := range last {
 			e.fail(j.address, j.host, fmt.Errorf("not restarted: romad did not come up on %s, so the alpha, on %s, keeps running as it was; fix %s, then apply again",
-				strings.Join(failed, ", "), j.host, strings.Join(failed, ", ")), 0)
+				hosts, j.host, hosts), 0)
 		}
 		return
 	}

@@ -124,7 +124,7 @@ func nodeErr(cmd redis.Cmder, n *node, p int) {
 
 // nodeError is nodeErr for an error.
 func nodeError(err error, n *node, p int) error {
-	if err == nil || errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrConnLost) {
+	if err == nil || namesNode(err) {
 		return err
 	}
 	where := ""
@@ -143,6 +143,12 @@ func nodeError(err error, n *node, p int) error {
 	return err
 }
 
+// namesNode reports whether err already names its node and partition:
+// nodeError made it.
+func namesNode(err error) bool {
+	return errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrConnLost)
+}
+
 // connLost reports whether err is a connection that broke under a
 // command: closed by the node (EOF), reset, or another read or write
 // failure of the network.
@@ -156,7 +162,7 @@ func connLost(err error) bool {
 // it names its node and partition already (ErrNoReply, ErrUnreachable,
 // ErrConnLost).
 func InPartition(p int, err error) error {
-	if errors.Is(err, ErrNoReply) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrConnLost) {
+	if namesNode(err) {
 		return err
 	}
 	return fmt.Errorf("partition %d: %w", p, err)
