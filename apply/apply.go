@@ -38,6 +38,17 @@ type Failure struct {
 	Err     error
 }
 
+// String is the failure on one line: the resource, its host when it has
+// one, and the error, without the host's name twice when the error
+// begins with it already.
+func (f Failure) String() string {
+	msg := fmt.Sprint(f.Err)
+	if f.Host == "" {
+		return f.Address + ": " + msg
+	}
+	return f.Address + " on " + f.Host + ": " + strings.TrimPrefix(msg, f.Host+": ")
+}
+
 // Result says what an apply did.
 type Result struct {
 	Done      []string  // addresses whose actions all succeeded
@@ -66,7 +77,7 @@ func (r *Result) Error() error {
 	if len(r.Failed) > 0 {
 		fmt.Fprintf(&b, "\n%d actions failed:", len(r.Failed))
 		for _, f := range r.Failed {
-			fmt.Fprintf(&b, "\n  %s on %s: %v", f.Address, f.Host, f.Err)
+			fmt.Fprintf(&b, "\n  %s", f)
 		}
 	}
 	if len(r.Skipped) > 0 {
