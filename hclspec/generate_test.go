@@ -217,7 +217,7 @@ func TestGenerateRoundTrip(t *testing.T) {
 		"sensitive settings": {
 			spec: genSpec(
 				cluster.Settings{"maxmemory": one("256mb"), "tls-key-file-pass": sens("cluster-key-pass"),
-					"rename-command": sens("FLUSHALL flushall-secret-name", "CONFIG config-secret-name")},
+					"rename-command": sens("FLUSHALL flushall-secret-name", "KEYS keys-secret-name")},
 				// same value as the cluster's, but not sensitive: an override
 				cluster.Settings{"tls-key-file-pass": one("plain-key-pass")},
 				// a sensitive override shared by two nodes: one variable
@@ -238,7 +238,7 @@ func TestGenerateRoundTrip(t *testing.T) {
 			},
 			wantSecrets: []string{
 				`redis_password = "correct-horse-battery"`,
-				`secret_1       = ["FLUSHALL flushall-secret-name", "CONFIG config-secret-name"]`,
+				`secret_1       = ["FLUSHALL flushall-secret-name", "KEYS keys-secret-name"]`,
 				`secret_2       = "cluster-key-pass"`,
 				`secret_3       = "client-key-pass"`,
 				`secret_4       = ""`,

@@ -63,11 +63,27 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 		if !redisconf.MultiValued(key) {
 			return bad("must be a single value: this directive cannot be repeated")
 		}
-		for it := val.ElementIterator(); it.Next(); {
+		// Each element's own range, when the list is written out.
+		elems, ediags := hcl.ExprList(a.Expr)
+		for i, it := 0, val.ElementIterator(); it.Next(); i++ {
 			_, e := it.Element()
 			s, ok := scalarString(e)
 			if !ok {
 				return bad("must be a list of strings or numbers")
+			}
+			why := ""
+			if strings.ContainsAny(s, "\n\r") {
+				why = "must not contain a line break"
+			} else if err := redisconf.CheckValue(key, s); err != nil {
+				why = err.Error()
+			}
+			if why != "" {
+				subject := a.Expr.Range()
+				if !ediags.HasErrors() && len(elems) == val.LengthInt() {
+					subject = elems[i].Range()
+				}
+				return set, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid redis.conf value",
+					Detail: fmt.Sprintf("Element %d of %q %s.", i+1, a.Name, why), Subject: subject.Ptr()})
 			}
 			set.Values = append(set.Values, s)
 		}

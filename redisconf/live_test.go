@@ -2,6 +2,7 @@ package redisconf
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -127,22 +128,28 @@ func TestLiveFileOnly(t *testing.T) {
 	}
 	// Redis 7.0 quirk: "save" lines that follow an include replace each
 	// other instead of adding up, so the include comes last. roma renders
-	// no include.
-	r := startRedis(t, []string{
-		"rename-command FLUSHALL \"\"",
+	// no include. rename-command is as roma renders roma.hcl's values.
+	var renamed bytes.Buffer
+	writeDirective(&renamed, "rename-command", []string{`FLUSHALL ""`, `KEYS 'hidden-keys'`})
+	r := startRedis(t, append(strings.Split(strings.TrimSpace(renamed.String()), "\n"),
 		"user roma on >roma-test-password ~* +@all",
 		"save 900 1",
 		"save 300 10",
 		"client-output-buffer-limit replica 256mb 64mb 60",
 		"client-output-buffer-limit pubsub 32mb 8mb 60",
-		"include " + extra,
-	})
+		"include "+extra,
+	))
+	if _, err := r.do("SET", "renamed-check", "1"); err != nil {
+		t.Fatal(err)
+	}
 	checks := map[string]struct {
 		args []string
 		want string // the reply, or "error: " and a part of the error
 	}{
 		"include":                            {[]string{"CONFIG", "GET", "maxmemory-policy"}, "volatile-ttl"},
 		"rename-command":                     {[]string{"FLUSHALL"}, "unknown command 'FLUSHALL'"},
+		"rename-command, the old name":       {[]string{"KEYS", "*"}, "unknown command 'KEYS'"},
+		"rename-command, the new name":       {[]string{"HIDDEN-KEYS", "renamed-*"}, "renamed-check"},
 		"user":                               {[]string{"ACL", "WHOAMI"}, "default"},
 		"save repeats":                       {[]string{"CONFIG", "GET", "save"}, "900 1 300 10"},
 		"client-output-buffer-limit repeats": {[]string{"CONFIG", "GET", "client-output-buffer-limit"}, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},

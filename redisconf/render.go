@@ -214,9 +214,13 @@ func Edited(data []byte) bool {
 func writeDirective(b *bytes.Buffer, k string, values []string) {
 	for _, v := range values {
 		b.WriteString(k)
-		args := strings.Fields(v)
-		if len(args) == 0 || !multiArg(k) {
-			args = []string{v}
+		args := []string{v}
+		if multiArg(k) {
+			// The value is the directive's arguments as redis.conf spells
+			// them: "FLUSHALL \"\"" is FLUSHALL and the empty name.
+			if a, err := SplitArgs(v); err == nil && len(a) > 0 {
+				args = a
+			}
 		}
 		for _, a := range args {
 			b.WriteByte(' ')
@@ -294,8 +298,10 @@ func FileAddr(data []byte) string {
 	return net.JoinHostPort(strings.Fields(b[0])[0], p[0])
 }
 
-// Parse reads a redis.conf into directive -> argument lines, each line a
-// space-joined list of its (unquoted) arguments.
+// Parse reads a redis.conf into directive -> argument lines: a line's one
+// argument as it is, or its several arguments space-joined, each quoted
+// as Quote does when it must be (as a multi-argument value is written in
+// roma.hcl).
 func Parse(data []byte) map[string][]string {
 	out := map[string][]string{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -304,74 +310,25 @@ func Parse(data []byte) map[string][]string {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		args := splitArgs(line)
+		args, err := SplitArgs(line)
+		if err != nil { // Redis refuses the line: kept as its words
+			args = strings.Fields(line)
+		}
 		if len(args) == 0 {
 			continue
 		}
 		k := strings.ToLower(args[0])
-		out[k] = append(out[k], strings.Join(args[1:], " "))
-	}
-	return out
-}
-
-// splitArgs splits a redis.conf line as Redis does (sdssplitargs), for the
-// quoting Quote produces: "..." with backslash escapes, and '...'.
-func splitArgs(line string) []string {
-	var out []string
-	i := 0
-	for i < len(line) {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
-			i++
-		}
-		if i >= len(line) {
-			break
-		}
-		var b strings.Builder
-		switch line[i] {
-		case '"':
-			i++
-			for i < len(line) && line[i] != '"' {
-				if line[i] == '\\' && i+1 < len(line) {
-					i++
-					switch line[i] {
-					case 'n':
-						b.WriteByte('\n')
-					case 'r':
-						b.WriteByte('\r')
-					case 't':
-						b.WriteByte('\t')
-					case 'x':
-						if i+2 < len(line) {
-							if v, err := strconv.ParseUint(line[i+1:i+3], 16, 8); err == nil {
-								b.WriteByte(byte(v))
-								i += 2
-								break
-							}
-						}
-						b.WriteByte('x')
-					default:
-						b.WriteByte(line[i])
-					}
-				} else {
-					b.WriteByte(line[i])
-				}
-				i++
+		v := strings.Join(args[1:], " ")
+		if len(args) > 2 {
+			// Several arguments, written back as roma.hcl takes them:
+			// rename-command FLUSHALL "" is FLUSHALL "", not "FLUSHALL ".
+			q := make([]string, len(args)-1)
+			for i, a := range args[1:] {
+				q[i] = Quote(a)
 			}
-			i++
-		case '\'':
-			i++
-			for i < len(line) && line[i] != '\'' {
-				b.WriteByte(line[i])
-				i++
-			}
-			i++
-		default:
-			for i < len(line) && line[i] != ' ' && line[i] != '\t' {
-				b.WriteByte(line[i])
-				i++
-			}
+			v = strings.Join(q, " ")
 		}
-		out = append(out, b.String())
+		out[k] = append(out[k], v)
 	}
 	return out
 }

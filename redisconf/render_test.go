@@ -1,6 +1,7 @@
 package redisconf
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -129,5 +130,38 @@ func TestFileAddr(t *testing.T) {
 		if got := FileAddr(tc.data); got != tc.want {
 			t.Errorf("%s: FileAddr = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRenderArguments: a multi-argument value is read as redis.conf reads
+// arguments (quotes, escapes), written so, and read back by Parse as it
+// was declared.
+func TestRenderArguments(t *testing.T) {
+	tests := map[string]struct {
+		name       string
+		values     []string
+		lines      []string
+		parsedBack []string
+	}{
+		"rename to nothing and to a name": {"rename-command", []string{`FLUSHALL ""`, `KEYS 'hidden-keys'`},
+			[]string{`rename-command FLUSHALL ""`, `rename-command KEYS hidden-keys`}, []string{`FLUSHALL ""`, `KEYS hidden-keys`}},
+		"save off":    {"save", []string{""}, []string{`save ""`}, []string{""}},
+		"save points": {"save", []string{"900 1", "300  10"}, []string{"save 900 1", "save 300 10"}, []string{"900 1", "300 10"}},
+		"a quoted argument with a space": {"user", []string{`app on ">two words" ~* +@read`},
+			[]string{`user app on ">two words" ~* +@read`}, []string{`app on ">two words" ~* +@read`}},
+		"one argument, spaces kept": {"notify-keyspace-events", []string{"K E x"}, []string{`notify-keyspace-events "K E x"`}, []string{"K E x"}},
+		"escapes":                   {"rename-command", []string{`DEBUG "dbg\x21\"x"`}, []string{`rename-command DEBUG "dbg!\"x"`}, []string{`DEBUG "dbg!\"x"`}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			writeDirective(&b, tc.name, tc.values)
+			if d := cmp.Diff(tc.lines, strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")); d != "" {
+				t.Errorf("lines (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.parsedBack, Parse(b.Bytes())[tc.name]); d != "" {
+				t.Errorf("Parse (-want +got):\n%s", d)
+			}
+		})
 	}
 }

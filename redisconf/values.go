@@ -62,6 +62,9 @@ var memorySize = regexp.MustCompile(`(?i)^[0-9]+(b|k|kb|m|mb|g|gb)?$`)
 // nil otherwise. It lets validate and plan refuse a typo that Redis would
 // refuse at apply, by failing to start or failing CONFIG SET.
 func CheckValue(name, value string) error {
+	if multiArg(name) {
+		return checkArgs(name, value)
+	}
 	switch valueForms[name] {
 	case memoryValue:
 		if !memorySize.MatchString(value) {
@@ -74,6 +77,35 @@ func CheckValue(name, value string) error {
 	}
 	if words, ok := enums[name]; ok && !slices.Contains(words, strings.ToLower(value)) {
 		return fmt.Errorf("must be one of %s", strings.Join(words, ", "))
+	}
+	return nil
+}
+
+// romaCommands are the commands roma itself sends to data nodes, and
+// Redis replication needs between them: to plan (INFO, CONFIG GET, ACL
+// GETUSER), apply (CONFIG SET, ACL SETUSER, REPLICAOF, FAILOVER,
+// SHUTDOWN), watch and fail over (INFO, ROLE, REPLICAOF), back up (PSYNC,
+// REPLCONF, CLIENT PAUSE) and connect (AUTH, HELLO, SELECT, PING, CLIENT).
+var romaCommands = names("acl", "auth", "client", "config", "failover", "hello", "info", "ping",
+	"psync", "replconf", "replicaof", "role", "select", "shutdown", "slaveof", "sync")
+
+// checkArgs checks the value of a directive that takes several arguments:
+// they must split as redis.conf reads them; rename-command must name a
+// command and its new name, and leave alone the commands roma sends.
+func checkArgs(name, value string) error {
+	args, err := SplitArgs(value)
+	if err != nil {
+		return fmt.Errorf("cannot be read as redis.conf arguments: unbalanced quotes, or a closing quote not followed by a space")
+	}
+	if name != "rename-command" {
+		return nil
+	}
+	if len(args) != 2 {
+		return fmt.Errorf(`must be a command and its new name, as in "FLUSHALL \"\"" (the empty name turns the command off)`)
+	}
+	if cmd := strings.ToLower(args[0]); romaCommands[cmd] {
+		return fmt.Errorf("renames %s, which roma sends to every node (to plan, apply, fail over and back up): leave it as it is",
+			strings.ToUpper(cmd))
 	}
 	return nil
 }

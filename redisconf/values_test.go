@@ -53,3 +53,40 @@ func TestLiveCheckValue(t *testing.T) {
 		t.Errorf("CheckValue of a directive it does not know the form of: %v, want nil", err)
 	}
 }
+
+// TestCheckArgs: values of directives with several arguments must split as
+// redis.conf reads them, and rename-command must leave alone what roma
+// sends to its nodes.
+func TestCheckArgs(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		why         string // a part of the error; "" when valid
+	}{
+		"rename to nothing":        {"rename-command", `FLUSHALL ""`, ""},
+		"rename to a secret name":  {"rename-command", "KEYS k-8f3a", ""},
+		"rename CONFIG":            {"rename-command", `CONFIG ""`, "renames CONFIG, which roma sends"},
+		"rename config, any case":  {"rename-command", "config my-config", "renames CONFIG"},
+		"rename REPLICAOF":         {"rename-command", "REPLICAOF x", "renames REPLICAOF"},
+		"rename PSYNC":             {"rename-command", "psync x", "renames PSYNC"},
+		"a name alone":             {"rename-command", "FLUSHALL", "must be a command and its new name"},
+		"three words":              {"rename-command", "KEYS all keys", "must be a command and its new name"},
+		"unbalanced":               {"rename-command", `FLUSHALL "`, "unbalanced quotes"},
+		"quote then a letter":      {"user", `app on ">a"b`, "unbalanced quotes"},
+		"save points":              {"save", "900 1", ""},
+		"save off":                 {"save", "", ""},
+		"one-argument directive":   {"maxmemory", "64mb", ""},
+		"buffer limit":             {"client-output-buffer-limit", "replica 256mb 64mb 60", ""},
+		"unbalanced single quotes": {"save", "'900 1", "unbalanced quotes"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := CheckValue(tc.name, tc.value)
+			switch {
+			case tc.why == "" && err != nil:
+				t.Errorf("CheckValue(%s, %q) = %v, want nil", tc.name, tc.value, err)
+			case tc.why != "" && (err == nil || !strings.Contains(err.Error(), tc.why)):
+				t.Errorf("CheckValue(%s, %q) = %v, want an error saying %q", tc.name, tc.value, err, tc.why)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/client"
 	"github.com/roma-redis/roma/client/resp"
+	"github.com/roma-redis/roma/redisconf"
 )
 
 // pipeBatch is how many commands --pipe sends in one pipeline when it
@@ -539,7 +540,7 @@ func pipeReader(r *bufio.Reader) func(args [][]byte) ([][]byte, error) {
 		if err != nil && err != io.EOF {
 			return nil, err
 		}
-		a, err := splitArgs(strings.TrimRight(line, "\r\n"))
+		a, err := redisconf.SplitArgs(strings.TrimRight(line, "\r\n"))
 		if err != nil {
 			return nil, err
 		}

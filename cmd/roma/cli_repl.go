@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/roma-redis/roma/redisconf"
 	"golang.org/x/term"
 )
 
@@ -33,7 +34,7 @@ func runScript(ss *cliSession, in io.Reader) error {
 // runLine runs one line of a script or of the prompt, and reports
 // whether it asks to quit.
 func (ss *cliSession) runLine(line string) (quit bool) {
-	args, err := splitArgs(line)
+	args, err := redisconf.SplitArgs(line)
 	if err != nil {
 		ss.errors++
 		fmt.Fprintln(ss.errOut, "Invalid argument(s)") // as redis-cli says

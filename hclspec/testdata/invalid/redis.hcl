@@ -10,6 +10,9 @@ cluster "c" {
     maxmemory-policy = "allkeys_lru" # ERROR: Invalid redis.conf value
     appendfsync = "everysec" # valid: no diagnostic
     replica-read-only = true # valid: written yes
+    rename-command = ["FLUSHALL \"\"", "KEYS all keys"] # ERROR: Invalid redis.conf value
+    save = ["900 1", "300 \"10"] # ERROR: Invalid redis.conf value
+    client-output-buffer-limit = "replica 256mb 64mb 60" # valid: one line
   }
 }
 
@@ -22,4 +25,10 @@ node "n0" {
   port      = 7000
   partition = 0
   database  = 16 # ERROR: Database out of range
+  redis {
+    rename-command = [
+      "FLUSHALL \"\"",
+      "config secret-name", # ERROR: Invalid redis.conf value
+    ]
+  }
 }

@@ -1,20 +1,22 @@
-package main
+package redisconf
 
 import (
 	"errors"
 	"strconv"
 )
 
-// errBadArgs is a line that cannot be split: unbalanced quotes, or a
-// closing quote not followed by a space. redis-cli says "Invalid
-// argument(s)".
-var errBadArgs = errors.New("invalid argument(s)")
+// ErrBadArgs is a line that cannot be split: unbalanced quotes, or a
+// closing quote not followed by a space. Redis refuses such a line in
+// redis.conf ("Unbalanced quotes in configuration line"); redis-cli says
+// "Invalid argument(s)".
+var ErrBadArgs = errors.New("invalid argument(s): unbalanced quotes, or a closing quote not followed by a space")
 
-// splitArgs splits a command line as redis-cli does (sdssplitargs):
+// SplitArgs splits a line into arguments as Redis reads redis.conf and as
+// redis-cli reads a command line (sdssplitargs):
 // words separated by spaces; "double quotes" with \n \r \t \b \a \\ \"
 // and \xHH escapes; 'single quotes' with \' only. A closing quote must be
 // followed by a space or the end of the line.
-func splitArgs(line string) ([]string, error) {
+func SplitArgs(line string) ([]string, error) {
 	var out []string
 	i := 0
 	for {
@@ -30,7 +32,7 @@ func splitArgs(line string) ([]string, error) {
 			if inq {
 				switch {
 				case i == len(line):
-					return nil, errBadArgs
+					return nil, ErrBadArgs
 				case line[i] == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
 					b, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
 					cur = append(cur, byte(b))
@@ -40,7 +42,7 @@ func splitArgs(line string) ([]string, error) {
 					cur = append(cur, unescape(line[i]))
 				case line[i] == '"':
 					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return nil, errBadArgs
+						return nil, ErrBadArgs
 					}
 					done = true
 				default:
@@ -49,13 +51,13 @@ func splitArgs(line string) ([]string, error) {
 			} else if insq {
 				switch {
 				case i == len(line):
-					return nil, errBadArgs
+					return nil, ErrBadArgs
 				case line[i] == '\\' && i+1 < len(line) && line[i+1] == '\'':
 					i++
 					cur = append(cur, '\'')
 				case line[i] == '\'':
 					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return nil, errBadArgs
+						return nil, ErrBadArgs
 					}
 					done = true
 				default:
