@@ -5,7 +5,10 @@
 // (CheckValue). The catalog matches Redis 7.0 (Debian bookworm's
 // redis-server) and is checked against a live redis-server by its tests.
 // Render writes a node's file from roma.hcl; Parse, ParseMeta and FileAddr
-// read one back (plan, roma start).
+// read one back (plan, roma start). SplitArgs splits a line into arguments
+// as Redis does (sdssplitargs), for redis.conf and for roma cli's command
+// lines; a directive with several arguments (save, rename-command, user)
+// takes its value in that form.
 //
 // Of roma's packages it imports cluster only.
 package redisconf
