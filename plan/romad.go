@@ -99,9 +99,23 @@ func sha(b []byte) string {
 }
 
 // RomadFiles returns what apply writes for romad on host h: its config
-// (the cluster as a self-contained roma.hcl) and its secrets file.
+// (the cluster as a self-contained roma.hcl) and its secrets file. They
+// leave out the redis.conf settings (redis blocks), which romad does not
+// use: a change of settings, the most common change of roma.hcl, neither
+// restarts every romad (and hands the alpha over) nor gives romad a
+// sensitive setting's value.
 func RomadFiles(spec *cluster.Spec) (config, secrets []byte, err error) {
-	return hclspec.Generate(spec)
+	if spec == nil {
+		return hclspec.Generate(nil)
+	}
+	s := *spec
+	s.Redis = nil
+	s.Nodes = make([]cluster.Node, len(spec.Nodes))
+	for i, n := range spec.Nodes {
+		n.Redis = nil
+		s.Nodes[i] = n
+	}
+	return hclspec.Generate(&s)
 }
 
 // RomadArgv is the command line of romad on host h.
