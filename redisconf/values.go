@@ -90,12 +90,16 @@ var romaCommands = names("acl", "auth", "client", "config", "failover", "hello",
 	"psync", "replconf", "replicaof", "role", "select", "shutdown", "slaveof", "sync")
 
 // checkArgs checks the value of a directive that takes several arguments:
-// they must split as redis.conf reads them; rename-command must name a
-// command and its new name, and leave alone the commands roma sends.
+// they must split as redis.conf reads them; user must leave the default
+// user to roma; rename-command must name a command and its new name, and
+// leave alone the commands roma sends.
 func checkArgs(name, value string) error {
 	args, err := SplitArgs(value)
 	if err != nil {
 		return fmt.Errorf("cannot be read as redis.conf arguments: unbalanced quotes, or a closing quote not followed by a space")
+	}
+	if name == "user" && len(args) > 0 && args[0] == "default" {
+		return fmt.Errorf("redefines the default user, whose password is the cluster's and which roma itself uses: declare another user")
 	}
 	if name != "rename-command" {
 		return nil

@@ -72,6 +72,8 @@ func TestCheckArgs(t *testing.T) {
 		"three words":              {"rename-command", "KEYS all keys", "must be a command and its new name"},
 		"unbalanced":               {"rename-command", `FLUSHALL "`, "unbalanced quotes"},
 		"quote then a letter":      {"user", `app on ">a"b`, "unbalanced quotes"},
+		"another user":             {"user", "app on >app-password ~app:* +@read", ""},
+		"the default user":         {"user", "default on nopass ~* +@all", "redefines the default user"},
 		"save points":              {"save", "900 1", ""},
 		"save off":                 {"save", "", ""},
 		"one-argument directive":   {"maxmemory", "64mb", ""},
