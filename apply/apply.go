@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,9 +52,12 @@ func (f Failure) String() string {
 
 // Result says what an apply did.
 type Result struct {
-	Done      []string  // addresses whose actions all succeeded
-	Failed    []Failure // in the order they failed
-	Skipped   []string  // not attempted: an earlier step they need failed, or interrupted
+	Done   []string  // addresses whose actions all succeeded
+	Failed []Failure // in the order they failed
+	// Unchanged: apply stopped before changing anything (a conf file
+	// the hosts' redis-server refuses).
+	Unchanged bool
+	Skipped   []string // not attempted: an earlier step they need failed, or interrupted
 	Added     int
 	Changed   int
 	Destroyed int
@@ -160,6 +164,9 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 	ctx = lctx
 	e.reached = true
 
+	if !e.checkConfs(ctx) {
+		return e.done(start), e.res.Error()
+	}
 	e.prepareHosts(ctx)
 	e.prepareBackup(ctx)
 	e.passwordsPhase(ctx)
@@ -433,9 +440,16 @@ func (e *executor) nodeResources(kinds ...string) []plan.Resource {
 	return out
 }
 
-// writeConfs pushes every conf file that changes, atomically, mode 0600.
-func (e *executor) writeConfs(ctx context.Context) {
-	var jobs []job
+// confWrite is a conf file the plan writes: its resource and target.
+type confWrite struct {
+	r  plan.Resource
+	tg redisconf.Target
+}
+
+// confWrites returns the conf files the plan writes, failing a resource
+// whose node roma.hcl does not declare.
+func (e *executor) confWrites() []confWrite {
+	var out []confWrite
 	for _, r := range e.nodeResources("status", "node") {
 		if r.Action == plan.Delete || !(r.Action == plan.Create || r.Action == plan.Replace || hasStep(r, "write-conf")) {
 			continue
@@ -445,10 +459,77 @@ func (e *executor) writeConfs(ctx context.Context) {
 			e.fail(r.Address, r.Host, fmt.Errorf("%s is not in roma.hcl: the plan was made from another configuration", r.Address), 0)
 			continue
 		}
+		out = append(out, confWrite{r, tg})
+	}
+	return out
+}
+
+// checkConfs has each host's own redis-server read every conf file the
+// plan writes there, or starts or restarts a node with
+// (redisconf.CheckCommand), before anything changes. A file it refuses
+// fails its resource, every other resource is left undone, and checkConfs
+// returns false: a value Redis refuses must not reach a node, where it
+// would stop the node at its next start, nor a node be restarted with one
+// left on its host.
+func (e *executor) checkConfs(ctx context.Context) bool {
+	var jobs []job
+	checked := map[string]bool{}
+	var ws []confWrite
+	for _, w := range e.confWrites() {
+		checked[w.r.Address] = true
+		ws = append(ws, w)
+	}
+	for _, r := range e.nodeResources("status", "node") {
+		if tg, ok := e.targets[r.Name]; ok && !checked[r.Address] && r.Action != plan.Delete &&
+			(r.Action == plan.Restart || hasStep(r, "start") || hasStep(r, "restart")) {
+			ws = append(ws, confWrite{r, tg})
+		}
+	}
+	for _, w := range ws {
+		tg := w.tg
+		jobs = append(jobs, job{address: w.r.Address, host: tg.Host.Name, verb: "checking the conf file of " + tg.Name, doneMsg: "redis-server accepts it",
+			run: func(ctx context.Context, t remote.Transport) error {
+				in := redisconf.CheckInput(redisconf.Render(e.spec, tg))
+				res, err := t.Run(ctx, redisconf.CheckCommand, remote.WithStdin(bytes.NewReader(in)))
+				if err != nil {
+					return fmt.Errorf("checking the conf file of %s: %w", tg.Name, err)
+				}
+				sensitive := func(d string) bool {
+					return tg.Settings[d].Sensitive || d == "requirepass" || d == "masterauth" || d == "user"
+				}
+				if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
+					return e.spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
+				}
+				return nil
+			}})
+	}
+	if len(jobs) > 0 {
+		e.phase("Checking conf files")
+		e.runJobsPerHost(ctx, jobs, perHost)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.failed) == 0 {
+		return true
+	}
+	for _, r := range e.p.Resources {
+		if !e.failed[r.Address] && !contains(e.res.Skipped, r.Address) {
+			e.res.Skipped = append(e.res.Skipped, r.Address)
+		}
+	}
+	e.res.Unchanged = true
+	return false
+}
+
+// writeConfs pushes every conf file that changes, atomically, mode 0600.
+func (e *executor) writeConfs(ctx context.Context) {
+	var jobs []job
+	for _, w := range e.confWrites() {
+		tg := w.tg
 		if e.hasFailed("host." + tg.Host.Name) {
 			continue
 		}
-		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "writing " + cluster.LayoutOf(tg.Host).Conf(tg.Name), doneMsg: "conf file written",
+		jobs = append(jobs, job{address: w.r.Address, host: tg.Host.Name, verb: "writing " + cluster.LayoutOf(tg.Host).Conf(tg.Name), doneMsg: "conf file written",
 			run: func(ctx context.Context, t remote.Transport) error {
 				l := cluster.LayoutOf(tg.Host)
 				if err := t.MkdirAll(ctx, l.Data(tg.Name), 0o750); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -24,7 +25,6 @@ import (
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
-	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -104,27 +104,62 @@ func mustConverge(t *testing.T, spec *cluster.Spec) {
 	}
 }
 
+// confFiles returns the conf file of every node of spec, by name ("" for
+// none).
+func confFiles(t *testing.T, spec *cluster.Spec) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range spec.Nodes {
+		h, _ := spec.Host(n.Host)
+		tr, err := plantest.Dial(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := tr.ReadFile(context.Background(), cluster.LayoutOf(h).Conf(n.Name))
+		tr.Close()
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("reading %s's conf file: %v", n.Name, err)
+		}
+		out[n.Name] = string(b)
+	}
+	return out
+}
+
+func mustNode(t *testing.T, spec *cluster.Spec, name string) cluster.Node {
+	t.Helper()
+	n, ok := spec.Node(name)
+	if !ok {
+		t.Fatalf("no node %s", name)
+	}
+	return n
+}
+
 // pids returns the pid of every node of spec, by name.
 func pids(t *testing.T, spec *cluster.Spec) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, n := range spec.Nodes {
-		c := plantest.NodeClient(spec, n.Name)
-		info, err := c.Info(context.Background(), "server").Result()
-		c.Close()
-		if err != nil {
-			t.Fatalf("INFO on %s: %v", n.Name, err)
-		}
-		for _, l := range strings.Split(info, "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
-				fmt.Sscan(v, new(int64))
-				var pid int64
-				fmt.Sscan(v, &pid)
-				out[n.Name] = pid
-			}
-		}
+		out[n.Name] = pidOf(t, spec, n.Name)
 	}
 	return out
+}
+
+// pidOf returns the pid of node name, from its INFO.
+func pidOf(t *testing.T, spec *cluster.Spec, name string) int64 {
+	t.Helper()
+	c := plantest.NodeClient(spec, name)
+	info, err := c.Info(context.Background(), "server").Result()
+	c.Close()
+	if err != nil {
+		t.Fatalf("INFO on %s: %v", name, err)
+	}
+	var pid int64
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
+			fmt.Sscan(v, &pid)
+		}
+	}
+	return pid
 }
 
 func roles(t *testing.T, spec *cluster.Spec, p int) (master string, replicas []string) {
@@ -463,23 +498,12 @@ func TestApplyLab(t *testing.T) {
 		spec = writeConfig(t, dir, base)
 	})
 
-	t.Run("a node that fails to start", func(t *testing.T) {
-		// hz = "sometimes": a value Redis refuses that roma validate
-		// lets through (it checks the form of common directives only,
-		// maxmemory-policy among them).
-		text := strings.Replace(base, `maxmemory-policy = "allkeys-lru"`, `maxmemory-policy = "allkeys-lru"
-    hz               = "sometimes"`, 1)
-		spec2 := writeConfig(t, dir, text)
-		p := makePlan(t, spec2)
-		// CONFIG SET refuses the value at runtime.
-		_, err := apply.Apply(ctx, spec2, p, apply.Options{Dial: plantest.Dial})
-		if err == nil || !strings.Contains(err.Error(), "hz") {
-			t.Fatalf("apply of a bad setting: %v", err)
-		}
-		t.Logf("runtime error: %v", err)
-		// A new node with the bad setting cannot start: Redis's own
-		// error line is reported.
-		text2 := base + `
+	t.Run("a conf file redis-server refuses changes nothing", func(t *testing.T) {
+		// Values Redis refuses that roma validate lets through (it checks
+		// the form of common directives only): each host's redis-server
+		// reads the files first, and apply stops before any change.
+		before, confs := pids(t, spec), confFiles(t, spec)
+		extra := `
 node "extra" {
   host      = "db4"
   port      = 7300
@@ -489,17 +513,81 @@ node "extra" {
   }
 }
 `
-		spec3 := writeConfig(t, dir, text2)
-		_, err = runApply(t, ctx, spec3, nil)
-		var se *service.StartError
-		if err == nil || !strings.Contains(err.Error(), "node.extra") || !strings.Contains(err.Error(), "sometimes") {
-			t.Fatalf("apply with a node that cannot start: %v", err)
+		for name, tc := range map[string]struct{ text, line string }{
+			"a runtime setting": {strings.Replace(base, `maxmemory-policy = "allkeys-lru"`, `maxmemory-policy = "allkeys-lru"
+    hz               = "sometimes"`, 1), `"hz sometimes"`},
+			"a restart-only setting": {strings.Replace(base, `maxmemory-policy = "allkeys-lru"`, `maxmemory-policy = "allkeys-lru"
+    tcp-backlog      = "lots"`, 1), `"tcp-backlog lots"`},
+			"a new node's": {base + extra, `"hz sometimes"`},
+		} {
+			t.Run(name, func(t *testing.T) {
+				spec2 := writeConfig(t, dir, tc.text)
+				res, err := runApply(t, ctx, spec2, nil)
+				if err == nil || !strings.Contains(err.Error(), "redis-server refuses the line "+tc.line) || !res.Unchanged || len(res.Done) != 0 {
+					t.Fatalf("apply of a value Redis refuses: %v (%+v); want it refused, nothing done", err, res)
+				}
+				if got := pids(t, spec); fmt.Sprint(got) != fmt.Sprint(before) {
+					t.Errorf("nodes restarted: pids %v, before %v", got, before)
+				}
+				after := confFiles(t, spec2)
+				if after["extra"] != "" {
+					t.Error("extra's conf file was written")
+				}
+				delete(after, "extra")
+				if d := cmp.Diff(confs, after); d != "" {
+					t.Errorf("conf files changed (-before +after):\n%s", d)
+				}
+				assertUnlocked(t, spec)
+			})
 		}
-		_ = errors.As(err, &se)
-		t.Logf("start error: %v", err)
 		// Fixing roma.hcl and applying again converges.
-		spec = writeConfig(t, dir, strings.Replace(text2, `hz = "sometimes"`, `hz = 10`, 1))
+		spec = writeConfig(t, dir, strings.Replace(base+extra, `hz = "sometimes"`, `hz = 10`, 1))
 		mustConverge(t, spec)
+		spec = writeConfig(t, dir, base)
+		mustConverge(t, spec)
+	})
+
+	t.Run("a master is not restarted in place when its replicas are down", func(t *testing.T) {
+		// A restart-only change; partition 0's replica cannot start (its
+		// address is taken), so its master has no replica to hand over
+		// to: it is left running rather than restarted with none.
+		master, replicas := roles(t, spec, 0)
+		rn := mustNode(t, spec, replicas[0])
+		c := plantest.NodeClient(spec, rn.Name)
+		_ = c.Shutdown(ctx).Err()
+		c.Close()
+		var taken net.Listener
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var err error
+			if taken, err = net.Listen("tcp", spec.Addr(rn.Host, rn.Port)); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("taking %s's address: %v", rn.Name, err)
+			}
+		}
+		defer taken.Close()
+		go func() { // what answers there closes every connection at once
+			for {
+				c, err := taken.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		before := pidOf(t, spec, master)
+		text := strings.Replace(base, `maxmemory-policy = "allkeys-lru"`, `maxmemory-policy = "allkeys-lru"
+    tcp-backlog      = 256`, 1)
+		spec2 := writeConfig(t, dir, text)
+		_, err := runApply(t, ctx, spec2, nil)
+		if err == nil || !strings.Contains(err.Error(), "node."+master+" on ") || !strings.Contains(err.Error(), "not restarted: no replica of partition 0") {
+			t.Fatalf("apply with partition 0's replica unable to start: %v; want %s not restarted", err, master)
+		}
+		if after := pidOf(t, spec, master); after != before {
+			t.Errorf("%s restarted with no replica up: pid %v, before %v", master, after, before)
+		}
+		taken.Close()
 		spec = writeConfig(t, dir, base)
 		mustConverge(t, spec)
 	})

@@ -420,6 +420,20 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 		}
 	}
 	addr := "node." + old.Name
+	if next == nil && len(nodes) > 1 {
+		// Its replicas are down, or behind: they may have failed to
+		// start in this very apply. Restarting the master would leave
+		// the partition without any node.
+		var others []string
+		for _, n := range nodes {
+			if n.Name != old.Name {
+				others = append(others, n.Name)
+			}
+		}
+		e.fail(addr, old.Host.Name, fmt.Errorf("not restarted: no replica of partition %d (%s) is up and in sync to take over, and a restart in place would leave the partition unavailable; bring them up (roma plan says what is wrong), then apply again",
+			first.Partition, strings.Join(others, ", ")), 0)
+		return
+	}
 	if next == nil {
 		e.opts.Report(Event{Time: time.Now(), Type: "info", Address: addr,
 			Message: "no in-sync replica to hand over to: restarting the master in place, its partition is unavailable meanwhile"})

@@ -176,6 +176,9 @@ func applyFailed(s *streams, o *applyOptions, res *apply.Result, err error, asJS
 		}
 	}
 	path := o.configPath(nil)
+	if res.Unchanged {
+		return fmt.Errorf("%w\nNothing was changed. Fix the cause and run again:\n  roma apply -c %s", err, path)
+	}
 	return fmt.Errorf("%w\nEverything that succeeded stays done, and no file was left half-written. Fix the cause and run again to resume:\n  roma apply -c %s", err, path)
 }
 
