@@ -13,8 +13,9 @@
 // Everything romad does on the status nodes is decided by a majority: a
 // lease claim, a status write and a read return once a majority has
 // answered (or can no longer), so a status node that hangs slows nothing
-// down; a claim only that node could decide fails once it is late
-// (status.Vote), and gives back what it won. The lease is kept on a
+// down; a claim two romads split, which only that node could decide,
+// fails once it is late (status.Vote), and gives back what it won. A claim
+// no node refused waits for the last node it needs, however slow. The lease is kept on a
 // goroutine of its own, apart from the alpha's work. A romad seeking the
 // lease claims it only when no other romad holds it on a majority; the
 // alpha takes its lease back on a status node where it lapsed alone (that

@@ -137,7 +137,10 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 		s, _ := v[2].(string)
 		l.noteHighest(h)
 		return answer{ok: g == 1, holder: s}, nil
-	}, status.SettledBy(len(l.statuses), granting))
+	}, status.SettledBy(len(l.statuses), granting), func(as []status.Answer[answer]) bool {
+		// A live node refused it while another granted it.
+		return status.Count(as, granting) > 0 && status.Count(as, func(a status.Answer[answer]) bool { return a.Err == nil && !a.Val.ok }) > 0
+	})
 	granted = status.Count(as, granting)
 	for _, a := range as {
 		switch {
@@ -282,7 +285,9 @@ func (l *lease) heldElsewhere(ctx context.Context) bool {
 		h, _ := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
 		i := strings.LastIndexByte(h, '|')
 		return i >= 0 && h[:i] != l.self, nil // another romad holds it there
-	}, status.SettledBy(len(l.statuses), held))
+	}, status.SettledBy(len(l.statuses), held), func(as []status.Answer[bool]) bool {
+		return status.Count(as, held) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
+	})
 	return status.Count(as, held) >= l.majority()
 }
 
@@ -356,7 +361,7 @@ func (l *lease) warn(epoch int64, granted int, holders []string) {
 func (l *lease) giveBack(ctx context.Context) {
 	status.Vote(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (struct{}, error) {
 		return struct{}{}, releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
-	}, func(as []status.Answer[struct{}]) bool { return len(as) == len(l.statuses) })
+	}, func(as []status.Answer[struct{}]) bool { return len(as) == len(l.statuses) }, nil)
 }
 
 // bump takes a new, higher epoch while alpha (for a failover). It fails

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -566,4 +567,99 @@ func TestClaimSplitWithHungNode(t *testing.T) {
 		t.Errorf("status node %s still holds %q after the failed claim; want it given back", servers[0].Addr, h)
 	}
 	t.Logf("the split claim failed after %s", took.Round(time.Millisecond))
+}
+
+// TestAlphaWithDistantStatusNode: of three status nodes, one is down and
+// one answers about 120ms after the other (further away, or on a loaded
+// host). The claim, and every renewal, needs both live nodes; no node
+// contests them, so romad waits for the distant one: it becomes alpha,
+// and stays alpha. It used to give up on the distant node after twice the
+// near one's time and 50ms, and never won.
+func TestAlphaWithDistantStatusNode(t *testing.T) {
+	servers, clients := statusNodes(t, 10*time.Second)
+	servers[2].Kill(t)
+	far := delayProxy(t, servers[1].Addr, 60*time.Millisecond)
+	fc := newNodeClient(far, "127.0.0.1", cluster.NewSecret("election-test-password"), 10*time.Second)
+	t.Cleanup(func() { fc.Close() })
+	statuses := map[string]*redis.Client{servers[0].Addr: clients[servers[0].Addr], servers[2].Addr: clients[servers[2].Addr], far: fc}
+	l := &lease{cluster: "far", self: "db1", duration: 2 * time.Second, statuses: statuses}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.keep(ctx, 200*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	start := time.Now()
+	for {
+		if _, ok := l.valid(); ok {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("db1 is not alpha after 5s, with one status node down and one distant")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("alpha after %s", time.Since(start).Round(time.Millisecond))
+	// Three leases long, never without it.
+	for end := time.Now().Add(3 * l.duration); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if _, ok := l.valid(); !ok {
+			t.Fatalf("db1 lost its lease after %s as alpha", time.Since(start).Round(time.Millisecond))
+		}
+	}
+}
+
+// delayProxy forwards TCP connections to target, each chunk of bytes
+// after d, in both directions: a status node d further away, each way.
+// It stops when the test ends.
+func delayProxy(t *testing.T, target string, d time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				time.Sleep(d)
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		dst.Close()
+		src.Close()
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			go pipe(u, c)
+			go pipe(c, u)
+		}
+	}()
+	return ln.Addr().String()
 }

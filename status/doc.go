@@ -4,7 +4,8 @@
 // epoch fencing and PUBLISHed on change), and how a reader takes it from
 // a majority of status nodes. Gather asks every status node at once and
 // returns once the answers settle the matter; Vote, for a lease claim,
-// also returns when only a late node could still decide it.
+// also returns when the answers split it and only a late node could still
+// decide it.
 //
 // Keys, on every status node, for cluster C:
 //

@@ -38,22 +38,27 @@ func Gather[T any](ctx context.Context, clients map[string]*redis.Client, timeou
 
 // Vote is Gather for a vote, such as a claim of the alpha lease: it
 // returns as soon as settled says the answers so far decide it, or once
-// every node but one has answered without deciding it and the last is
-// late: it had twice as long as the others took, and LateAfter more. A
-// status node that hangs would decide nothing for timeout, while the
-// grants the others gave stayed held, and blocked every rival's claim:
-// two romads that split a vote between the two nodes that answer both
-// waited for the hung one, again and again (5s without an alpha, seen in
-// TestElectionChaos).
+// every node but one has answered, in a contest (contested says so; nil:
+// always), without deciding it, and the last is late: it had twice as
+// long as the others took, and LateAfter more.
+//
+// A contest is a vote some node refused while another granted it: two
+// romads split the status nodes. If the last node hangs, each would wait
+// for it, up to timeout, while the grants it holds block the other's
+// claim (5s without an alpha, seen in TestElectionChaos). Out of a
+// contest, the last node's answer decides and waiting blocks no one: a
+// claim that the nodes that answered all granted, or could not answer
+// (down), waits for it, however much slower it is (a loaded machine, a
+// status node further away), up to timeout.
 func Vote[T any](ctx context.Context, clients map[string]*redis.Client, timeout time.Duration,
-	read func(context.Context, *redis.Client) (T, error), settled func([]Answer[T]) bool) []Answer[T] {
+	read func(context.Context, *redis.Client) (T, error), settled, contested func([]Answer[T]) bool) []Answer[T] {
 	start := time.Now()
 	armed := false
 	return collect(launch(ctx, clients, timeout, read), len(clients), func(out []Answer[T]) (bool, <-chan time.Time) {
 		if settled(out) {
 			return true, nil
 		}
-		if armed || len(out) == 0 || len(out) != len(clients)-1 {
+		if armed || len(out) == 0 || len(out) != len(clients)-1 || (contested != nil && !contested(out)) {
 			return false, nil
 		}
 		armed = true

@@ -32,6 +32,9 @@ func TestVoteLateNode(t *testing.T) {
 	servers[2].Pause(t)
 	const timeout = 5 * time.Second
 	yes := func(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
+	contested := func(as []status.Answer[bool]) bool {
+		return status.Count(as, yes) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
+	}
 	for _, tc := range []struct {
 		name  string
 		votes map[string]bool // the answering nodes' votes
@@ -49,7 +52,7 @@ func TestVoteLateNode(t *testing.T) {
 				return tc.votes[c.Options().Addr], nil
 			}
 			start := time.Now()
-			as := status.Vote(ctx, clients, timeout, read, status.SettledBy(len(clients), yes))
+			as := status.Vote(ctx, clients, timeout, read, status.SettledBy(len(clients), yes), contested)
 			took := time.Since(start)
 			if took > timeout/2 {
 				t.Errorf("Vote took %s: it waited for the hung status node", took.Round(time.Millisecond))
@@ -69,5 +72,50 @@ func TestVoteLateNode(t *testing.T) {
 	status.Gather(ctx, clients, time.Second, read, status.SettledBy(len(clients), yes), 0)
 	if took := time.Since(start); took < 900*time.Millisecond {
 		t.Errorf("Gather returned after %s with the vote split and the deciding node hung; want its timeout, 1s", took)
+	}
+}
+
+// TestVoteWaitsUncontested: a vote the last node decides, with no node
+// refusing it, waits for that node however much slower it is than the
+// others, up to the read's timeout: three real status nodes, one down
+// (it answers at once, with an error), one slow (stopped for 400ms), one
+// yes; and two nodes, one slow. Giving up on the slow node after twice
+// the others' time would fail every claim that needs a distant or loaded
+// status node, an alpha's renewal among them.
+func TestVoteWaitsUncontested(t *testing.T) {
+	ctx := context.Background()
+	var servers []*redistest.Server
+	clients := map[string]*redis.Client{}
+	for range 3 {
+		s := redistest.Start(t, "")
+		servers = append(servers, s)
+		c := redisconn.New(s.Addr, "", 10*time.Second, 2)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	servers[0].Kill(t)
+	yes := func(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
+	contested := func(as []status.Answer[bool]) bool {
+		return status.Count(as, yes) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
+	}
+	read := func(ctx context.Context, c *redis.Client) (bool, error) {
+		err := c.Ping(ctx).Err()
+		return err == nil, err
+	}
+	two := map[string]*redis.Client{servers[1].Addr: clients[servers[1].Addr], servers[2].Addr: clients[servers[2].Addr]}
+	for name, cs := range map[string]map[string]*redis.Client{"three, one down": clients, "two": two} {
+		t.Run(name, func(t *testing.T) {
+			resume := servers[2].Pause(t)
+			time.AfterFunc(400*time.Millisecond, resume)
+			start := time.Now()
+			as := status.Vote(ctx, cs, 5*time.Second, read, status.SettledBy(len(cs), yes), contested)
+			took := time.Since(start)
+			if status.Count(as, yes) != 2 {
+				t.Errorf("Vote after %s: %d yes of %d answers; want 2 yes, the slow node's among them", took.Round(time.Millisecond), status.Count(as, yes), len(as))
+			}
+			if took < 350*time.Millisecond {
+				t.Errorf("Vote returned after %s, before the slow node could answer", took)
+			}
+		})
 	}
 }
