@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -465,12 +464,13 @@ func (e *executor) confWrites() []confWrite {
 }
 
 // checkConfs has each host's own redis-server read every conf file the
-// plan writes there, or starts or restarts a node with
-// (redisconf.CheckCommand), before anything changes. A file it refuses
-// fails its resource, every other resource is left undone, and checkConfs
-// returns false: a value Redis refuses must not reach a node, where it
-// would stop the node at its next start, nor a node be restarted with one
-// left on its host.
+// plan writes there, or starts or restarts a node with (plan.CheckConf),
+// before anything changes. A file it refuses fails its resource, every
+// other resource is left undone, and checkConfs returns false: a value
+// Redis refuses must not reach a node, where it would stop the node at
+// its next start, nor a node be restarted with one left on its host. (roma
+// plan checks the same files; this is for a plan file, or a host changed
+// since.)
 func (e *executor) checkConfs(ctx context.Context) bool {
 	var jobs []job
 	checked := map[string]bool{}
@@ -480,28 +480,14 @@ func (e *executor) checkConfs(ctx context.Context) bool {
 		ws = append(ws, w)
 	}
 	for _, r := range e.nodeResources("status", "node") {
-		if tg, ok := e.targets[r.Name]; ok && !checked[r.Address] && r.Action != plan.Delete &&
-			(r.Action == plan.Restart || hasStep(r, "start") || hasStep(r, "restart")) {
+		if tg, ok := e.targets[r.Name]; ok && !checked[r.Address] && plan.ChecksConf(r) {
 			ws = append(ws, confWrite{r, tg})
 		}
 	}
 	for _, w := range ws {
 		tg := w.tg
 		jobs = append(jobs, job{address: w.r.Address, host: tg.Host.Name, verb: "checking the conf file of " + tg.Name, doneMsg: "redis-server accepts it",
-			run: func(ctx context.Context, t remote.Transport) error {
-				in := redisconf.CheckInput(redisconf.Render(e.spec, tg))
-				res, err := t.Run(ctx, redisconf.CheckCommand, remote.WithStdin(bytes.NewReader(in)))
-				if err != nil {
-					return fmt.Errorf("checking the conf file of %s: %w", tg.Name, err)
-				}
-				sensitive := func(d string) bool {
-					return tg.Settings[d].Sensitive || d == "requirepass" || d == "masterauth" || d == "user"
-				}
-				if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
-					return e.spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
-				}
-				return nil
-			}})
+			run: func(ctx context.Context, t remote.Transport) error { return plan.CheckConf(ctx, t, e.spec, tg) }})
 	}
 	if len(jobs) > 0 {
 		e.phase("Checking conf files")

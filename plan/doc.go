@@ -5,6 +5,8 @@
 //
 // Planning changes nothing anywhere. Observation runs in parallel, over one
 // connection per host for files and services and over the Redis protocol
-// for every node. Rendering a Plan (human text, JSON, plan files) is kept
-// apart from deciding it.
+// for every node. Check, after Diff, has each host's redis-server read the
+// conf files the plan writes or starts a node with, and makes a file it
+// refuses a refusal. Rendering a Plan (human text, JSON, plan files) is
+// kept apart from deciding it.
 package plan

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -326,6 +327,47 @@ func TestPlanLab(t *testing.T) {
 		}
 		if restartOnly != 2 || runtime != 1 || unwatched != 1 {
 			t.Errorf("changes = %+v", r.Changes)
+		}
+	})
+
+	t.Run("a value the hosts' redis-server refuses is a refusal", func(t *testing.T) {
+		// Check has each host's redis-server read the files apply would
+		// write: validate lets "lots" through (it checks the form of
+		// common directives only), Redis does not. A file it accepts, and
+		// a plan with nothing to write, give no refusal.
+		dir2 := plantest.Config(t, l, 3, "")
+		b, _ := os.ReadFile(dir2 + "/roma.hcl")
+		must(t, os.WriteFile(dir2+"/roma.hcl", bytes.Replace(b, []byte(`maxmemory        = "64mb"`), []byte(`maxmemory        = "64mb"
+    tcp-backlog      = "lots"`), 1), 0o644))
+		bad := plantest.Load(t, dir2)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		p := observe(t, bad)
+		plan.Check(ctx, plantest.Dial, bad, p, 0)
+		if len(p.Refusals) != len(bad.Nodes) {
+			t.Fatalf("refusals %+v; want one per data node", p.Refusals)
+		}
+		for i, r := range p.Refusals {
+			want := `the conf file roma.hcl gives ` + strings.TrimPrefix(r.Address, "node.") + `: redis-server refuses the line "tcp-backlog lots": argument couldn't be parsed into an integer`
+			if !strings.HasPrefix(r.Address, "node.") || !strings.Contains(r.Message, want) || strings.Contains(r.Message, plantest.Password) {
+				t.Errorf("refusal %d: %+v; want %q", i, r, want)
+			}
+		}
+		must(t, os.WriteFile(dir2+"/roma.hcl", bytes.Replace(b, []byte(`maxmemory        = "64mb"`), []byte(`maxmemory        = "64mb"
+    tcp-backlog      = 256`), 1), 0o644))
+		good := plantest.Load(t, dir2)
+		p = observe(t, good)
+		plan.Check(ctx, plantest.Dial, good, p, 0)
+		if len(p.Refusals) != 0 || !p.HasChanges() {
+			t.Errorf("a restart-only value Redis accepts: refusals %+v, changes %v; want none, and changes", p.Refusals, p.HasChanges())
+		}
+		p = observe(t, spec)
+		plan.Check(ctx, func(context.Context, cluster.Host) (remote.Transport, error) {
+			t.Error("Check dialled a host for a plan that writes no conf file")
+			return nil, errors.New("no dial")
+		}, spec, p, 0)
+		if len(p.Refusals) != 0 {
+			t.Errorf("converged cluster: refusals %+v", p.Refusals)
 		}
 	})
 

@@ -82,6 +82,9 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 	obs := plan.Observer{Dial: dialer(o.trustNew), Parallelism: o.parallelism}
 	fresh := plan.Diff(spec, obs.Observe(ctx, spec), plan.Options{Targets: o.targets})
 	p := fresh
+	if planFile == "" {
+		plan.Check(ctx, dialer(o.trustNew), spec, p, o.parallelism)
+	}
 	if planFile != "" {
 		data, err := os.ReadFile(planFile)
 		if err != nil {

@@ -65,6 +65,7 @@ func runPlan(ctx context.Context, s *streams, o *planOptions, args []string) err
 	obs := plan.Observer{Dial: dialer(o.trustNew), Parallelism: o.parallelism, Timeout: o.timeout}
 	st := obs.Observe(ctx, spec)
 	p := plan.Diff(spec, st, plan.Options{Targets: o.targets})
+	plan.Check(ctx, dialer(o.trustNew), spec, p, o.parallelism)
 	if o.json {
 		newJSONStream(s.out)
 		if err := plan.WriteJSON(s.out, p); err != nil {

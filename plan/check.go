@@ -1,0 +1,117 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/remote"
+)
+
+// ChecksConf reports whether apply writes r's conf file, or starts or
+// restarts r's node with it: the conf files the host's redis-server must
+// accept first (CheckConf).
+func ChecksConf(r Resource) bool {
+	if (r.Kind != "node" && r.Kind != "status") || r.Action == Delete {
+		return false
+	}
+	if r.Action == Create || r.Action == Replace || r.Action == Restart {
+		return true
+	}
+	for _, s := range r.Steps {
+		switch s.Op {
+		case "write-conf", "start", "restart":
+			return true
+		}
+	}
+	return false
+}
+
+// CheckConf has the host's own redis-server read the conf file roma.hcl
+// gives tg (redisconf.CheckCommand), over t: nil when it accepts it, else
+// why not, in Redis's words and without any secret.
+func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg redisconf.Target) error {
+	in := redisconf.CheckInput(redisconf.Render(spec, tg))
+	res, err := t.Run(ctx, redisconf.CheckCommand, remote.WithStdin(bytes.NewReader(in)))
+	if err != nil {
+		return fmt.Errorf("checking the conf file of %s on %s: %w", tg.Name, tg.Host.Name, err)
+	}
+	sensitive := func(d string) bool {
+		return tg.Settings[d].Sensitive || d == "requirepass" || d == "masterauth" || d == "user"
+	}
+	if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
+		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
+	}
+	return nil
+}
+
+// Check has each host's redis-server read every conf file p writes or
+// starts a node with (CheckConf), and adds a refusal to p for each one it
+// refuses, so that plan says what apply would stop at: a value Redis
+// refuses that roma validate lets through, or a directive the host's
+// Redis version does not know. A host it cannot reach is left to the
+// plan's observation, which says so. It changes nothing on the hosts.
+func Check(ctx context.Context, dial Dialer, spec *cluster.Spec, p *Plan, parallelism int) {
+	byHost := map[string][]Resource{}
+	for _, r := range p.Resources {
+		if ChecksConf(r) {
+			byHost[r.Host] = append(byHost[r.Host], r)
+		}
+	}
+	hosts := make([]string, 0, len(byHost))
+	for h := range byHost {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	var mu sync.Mutex
+	var refusals []Note
+	_ = remote.ForEach(ctx, hosts, parallelism, func(ctx context.Context, hn string) error {
+		h, ok := spec.Host(hn)
+		if !ok {
+			return nil
+		}
+		t, err := dial(ctx, h)
+		if err != nil {
+			return nil
+		}
+		defer t.Close()
+		for _, r := range byHost[hn] {
+			var tg redisconf.Target
+			switch {
+			case r.Kind == "status":
+				n, ok := statusNode(spec, r.Name)
+				if !ok {
+					continue
+				}
+				tg = redisconf.StatusTarget(spec, n)
+			default:
+				n, ok := spec.Node(r.Name)
+				if !ok {
+					continue
+				}
+				tg = redisconf.DataTarget(spec, n)
+			}
+			if err := CheckConf(ctx, t, spec, tg); err != nil {
+				mu.Lock()
+				refusals = append(refusals, Note{Address: r.Address, Message: err.Error() + "; apply would stop before changing anything"})
+				mu.Unlock()
+			}
+		}
+		return nil
+	})
+	sort.Slice(refusals, func(i, j int) bool { return refusals[i].Address < refusals[j].Address })
+	p.Refusals = append(p.Refusals, refusals...)
+}
+
+func statusNode(spec *cluster.Spec, name string) (cluster.StatusNode, bool) {
+	for _, s := range spec.Status {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return cluster.StatusNode{}, false
+}
