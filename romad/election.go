@@ -121,6 +121,34 @@ func (l *lease) fenced(ctx context.Context, epoch int64) (_ context.Context, can
 // hold it up: its answer, if it comes, is left to its goroutine, which
 // patience bounds.
 func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []string, free int) {
+	return l.askFor(ctx, epoch, nil)
+}
+
+// lateGrants is what a claim decided, for the answers that come after
+// the decision (status.Vote returns once the answers settle the claim,
+// and the others come later): when the claim failed, a status node that
+// grants it then is given the lease back at once, by the goroutine that
+// got its answer. Left held, that node refused every other romad for a
+// whole lease while this one did not know it held it: with two status
+// nodes, two romads left such grants in turn, and none was elected for
+// 30s and more.
+type lateGrants struct {
+	mu      sync.Mutex
+	decided bool
+	giveUp  bool // the claim failed
+}
+
+// decide records the claim's outcome; every answer that comes after it
+// sees it.
+func (g *lateGrants) decide(failed bool) {
+	g.mu.Lock()
+	g.decided, g.giveUp = true, failed
+	g.mu.Unlock()
+}
+
+// askFor is ask; with late, an answer that comes once the claim failed
+// (late.decide) has its status node give the lease back.
+func (l *lease) askFor(ctx context.Context, epoch int64, late *lateGrants) (granted int, holders []string, free int) {
 	type answer struct {
 		ok     bool
 		holder string
@@ -129,6 +157,16 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 	as := status.Vote(ctx, l.statuses, l.patience(), func(ctx context.Context, c *redis.Client) (answer, error) {
 		v, err := leaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster), status.EpochKey(l.cluster), status.EpochOwnerKey(l.cluster), status.StatusKey(l.cluster)},
 			l.self, epoch, l.duration.Milliseconds()).Slice()
+		if late != nil {
+			// After the decision, nothing reads this answer: a grant is
+			// given back here, after it (the claim's own giveBack covers
+			// the answers that came before).
+			late.mu.Lock()
+			if late.decided && late.giveUp {
+				_ = releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
+			}
+			late.mu.Unlock()
+		}
 		if err != nil || len(v) != 3 {
 			return answer{}, err
 		}
@@ -298,13 +336,17 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	l.claimMu.Lock()
 	defer l.claimMu.Unlock()
 	start := time.Now()
-	granted, holders, free := l.ask(ctx, epoch)
+	late := &lateGrants{}
+	granted, holders, free := l.askFor(ctx, epoch, late)
 	won, alpha := l.settle(start, epoch, granted, holders, free)
-	if !won && !alpha {
+	failed := !won && !alpha
+	late.decide(failed)
+	if failed {
 		l.warn(epoch, granted, holders)
-		if granted > 0 {
-			l.giveBack(ctx)
-		}
+		// Every grant that came before the decision, counted or not
+		// (Vote may have returned before reading it), is given back
+		// here; one that comes after, by askFor.
+		l.giveBack(ctx)
 	}
 	return won
 }

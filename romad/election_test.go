@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -662,4 +663,33 @@ func delayProxy(t *testing.T, target string, d time.Duration) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestFailedClaimLeavesNoGrant: a claim that fails leaves no status node
+// held, even one whose grant came after the refusals decided the claim.
+// Two status nodes; a rival holds one, which refuses at once, and the
+// other answers late (stopped for 150ms), granting the claim after it
+// failed. That grant, kept, held the node for a whole lease with no
+// romad renewing it or knowing of it: with two status nodes, two romads
+// made such grants in turn and no alpha was elected for 30s and more (in
+// the apply lab, epochs climbing by the dozen).
+func TestFailedClaimLeavesNoGrant(t *testing.T) {
+	servers, clients := statusNodes(t, 10*time.Second)
+	a, b := servers[0].Addr, servers[1].Addr
+	ctx := context.Background()
+	rival := &lease{cluster: "fc", self: "db2", duration: 2 * time.Second, statuses: map[string]*redis.Client{b: clients[b]}}
+	if g, _, _ := rival.ask(ctx, 1); g != 1 {
+		t.Fatal("db2 was not granted epoch 1 on its node")
+	}
+	resume := servers[0].Pause(t)
+	time.AfterFunc(150*time.Millisecond, resume)
+	l := &lease{cluster: "fc", self: "db1", duration: 2 * time.Second, statuses: map[string]*redis.Client{a: clients[a], b: clients[b]}}
+	if l.claim(ctx, 2) {
+		t.Fatal("db1 won a claim that one of two status nodes refused")
+	}
+	// The late grant has come (and gone) well before half a lease.
+	time.Sleep(600 * time.Millisecond)
+	if h, _ := clients[a].Get(ctx, status.AlphaKey("fc")).Result(); strings.HasPrefix(h, "db1|") {
+		t.Errorf("status node %s holds %q after db1's claim failed", a, h)
+	}
 }
