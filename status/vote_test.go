@@ -11,15 +11,10 @@ import (
 	"github.com/roma-redis/roma/status"
 )
 
-// TestVoteLateNode: three real status nodes, one hung (stopped). When the
-// two that answer settle a vote (both yes, or both no), Vote returns at
-// once; when they split it, so that the hung node would decide, Vote
-// returns once that node is late (status.LateAfter and twice the others'
-// time), not after the read's timeout: the grants a split claim holds
-// meanwhile block every rival claim. Gather, as a read of a quorum, waits
-// the timeout for the hung node.
-func TestVoteLateNode(t *testing.T) {
-	ctx := context.Background()
+// voteNodes starts three status nodes (real redis-servers) and gives a
+// client of each, by address.
+func voteNodes(t *testing.T) ([]*redistest.Server, map[string]*redis.Client) {
+	t.Helper()
 	var servers []*redistest.Server
 	clients := map[string]*redis.Client{}
 	for range 3 {
@@ -29,12 +24,30 @@ func TestVoteLateNode(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		clients[s.Addr] = c
 	}
+	return servers, clients
+}
+
+// yes and contested are a vote's rules in these tests: a yes is an
+// answer true; a contest, a vote some live node answered yes and another
+// no.
+func yes(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
+
+func contested(as []status.Answer[bool]) bool {
+	return status.Count(as, yes) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
+}
+
+// TestVoteLateNode: three real status nodes, one hung (stopped). When the
+// two that answer settle a vote (both yes, or both no), Vote returns at
+// once; when they split it, so that the hung node would decide, Vote
+// returns once that node is late (status.LateAfter and twice the others'
+// time), not after the read's timeout: the grants a split claim holds
+// meanwhile block every rival claim. Gather, as a read of a quorum, waits
+// the timeout for the hung node.
+func TestVoteLateNode(t *testing.T) {
+	ctx := context.Background()
+	servers, clients := voteNodes(t)
 	servers[2].Pause(t)
 	const timeout = 5 * time.Second
-	yes := func(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
-	contested := func(as []status.Answer[bool]) bool {
-		return status.Count(as, yes) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
-	}
 	for _, tc := range []struct {
 		name  string
 		votes map[string]bool // the answering nodes' votes
@@ -84,20 +97,8 @@ func TestVoteLateNode(t *testing.T) {
 // status node, an alpha's renewal among them.
 func TestVoteWaitsUncontested(t *testing.T) {
 	ctx := context.Background()
-	var servers []*redistest.Server
-	clients := map[string]*redis.Client{}
-	for range 3 {
-		s := redistest.Start(t, "")
-		servers = append(servers, s)
-		c := redisconn.New(s.Addr, "", 10*time.Second, 2)
-		t.Cleanup(func() { c.Close() })
-		clients[s.Addr] = c
-	}
+	servers, clients := voteNodes(t)
 	servers[0].Kill(t)
-	yes := func(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
-	contested := func(as []status.Answer[bool]) bool {
-		return status.Count(as, yes) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
-	}
 	read := func(ctx context.Context, c *redis.Client) (bool, error) {
 		err := c.Ping(ctx).Err()
 		return err == nil, err
