@@ -51,12 +51,9 @@ func (f Failure) String() string {
 
 // Result says what an apply did.
 type Result struct {
-	Done   []string  // addresses whose actions all succeeded
-	Failed []Failure // in the order they failed
-	// Unchanged: apply stopped before changing anything (a conf file
-	// the hosts' redis-server refuses).
-	Unchanged bool
-	Skipped   []string // not attempted: an earlier step they need failed, or interrupted
+	Done      []string  // addresses whose actions all succeeded
+	Failed    []Failure // in the order they failed
+	Skipped   []string  // not attempted: an earlier step they need failed, or interrupted
 	Added     int
 	Changed   int
 	Destroyed int
@@ -66,6 +63,9 @@ type Result struct {
 	// Interrupted is why apply stopped early (SIGINT, a lost lock).
 	Interrupted error
 	Elapsed     time.Duration
+	// Unchanged: apply stopped before it changed anything (a conf file
+	// the hosts' redis-server refuses).
+	Unchanged bool
 }
 
 // Error summarises a failed apply.
@@ -439,30 +439,6 @@ func (e *executor) nodeResources(kinds ...string) []plan.Resource {
 	return out
 }
 
-// confWrite is a conf file the plan writes: its resource and target.
-type confWrite struct {
-	r  plan.Resource
-	tg redisconf.Target
-}
-
-// confWrites returns the conf files the plan writes, failing a resource
-// whose node roma.hcl does not declare.
-func (e *executor) confWrites() []confWrite {
-	var out []confWrite
-	for _, r := range e.nodeResources("status", "node") {
-		if r.Action == plan.Delete || !(r.Action == plan.Create || r.Action == plan.Replace || hasStep(r, "write-conf")) {
-			continue
-		}
-		tg, ok := e.targets[r.Name]
-		if !ok {
-			e.fail(r.Address, r.Host, fmt.Errorf("%s is not in roma.hcl: the plan was made from another configuration", r.Address), 0)
-			continue
-		}
-		out = append(out, confWrite{r, tg})
-	}
-	return out
-}
-
 // checkConfs has each host's own redis-server read every conf file the
 // plan writes there, or starts or restarts a node with (plan.CheckConf),
 // before anything changes. A file it refuses fails its resource, every
@@ -473,20 +449,16 @@ func (e *executor) confWrites() []confWrite {
 // since.)
 func (e *executor) checkConfs(ctx context.Context) bool {
 	var jobs []job
-	checked := map[string]bool{}
-	var ws []confWrite
-	for _, w := range e.confWrites() {
-		checked[w.r.Address] = true
-		ws = append(ws, w)
-	}
 	for _, r := range e.nodeResources("status", "node") {
-		if tg, ok := e.targets[r.Name]; ok && !checked[r.Address] && plan.ChecksConf(r) {
-			ws = append(ws, confWrite{r, tg})
+		if !plan.ChecksConf(r) {
+			continue
 		}
-	}
-	for _, w := range ws {
-		tg := w.tg
-		jobs = append(jobs, job{address: w.r.Address, host: tg.Host.Name, verb: "checking the conf file of " + tg.Name, doneMsg: "redis-server accepts it",
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			e.fail(r.Address, r.Host, fmt.Errorf("%s is not in roma.hcl: the plan was made from another configuration", r.Address), 0)
+			continue
+		}
+		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "checking the conf file of " + tg.Name, doneMsg: "redis-server accepts it",
 			run: func(ctx context.Context, t remote.Transport) error { return plan.CheckConf(ctx, t, e.spec, tg) }})
 	}
 	if len(jobs) > 0 {
@@ -510,12 +482,19 @@ func (e *executor) checkConfs(ctx context.Context) bool {
 // writeConfs pushes every conf file that changes, atomically, mode 0600.
 func (e *executor) writeConfs(ctx context.Context) {
 	var jobs []job
-	for _, w := range e.confWrites() {
-		tg := w.tg
+	for _, r := range e.nodeResources("status", "node") {
+		if r.Action == plan.Delete || !(r.Action == plan.Create || r.Action == plan.Replace || hasStep(r, "write-conf")) {
+			continue
+		}
+		tg, ok := e.targets[r.Name]
+		if !ok {
+			e.fail(r.Address, r.Host, fmt.Errorf("%s is not in roma.hcl: the plan was made from another configuration", r.Address), 0)
+			continue
+		}
 		if e.hasFailed("host." + tg.Host.Name) {
 			continue
 		}
-		jobs = append(jobs, job{address: w.r.Address, host: tg.Host.Name, verb: "writing " + cluster.LayoutOf(tg.Host).Conf(tg.Name), doneMsg: "conf file written",
+		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "writing " + cluster.LayoutOf(tg.Host).Conf(tg.Name), doneMsg: "conf file written",
 			run: func(ctx context.Context, t remote.Transport) error {
 				l := cluster.LayoutOf(tg.Host)
 				if err := t.MkdirAll(ctx, l.Data(tg.Name), 0o750); err != nil {
