@@ -486,11 +486,7 @@ func (e *executor) writeConfs(ctx context.Context) {
 		if r.Action == plan.Delete || !(r.Action == plan.Create || r.Action == plan.Replace || hasStep(r, "write-conf")) {
 			continue
 		}
-		tg, ok := e.targets[r.Name]
-		if !ok {
-			e.fail(r.Address, r.Host, fmt.Errorf("%s is not in roma.hcl: the plan was made from another configuration", r.Address), 0)
-			continue
-		}
+		tg := e.targets[r.Name] // checkConfs stopped apply if roma.hcl lacks it
 		if e.hasFailed("host." + tg.Host.Name) {
 			continue
 		}

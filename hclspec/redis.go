@@ -71,13 +71,7 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 			if !ok {
 				return bad("must be a list of strings or numbers")
 			}
-			why := ""
-			if strings.ContainsAny(s, "\n\r") {
-				why = "must not contain a line break"
-			} else if err := redisconf.CheckValue(key, s); err != nil {
-				why = err.Error()
-			}
-			if why != "" {
+			if why := valueProblem(key, s); why != "" {
 				subject := a.Expr.Range()
 				if !ediags.HasErrors() && len(elems) == val.LengthInt() {
 					subject = elems[i].Range()
@@ -100,16 +94,27 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 		return bad("must be a string, number or bool")
 	}
 	if strings.ContainsAny(s, "\n\r") {
-		return bad("must not contain a line break")
+		return bad("must not contain a line break") // no value shown: it would break the line
 	}
-	if err := redisconf.CheckValue(key, s); err != nil {
+	if why := valueProblem(key, s); why != "" {
 		if set.Sensitive {
-			return bad(err.Error())
+			return bad(why)
 		}
-		return bad(fmt.Sprintf("%s, not %q", err, s))
+		return bad(fmt.Sprintf("%s, not %q", why, s))
 	}
 	set.Values = []string{s}
 	return set, diags
+}
+
+// valueProblem says why s cannot be a value of directive key, or "".
+func valueProblem(key, s string) string {
+	if strings.ContainsAny(s, "\n\r") {
+		return "must not contain a line break"
+	}
+	if err := redisconf.CheckValue(key, s); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // scalarString renders a string, number or bool the way redis.conf

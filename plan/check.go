@@ -41,7 +41,7 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 		return fmt.Errorf("checking the conf file of %s on %s: %w", tg.Name, tg.Host.Name, err)
 	}
 	sensitive := func(d string) bool {
-		return tg.Settings[d].Sensitive || d == "requirepass" || d == "masterauth" || d == "user"
+		return tg.Settings[d].Sensitive || sensitiveAttr(d) || d == "user" // user: the default user's password hashes
 	}
 	if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
 		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
@@ -56,9 +56,13 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 // Redis version does not know. A host it cannot reach is left to the
 // plan's observation, which says so. It changes nothing on the hosts.
 func Check(ctx context.Context, dial Dialer, spec *cluster.Spec, p *Plan, parallelism int) {
+	byAddr := map[string]redisconf.Target{}
+	for _, t := range targets(spec) {
+		byAddr[kindOf(t)+"."+t.Name] = t
+	}
 	byHost := map[string][]Resource{}
 	for _, r := range p.Resources {
-		if ChecksConf(r) {
+		if _, ok := byAddr[r.Address]; ok && ChecksConf(r) {
 			byHost[r.Host] = append(byHost[r.Host], r)
 		}
 	}
@@ -80,22 +84,7 @@ func Check(ctx context.Context, dial Dialer, spec *cluster.Spec, p *Plan, parall
 		}
 		defer t.Close()
 		for _, r := range byHost[hn] {
-			var tg redisconf.Target
-			switch {
-			case r.Kind == "status":
-				n, ok := statusNode(spec, r.Name)
-				if !ok {
-					continue
-				}
-				tg = redisconf.StatusTarget(spec, n)
-			default:
-				n, ok := spec.Node(r.Name)
-				if !ok {
-					continue
-				}
-				tg = redisconf.DataTarget(spec, n)
-			}
-			if err := CheckConf(ctx, t, spec, tg); err != nil {
+			if err := CheckConf(ctx, t, spec, byAddr[r.Address]); err != nil {
 				mu.Lock()
 				refusals = append(refusals, Note{Address: r.Address, Message: err.Error() + "; apply would stop before changing anything"})
 				mu.Unlock()
@@ -105,13 +94,4 @@ func Check(ctx context.Context, dial Dialer, spec *cluster.Spec, p *Plan, parall
 	})
 	sort.Slice(refusals, func(i, j int) bool { return refusals[i].Address < refusals[j].Address })
 	p.Refusals = append(p.Refusals, refusals...)
-}
-
-func statusNode(spec *cluster.Spec, name string) (cluster.StatusNode, bool) {
-	for _, s := range spec.Status {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return cluster.StatusNode{}, false
 }

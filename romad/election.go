@@ -175,10 +175,7 @@ func (l *lease) askFor(ctx context.Context, epoch int64, late *lateGrants) (gran
 		s, _ := v[2].(string)
 		l.noteHighest(h)
 		return answer{ok: g == 1, holder: s}, nil
-	}, status.SettledBy(len(l.statuses), granting), func(as []status.Answer[answer]) bool {
-		// A live node refused it while another granted it.
-		return status.Count(as, granting) > 0 && status.Count(as, func(a status.Answer[answer]) bool { return a.Err == nil && !a.Val.ok }) > 0
-	})
+	}, status.SettledBy(len(l.statuses), granting), status.ContestedBy(granting))
 	granted = status.Count(as, granting)
 	for _, a := range as {
 		switch {
@@ -323,9 +320,7 @@ func (l *lease) heldElsewhere(ctx context.Context) bool {
 		h, _ := c.Get(ctx, status.AlphaKey(l.cluster)).Result()
 		i := strings.LastIndexByte(h, '|')
 		return i >= 0 && h[:i] != l.self, nil // another romad holds it there
-	}, status.SettledBy(len(l.statuses), held), func(as []status.Answer[bool]) bool {
-		return status.Count(as, held) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
-	})
+	}, status.SettledBy(len(l.statuses), held), status.ContestedBy(held))
 	return status.Count(as, held) >= l.majority()
 }
 
@@ -393,7 +388,7 @@ func (l *lease) warn(epoch int64, granted int, holders []string) {
 }
 
 // giveBack deletes the lease this romad holds on any status node: on a
-// clean shutdown (release), and after a claim that a minority granted. Kept, those grants would split the
+// clean shutdown (release), and after a failed claim. Kept, those grants would split the
 // status nodes for good: two romads that each won some of them re-claim
 // the ones they hold (a holder may claim a higher epoch) before their
 // lease there runs out, and neither ever wins a majority. Given back,

@@ -137,5 +137,13 @@ func SettledBy[T any](n int, yes func(Answer[T]) bool) func([]Answer[T]) bool {
 	}
 }
 
+// ContestedBy is a contested for Vote: some answer is yes, and some node
+// answered (without error) otherwise.
+func ContestedBy[T any](yes func(Answer[T]) bool) func([]Answer[T]) bool {
+	return func(as []Answer[T]) bool {
+		return Count(as, yes) > 0 && Count(as, func(a Answer[T]) bool { return a.Err == nil && !yes(a) }) > 0
+	}
+}
+
 // Answered is the yes of an answer without error.
 func Answered[T any](a Answer[T]) bool { return a.Err == nil }

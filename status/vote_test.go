@@ -28,13 +28,10 @@ func voteNodes(t *testing.T) ([]*redistest.Server, map[string]*redis.Client) {
 }
 
 // yes and contested are a vote's rules in these tests: a yes is an
-// answer true; a contest, a vote some live node answered yes and another
-// no.
+// answer true.
 func yes(a status.Answer[bool]) bool { return a.Err == nil && a.Val }
 
-func contested(as []status.Answer[bool]) bool {
-	return status.Count(as, yes) > 0 && status.Count(as, func(a status.Answer[bool]) bool { return a.Err == nil && !a.Val }) > 0
-}
+var contested = status.ContestedBy(yes)
 
 // TestVoteLateNode: three real status nodes, one hung (stopped). When the
 // two that answer settle a vote (both yes, or both no), Vote returns at
