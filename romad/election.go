@@ -64,6 +64,7 @@ type lease struct {
 	log      *slog.Logger             // nil: no log
 
 	claimMu sync.Mutex // one claim at a time: renewals (keep) and bumps
+	claims  uint64     // claims made so far; under claimMu
 
 	mu         sync.Mutex
 	epoch      int64     // the epoch held, 0 when not alpha
@@ -127,12 +128,14 @@ func (l *lease) ask(ctx context.Context, epoch int64) (granted int, holders []st
 // lateGrants is what a claim decided, for the answers that come after
 // the decision (status.Vote returns once the answers settle the claim,
 // and the others come later): when the claim failed, a status node that
-// grants it then is given the lease back at once, by the goroutine that
-// got its answer. Left held, that node refused every other romad for a
-// whole lease while this one did not know it held it: with two status
-// nodes, two romads left such grants in turn, and none was elected for
-// 30s and more.
+// grants it then is given the lease back by the goroutine that got its
+// answer, unless a later claim has begun (seq): that claim may have won
+// the node since, and the release would take the alpha's lease from it.
+// Left held, a late grant refused every other romad for a whole lease
+// while this one did not know it held it: with two status nodes, two
+// romads left such grants in turn, and none was elected for 30s and more.
 type lateGrants struct {
+	seq     uint64 // the claim's number (lease.claims)
 	mu      sync.Mutex
 	decided bool
 	giveUp  bool // the claim failed
@@ -160,12 +163,21 @@ func (l *lease) askFor(ctx context.Context, epoch int64, late *lateGrants) (gran
 		if late != nil {
 			// After the decision, nothing reads this answer: a grant is
 			// given back here, after it (the claim's own giveBack covers
-			// the answers that came before).
+			// the answers that came before), while no later claim is
+			// made or has been.
 			late.mu.Lock()
-			if late.decided && late.giveUp {
-				_ = releaseScript.Run(ctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
-			}
+			giveUp := late.decided && late.giveUp
 			late.mu.Unlock()
+			if giveUp {
+				l.claimMu.Lock()
+				if l.claims == late.seq {
+					// Its own time: the wait for claimMu took from ctx's.
+					rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.patience())
+					_ = releaseScript.Run(rctx, c, []string{status.AlphaKey(l.cluster)}, l.self).Err()
+					cancel()
+				}
+				l.claimMu.Unlock()
+			}
 		}
 		if err != nil || len(v) != 3 {
 			return answer{}, err
@@ -331,7 +343,8 @@ func (l *lease) claim(ctx context.Context, epoch int64) bool {
 	l.claimMu.Lock()
 	defer l.claimMu.Unlock()
 	start := time.Now()
-	late := &lateGrants{}
+	l.claims++
+	late := &lateGrants{seq: l.claims}
 	granted, holders, free := l.askFor(ctx, epoch, late)
 	won, alpha := l.settle(start, epoch, granted, holders, free)
 	failed := !won && !alpha

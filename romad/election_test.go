@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -692,4 +693,63 @@ func TestFailedClaimLeavesNoGrant(t *testing.T) {
 	if h, _ := clients[a].Get(ctx, status.AlphaKey("fc")).Result(); strings.HasPrefix(h, "db1|") {
 		t.Errorf("status node %s holds %q after db1's claim failed", a, h)
 	}
+}
+
+// TestLateGrantOfAnOldClaim: a grant that comes after its claim failed is
+// given back only while no later claim was made: given back after a later
+// claim won, it took the winner's own lease from that node, and a rival
+// could become alpha beside it (two alphas at once in TestElectionChaos).
+// Two status nodes; the first claim's grant on one of them is made at
+// once, but its answer comes 400ms late; a rival holds the other. The
+// first claim fails, the rival lets go, and a second claim wins both
+// nodes before the late answer comes. The winner must still hold both.
+func TestLateGrantOfAnOldClaim(t *testing.T) {
+	servers, clients := statusNodes(t, 10*time.Second)
+	a, b := servers[0].Addr, servers[1].Addr
+	ctx := context.Background()
+	rival := &lease{cluster: "lg", self: "db2", duration: 4 * time.Second, statuses: map[string]*redis.Client{b: clients[b]}}
+	if g, _, _ := rival.ask(ctx, 1); g != 1 {
+		t.Fatal("db2 was not granted epoch 1 on its node")
+	}
+	if err := leaseScript.Load(ctx, clients[a]).Err(); err != nil { // EVALSHA runs it at once
+		t.Fatal(err)
+	}
+	slow := &slowReplies{delay: 400 * time.Millisecond}
+	slow.armed.Store(true)
+	clients[a].AddHook(slow)
+	l := &lease{cluster: "lg", self: "db1", duration: 4 * time.Second, statuses: map[string]*redis.Client{a: clients[a], b: clients[b]}}
+	if l.claim(ctx, 2) {
+		t.Fatal("db1 won a claim that one of two status nodes refused")
+	}
+	rival.release(ctx)
+	if !l.claim(ctx, 3) {
+		t.Fatal("db1 did not win epoch 3 with both status nodes free")
+	}
+	time.Sleep(800 * time.Millisecond) // the first claim's answer has come
+	for _, addr := range []string{a, b} {
+		if h, _ := clients[addr].Get(ctx, status.AlphaKey("lg")).Result(); h != "db1|3" {
+			t.Errorf("status node %s holds %q, want db1|3: the alpha's lease was taken from it", addr, h)
+		}
+	}
+}
+
+// slowReplies delays, once armed, the reply to the next lease script run
+// (the script itself runs at once).
+type slowReplies struct {
+	delay time.Duration
+	armed atomic.Bool
+}
+
+func (*slowReplies) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (s *slowReplies) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if n := cmd.Name(); (n == "evalsha" || n == "eval") && s.armed.CompareAndSwap(true, false) {
+			time.Sleep(s.delay)
+		}
+		return err
+	}
+}
+func (*slowReplies) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
