@@ -1,6 +1,9 @@
 package hash
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 var benchKeys = [][]byte{
 	[]byte("user:1000:profile"),
@@ -21,3 +24,29 @@ func benchmark(b *testing.B, f Func) {
 
 func BenchmarkJump(b *testing.B)   { benchmark(b, mustNew(b, "jump")) }
 func BenchmarkModulo(b *testing.B) { benchmark(b, mustNew(b, "modulo")) }
+
+// BenchmarkJumpSteps compares jumpHash with the paper's loop on keys that
+// do not repeat (as a client's are), for the partition counts where
+// jumpHash differs and one where it is the loop.
+func BenchmarkJumpSteps(b *testing.B) {
+	var keys []uint64
+	for _, k := range SampleKeys(1 << 16) {
+		keys = append(keys, fnv1a64(k))
+	}
+	for _, n := range []int{2, 4, 8, 16, 64} {
+		for _, f := range []struct {
+			name string
+			f    func(uint64, int) int
+		}{{"jumpHash", jumpHash}, {"paper", jumpRef}} {
+			b.Run(fmt.Sprintf("%s/n=%d", f.name, n), func(b *testing.B) {
+				s := 0
+				for i := 0; b.Loop(); i++ {
+					s += f.f(keys[i&(len(keys)-1)], n)
+				}
+				sinkInt = s
+			})
+		}
+	}
+}
+
+var sinkInt int

@@ -3,6 +3,7 @@ package hash
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -162,8 +163,37 @@ func TestPublished(t *testing.T) {
 		{2, 100001, 80343}, {2201, 100001, 22152}, {2202, 100001, 15018},
 	}
 	for _, m := range more {
+		if got := jumpRef(m.key, m.n); got != m.want {
+			t.Errorf("jumpRef(%d, %d) = %d, want %d", m.key, m.n, got, m.want)
+		}
 		if got := jumpHash(m.key, m.n); got != m.want {
 			t.Errorf("jumpHash(%d, %d) = %d, want %d", m.key, m.n, got, m.want)
+		}
+	}
+}
+
+// TestJumpSameAsPaper checks jumpHash against jumpRef, the paper's loop:
+// for every partition count up to 70 (which covers the steps taken without a
+// test, the hand-over to the loop and the loop itself) and larger ones up to
+// MaxJumpPartitions, on random keys, keys at the ends of the range and one
+// whose steps leave int64.
+func TestJumpSameAsPaper(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	ns := []int{100, 1000, 100001, 1 << 20, MaxJumpPartitions - 1, MaxJumpPartitions}
+	for n := 1; n <= 70; n++ {
+		ns = append(ns, n)
+	}
+	// 16443938384003170292: its first two steps jump by 2^31 and 2^30,
+	// and the product of the third leaves int64 unless held at n.
+	keys := []uint64{0, 1, 2, math.MaxUint64, math.MaxUint64 - 1, 1 << 63, 16443938384003170292}
+	for range 20000 {
+		keys = append(keys, r.Uint64())
+	}
+	for _, n := range ns {
+		for _, k := range keys {
+			if got, want := jumpHash(k, n), jumpRef(k, n); got != want {
+				t.Fatalf("jumpHash(%d, %d) = %d, the paper's loop gives %d", k, n, got, want)
+			}
 		}
 	}
 }
