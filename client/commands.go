@@ -1,5 +1,11 @@
 package client
 
+import (
+	"strings"
+
+	"github.com/roma-redis/roma/redisconf"
+)
+
 // cmdInfo says how one command's arguments are laid out and how the client
 // treats it. Arity follows Redis: N means exactly N arguments counting the
 // command name, -N at least N.
@@ -10,6 +16,9 @@ type cmdInfo struct {
 	key1  bool      // its one key is its first argument (keys is k1)
 	flags cmdFlag
 	why   string // refused commands: why, one line
+	// guard, when set, refuses some uses of a command that roma otherwise
+	// sends: those that would take the cluster out of roma's hands.
+	guard func(args []any) error
 }
 
 type cmdFlag uint16
@@ -149,6 +158,9 @@ func init() {
 	def(1, nil, txControl, "multi", "exec", "discard", "unwatch")
 	def(-2, kAll, txControl, "watch")
 
+	commands["config"].guard = guardConfig
+	commands["acl"].guard = guardACL
+
 	refuse("roma selects each node's database itself", "select", "swapdb")
 	refuse("roma's failover owns replication", "replicaof", "slaveof", "failover", "sync", "psync", "replconf")
 	refuse("roma authenticates with the cluster password", "auth", "hello")
@@ -212,4 +224,31 @@ func KindOf(name string) Kind {
 		return Keyless
 	}
 	return Keyed
+}
+
+// guardConfig refuses CONFIG SET of a directive roma sets itself (see
+// redisconf.Managed): a new requirepass or masterauth locks roma, romad and
+// the replicas out; a new port, bind or dir moves the node away from
+// roma.hcl. Other settings may change at runtime: roma plan shows them as
+// drift, and roma apply puts roma.hcl's back.
+func guardConfig(args []any) error {
+	if len(args) < 3 || !strings.EqualFold(argString(args[1]), "set") {
+		return nil
+	}
+	for i := 2; i < len(args); i += 2 {
+		name := strings.ToLower(argString(args[i]))
+		if instead, ok := redisconf.Managed(name); ok {
+			return cmdErr("CONFIG", ErrRefused, "SET %s is not allowed through roma, which sets it itself: use %s in roma.hcl", name, instead)
+		}
+	}
+	return nil
+}
+
+// guardACL refuses ACL SETUSER of the default user: its password is the
+// cluster's, which roma, romad and the replicas log in with.
+func guardACL(args []any) error {
+	if len(args) >= 3 && strings.EqualFold(argString(args[1]), "setuser") && argString(args[2]) == "default" {
+		return cmdErr("ACL", ErrRefused, `SETUSER default is not allowed through roma: roma, romad and the replicas log in as the default user, with the cluster's "password" attribute in roma.hcl`)
+	}
+	return nil
 }

@@ -130,6 +130,9 @@ func checkArgs(name string, info *cmdInfo, args []any) error {
 	if n := len(args); (info.arity > 0 && n != info.arity) || (info.arity < 0 && n < -info.arity) {
 		return &CommandError{Command: name, Err: ErrArgs}
 	}
+	if info.guard != nil {
+		return info.guard(args)
+	}
 	return nil
 }
 

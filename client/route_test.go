@@ -418,3 +418,41 @@ func TestCommandNames(t *testing.T) {
 		}
 	}
 }
+
+// TestGuards: the uses of CONFIG and ACL that would take the cluster out
+// of roma's hands are refused, and the rest go through.
+func TestGuards(t *testing.T) {
+	tests := map[string]struct {
+		args []any
+		want string // "": allowed
+	}{
+		"config set requirepass": {[]any{"CONFIG", "SET", "requirepass", "x"},
+			`CONFIG: SET requirepass is not allowed through roma, which sets it itself: use the cluster's "password" attribute in roma.hcl`},
+		"config set masterauth": {[]any{"config", "set", "MasterAuth", "x"},
+			`CONFIG: SET masterauth is not allowed through roma, which sets it itself: use the cluster's "password" attribute in roma.hcl`},
+		"second pair": {[]any{"config", "set", "maxmemory", "10mb", "port", "7777"},
+			`CONFIG: SET port is not allowed through roma, which sets it itself: use the node's "port" attribute in roma.hcl`},
+		"config set dir": {[]any{"config", "set", "dir", "/tmp"},
+			`CONFIG: SET dir is not allowed through roma, which sets it itself: use the host's "root" attribute (data lives in root/data/<node>) in roma.hcl`},
+		"acl setuser default": {[]any{"ACL", "SETUSER", "default", ">new"},
+			`ACL: SETUSER default is not allowed through roma: roma, romad and the replicas log in as the default user, with the cluster's "password" attribute in roma.hcl`},
+		"config set maxmemory": {args: []any{"config", "set", "maxmemory", "10mb"}},
+		"config get":           {args: []any{"config", "get", "requirepass"}},
+		"config resetstat":     {args: []any{"config", "resetstat"}},
+		"acl setuser other":    {args: []any{"acl", "setuser", "app", "on", ">pw", "~*", "+@read"}},
+		"acl list":             {args: []any{"acl", "list"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := Check(tc.args...)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || err.Error() != tc.want):
+				t.Errorf("error %v, want %q", err, tc.want)
+			case tc.want != "" && !errors.Is(err, ErrRefused):
+				t.Errorf("error %v is not ErrRefused", err)
+			}
+		})
+	}
+}

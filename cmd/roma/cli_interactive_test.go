@@ -17,7 +17,8 @@ import (
 
 // TestCLIInteractive drives roma cli's prompt on a real terminal (a pty)
 // against a lab cluster: commands run, the up arrow recalls the last
-// one, and the history lands in ~/.roma_history.
+// one, and the history lands in ~/.roma_history, without the lines that
+// may hold a password.
 func TestCLIInteractive(t *testing.T) {
 	dir, _, _ := labCluster(t, nil)
 	home := t.TempDir()
@@ -34,8 +35,13 @@ func TestCLIInteractive(t *testing.T) {
 	waitOutput(t, out, "labtest> ", 2)
 	fmt.Fprint(ptm, "GET greeting\r")
 	waitOutput(t, out, "labtest> ", 3)
-	fmt.Fprint(ptm, "\x1b[A\r") // up arrow: GET greeting again
+	// Lines that may hold a password stay out of the history.
+	fmt.Fprint(ptm, "AUTH default typed-secret\r")
 	waitOutput(t, out, "labtest> ", 4)
+	fmt.Fprint(ptm, "CONFIG SET requirepass typed-secret\r")
+	waitOutput(t, out, "labtest> ", 5)
+	fmt.Fprint(ptm, "\x1b[A\r") // up arrow: GET greeting again
+	waitOutput(t, out, "labtest> ", 6)
 	fmt.Fprint(ptm, "quit\r")
 	select {
 	case code := <-done:

@@ -132,7 +132,7 @@ func loadHistory(path string) *fileHistory {
 
 // Add records a line, in memory and at the end of the file.
 func (h *fileHistory) Add(entry string) {
-	if h.skip || strings.TrimSpace(entry) == "" || (len(h.entries) > 0 && h.entries[len(h.entries)-1] == entry) {
+	if h.skip || strings.TrimSpace(entry) == "" || (len(h.entries) > 0 && h.entries[len(h.entries)-1] == entry) || sensitiveLine(entry) {
 		return
 	}
 	h.entries = append(h.entries, entry)
@@ -146,6 +146,44 @@ func (h *fileHistory) Add(entry string) {
 		fmt.Fprintln(f, entry)
 		f.Close()
 	}
+}
+
+// sensitiveLine reports whether a line of the prompt may hold a password,
+// and so stays out of the history (in memory and on disk), as redis-cli
+// keeps it out of its own: AUTH, HELLO with AUTH, ACL SETUSER, MIGRATE with
+// AUTH or AUTH2, and CONFIG SET of requirepass, masterauth or masteruser.
+// A line that does not split (an open quote) is judged by its words.
+func sensitiveLine(line string) bool {
+	args, err := redisconf.SplitArgs(line)
+	if err != nil {
+		args = strings.Fields(line)
+	}
+	if len(args) == 0 {
+		return false
+	}
+	has := func(from int, words ...string) bool {
+		for _, a := range args[min(from, len(args)):] {
+			for _, w := range words {
+				if strings.EqualFold(a, w) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch strings.ToLower(args[0]) {
+	case "auth":
+		return true
+	case "hello":
+		return has(2, "auth")
+	case "migrate":
+		return has(6, "auth", "auth2")
+	case "acl":
+		return len(args) > 1 && strings.EqualFold(args[1], "setuser")
+	case "config":
+		return len(args) > 1 && strings.EqualFold(args[1], "set") && has(2, "requirepass", "masterauth", "masteruser")
+	}
+	return false
 }
 
 // Len is the number of lines remembered.

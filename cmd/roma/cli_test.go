@@ -76,3 +76,32 @@ func TestBlockTimeout(t *testing.T) {
 		})
 	}
 }
+
+func TestSensitiveLine(t *testing.T) {
+	tests := map[string]bool{
+		"AUTH secret":                                   true,
+		"auth default secret":                           true,
+		`auth "open quote`:                              true,
+		"HELLO 3 AUTH default secret":                   true,
+		"hello 3 setname app":                           false,
+		"ACL SETUSER app on >secret":                    true,
+		"acl list":                                      false,
+		"CONFIG SET requirepass secret":                 true,
+		"config set maxmemory 1mb masterauth secret":    true,
+		"config set masteruser app":                     true,
+		"config get requirepass":                        false,
+		"config set maxmemory 1mb":                      false,
+		"MIGRATE h 6379 k 0 5000 AUTH secret":           true,
+		"migrate h 6379 \"\" 0 5000 AUTH2 u p KEYS a b": true,
+		"migrate h 6379 k 0 5000":                       false,
+		"SET auth secret":                               false,
+		"GET requirepass":                               false,
+		`SET a "open quote`:                             false,
+		"":                                              false,
+	}
+	for line, want := range tests {
+		if got := sensitiveLine(line); got != want {
+			t.Errorf("sensitiveLine(%q) = %v, want %v", line, got, want)
+		}
+	}
+}
