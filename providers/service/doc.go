@@ -24,7 +24,10 @@
 //     detached with setsid by a shell that writes their pidfile. A pidfile
 //     counts only while it names a live process of the unit's program
 //     (checked in /proc, so Linux hosts only): a stale pidfile, even one
-//     whose pid a different program now has, reads as stopped.
+//     whose pid a different program now has, reads as stopped. A Redis
+//     before 7.2 writes its pidfile only once it listens; one that could
+//     not (its port taken) is found dead through the pid its log lines
+//     carry, so the start fails at once, not after StartTimeout.
 //
 // Start, Stop and Restart are idempotent and bounded in time. A failed
 // start is a [StartError] that quotes the end of the service's output and

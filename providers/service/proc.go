@@ -99,18 +99,44 @@ echo "pidfile=$p"
 	} else {
 		fmt.Fprintf(&b, "p=%d\necho \"pid=$p\"\n", pid)
 	}
-	b.WriteString(`case $p in ''|*[!0-9]*) exit 0;; esac
+	b.WriteString(procScript)
+	return b.String()
+}
+
+// procScript prints what /proc says about the pid in $p.
+const procScript = `case $p in ''|*[!0-9]*) exit 0;; esac
 s=$(tr '\n' ' ' < "/proc/$p/stat" 2>/dev/null) || exit 0
 echo "stat=$s"
 echo "exe=$(readlink "/proc/$p/exe" 2>/dev/null)"
 echo "cmd=$(head -c 1024 "/proc/$p/cmdline" 2>/dev/null | tr '\0\n' '\n ' | head -n 1)"
-`)
-	return b.String()
+`
+
+// logPidScript is a shell script that prints what probe parses about the
+// process that wrote the last Redis log line of file past byte offset:
+// Redis starts each line with its pid and role ("4242:M 27 Nov ..."). Only
+// lines from the banner on count ("oO0OoO0OoO0Oo Redis is starting"), which
+// a daemonized Redis logs once it has forked: a line before it is the
+// parent's, which exits at the fork. It prints nothing when the file did
+// not grow past offset or holds no such line.
+func logPidScript(file string, offset int64) string {
+	return fmt.Sprintf("f=%s\n[ -f \"$f\" ] && [ \"$(wc -c < \"$f\")\" -gt %d ] || exit 0\n", remote.ShellQuote(file), offset) +
+		fmt.Sprintf("p=$(tail -c +%d \"$f\" | sed -n '/oO0OoO0OoO0Oo/,$p' | grep -E '^[0-9]+:[XCSM] ' | tail -n 1 | cut -d: -f1)\n", offset+1) +
+		"echo \"pid=$p\"\n" + procScript
 }
 
 // probe runs probeScript on t and parses its output.
 func probe(ctx context.Context, t remote.Transport, pidfile string, pid int) (proc, error) {
 	out, err := remote.Output(ctx, t, probeScript(pidfile, pid))
+	if err != nil {
+		return proc{}, err
+	}
+	return parseProbe(out), nil
+}
+
+// probeLog runs logPidScript on t and parses its output: Pid is 0 when no
+// Redis line was logged past offset.
+func probeLog(ctx context.Context, t remote.Transport, file string, offset int64) (proc, error) {
+	out, err := remote.Output(ctx, t, logPidScript(file, offset))
 	if err != nil {
 		return proc{}, err
 	}

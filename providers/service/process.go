@@ -202,7 +202,8 @@ func launch(ctx context.Context, t remote.Transport, u Unit, removePidfile bool)
 // process of its program, and returns its pid.
 func (m *Process) waitRunning(ctx context.Context, t remote.Transport, u Unit, l launched) (int, error) {
 	prog := u.program()
-	deadline := time.Now().Add(m.startTimeout())
+	start := time.Now()
+	deadline := start.Add(m.startTimeout())
 	for {
 		p, err := probe(ctx, t, u.PidFile, 0)
 		switch {
@@ -212,6 +213,16 @@ func (m *Process) waitRunning(ctx context.Context, t remote.Transport, u Unit, l
 			return p.Pid, nil
 		case p.Pid != 0 && !p.alive(): // it wrote its pidfile and died
 			return 0, l.failed(ctx, fmt.Sprintf("%s (pid %d) exited right after starting", prog, p.Pid))
+		case !p.HasPidfile && u.Kind == KindRedis && u.LogFile != "" && time.Since(start) > m.settle():
+			// Redis before 7.2 writes its pidfile once it listens: one
+			// that could not (its port taken) left none, only its log.
+			lp, err := probeLog(ctx, t, u.LogFile, l.logFrom)
+			if err != nil {
+				return 0, err
+			}
+			if lp.Pid != 0 && !lp.alive() {
+				return 0, l.failed(ctx, fmt.Sprintf("%s (pid %d) exited before writing its pidfile", prog, lp.Pid))
+			}
 		case time.Now().After(deadline) && !p.HasPidfile:
 			return 0, l.failed(ctx, fmt.Sprintf("%s wrote no pidfile (%s) within %s", prog, u.PidFile, m.startTimeout()))
 		case time.Now().After(deadline):
