@@ -311,7 +311,22 @@ func isFailover(err error) bool {
 	if err == nil {
 		return false
 	}
+	if re, ok := err.(redis.Error); ok {
+		// An error reply as the server sent it, the common case (redis.Nil
+		// for every missing key among them): its text says it all, without
+		// the errors.As walks of go-redis's Is*Error, which cost a pipeline
+		// of misses more than sending it.
+		return failoverReply(re.Error())
+	}
 	return redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) || isDial(err)
+}
+
+// failoverReply reports whether an error reply is one a failover explains,
+// as go-redis's IsReadOnlyError, IsLoadingError and IsMasterDownError read
+// it.
+func failoverReply(s string) bool {
+	return strings.HasPrefix(s, "READONLY ") || strings.HasPrefix(s, "LOADING ") || strings.HasPrefix(s, "MASTERDOWN ") ||
+		strings.Contains(s, "-READONLY You can't write against a read only replica")
 }
 
 // hooks make the front go-redis client route instead of sending.

@@ -124,8 +124,8 @@ func nodeErr(cmd redis.Cmder, n *node, p int) {
 
 // nodeError is nodeErr for an error.
 func nodeError(err error, n *node, p int) error {
-	if err == nil || namesNode(err) {
-		return err
+	if _, reply := err.(redis.Error); reply || err == nil || namesNode(err) {
+		return err // an error reply (redis.Nil...) came from a node that answered
 	}
 	where := ""
 	if p >= 0 {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -452,6 +455,45 @@ func TestGuards(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			case tc.want != "" && !errors.Is(err, ErrRefused):
 				t.Errorf("error %v is not ErrRefused", err)
+			}
+		})
+	}
+}
+
+// TestFailoverErrors: which errors a failover explains (and are retried
+// after a newer status), and which name their node; replies are read by
+// their text, as go-redis's IsReadOnlyError and friends read them.
+func TestFailoverErrors(t *testing.T) {
+	n := &node{Name: "db1-7000", Addr: "127.0.0.1:7000"}
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := map[string]struct {
+		err      error
+		failover bool
+		named    bool // nodeError names the node
+	}{
+		"nil reply":       {err: redis.Nil},
+		"other reply":     {err: redisError("WRONGTYPE Operation against a key holding the wrong kind of value")},
+		"readonly":        {err: redisError("READONLY You can't write against a read only replica."), failover: true},
+		"loading":         {err: redisError("LOADING Redis is loading the dataset in memory"), failover: true},
+		"masterdown":      {err: redisError("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."), failover: true},
+		"readonly in lua": {err: redisError("ERR Error running script (call to f_1): @user_script:1: -READONLY You can't write against a read only replica."), failover: true},
+		"refused dial":    {err: dial, failover: true, named: true},
+		"lost connection": {err: io.EOF, named: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := isFailover(tc.err); got != tc.failover {
+				t.Errorf("isFailover(%v) = %v, want %v", tc.err, got, tc.failover)
+			}
+			if got := redis.IsReadOnlyError(tc.err) || redis.IsLoadingError(tc.err) || redis.IsMasterDownError(tc.err) || isDial(tc.err); got != tc.failover {
+				t.Errorf("go-redis reads %v as a failover: %v, want %v", tc.err, got, tc.failover)
+			}
+			got := nodeError(tc.err, n, 2)
+			if named := got != tc.err; named != tc.named {
+				t.Errorf("nodeError(%v) = %v: named %v, want %v", tc.err, got, named, tc.named)
+			}
+			if tc.named && !strings.Contains(got.Error(), "node db1-7000 (127.0.0.1:7000, partition 2)") {
+				t.Errorf("nodeError(%v) = %v, without the node", tc.err, got)
 			}
 		})
 	}
