@@ -213,6 +213,10 @@ func (m *Process) waitRunning(ctx context.Context, t remote.Transport, u Unit, l
 			return p.Pid, nil
 		case p.Pid != 0 && !p.alive(): // it wrote its pidfile and died
 			return 0, l.failed(ctx, fmt.Sprintf("%s (pid %d) exited right after starting", prog, p.Pid))
+		case time.Now().After(deadline) && !p.HasPidfile:
+			return 0, l.failed(ctx, fmt.Sprintf("%s wrote no pidfile (%s) within %s", prog, u.PidFile, m.startTimeout()))
+		case time.Now().After(deadline):
+			return 0, l.failed(ctx, fmt.Sprintf("no %s running within %s: %s", prog, m.startTimeout(), p.describe(prog)))
 		case !p.HasPidfile && u.Kind == KindRedis && u.LogFile != "" && time.Since(start) > m.settle():
 			// Redis before 7.2 writes its pidfile once it listens: one
 			// that could not (its port taken) left none, only its log.
@@ -223,10 +227,6 @@ func (m *Process) waitRunning(ctx context.Context, t remote.Transport, u Unit, l
 			if lp.Pid != 0 && !lp.alive() {
 				return 0, l.failed(ctx, fmt.Sprintf("%s (pid %d) exited before writing its pidfile", prog, lp.Pid))
 			}
-		case time.Now().After(deadline) && !p.HasPidfile:
-			return 0, l.failed(ctx, fmt.Sprintf("%s wrote no pidfile (%s) within %s", prog, u.PidFile, m.startTimeout()))
-		case time.Now().After(deadline):
-			return 0, l.failed(ctx, fmt.Sprintf("no %s running within %s: %s", prog, m.startTimeout(), p.describe(prog)))
 		}
 		if err := sleep(ctx, m.poll()); err != nil {
 			return 0, err

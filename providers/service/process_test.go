@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,6 +171,31 @@ func TestProcessStartFailure(t *testing.T) {
 			// StartTimeout ("wrote no pidfile").
 			want:         []string{"db1: start db1-taken: redis-server (pid ", " exited ", "Address already in use"},
 			startTimeout: time.Minute,
+		},
+		"a server that lives but writes no pidfile": {
+			// It logs its banner, as a Redis that hangs before listening
+			// would: StartTimeout still bounds the wait.
+			unit: func(t *testing.T) Unit {
+				u := redisNode(t, "db1-hung", freePort(t))
+				dir := t.TempDir()
+				stash := filepath.Join(dir, "pid")
+				fake := filepath.Join(dir, "redis-server")
+				inner := fmt.Sprintf(`echo "$$:C 27 Nov 2026 00:00:00.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo" >> %s; echo $$ > %s; exec sleep 60`, u.LogFile, stash)
+				script := fmt.Sprintf("#!/bin/sh\nsh -c '%s' </dev/null >/dev/null 2>&1 &\n", inner)
+				if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() {
+					if b, err := os.ReadFile(stash); err == nil {
+						if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+							syscall.Kill(pid, syscall.SIGKILL)
+						}
+					}
+				})
+				u.Argv[0] = fake
+				return u
+			},
+			want: []string{"db1: start db1-hung: redis-server wrote no pidfile", "within 2s", "Redis is starting"},
 		},
 		"missing program": {
 			unit: func(t *testing.T) Unit {
