@@ -60,11 +60,17 @@ type ConnError struct {
 	Kind error  // one of the sentinel errors
 	Err  error  // underlying cause
 	Hint string // what the user can do about it
+	// Attempts is how many times the dial was tried, when more than once.
+	Attempts int
 }
 
-// Error reads like "db1 (127.0.0.11:2222): connection refused: is sshd running and is the address right?".
+// Error reads like "db1 (127.0.0.11:2222): connection refused (3
+// attempts): is sshd running and is the address right?".
 func (e *ConnError) Error() string {
 	msg := fmt.Sprintf("%s (%s): %v", e.Host, e.Addr, e.Err)
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" (%d attempts)", e.Attempts)
+	}
 	if e.Hint != "" {
 		msg += ": " + e.Hint
 	}

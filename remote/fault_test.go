@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -104,6 +105,9 @@ func TestFaultHostDownAtDial(t *testing.T) {
 		_, err = remote.Output(testCtx(t), s, "true")
 	})
 	checkErr(t, err, "db1", h.Addr(), "connection refused", "is sshd running")
+	if n := s.Config().DialAttempts; n > 1 && !strings.Contains(err.Error(), fmt.Sprintf("(%d attempts)", n)) {
+		t.Errorf("error %v does not say it was tried %d times", err, n)
+	}
 	if !errors.Is(err, remote.ErrUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) || !remote.Retryable(err) {
 		t.Errorf("error %v: want ErrUnreachable, ECONNREFUSED, retryable", err)
 	}
@@ -118,7 +122,7 @@ func TestFaultHostDownAtDial(t *testing.T) {
 
 // TestFaultHostHungAtDial: the host accepts TCP connections but its sshd
 // never answers (SIGSTOP), as a hung machine does. Dial gives up after
-// ConnectTimeout per attempt.
+// ConnectTimeout, and does not try again.
 func TestFaultHostHungAtDial(t *testing.T) {
 	l := lab.New(t, lab.Options{Hosts: 1})
 	h := l.Host("db1")
@@ -133,6 +137,10 @@ func TestFaultHostHungAtDial(t *testing.T) {
 	checkErr(t, err, "db1", "timed out after 1s", "is the host up")
 	if !errors.Is(err, remote.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v: want ErrUnreachable and DeadlineExceeded", err)
+	}
+	// A timeout is not tried again: it took ConnectTimeout already.
+	if strings.Contains(err.Error(), "attempts") {
+		t.Errorf("error %v: a timed-out dial was tried again", err)
 	}
 	// The caller's own deadline, shorter than ConnectTimeout, wins.
 	cfg.ConnectTimeout = time.Minute

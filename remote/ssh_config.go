@@ -28,7 +28,7 @@ type SSHConfig struct {
 	TrustNew       bool          // record unknown host keys (accept-new); changed keys still fail
 	Keepalive      time.Duration // keepalive interval; defaults to 15s
 	KeepaliveMax   int           // unanswered keepalives before the connection is closed; defaults to 3
-	DialAttempts   int           // tries for dial failures only; defaults to 3
+	DialAttempts   int           // tries for dial failures only, not timeouts; defaults to 3
 
 	defaultIDs bool // IdentityFiles are OpenSSH's defaults, skipped when unusable
 }

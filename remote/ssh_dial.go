@@ -15,7 +15,10 @@ import (
 )
 
 // dialSSH connects and authenticates to cfg's host, retrying dial failures
-// (and only those) with backoff. cfg must be resolved.
+// (and only those) with backoff. A dial that timed out is not tried again:
+// it took ConnectTimeout already, and a host that neither answers nor
+// refuses (hung, or behind a firewall that drops) would cost that again
+// each time. cfg must be resolved.
 func dialSSH(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
 	backoff := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -23,16 +26,28 @@ func dialSSH(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
 		if err == nil {
 			return client, nil
 		}
-		if !errors.Is(err, ErrUnreachable) || attempt >= cfg.DialAttempts || ctx.Err() != nil {
-			return nil, err
+		retry := errors.Is(err, ErrUnreachable) && !errors.Is(err, context.DeadlineExceeded)
+		if !retry || attempt >= cfg.DialAttempts || ctx.Err() != nil {
+			return nil, tried(err, attempt)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return nil, tried(err, attempt)
 		case <-time.After(backoff):
 		}
 		backoff *= 2
 	}
+}
+
+// tried records on a dial's error how many attempts it took.
+func tried(err error, attempts int) error {
+	var ce *ConnError
+	if attempts <= 1 || !errors.As(err, &ce) {
+		return err
+	}
+	c := *ce
+	c.Attempts = attempts
+	return &c
 }
 
 func dialOnce(ctx context.Context, cfg SSHConfig) (*ssh.Client, error) {
