@@ -79,12 +79,14 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 	if o.json {
 		js = newJSONStream(s.out)
 	}
-	obs := plan.Observer{Dial: dialer(o.trustNew), Parallelism: o.parallelism}
+	conns := newHostConns(dialer(o.trustNew))
+	obs := plan.Observer{Dial: conns.Dial, Parallelism: o.parallelism}
 	fresh := plan.Diff(spec, obs.Observe(ctx, spec), plan.Options{Targets: o.targets})
 	p := fresh
 	if planFile == "" {
-		plan.Check(ctx, dialer(o.trustNew), spec, p, o.parallelism)
+		plan.Check(ctx, conns.Dial, spec, p, o.parallelism)
 	}
+	conns.close()
 	if planFile != "" {
 		data, err := os.ReadFile(planFile)
 		if err != nil {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan/plantest"
+)
+
+// TestPlanLogsInOncePerHost: roma plan observes every host, then has the
+// hosts whose conf files it would write check them with their own
+// redis-server, over the same SSH connection: one login per host (the
+// check used to dial again).
+func TestPlanLogsInOncePerHost(t *testing.T) {
+	l := lab.New(t, lab.Options{Hosts: 4})
+	dir := plantest.Config(t, l, 3, "")
+	spec := plantest.Load(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := plantest.Bootstrap(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
+	// A setting every data node's conf file changes with.
+	f := filepath.Join(dir, "roma.hcl")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), `maxmemory        = "64mb"`, `maxmemory        = "65mb"`, 1)
+	if changed == string(b) {
+		t.Fatal("roma.hcl has no maxmemory line to change")
+	}
+	if err := os.WriteFile(f, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	logins := func() map[string]int {
+		n := map[string]int{}
+		for _, h := range l.Hosts {
+			log, err := os.ReadFile(filepath.Join(h.Dir, "sshd.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n[h.Name] = strings.Count(string(log), "Accepted publickey")
+		}
+		return n
+	}
+	before := logins()
+	var out, errOut bytes.Buffer
+	code := run([]string{"plan", "-c", dir}, strings.NewReader(""), &out, &errOut)
+	after := logins()
+	if !strings.Contains(out.String(), "maxmemory") {
+		t.Fatalf("the plan does not change maxmemory (exit %d):\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, h := range l.Hosts {
+		if n := after[h.Name] - before[h.Name]; n != 1 {
+			t.Errorf("host %s: %d SSH logins during roma plan, want 1", h.Name, n)
+		}
+	}
+}
