@@ -101,8 +101,8 @@ type executor struct {
 	opts    Options
 	targets map[string]redisconf.Target
 
+	conns   *remote.Pool // one connection per host, dialled once
 	mu      sync.Mutex
-	conns   map[string]remote.Transport
 	failed  map[string]bool // addresses with a failed step
 	res     *Result
 	reached bool // the lock was taken and the phases ran
@@ -125,8 +125,7 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 60 * time.Second
 	}
-	e := &executor{spec: spec, p: p, opts: opts, targets: map[string]redisconf.Target{},
-		conns: map[string]remote.Transport{}, failed: map[string]bool{}, res: &Result{}}
+	e := newExecutor(spec, p, opts)
 	defer e.closeAll()
 	for _, s := range spec.Status {
 		e.targets[s.Name] = redisconf.StatusTarget(spec, s)
@@ -229,37 +228,24 @@ func (e *executor) phase(msg string) {
 }
 
 func (e *executor) conn(ctx context.Context, host string) (remote.Transport, error) {
-	e.mu.Lock()
-	t, ok := e.conns[host]
-	e.mu.Unlock()
-	if ok {
-		return t, nil
-	}
-	h, ok := e.spec.Host(host)
-	if !ok {
-		return nil, fmt.Errorf("host %s is not in roma.hcl", host)
-	}
-	t, err := e.opts.Dial(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if old, ok := e.conns[host]; ok {
-		t.Close()
-		return old, nil
-	}
-	e.conns[host] = t
-	return t, nil
+	return e.conns.Get(ctx, host)
 }
 
-func (e *executor) closeAll() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, t := range e.conns {
-		t.Close()
-	}
+// newExecutor is the executor of p on the cluster spec declares.
+func newExecutor(spec *cluster.Spec, p *plan.Plan, opts Options) *executor {
+	e := &executor{spec: spec, p: p, opts: opts, targets: map[string]redisconf.Target{},
+		failed: map[string]bool{}, res: &Result{}}
+	e.conns = remote.NewPool(func(ctx context.Context, host string) (remote.Transport, error) {
+		h, ok := spec.Host(host)
+		if !ok {
+			return nil, fmt.Errorf("host %s is not in roma.hcl", host)
+		}
+		return opts.Dial(ctx, h)
+	})
+	return e
 }
+
+func (e *executor) closeAll() { e.conns.Close() }
 
 // job is one resource's work in a phase, run on its host.
 type job struct {

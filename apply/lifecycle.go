@@ -50,8 +50,7 @@ func lifecycle(ctx context.Context, spec *cluster.Spec, opts Options, op string,
 		opts.ReadyTimeout = 60 * time.Second
 	}
 	opts.Operation = op
-	e := &executor{spec: spec, opts: opts, targets: map[string]redisconf.Target{},
-		conns: map[string]remote.Transport{}, failed: map[string]bool{}, res: &Result{}}
+	e := newExecutor(spec, nil, opts)
 	defer e.closeAll()
 	for _, s := range spec.Status {
 		e.targets[s.Name] = redisconf.StatusTarget(spec, s)

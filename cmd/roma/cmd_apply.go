@@ -79,14 +79,14 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 	if o.json {
 		js = newJSONStream(s.out)
 	}
-	conns := newHostConns(dialer(o.trustNew))
-	obs := plan.Observer{Dial: conns.Dial, Parallelism: o.parallelism}
+	shared, closeShared := sharedConns(spec, dialer(o.trustNew))
+	obs := plan.Observer{Dial: shared, Parallelism: o.parallelism}
 	fresh := plan.Diff(spec, obs.Observe(ctx, spec), plan.Options{Targets: o.targets})
 	p := fresh
 	if planFile == "" {
-		plan.Check(ctx, conns.Dial, spec, p, o.parallelism)
+		plan.Check(ctx, shared, spec, p, o.parallelism)
 	}
-	conns.close()
+	closeShared()
 	if planFile != "" {
 		data, err := os.ReadFile(planFile)
 		if err != nil {

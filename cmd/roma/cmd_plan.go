@@ -62,12 +62,12 @@ func runPlan(ctx context.Context, s *streams, o *planOptions, args []string) err
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	conns := newHostConns(dialer(o.trustNew))
-	obs := plan.Observer{Dial: conns.Dial, Parallelism: o.parallelism, Timeout: o.timeout}
+	shared, closeShared := sharedConns(spec, dialer(o.trustNew))
+	obs := plan.Observer{Dial: shared, Parallelism: o.parallelism, Timeout: o.timeout}
 	st := obs.Observe(ctx, spec)
 	p := plan.Diff(spec, st, plan.Options{Targets: o.targets})
-	plan.Check(ctx, conns.Dial, spec, p, o.parallelism)
-	conns.close()
+	plan.Check(ctx, shared, spec, p, o.parallelism)
+	closeShared()
 	if o.json {
 		newJSONStream(s.out)
 		if err := plan.WriteJSON(s.out, p); err != nil {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"sync"
+	"fmt"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
@@ -17,54 +17,29 @@ func dialer(trustNew bool) func(ctx context.Context, h cluster.Host) (remote.Tra
 	}
 }
 
-// hostConns dials each host once for the steps of a command that follow
-// one another (plan observes the hosts, then has their redis-server check
-// the conf files it would write) and keeps the connections until close.
-// Not across a wait for approval: a connection idle that long may have
-// been dropped on the way.
-type hostConns struct {
-	dial  func(ctx context.Context, h cluster.Host) (remote.Transport, error)
-	mu    sync.Mutex
-	conns map[string]remote.Transport
-}
-
-func newHostConns(dial func(ctx context.Context, h cluster.Host) (remote.Transport, error)) *hostConns {
-	return &hostConns{dial: dial, conns: map[string]remote.Transport{}}
-}
-
-// Dial returns h's connection, made on first use; closing it does nothing.
-func (c *hostConns) Dial(ctx context.Context, h cluster.Host) (remote.Transport, error) {
-	c.mu.Lock()
-	t, ok := c.conns[h.Name]
-	c.mu.Unlock()
-	if ok {
+// sharedConns dials each host of spec once, through a remote.Pool, for
+// the steps of a command that follow one another (plan observes the hosts,
+// then has their redis-server check the conf files it would write); the
+// transports it hands out ignore Close, and close closes them all.
+func sharedConns(spec *cluster.Spec, dial func(ctx context.Context, h cluster.Host) (remote.Transport, error)) (shared func(ctx context.Context, h cluster.Host) (remote.Transport, error), closeAll func()) {
+	pool := remote.NewPool(func(ctx context.Context, host string) (remote.Transport, error) {
+		h, ok := spec.Host(host)
+		if !ok {
+			return nil, fmt.Errorf("host %s is not in roma.hcl", host)
+		}
+		return dial(ctx, h)
+	})
+	shared = func(ctx context.Context, h cluster.Host) (remote.Transport, error) {
+		t, err := pool.Get(ctx, h.Name)
+		if err != nil {
+			return nil, err
+		}
 		return keptOpen{t}, nil
 	}
-	t, err := c.dial(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.conns[h.Name]; ok { // dialled meanwhile
-		t.Close()
-		return keptOpen{old}, nil
-	}
-	c.conns[h.Name] = t
-	return keptOpen{t}, nil
+	return shared, func() { pool.Close() }
 }
 
-// close closes every connection made.
-func (c *hostConns) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for name, t := range c.conns {
-		t.Close()
-		delete(c.conns, name)
-	}
-}
-
-// keptOpen is a hostConns connection: its users' Close leaves it open.
+// keptOpen is a pooled connection: its users' Close leaves it open.
 type keptOpen struct{ remote.Transport }
 
 func (keptOpen) Close() error { return nil }

@@ -13,11 +13,12 @@ import (
 	"github.com/roma-redis/roma/plan/plantest"
 )
 
-// TestPlanLogsInOncePerHost: roma plan observes every host, then has the
+// TestLogsInOncePerHost: roma plan observes every host, then has the
 // hosts whose conf files it would write check them with their own
 // redis-server, over the same SSH connection: one login per host (the
-// check used to dial again).
-func TestPlanLogsInOncePerHost(t *testing.T) {
+// check used to dial again). roma apply logs in once more, for the
+// changes, however many of its steps run on a host at once.
+func TestLogsInOncePerHost(t *testing.T) {
 	l := lab.New(t, lab.Options{Hosts: 4})
 	dir := plantest.Config(t, l, 3, "")
 	spec := plantest.Load(t, dir)
@@ -62,6 +63,19 @@ func TestPlanLogsInOncePerHost(t *testing.T) {
 	for _, h := range l.Hosts {
 		if n := after[h.Name] - before[h.Name]; n != 1 {
 			t.Errorf("host %s: %d SSH logins during roma plan, want 1", h.Name, n)
+		}
+	}
+
+	before = logins()
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"apply", "-c", dir, "-auto-approve"}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	after = logins()
+	for _, h := range l.Hosts {
+		if n := after[h.Name] - before[h.Name]; n != 2 {
+			t.Errorf("host %s: %d SSH logins during roma apply, want 2 (the plan's, then the changes')", h.Name, n)
 		}
 	}
 }
