@@ -230,8 +230,13 @@ func KindOf(name string) Kind {
 // redisconf.Managed): a new requirepass or masterauth locks roma, romad and
 // the replicas out; a new port, bind or dir moves the node away from
 // roma.hcl. Other settings may change at runtime: roma plan shows them as
-// drift, and roma apply puts roma.hcl's back.
+// drift, and roma apply puts roma.hcl's back. CONFIG REWRITE is refused
+// too: it rewrites the conf file roma renders, mode 0644 with the password
+// in it.
 func guardConfig(args []any) error {
+	if len(args) >= 2 && strings.EqualFold(argString(args[1]), "rewrite") {
+		return cmdErr("CONFIG", ErrRefused, "REWRITE is not allowed through roma, which writes each node's conf file from roma.hcl (a rewritten one is readable by all, password included): change roma.hcl and run roma apply")
+	}
 	if len(args) < 3 || !strings.EqualFold(argString(args[1]), "set") {
 		return nil
 	}

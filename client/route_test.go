@@ -439,6 +439,8 @@ func TestGuards(t *testing.T) {
 			`CONFIG: SET dir is not allowed through roma, which sets it itself: use the host's "root" attribute (data lives in root/data/<node>) in roma.hcl`},
 		"acl setuser default": {[]any{"ACL", "SETUSER", "default", ">new"},
 			`ACL: SETUSER default is not allowed through roma: roma, romad and the replicas log in as the default user, with the cluster's "password" attribute in roma.hcl`},
+		"config rewrite": {[]any{"CONFIG", "REWRITE"},
+			"CONFIG: REWRITE is not allowed through roma, which writes each node's conf file from roma.hcl (a rewritten one is readable by all, password included): change roma.hcl and run roma apply"},
 		"config set maxmemory": {args: []any{"config", "set", "maxmemory", "10mb"}},
 		"config get":           {args: []any{"config", "get", "requirepass"}},
 		"config resetstat":     {args: []any{"config", "resetstat"}},
