@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/roma-redis/roma/cluster"
@@ -45,6 +47,32 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 	}
 	if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
 		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
+	}
+	return checkModules(ctx, t, tg)
+}
+
+// checkModules checks that every module tg's loadmodule lines name (by an
+// absolute path) is a readable file on tg's host: Redis reads the
+// directive but loads the module only once it starts, so the check of
+// the conf file cannot see a module that is not there, and a node given
+// one would not start.
+func checkModules(ctx context.Context, t remote.Transport, tg redisconf.Target) error {
+	var paths []string
+	for _, v := range tg.Settings["loadmodule"].Values {
+		if args, err := redisconf.SplitArgs(v); err == nil && len(args) > 0 && path.IsAbs(args[0]) {
+			paths = append(paths, args[0])
+		}
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	out, err := remote.Output(ctx, t, `for f in `+remote.ShellJoin(paths)+`; do [ -f "$f" ] && [ -r "$f" ] || printf '%s\n' "$f"; done`)
+	if err != nil {
+		return fmt.Errorf("checking the modules of %s on %s: %w", tg.Name, tg.Host.Name, err)
+	}
+	if missing := strings.TrimSpace(string(out)); missing != "" {
+		first, _, _ := strings.Cut(missing, "\n")
+		return fmt.Errorf("the conf file roma.hcl gives %s: loadmodule %s: no such readable file on %s, so redis-server would not start", tg.Name, first, tg.Host.Name)
 	}
 	return nil
 }

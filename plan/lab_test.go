@@ -330,7 +330,7 @@ func TestPlanLab(t *testing.T) {
 		}
 	})
 
-	t.Run("a value the hosts' redis-server refuses is a refusal", func(t *testing.T) {
+	t.Run("a value the hosts' redis-server refuses, or a module not there, is a refusal", func(t *testing.T) {
 		// Check has each host's redis-server read the files apply would
 		// write: validate lets "lots" through (it checks the form of
 		// common directives only), Redis does not. A file it accepts, and
@@ -361,6 +361,33 @@ func TestPlanLab(t *testing.T) {
 		if len(p.Refusals) != 0 || !p.HasChanges() {
 			t.Errorf("a restart-only value Redis accepts: refusals %+v, changes %v; want none, and changes", p.Refusals, p.HasChanges())
 		}
+		// A module Redis would load only once started: its file must be on
+		// the host. One that is passes (what it holds is Redis's to judge).
+		must(t, os.WriteFile(dir2+"/roma.hcl", bytes.Replace(b, []byte(`maxmemory        = "64mb"`), []byte(`maxmemory        = "64mb"
+    loadmodule       = ["/bin/sh", "/nonexistent/roma-module.so arg1"]`), 1), 0o644))
+		mod := plantest.Load(t, dir2)
+		p = observe(t, mod)
+		plan.Check(ctx, plantest.Dial, mod, p, 0)
+		if len(p.Refusals) != len(mod.Nodes) {
+			t.Fatalf("refusals %+v; want one per data node", p.Refusals)
+		}
+		for i, r := range p.Refusals {
+			n := strings.TrimPrefix(r.Address, "node.")
+			nd, _ := mod.Node(n)
+			want := `the conf file roma.hcl gives ` + n + `: loadmodule /nonexistent/roma-module.so: no such readable file on ` + nd.Host + `, so redis-server would not start`
+			if !strings.Contains(r.Message, want) {
+				t.Errorf("refusal %d: %+v; want %q", i, r, want)
+			}
+		}
+		must(t, os.WriteFile(dir2+"/roma.hcl", bytes.Replace(b, []byte(`maxmemory        = "64mb"`), []byte(`maxmemory        = "64mb"
+    loadmodule       = ["/bin/sh"]`), 1), 0o644))
+		mod = plantest.Load(t, dir2)
+		p = observe(t, mod)
+		plan.Check(ctx, plantest.Dial, mod, p, 0)
+		if len(p.Refusals) != 0 {
+			t.Errorf("a module file that is there: refusals %+v", p.Refusals)
+		}
+
 		p = observe(t, spec)
 		plan.Check(ctx, func(context.Context, cluster.Host) (remote.Transport, error) {
 			t.Error("Check dialled a host for a plan that writes no conf file")

@@ -17,7 +17,8 @@ import (
 // Redis reads its whole configuration before it acts on any of it, so a
 // file it accepts ends in the error about checkEnd, and the server never
 // starts, listens or writes. What Redis checks only once it runs is not
-// checked: the modules of loadmodule, and the rules of user.
+// checked here: the modules of loadmodule (plan.CheckConf checks that
+// their files are on the host), and the rules of user.
 const checkEnd = "roma-end-of-conf-check"
 
 // CheckCommand is the command that checks the file on its standard input
