@@ -20,7 +20,7 @@ func dialer(trustNew bool) func(ctx context.Context, h cluster.Host) (remote.Tra
 // sharedConns dials each host of spec once, through a remote.Pool, for
 // the steps of a command that follow one another (plan observes the hosts,
 // then has their redis-server check the conf files it would write); the
-// transports it hands out ignore Close, and close closes them all.
+// transports it hands out ignore Close, and closeAll closes them all.
 func sharedConns(spec *cluster.Spec, dial func(ctx context.Context, h cluster.Host) (remote.Transport, error)) (shared func(ctx context.Context, h cluster.Host) (remote.Transport, error), closeAll func()) {
 	pool := remote.NewPool(func(ctx context.Context, host string) (remote.Transport, error) {
 		h, ok := spec.Host(host)
