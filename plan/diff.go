@@ -50,6 +50,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	d.backup()
 	d.deletes()
 	d.reshard()
+	d.foreign()
 	d.fingerprints()
 	redact(p)
 	p.Resources = filterTargets(p.Resources, spec, opts.Targets)
@@ -800,6 +801,32 @@ func (d *differ) deletes() {
 		}
 		r.Steps = []Step{{Op: "stop", Node: name}, {Op: "remove", Node: name}}
 		d.add(r)
+	}
+}
+
+// foreign refuses a plan that would take over another cluster's nodes: a
+// conf file where roma.hcl puts one of its nodes, whose header names
+// another cluster (a roma.hcl copied for a new cluster, with its hosts,
+// root and names left as they were). Apply would rewrite the files and
+// restart romad as this cluster's, and the other cluster's clients would
+// lose their status.
+func (d *differ) foreign() {
+	for _, t := range targets(d.spec) {
+		hs := d.st.Hosts[t.Host.Name]
+		if hs == nil {
+			continue
+		}
+		f, ok := hs.Files[t.Name]
+		if !ok {
+			continue
+		}
+		m, ok := redisconf.ParseMeta(f.Content)
+		if !ok || m.Cluster == d.spec.Name {
+			continue
+		}
+		d.p.Refusals = append(d.p.Refusals, Note{Address: kindOf(t) + "." + t.Name, Message: fmt.Sprintf(
+			"its conf file on %s belongs to cluster %q, and roma.hcl declares cluster %q: roma does not take over another cluster's nodes. Give this cluster its own root, ports or node names; to rename a cluster, run roma destroy with the roma.hcl of %q (data directories are kept), then roma apply",
+			t.Host.Name, m.Cluster, d.spec.Name, m.Cluster)})
 	}
 }
 

@@ -398,6 +398,27 @@ func TestPlanLab(t *testing.T) {
 		}
 	})
 
+	// A roma.hcl copied for a new cluster, its hosts, root and node names
+	// left as they were, finds the first cluster's nodes where it puts
+	// its own: every one is refused, not rewritten.
+	t.Run("another cluster's nodes are refused", func(t *testing.T) {
+		other := *spec
+		other.Name = "othercluster"
+		p := observe(t, &other)
+		want := len(spec.Nodes) + len(spec.Status)
+		if len(p.Refusals) != want {
+			t.Fatalf("refusals %+v; want %d, one per node", p.Refusals, want)
+		}
+		for _, r := range p.Refusals {
+			if !strings.Contains(r.Message, `belongs to cluster "labtest", and roma.hcl declares cluster "othercluster": roma does not take over another cluster's nodes`) {
+				t.Errorf("refusal %+v", r)
+			}
+		}
+		if p := observe(t, spec); len(p.Refusals) != 0 {
+			t.Errorf("its own cluster: refusals %+v", p.Refusals)
+		}
+	})
+
 	t.Run("partition count change is refused", func(t *testing.T) {
 		spec2 := plantest.Load(t, plantest.Config(t, l, 4, ""))
 		p := observe(t, spec2)
