@@ -272,6 +272,22 @@ func (d *differ) node(t redisconf.Target) {
 		}
 	}
 	running := ns != nil && ns.Reachable
+	if conf := cluster.LayoutOf(t.Host).Conf(t.Name); running && ns.ConfigFile != "" && ns.ConfigFile != conf {
+		// The server at its address was started from another file:
+		// another node's (renamed in roma.hcl, or another cluster's on
+		// the same host and ports), or one roma did not write. Restarted
+		// with this node's file, it would come back with another data
+		// directory, and its own node would be gone from under it.
+		who := "a redis-server roma did not start for " + t.Name
+		if m, ok := d.confMeta(hs, ns.ConfigFile); ok {
+			who = fmt.Sprintf("node %s of cluster %q", m.Node, m.Cluster)
+		}
+		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
+			"%s is served by %s, started from %s, not from %s: roma does not take over a server it did not start for this node. "+
+				"Give %s a free port, or stop that server; to rename a node, remove it from roma.hcl and apply, then declare it under its new name",
+			addrOf(t), who, ns.ConfigFile, conf, t.Name)})
+		return
+	}
 	// moving: it runs at the address its conf file on the host gives, not
 	// at roma.hcl's (its port or its host's address changed). It moves by
 	// a restart, rolled with its partition, a master handing over first:
@@ -828,6 +844,17 @@ func (d *differ) foreign() {
 			"its conf file on %s belongs to cluster %q, and roma.hcl declares cluster %q: roma does not take over another cluster's nodes. Give this cluster its own root, ports or node names; to rename a cluster, run roma destroy with the roma.hcl of %q (data directories are kept), then roma apply",
 			t.Host.Name, m.Cluster, d.spec.Name, m.Cluster)})
 	}
+}
+
+// confMeta reads the header of the conf file at path on host hs, when it
+// is one of the files roma observed there.
+func (d *differ) confMeta(hs *HostState, path string) (redisconf.Meta, bool) {
+	for _, f := range hs.Files {
+		if f.Path == path {
+			return redisconf.ParseMeta(f.Content)
+		}
+	}
+	return redisconf.Meta{}, false
 }
 
 // reshard refuses a change of the partition count or hash function: the

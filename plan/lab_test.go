@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -416,6 +418,73 @@ func TestPlanLab(t *testing.T) {
 		}
 		if p := observe(t, spec); len(p.Refusals) != 0 {
 			t.Errorf("its own cluster: refusals %+v", p.Refusals)
+		}
+	})
+
+	// The server at a node's address must be the one roma started for
+	// it: not another node's (renamed in roma.hcl), nor one started by
+	// hand from a file of its own. Restarted with the node's file, it
+	// would come back with another data directory.
+	t.Run("a server roma did not start for the node is refused", func(t *testing.T) {
+		renamed := *spec
+		renamed.Nodes = slices.Clone(spec.Nodes)
+		old := renamed.Nodes[0]
+		renamed.Nodes[0].Name = "renamed-node"
+		p := observe(t, &renamed)
+		found := false
+		for _, r := range p.Refusals {
+			if r.Address == "node.renamed-node" {
+				found = true
+				want := fmt.Sprintf(`is served by node %s of cluster "labtest", started from `, old.Name)
+				if !strings.Contains(r.Message, want) || !strings.Contains(r.Message, "roma does not take over a server it did not start for this node") {
+					t.Errorf("refusal %+v; want %q", r, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("refusals %+v; want one for node.renamed-node", p.Refusals)
+		}
+
+		h, _ := spec.Host(old.Host)
+		ln, err := net.Listen("tcp", net.JoinHostPort(h.Address, "0"))
+		must(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		tmp := t.TempDir()
+		conf := tmp + "/by-hand.conf"
+		must(t, os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind %s\nrequirepass %s\ndir %s\nsave \"\"\nappendonly no\n", port, h.Address, plantest.Password, tmp)), 0o600))
+		cmd := exec.Command("redis-server", conf)
+		must(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		addr := net.JoinHostPort(h.Address, strconv.Itoa(port))
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the redis-server started by hand does not listen on %s", addr)
+			}
+		}
+		byHand := *spec
+		name := fmt.Sprintf("%s-%d", h.Name, port)
+		byHand.Nodes = append(slices.Clone(spec.Nodes), cluster.Node{Name: name, Host: h.Name, Port: port, Partition: 0})
+		p = observe(t, &byHand)
+		want := fmt.Sprintf("%s is served by a redis-server roma did not start for %s, started from %s, not from ", addr, name, conf)
+		found = false
+		for _, r := range p.Refusals {
+			if r.Address == "node."+name {
+				found = true
+				if !strings.Contains(r.Message, want) {
+					t.Errorf("refusal %+v; want %q", r, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("refusals %+v; want one for node.%s", p.Refusals, name)
+		}
+		if p := observe(t, spec); len(p.Refusals) != 0 {
+			t.Errorf("the cluster as roma.hcl declares it: refusals %+v", p.Refusals)
 		}
 	})
 

@@ -226,6 +226,7 @@ func parseInfo(ns *NodeState, reply string, spec *cluster.Spec, name string) {
 	info := redisinfo.Parse(reply)
 	ns.Version = info["redis_version"]
 	ns.RunID = info["run_id"]
+	ns.ConfigFile = info["config_file"]
 	ns.Uptime = info.Int("uptime_in_seconds")
 	ns.Role = info["role"]
 	ns.Loading = info["loading"] == "1"

@@ -61,6 +61,7 @@ type NodeState struct {
 
 	Version    string
 	RunID      string
+	ConfigFile string `json:",omitempty"` // the conf file the server was started from (INFO), "" when none
 	Uptime     int64
 	Role       string // "master" or "slave" (replica)
 	MasterAddr string // for replicas: host:port they follow
