@@ -275,10 +275,11 @@ func (d *differ) node(t redisconf.Target) {
 	if conf := cluster.LayoutOf(t.Host).Conf(t.Name); running && ns.ConfigFile != "" && ns.ConfigFile != conf {
 		// The server at its address was started from another file:
 		// another node's (renamed in roma.hcl, or another cluster's on
-		// the same host and ports), or one roma did not write. Restarted
-		// with this node's file, it would come back with another data
-		// directory, and its own node would be gone from under it.
-		who := "a redis-server roma did not start for " + t.Name
+		// the same host and ports), or one roma did not write (started
+		// by hand, or under another root). Restarted with this node's
+		// file, it would come back with another data directory, and its
+		// own node would be gone from under it.
+		who := "a redis-server that is not " + t.Name + "'s"
 		if m, ok := d.confMeta(hs, ns.ConfigFile); ok {
 			who = fmt.Sprintf("node %s of cluster %q", m.Node, m.Cluster)
 		}

@@ -470,7 +470,7 @@ func TestPlanLab(t *testing.T) {
 		name := fmt.Sprintf("%s-%d", h.Name, port)
 		byHand.Nodes = append(slices.Clone(spec.Nodes), cluster.Node{Name: name, Host: h.Name, Port: port, Partition: 0})
 		p = observe(t, &byHand)
-		want := fmt.Sprintf("%s is served by a redis-server roma did not start for %s, started from %s, not from ", addr, name, conf)
+		want := fmt.Sprintf("%s is served by a redis-server that is not %s's, started from %s, not from ", addr, name, conf)
 		found = false
 		for _, r := range p.Refusals {
 			if r.Address == "node."+name {
