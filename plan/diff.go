@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -279,14 +280,19 @@ func (d *differ) node(t redisconf.Target) {
 		// by hand, or under another root). Restarted with this node's
 		// file, it would come back with another data directory, and its
 		// own node would be gone from under it.
-		who := "a redis-server that is not " + t.Name + "'s"
-		if m, ok := d.confMeta(hs, ns.ConfigFile); ok {
-			who = fmt.Sprintf("node %s of cluster %q", m.Node, m.Cluster)
-		}
-		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
-			"%s is served by %s, started from %s, not from %s: roma does not take over a server it did not start for this node. "+
+		msg := fmt.Sprintf("%s runs from %s, not from %s: the host's root changed in roma.hcl, and roma cannot move a node's files. "+
+			"Set root back; to move it, stop the cluster (roma stop, with the roma.hcl that gives the old root), move the directory on %s, then roma apply",
+			t.Name, ns.ConfigFile, conf, t.Host.Name)
+		if path.Base(ns.ConfigFile) != path.Base(conf) {
+			who := "a redis-server that is not " + t.Name + "'s"
+			if m, ok := d.confMeta(hs, ns.ConfigFile); ok {
+				who = fmt.Sprintf("node %s of cluster %q", m.Node, m.Cluster)
+			}
+			msg = fmt.Sprintf("%s is served by %s, started from %s, not from %s: roma does not take over a server it did not start for this node. "+
 				"Give %s a free port, or stop that server; to rename a node, remove it from roma.hcl and apply, then declare it under its new name",
-			addrOf(t), who, ns.ConfigFile, conf, t.Name)})
+				addrOf(t), who, ns.ConfigFile, conf, t.Name)
+		}
+		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: msg})
 		return
 	}
 	// moving: it runs at the address its conf file on the host gives, not

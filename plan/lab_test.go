@@ -483,6 +483,22 @@ func TestPlanLab(t *testing.T) {
 		if !found {
 			t.Errorf("refusals %+v; want one for node.%s", p.Refusals, name)
 		}
+		// The host's root moved in roma.hcl: the servers run from the
+		// old root's files.
+		moved := *spec
+		moved.Hosts = slices.Clone(spec.Hosts)
+		for i := range moved.Hosts {
+			moved.Hosts[i].Root += "-moved"
+		}
+		p = observe(t, &moved)
+		if want := len(spec.Nodes) + len(spec.Status); len(p.Refusals) != want {
+			t.Errorf("root moved: refusals %+v; want %d, one per node", p.Refusals, want)
+		}
+		for _, r := range p.Refusals {
+			if !strings.Contains(r.Message, "the host's root changed in roma.hcl, and roma cannot move a node's files") {
+				t.Errorf("root moved: refusal %+v", r)
+			}
+		}
 		if p := observe(t, spec); len(p.Refusals) != 0 {
 			t.Errorf("the cluster as roma.hcl declares it: refusals %+v", p.Refusals)
 		}
