@@ -25,6 +25,7 @@ import (
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/remote"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -243,6 +244,39 @@ func TestApplyLab(t *testing.T) {
 	t.Run("second apply changes nothing", func(t *testing.T) {
 		if p := makePlan(t, spec); p.HasChanges() {
 			t.Fatalf("plan has changes: %+v", p.Resources)
+		}
+	})
+
+	t.Run("a romad file removed outside roma is drift, and apply puts it back", func(t *testing.T) {
+		hn := spec.Romad.Hosts[len(spec.Romad.Hosts)-1]
+		h, _ := spec.Host(hn)
+		tr, err := plantest.Dial(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		bin := cluster.LayoutOf(h).RomadBin()
+		if _, err := remote.Output(ctx, tr, "rm -f -- "+remote.ShellQuote(bin)); err != nil {
+			t.Fatal(err)
+		}
+		p := makePlan(t, spec)
+		var r *plan.Resource
+		for i := range p.Resources {
+			if p.Resources[i].Address == "romad."+hn {
+				r = &p.Resources[i]
+			}
+		}
+		if r == nil || !r.Drift || !slices.Contains(r.Reasons, "removed outside roma: "+bin) {
+			t.Fatalf("romad.%s: %+v; want drift, removed outside roma: %s", hn, r, bin)
+		}
+		if _, err := runApply(t, ctx, spec, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Stat(ctx, bin); err != nil {
+			t.Errorf("after apply: %v", err)
+		}
+		if p := makePlan(t, spec); p.HasChanges() {
+			t.Errorf("plan after apply has changes: %+v", p.Resources)
 		}
 	})
 

@@ -1079,17 +1079,31 @@ func (d *differ) romads() {
 				continue
 			}
 			restart := false
+			var missing []string // romad's files removed outside roma
 			if s := have(l.RomadBin()); s != binSum {
-				r.Changes = append(r.Changes, Change{Attr: "binary", Old: short(s), New: short(binSum), OldNull: s == ""})
+				r.Changes = append(r.Changes, Change{Attr: "binary", Old: short(s), New: short(binSum), OldNull: s == "", Drift: s == ""})
 				restart = true
+				if s == "" {
+					missing = append(missing, l.RomadBin())
+				}
 			}
 			if s := have(l.RomadConfig()); s != sha(config) {
-				r.Changes = append(r.Changes, Change{Attr: "config", Old: "sha256:" + short(s), New: "sha256:" + short(sha(config)), OldNull: s == ""})
+				r.Changes = append(r.Changes, Change{Attr: "config", Old: "sha256:" + short(s), New: "sha256:" + short(sha(config)), OldNull: s == "", Drift: s == ""})
 				restart = true
+				if s == "" {
+					missing = append(missing, l.RomadConfig())
+				}
 			}
 			if s := have(l.RomadSecrets()); s != sha(secrets) {
-				r.Changes = append(r.Changes, Change{Attr: "secrets", Sensitive: true, OldNull: s == ""})
+				r.Changes = append(r.Changes, Change{Attr: "secrets", Sensitive: true, OldNull: s == "", Drift: s == ""})
 				restart = true
+				if s == "" {
+					missing = append(missing, l.RomadSecrets())
+				}
+			}
+			if len(missing) > 0 {
+				r.Drift = true
+				r.Reasons = append(r.Reasons, "removed outside roma: "+strings.Join(missing, ", "))
 			}
 			svc := hs.Services["romad"]
 			running := svc != nil && svc.Running
