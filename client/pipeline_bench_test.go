@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 						op.add(p, k)
 					}
 					return nil
-				}); err != nil && err != redis.Nil {
+				}); err != nil && !errors.Is(err, redis.Nil) {
 					b.Fatal(err)
 				}
 			}
@@ -81,7 +82,7 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 				for _, p := range pipes[1:] {
 					wg.Go(func() { _, _ = p.Exec(ctx) })
 				}
-				if _, err := pipes[0].Exec(ctx); err != nil && err != redis.Nil {
+				if _, err := pipes[0].Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 					b.Fatal(err)
 				}
 				wg.Wait()
