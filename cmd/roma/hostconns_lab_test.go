@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/roma-redis/roma/lab"
-	"github.com/roma-redis/roma/plan/plantest"
 )
 
 // TestLogsInOncePerHost: roma plan observes every host, then has the
@@ -20,14 +17,7 @@ import (
 // changes, however many of its steps run on a host at once.
 func TestLogsInOncePerHost(t *testing.T) {
 	l := lab.New(t, lab.Options{Hosts: 4})
-	dir := plantest.Config(t, l, 3, "")
-	spec := plantest.Load(t, dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := plantest.Bootstrap(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
+	dir, _, _ := labClusterIn(t, l, nil)
 	// A setting every data node's conf file changes with.
 	f := filepath.Join(dir, "roma.hcl")
 	b, err := os.ReadFile(f)

@@ -19,7 +19,13 @@ import (
 // environment. It returns roma.hcl's directory, the spec and the status.
 func labCluster(t *testing.T, st func(*cluster.Spec) *status.Status) (string, *cluster.Spec, *status.Status) {
 	t.Helper()
-	l := lab.New(t, lab.Options{Hosts: 4})
+	return labClusterIn(t, lab.New(t, lab.Options{Hosts: 4}), st)
+}
+
+// labClusterIn is labCluster in lab l, for a test that needs the lab's
+// hosts too.
+func labClusterIn(t *testing.T, l *lab.Lab, st func(*cluster.Spec) *status.Status) (string, *cluster.Spec, *status.Status) {
+	t.Helper()
 	dir := plantest.Config(t, l, 3, "")
 	spec := plantest.Load(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
