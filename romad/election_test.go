@@ -666,6 +666,20 @@ func delayProxy(t *testing.T, target string, d time.Duration) string {
 	return ln.Addr().String()
 }
 
+// heldByRival starts two status nodes for cluster and has a rival, db2,
+// win epoch 1 on the second with a lease of d: the start of the tests of a
+// claim that this node refuses.
+func heldByRival(t *testing.T, cluster string, d time.Duration) ([]*redistest.Server, map[string]*redis.Client, *lease) {
+	t.Helper()
+	servers, clients := statusNodes(t, 10*time.Second)
+	b := servers[1].Addr
+	rival := &lease{cluster: cluster, self: "db2", duration: d, statuses: map[string]*redis.Client{b: clients[b]}}
+	if g, _, _ := rival.ask(context.Background(), 1); g != 1 {
+		t.Fatal("db2 was not granted epoch 1 on its node")
+	}
+	return servers, clients, rival
+}
+
 // TestFailedClaimLeavesNoGrant: a claim that fails leaves no status node
 // held, even one whose grant came after the refusals decided the claim.
 // Two status nodes; a rival holds one, which refuses at once, and the
@@ -675,13 +689,9 @@ func delayProxy(t *testing.T, target string, d time.Duration) string {
 // made such grants in turn and no alpha was elected for 30s and more (in
 // the apply lab, epochs climbing by the dozen).
 func TestFailedClaimLeavesNoGrant(t *testing.T) {
-	servers, clients := statusNodes(t, 10*time.Second)
+	servers, clients, _ := heldByRival(t, "fc", 2*time.Second)
 	a, b := servers[0].Addr, servers[1].Addr
 	ctx := context.Background()
-	rival := &lease{cluster: "fc", self: "db2", duration: 2 * time.Second, statuses: map[string]*redis.Client{b: clients[b]}}
-	if g, _, _ := rival.ask(ctx, 1); g != 1 {
-		t.Fatal("db2 was not granted epoch 1 on its node")
-	}
 	resume := servers[0].Pause(t)
 	time.AfterFunc(150*time.Millisecond, resume)
 	l := &lease{cluster: "fc", self: "db1", duration: 2 * time.Second, statuses: map[string]*redis.Client{a: clients[a], b: clients[b]}}
@@ -704,13 +714,9 @@ func TestFailedClaimLeavesNoGrant(t *testing.T) {
 // first claim fails, the rival lets go, and a second claim wins both
 // nodes before the late answer comes. The winner must still hold both.
 func TestLateGrantOfAnOldClaim(t *testing.T) {
-	servers, clients := statusNodes(t, 10*time.Second)
+	servers, clients, rival := heldByRival(t, "lg", 4*time.Second)
 	a, b := servers[0].Addr, servers[1].Addr
 	ctx := context.Background()
-	rival := &lease{cluster: "lg", self: "db2", duration: 4 * time.Second, statuses: map[string]*redis.Client{b: clients[b]}}
-	if g, _, _ := rival.ask(ctx, 1); g != 1 {
-		t.Fatal("db2 was not granted epoch 1 on its node")
-	}
 	if err := leaseScript.Load(ctx, clients[a]).Err(); err != nil { // EVALSHA runs it at once
 		t.Fatal(err)
 	}
