@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -510,10 +511,14 @@ func (e *executor) replicaUnit(name string, h cluster.Host, master *redisconf.Ta
 }
 
 // followTarget returns the master a node is to follow after it starts,
-// from its partition's replication steps, or nil.
+// from its partition's replication steps, or nil. A partition whose
+// nodes were all stopped has none yet: its master is picked once they
+// all run with their own data (pickMaster), and a node started as the
+// replica of another that came up first would drop its own, maybe the
+// newest.
 func (e *executor) followTarget(ctx context.Context, node string) *redisconf.Target {
 	for _, r := range e.p.Resources {
-		if r.Kind != "partition" {
+		if r.Kind != "partition" || slices.ContainsFunc(r.Steps, func(s plan.Step) bool { return s.Pick }) {
 			continue
 		}
 		for _, s := range r.Steps {

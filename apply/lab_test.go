@@ -391,6 +391,10 @@ func TestApplyLab(t *testing.T) {
 		}
 	})
 
+	t.Run("a partition that stopped after a failover comes back under its last master", func(t *testing.T) {
+		testRestartUnderLastMaster(t, spec)
+	})
+
 	t.Run("maxmemory at runtime, no restart", func(t *testing.T) {
 		before := pids(t, spec)
 		spec2 := writeConfig(t, dir, strings.Replace(base, `"64mb"`, `"96mb"`, 1))

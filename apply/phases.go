@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,7 @@ func (e *executor) replicationPhase(ctx context.Context) {
 				return
 			}
 		}
+		r = e.pickMaster(ctx, r)
 		for _, s := range r.Steps {
 			tg := e.current(s.Node) // where it runs until a restart moves it
 			var ok bool
@@ -107,6 +109,88 @@ func (e *executor) replicationPhase(ctx context.Context) {
 			}
 		}
 	})
+}
+
+// pickMaster settles which node of a partition whose nodes were all
+// stopped (its promote step has Pick) becomes master, now that apply has
+// started them with their data: the one the published status names,
+// which had the newest data when the partition stopped, unless it holds
+// no key while another does (its data lost); else the one holding the
+// most keys, ties going to the plan's pick. It returns r with its steps
+// following that node: the plan's pick and it swap places.
+func (e *executor) pickMaster(ctx context.Context, r plan.Resource) plan.Resource {
+	if len(r.Steps) == 0 || r.Steps[0].Op != "promote" || !r.Steps[0].Pick {
+		return r
+	}
+	guess := r.Steps[0].Node
+	names := []string{guess}
+	for _, s := range r.Steps[1:] {
+		if s.Target == guess {
+			names = append(names, s.Node)
+		}
+	}
+	keys := make([]int64, len(names))
+	var counts []string
+	for i, n := range names {
+		keys[i] = -1
+		node, _ := e.spec.Node(n)
+		if info, err := e.replication(ctx, e.current(n)); err == nil {
+			keys[i] = info.Keys(node.Database)
+		}
+		counts = append(counts, fmt.Sprintf("%s %d", n, keys[i]))
+	}
+	published := ""
+	if p, err := strconv.Atoi(r.Name); err == nil {
+		if ms := e.publishedMasters(ctx); p < len(ms) {
+			published = ms[p]
+		}
+	}
+	pick, why := restartMaster(names, keys, published)
+	e.opts.Report(Event{Time: time.Now(), Type: "info", Address: r.Address, Message: fmt.Sprintf(
+		"%s becomes master of partition %s: %s (keys: %s)", names[pick], r.Name, why, strings.Join(counts, ", "))})
+	if pick == 0 {
+		return r
+	}
+	swap := func(n string) string {
+		switch n {
+		case guess:
+			return names[pick]
+		case names[pick]:
+			return guess
+		}
+		return n
+	}
+	steps := make([]plan.Step, len(r.Steps))
+	for i, s := range r.Steps {
+		s.Node, s.Target = swap(s.Node), swap(s.Target)
+		steps[i] = s
+	}
+	r.Steps = steps
+	return r
+}
+
+// restartMaster picks, of a partition's nodes just started with their
+// data (keys: each one's key count, -1 unknown), the master: published,
+// the master romad last published, unless it holds no key while another
+// does; else the one holding the most keys, ties going to the first. It
+// returns its index and why.
+func restartMaster(names []string, keys []int64, published string) (int, string) {
+	best := 0
+	for i := range names {
+		if keys[i] > keys[best] {
+			best = i
+		}
+	}
+	if k := slices.Index(names, published); k >= 0 {
+		if keys[k] > 0 || keys[best] <= 0 {
+			return k, "the master romad last published, which has the newest data"
+		}
+		return best, fmt.Sprintf("%s, the master romad last published, holds no key, and it holds the most", published)
+	}
+	if keys[best] == keys[0] {
+		return 0, "the status names none of them, and none holds more keys"
+	}
+	return best, "the status names none of them, and it holds the most keys"
 }
 
 // awaitPublished waits, for at most publishWait, until the status romad

@@ -609,6 +609,7 @@ func (d *differ) partition(i int) {
 	}
 	leaving := d.leavingMaster(i)
 	handover := false
+	pickAtApply := false // the master is known once apply has started the nodes
 	var master cluster.Node
 	switch {
 	case len(running) == 0 && unobserved:
@@ -650,16 +651,33 @@ func (d *differ) partition(i int) {
 			leaving.Name, why, master.Name, master.Name, after))
 		r.Steps = append(r.Steps, Step{Op: "handover", Node: leaving.Name, Target: master.Name, Addr: leaving.Addr})
 		r.Changes = append(r.Changes, Change{Attr: "master", Old: leaving.Name, New: master.Name})
-	case len(running) == 0:
+	case len(running) == 0 && !d.anyFile(nodes):
 		master = nodes[0]
 		r.Action = Create
 		r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap: %s becomes master, the others replicate from it", master.Name))
-		if d.anyFile(nodes) {
-			r.Action = Repair
-			r.Drift = true
-			r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; %s becomes master", i, master.Name)}
-		}
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
+	case len(running) == 0:
+		// A restart of a partition that ran (a reboot, a power cut, roma
+		// stop): the nodes come back with their data, and the one to
+		// follow is the last master, which may be any of them after a
+		// failover. Its data is the newest; a replica that stayed down
+		// meanwhile holds older data, and making it master would wipe
+		// the writes since from the others. apply picks again once the
+		// nodes run (Step.Pick), as roma start does.
+		master = nodes[0]
+		r.Action = Repair
+		r.Drift = true
+		if k := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == d.published.Master(i) }); k >= 0 {
+			master = nodes[k]
+			r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: romad last published it as master, so it has the newest data "+
+				"(unless, once started, it holds no key while another does: then the node holding the most keys)", i, master.Name)}
+		} else {
+			pickAtApply = true
+			r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; the master is the node romad last published as master, as it has the newest data: "+
+				"apply reads the status nodes once it has started them. If the status names none of them, or that node holds no key while another does: "+
+				"the node holding the most keys (%s on a tie)", i, master.Name)}
+		}
+		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 	case len(masters) == 0:
 		best := running[0]
 		for _, l := range running[1:] {
@@ -706,7 +724,7 @@ func (d *differ) partition(i int) {
 		for _, m := range masters {
 			old = append(old, m.n.Name)
 		}
-		r.Changes = append(r.Changes, Change{Attr: "master", Old: strings.Join(old, ", "), New: master.Name, OldNull: len(masters) == 0})
+		r.Changes = append(r.Changes, Change{Attr: "master", Old: strings.Join(old, ", "), New: master.Name, OldNull: len(masters) == 0, Unknown: pickAtApply})
 	}
 	for _, n := range nodes {
 		if n.Name == master.Name {

@@ -81,6 +81,9 @@ type Change struct {
 	OldNull   bool   `json:"old_null,omitempty"` // not set before
 	NewNull   bool   `json:"new_null,omitempty"` // removed
 	Sensitive bool   `json:"sensitive,omitempty"`
+	// Unknown is set when the new value is known only once apply runs
+	// (New is the plan's guess): "(known after apply)".
+	Unknown bool `json:"unknown,omitempty"`
 	// Restart is set when Redis cannot take the change at runtime.
 	Restart bool `json:"restart,omitempty"`
 	// Drift is set when the live value was changed outside roma.
@@ -95,6 +98,12 @@ type Step struct {
 	// Addr is where Node runs now, when roma.hcl no longer declares it
 	// there: the node a handover hands over from, a node a restart moves.
 	Addr string `json:"addr,omitempty"`
+	// Pick, on the promote step of a partition whose nodes were all
+	// stopped, has apply pick the master again once it has started them,
+	// from the published status and their keys; Node is the plan's pick
+	// from what it observed, and the partition's other steps follow
+	// whichever node apply picks.
+	Pick bool `json:"pick,omitempty"`
 }
 
 // Note is information attached to an address.

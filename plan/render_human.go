@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -192,14 +193,40 @@ func writeResource(ew *errWriter, c palette, r Resource) {
 		}
 		ew.printf("      %s %-*s = %s%s\n", mark, width, ch.Attr, val, tag)
 	}
-	for _, s := range r.Steps {
-		if s.Target != "" {
-			ew.printf("      %s\n", c.dim(fmt.Sprintf("# step: %s %s -> %s", s.Op, s.Node, s.Target)))
-		} else {
-			ew.printf("      %s\n", c.dim(fmt.Sprintf("# step: %s %s", s.Op, s.Node)))
-		}
+	for _, line := range stepLines(r) {
+		ew.printf("      %s\n", c.dim("# step: "+line))
 	}
 	ew.printf("    }\n\n")
+}
+
+// stepLines describes r's steps. Where apply picks the master (a
+// promote step with Pick and the master unknown to the plan), the node
+// named is only the plan's guess: the steps say what happens, not to whom.
+func stepLines(r Resource) []string {
+	unknown := ""
+	for _, s := range r.Steps {
+		if s.Op == "promote" && s.Pick && slices.ContainsFunc(r.Changes, func(ch Change) bool { return ch.Attr == "master" && ch.Unknown }) {
+			unknown = s.Node
+		}
+	}
+	var out []string
+	others := false
+	for _, s := range r.Steps {
+		switch {
+		case unknown != "" && s.Op == "promote" && s.Node == unknown:
+			out = append(out, "promote the master (known after apply)")
+		case unknown != "" && s.Target == unknown:
+			if !others {
+				out = append(out, "the other nodes replicate from it")
+				others = true
+			}
+		case s.Target != "":
+			out = append(out, fmt.Sprintf("%s %s -> %s", s.Op, s.Node, s.Target))
+		default:
+			out = append(out, fmt.Sprintf("%s %s", s.Op, s.Node))
+		}
+	}
+	return out
 }
 
 func showOld(ch Change) string {
@@ -215,6 +242,9 @@ func showOld(ch Change) string {
 func showNew(ch Change) string {
 	if ch.Sensitive {
 		return "(sensitive)"
+	}
+	if ch.Unknown {
+		return "(known after apply)"
 	}
 	if ch.NewNull {
 		return "null"

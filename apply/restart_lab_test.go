@@ -1,0 +1,252 @@
+package apply_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/status"
+)
+
+// testRestartUnderLastMaster: the first declared node of partition 0
+// stops and misses writes the other node takes as master; then the whole
+// partition stops. apply must bring it back under the node that took the
+// writes, the master romad last published, not under the first declared
+// node, which would wipe them from the other. Twice: with the status
+// nodes up when planning (the plan names the master), and after roma stop
+// took them down as well (apply picks once it has started them).
+func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
+	ctx := context.Background()
+	nodes := spec.PartitionNodes(0)
+	first, second := nodes[0].Name, nodes[1].Name
+	kill := func(name string) {
+		t.Helper()
+		if err := syscall.Kill(int(pidOf(t, spec, name)), syscall.SIGKILL); err != nil {
+			t.Fatalf("killing %s: %v", name, err)
+		}
+		c := plantest.NodeClient(spec, name)
+		defer c.Close()
+		for deadline := time.Now().Add(10 * time.Second); c.Ping(ctx).Err() == nil; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still answers 10s after SIGKILL", name)
+			}
+		}
+	}
+	// servesAlone waits until second is partition 0's master, as
+	// published, then writes n keys that first, stopped, misses.
+	servesAlone := func(prefix string, n int) []string {
+		t.Helper()
+		sn := spec.Status[0]
+		sc := plantest.Client(spec, sn.Host, sn.Port)
+		defer sc.Close()
+		c := plantest.NodeClient(spec, second)
+		defer c.Close()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			st, err := status.Read(ctx, sc, spec.Name)
+			role, _ := c.Do(ctx, "ROLE").Slice()
+			if err == nil && st.Master(0) == second && len(role) > 0 && role[0] == "master" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("romad does not make %s master of partition 0 once %s is down: %v, %v, role %v", second, first, st, err, role)
+			}
+		}
+		var keys []string
+		for i := range n {
+			k := fmt.Sprintf("%s:%d", prefix, i)
+			if err := c.Set(ctx, k, k, 0).Err(); err != nil {
+				t.Fatalf("SET %s on %s: %v", k, second, err)
+			}
+			keys = append(keys, k)
+		}
+		return keys
+	}
+	// comesBack applies, and checks second is master with every key,
+	// and first its replica, holding them too.
+	comesBack := func(keys []string) []apply.Event {
+		t.Helper()
+		ev := &events{}
+		res, err := runApply(t, ctx, spec, ev)
+		if err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+		if res.Remaining != nil {
+			t.Fatalf("apply left changes: %+v", res.Remaining.Resources)
+		}
+		if m, reps := roles(t, spec, 0); m != second || !cmp.Equal(reps, []string{first}) {
+			t.Fatalf("partition 0 after apply: master %s, replicas %v; want %s, the master romad last published, and %s", m, reps, second, first)
+		}
+		for _, name := range []string{second, first} {
+			c := plantest.NodeClient(spec, name)
+			missing := 0
+			for _, k := range keys {
+				if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
+					missing++
+				}
+			}
+			c.Close()
+			if missing > 0 {
+				t.Errorf("%s lacks %d of the %d keys %s took while %s was down", name, missing, len(keys), second, first)
+			}
+		}
+		return ev.list
+	}
+	partition0 := func(p *plan.Plan) plan.Resource {
+		t.Helper()
+		for _, r := range p.Resources {
+			if r.Address == "partition.0" {
+				return r
+			}
+		}
+		t.Fatalf("the plan does nothing to partition 0: %+v", p.Resources)
+		return plan.Resource{}
+	}
+	masterChange := func(r plan.Resource) plan.Change {
+		for _, ch := range r.Changes {
+			if ch.Attr == "master" {
+				return ch
+			}
+		}
+		t.Fatalf("partition 0's plan changes no master: %+v", r)
+		return plan.Change{}
+	}
+
+	// The status nodes up: the plan names the master.
+	kill(first)
+	keys := servesAlone("missed", 100)
+	sc := plantest.NodeClient(spec, second)
+	err := sc.Save(ctx).Err() // what a crash would have kept, without appendonly
+	sc.Close()
+	if err != nil {
+		t.Fatalf("SAVE on %s: %v", second, err)
+	}
+	kill(second)
+	r := partition0(makePlan(t, spec))
+	if ch := masterChange(r); ch.New != second || ch.Unknown {
+		t.Errorf("with the status nodes up, the plan makes %q master (unknown: %v), want %s, the master romad last published", ch.New, ch.Unknown, second)
+	}
+	if s := r.Steps[0]; s.Op != "promote" || s.Node != second || !s.Pick {
+		t.Errorf("first step %+v, want promote %s, to be picked again by apply", s, second)
+	}
+	if !strings.Contains(strings.Join(r.Reasons, " "), second+" becomes master: romad last published it") {
+		t.Errorf("the plan does not say why %s becomes master: %q", second, r.Reasons)
+	}
+	comesBack(keys)
+
+	// roma stop took the status nodes down as well: apply picks.
+	kill(first)
+	keys = append(keys, servesAlone("missed-again", 100)...)
+	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("roma stop: %v", err)
+	}
+	r = partition0(makePlan(t, spec))
+	if ch := masterChange(r); !ch.Unknown {
+		t.Errorf("with the status nodes down, the plan makes %q master, want it unknown until apply", ch.New)
+	}
+	var b strings.Builder
+	if err := plan.WriteHuman(&b, &plan.Plan{Resources: []plan.Resource{r}}, plan.HumanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"+ master = (known after apply)", "# step: promote the master (known after apply)", "# step: the other nodes replicate from it"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the plan does not show %q:\n%s", want, b.String())
+		}
+	}
+	said := false
+	for _, e := range comesBack(keys) {
+		if e.Address == "partition.0" && strings.Contains(e.Message, second+" becomes master of partition 0: the master romad last published") {
+			said = true
+		}
+	}
+	if !said {
+		t.Errorf("apply does not say which node it made master of partition 0, and why")
+	}
+	mustConverge(t, spec)
+}
+
+// TestRestartStartsNoNodeAsReplica: more nodes on a host than apply
+// starts at once, so that the last node of partition 0 starts after the
+// first runs. The last one holds the newest data (it was master while the
+// first was down); it must not start as the first's replica, which would
+// drop its data before apply picks the master. Without romad, nothing is
+// published: the node holding the most keys is the master.
+func TestRestartStartsNoNodeAsReplica(t *testing.T) {
+	l := lab.Shared(t)
+	h := l.Hosts[0]
+	var b strings.Builder
+	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\ncluster \"waves\" {\n  partitions = 3\n  password   = var.redis_password\n}\n\n")
+	fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+		h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	// Partition 0's nodes first and last: the four between start with
+	// the first, the last once one of them is up.
+	for i, p := range []int{0, 1, 1, 2, 2, 0} {
+		fmt.Fprintf(&b, "node \"w%d\" {\n  host      = %q\n  port      = %d\n  partition = %d\n}\n\n", i, h.Name, 7300+i, p)
+	}
+	fmt.Fprintf(&b, "status \"wst\" {\n  host = %q\n  port = 7310\n}\n", h.Name)
+	spec := writeConfig(t, t.TempDir(), b.String())
+	ctx := context.Background()
+	t.Cleanup(func() { _, _ = apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}) })
+	mustConverge(t, spec)
+
+	// w5 takes writes w0 misses: w0 stops, w5 is made master by hand.
+	if err := syscall.Kill(int(pidOf(t, spec, "w0")), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c := plantest.NodeClient(spec, "w5")
+	defer c.Close()
+	if err := c.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatalf("REPLICAOF NO ONE on w5: %v", err)
+	}
+	for i := range 50 {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
+			t.Fatalf("SET on w5: %v", err)
+		}
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatalf("SAVE on w5: %v", err)
+	}
+	// The host goes down: every node stops.
+	for _, n := range spec.Nodes[1:] {
+		if err := syscall.Kill(int(pidOf(t, spec, n.Name)), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		nc := plantest.NodeClient(spec, n.Name)
+		for deadline := time.Now().Add(10 * time.Second); nc.Ping(ctx).Err() == nil; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still answers 10s after SIGKILL", n.Name)
+			}
+		}
+		nc.Close()
+	}
+
+	ev := &events{}
+	if _, err := runApply(t, ctx, spec, ev); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if m, reps := roles(t, spec, 0); m != "w5" || !cmp.Equal(reps, []string{"w0"}) {
+		for _, e := range ev.list {
+			t.Log(e.Address, e.Type, e.Message)
+		}
+		t.Fatalf("partition 0 after apply: master %s, replicas %v; want w5, which holds the most keys, and w0", m, reps)
+	}
+	for _, name := range []string{"w5", "w0"} {
+		nc := plantest.NodeClient(spec, name)
+		n, err := nc.DBSize(ctx).Result()
+		nc.Close()
+		if err != nil || n != 50 {
+			t.Errorf("%s holds %d keys (%v), want the 50 w5 took", name, n, err)
+		}
+	}
+	if p := makePlan(t, spec); p.HasChanges() {
+		t.Fatalf("plan after apply has changes: %+v", p.Resources)
+	}
+}
