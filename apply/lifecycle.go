@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,16 +98,22 @@ func (e *executor) startingMaster(ctx context.Context, stopped []redisconf.Targe
 	return best
 }
 
-// publishedMasters returns each partition's master as the status romad
-// last published names it, read from a majority of the status nodes; an
-// empty name where none can be read.
-func (e *executor) publishedMasters(ctx context.Context) []string {
+// lastMasters returns each partition's last master as the status romad
+// last published names it, read from a majority of the status nodes: its
+// master, or the master it lost (HALT); an empty name where none can be
+// read.
+func (e *executor) lastMasters(ctx context.Context) []string {
 	clients, done := e.statusClients(nil)
 	defer done()
-	return e.mastersFrom(ctx, clients)
+	if len(clients) == 0 {
+		return make([]string, e.spec.Partitions)
+	}
+	return e.readPublished(ctx, clients).LastMasters(e.spec.Partitions)
 }
 
-// mastersFrom is publishedMasters over clients of the status nodes.
+// mastersFrom returns each partition's master as the status a majority
+// of clients, the status nodes, names it; an empty name where none can be
+// read.
 func (e *executor) mastersFrom(ctx context.Context, clients map[string]*redis.Client) []string {
 	if len(clients) == 0 {
 		return make([]string, e.spec.Partitions)
@@ -274,12 +281,14 @@ func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
 
 // Start starts the cluster's stopped nodes (status nodes first), the
 // original roma-start. In each partition, unless a master already runs,
-// the master of the status romad last published comes up master: it had
-// the newest data when the cluster stopped (stop takes replicas down
-// first, and romad before anything). When no status names one of the
-// nodes to start, or it holds nothing on disk while another does, the
-// node with the most data on disk does. The others come up as its
-// replicas.
+// the last master of the status romad last published (its master, or
+// the one it lost at HALT) comes up master: it had the newest data when
+// the cluster stopped (stop takes replicas down first, and romad before
+// anything). When no status names one of the nodes to start, or it holds
+// nothing on disk while another does, the node with the most data on disk
+// does. The others come up as its replicas. A master that runs while the
+// last master is to start came back on its own, on older data: it
+// becomes the last master's replica.
 func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
 	return lifecycle(ctx, spec, opts, "start", func(ctx context.Context, e *executor) error {
 		startOne := func(ctx context.Context, tg redisconf.Target, master *redisconf.Target) bool {
@@ -332,7 +341,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				startOne(ctx, tg, nil)
 			}
 		}
-		published := e.publishedMasters(ctx)
+		published := e.lastMasters(ctx)
 		e.phase("Starting data nodes")
 		var parts []string
 		for p := 0; p < spec.Partitions; p++ {
@@ -355,6 +364,13 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 			if len(stopped) == 0 {
 				return
 			}
+			// A master that runs while the partition's last master is
+			// among the nodes to start came back on its own, on older
+			// data: the last master starts as master, and it follows.
+			var older *redisconf.Target
+			if master != nil && master.Name != published[p] && slices.ContainsFunc(stopped, func(tg redisconf.Target) bool { return tg.Name == published[p] }) {
+				older, master = master, nil
+			}
 			if master == nil {
 				best := e.startingMaster(ctx, stopped, published[p])
 				m := stopped[best]
@@ -363,6 +379,14 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				}
 				master = &m
 				stopped = append(stopped[:best:best], stopped[best+1:]...)
+			}
+			if older != nil && older.Name != master.Name {
+				e.step(ctx, "node."+older.Name, older.Host.Name, "making it, master on older data, a replica of "+master.Name, "replicates from "+master.Name+" in sync", func(ctx context.Context) error {
+					if err := e.replicaOf(ctx, *older, master); err != nil {
+						return err
+					}
+					return e.waitSynced(ctx, *older, *master)
+				})
 			}
 			for _, tg := range stopped {
 				startOne(ctx, tg, master)

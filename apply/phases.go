@@ -141,7 +141,7 @@ func (e *executor) pickMaster(ctx context.Context, r plan.Resource) plan.Resourc
 	}
 	published := ""
 	if p, err := strconv.Atoi(r.Name); err == nil {
-		if ms := e.publishedMasters(ctx); p < len(ms) {
+		if ms := e.lastMasters(ctx); p < len(ms) {
 			published = ms[p]
 		}
 	}

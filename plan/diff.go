@@ -610,6 +610,7 @@ func (d *differ) partition(i int) {
 	leaving := d.leavingMaster(i)
 	handover := false
 	pickAtApply := false // the master is known once apply has started the nodes
+	lastStopped := d.stoppedLastMaster(i, nodes)
 	var master cluster.Node
 	switch {
 	case len(running) == 0 && unobserved:
@@ -651,32 +652,46 @@ func (d *differ) partition(i int) {
 			leaving.Name, why, master.Name, master.Name, after))
 		r.Steps = append(r.Steps, Step{Op: "handover", Node: leaving.Name, Target: master.Name, Addr: leaving.Addr})
 		r.Changes = append(r.Changes, Change{Attr: "master", Old: leaving.Name, New: master.Name})
+	case lastStopped >= 0:
+		// The partition's last master, as romad last published it (its
+		// master, or the one it lost at HALT), is stopped: a reboot, a
+		// power cut, roma stop, a crash with no replica fit to take
+		// over. Its data is the newest. The others, running or not, may
+		// hold older data: a replica that was down meanwhile, or one
+		// that came back on its own as master. Making one of them master
+		// would wipe from it the writes the others missed. apply starts
+		// it and picks again once the nodes run (Step.Pick), as roma
+		// start does.
+		master = nodes[lastStopped]
+		r.Action = Repair
+		r.Drift = true
+		unless := "unless, once started, it holds no key while another does: then the node holding the most keys"
+		if len(running) == 0 {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: it was the last master, as romad last published, so it has the newest data (%s)", i, master.Name, unless))
+		} else {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s, the last master of partition %d as romad last published, is stopped: start it and make it master again, as it has the newest data (%s)", master.Name, i, unless))
+		}
+		for _, m := range masters {
+			r.Destructive = true
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s runs as master on data older than %s's: it is demoted, and writes it took alone are lost", m.n.Name, master.Name))
+		}
+		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 	case len(running) == 0 && !d.anyFile(nodes):
 		master = nodes[0]
 		r.Action = Create
 		r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap: %s becomes master, the others replicate from it", master.Name))
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
 	case len(running) == 0:
-		// A restart of a partition that ran (a reboot, a power cut, roma
-		// stop): the nodes come back with their data, and the one to
-		// follow is the last master, which may be any of them after a
-		// failover. Its data is the newest; a replica that stayed down
-		// meanwhile holds older data, and making it master would wipe
-		// the writes since from the others. apply picks again once the
-		// nodes run (Step.Pick), as roma start does.
+		// A restart of a partition that ran, with no status to say which
+		// node was its last master (the status nodes are down as well):
+		// apply reads it once it has started them, and picks then.
 		master = nodes[0]
 		r.Action = Repair
 		r.Drift = true
-		if k := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == d.published.Master(i) }); k >= 0 {
-			master = nodes[k]
-			r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: romad last published it as master, so it has the newest data "+
-				"(unless, once started, it holds no key while another does: then the node holding the most keys)", i, master.Name)}
-		} else {
-			pickAtApply = true
-			r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; the master is the node romad last published as master, as it has the newest data: "+
-				"apply reads the status nodes once it has started them. If the status names none of them, or that node holds no key while another does: "+
-				"the node holding the most keys (%s on a tie)", i, master.Name)}
-		}
+		pickAtApply = true
+		r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; the master is the node romad last published as master, as it has the newest data: "+
+			"apply reads the status nodes once it has started them. If the status names none of them, or that node holds no key while another does: "+
+			"the node holding the most keys (%s on a tie)", i, master.Name)}
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 	case len(masters) == 0:
 		best := running[0]
@@ -725,6 +740,8 @@ func (d *differ) partition(i int) {
 			old = append(old, m.n.Name)
 		}
 		r.Changes = append(r.Changes, Change{Attr: "master", Old: strings.Join(old, ", "), New: master.Name, OldNull: len(masters) == 0, Unknown: pickAtApply})
+	} else if lastStopped >= 0 { // a master runs, on older data
+		r.Changes = append(r.Changes, Change{Attr: "master", Old: masters[0].n.Name, New: master.Name, Drift: true})
 	}
 	for _, n := range nodes {
 		if n.Name == master.Name {
@@ -763,6 +780,27 @@ func (d *differ) partition(i int) {
 		return
 	}
 	d.add(r)
+}
+
+// stoppedLastMaster returns the index in nodes, partition i's, of its
+// last master as romad last published it (its master, or the one it lost
+// at HALT) when that node is stopped: its host answers, it has a conf file
+// there, and it does not run. -1 otherwise.
+func (d *differ) stoppedLastMaster(i int, nodes []cluster.Node) int {
+	last := d.published.LastMaster(i)
+	k := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == last })
+	if k < 0 {
+		return -1
+	}
+	n := nodes[k]
+	hs := d.st.Hosts[n.Host]
+	if hs == nil || !hs.Reachable || hs.Files[n.Name] == nil {
+		return -1
+	}
+	if ns := d.st.Nodes[n.Name]; ns != nil && (ns.Reachable || refusesPassword(ns)) {
+		return -1
+	}
+	return k
 }
 
 // filePartition returns the partition data node n's conf file on its host

@@ -17,8 +17,12 @@ import (
 
 // alphaState is what the alpha decides with.
 type alphaState struct {
-	epoch        int64
-	masters      []string // per partition; "" when it has none
+	epoch   int64
+	masters []string // per partition; "" when it has none
+	// lost is, per partition, the master it lost with no replica fit to
+	// take over (HALT), or "": it holds the newest data, so it alone may
+	// lead again (status.Partition.Lost).
+	lost         []string
 	lastWrite    time.Time
 	written      *status.Status
 	lastFailover map[int]time.Time
@@ -34,7 +38,7 @@ type alphaState struct {
 }
 
 func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
-	a := &alphaState{epoch: epoch, masters: make([]string, d.spec.Partitions),
+	a := &alphaState{epoch: epoch, masters: make([]string, d.spec.Partitions), lost: make([]string, d.spec.Partitions),
 		lastFailover: map[int]time.Time{}, lastRepoint: map[string]time.Time{}, lastKeys: map[string]int64{},
 		wrongSince: map[string]time.Time{},
 		since:      map[string]time.Time{}, states: map[string]string{}}
@@ -45,6 +49,9 @@ func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
 		moved := false
 		for p := range a.masters {
 			a.masters[p] = r.Status.Partitions[p].Master
+			if l := r.Status.Partitions[p].Lost; a.masters[p] == "" && d.declared(l, p) {
+				a.lost[p] = l
+			}
 			if m := a.masters[p]; m != "" && !d.declared(m, p) {
 				// A node roma.hcl no longer declares (apply hands its
 				// partition over, then removes it): take the master as
@@ -160,10 +167,23 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 	}
 	m := a.masters[p]
 	switch {
-	case m == "":
-		if maint {
+	case m == "" && a.lost[p] != "":
+		// HALT after the master was lost: it has writes no other node
+		// has, so none leads before it is back, with its data. Back
+		// empty (its data lost), the node holding the most leads.
+		l := a.lost[p]
+		s := d.views[l].snap(d.downAfter)
+		if !s.Answering || s.Loading || d.down(l) {
 			return
 		}
+		if s.Keys > 0 || a.lastKeys[l] <= 0 {
+			d.promote(ctx, a, p, "", l, "the master lost at HALT is back")
+			return
+		}
+		if c := d.candidate(a, p, ""); c != "" {
+			d.promote(ctx, a, p, "", c, "the master lost at HALT came back empty")
+		}
+	case m == "":
 		// HALT: the first node that can lead again does.
 		if c := d.candidate(a, p, ""); c != "" {
 			d.promote(ctx, a, p, "", c, "partition had no master")
@@ -179,6 +199,7 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 				if e, err := d.lease.bump(ctx); err == nil {
 					a.epoch = e
 					a.masters[p] = ""
+					a.lost[p] = m
 					a.lastFailover[p] = time.Now()
 					d.write(ctx, a, true)
 				}
@@ -301,7 +322,7 @@ func (d *Daemon) promote(ctx context.Context, a *alphaState, p int, old, c, why 
 		d.log.Error("promotion failed; retrying", "partition", p, "node", c, "err", err)
 		return
 	}
-	a.masters[p] = c
+	a.masters[p], a.lost[p] = c, ""
 	d.metrics.failovers.WithLabelValues(strconv.Itoa(p)).Inc()
 	d.log.Warn("failover", "partition", p, "old", old, "new", c, "why", why, "epoch", e)
 	// Publish first, so clients move at once; then repoint.
@@ -340,7 +361,7 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 	now := time.Now().UTC()
 	masterOffset := map[int]int64{}
 	for p, m := range a.masters {
-		st.Partitions[p].Master = m
+		st.Partitions[p].Master, st.Partitions[p].Lost = m, a.lost[p]
 		if m != "" {
 			masterOffset[p] = d.views[m].snap(d.downAfter).Offset
 		}

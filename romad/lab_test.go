@@ -577,6 +577,11 @@ alert "email" {
 		t.Logf("killed %v: HALT at epoch %d, one mail", killed, halt.Epoch)
 	})
 
+	t.Run("after HALT, only the lost master leads again", func(t *testing.T) {
+		c.t = t
+		testLostMasterLeads(t, c)
+	})
+
 	t.Run("no two masters in one epoch", func(t *testing.T) {
 		c.t = t
 		for addr, cl := range c.statuses {

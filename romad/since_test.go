@@ -31,7 +31,7 @@ func TestSinceAfterUnseenRestart(t *testing.T) {
 	d := &Daemon{spec: spec, views: map[string]*nodeView{"n1": v}, downAfter: time.Second}
 
 	build := func(since time.Time) time.Time {
-		a := &alphaState{epoch: 1, masters: []string{"n1"},
+		a := &alphaState{epoch: 1, masters: []string{"n1"}, lost: []string{""},
 			since: map[string]time.Time{"n1": since}, states: map[string]string{"n1": status.NodeUp}}
 		return d.build(a).Nodes["n1"].Since
 	}
@@ -54,7 +54,7 @@ func TestSinceDown(t *testing.T) {
 	v := &nodeView{Name: "n1", Addr: "127.0.0.1:1", Partition: 0, lastOK: lastOK, everOK: true}
 	spec := &cluster.Spec{Name: "since", Partitions: 1, Nodes: []cluster.Node{{Name: "n1", Host: "h", Port: 1}}}
 	d := &Daemon{spec: spec, views: map[string]*nodeView{"n1": v}, downAfter: time.Second}
-	a := &alphaState{epoch: 1, masters: []string{"n1"},
+	a := &alphaState{epoch: 1, masters: []string{"n1"}, lost: []string{""},
 		since: map[string]time.Time{"n1": time.Now().Add(-10 * time.Minute)}, states: map[string]string{"n1": status.NodeUp}}
 	n := d.build(a).Nodes["n1"]
 	if n.State != status.NodeDown || !n.Since.Equal(lastOK) {

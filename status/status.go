@@ -47,6 +47,10 @@ type Status struct {
 type Partition struct {
 	Master   string   `json:"master"` // "" when the partition has none (HALT)
 	Replicas []string `json:"replicas"`
+	// Lost is the master the partition lost with no replica fit to take
+	// over (HALT): it holds the newest data, so it alone leads again,
+	// once back with its data.
+	Lost string `json:"lost,omitempty"`
 }
 
 // NodeState is one node as romad sees it.
@@ -105,6 +109,15 @@ func (s *Status) Master(p int) string {
 	return s.Partitions[p].Master
 }
 
+// LastMaster returns the node that last held partition p's newest data:
+// its master, or the master it lost (HALT); "" when neither is known.
+func (s *Status) LastMaster(p int) string {
+	if m := s.Master(p); m != "" || s == nil || p < 0 || p >= len(s.Partitions) {
+		return m
+	}
+	return s.Partitions[p].Lost
+}
+
 // Fields encodes s as the fields of the status hash. Scalars get a field
 // each, so that redis-cli HGETALL reads well; partitions and nodes have
 // one field each holding JSON.
@@ -125,6 +138,7 @@ func (s *Status) Fields() map[string]string {
 	for i, p := range s.Partitions {
 		f["partition."+strconv.Itoa(i)+".master"] = p.Master
 		f["partition."+strconv.Itoa(i)+".replicas"] = strings.Join(p.Replicas, ",")
+		f["partition."+strconv.Itoa(i)+".lost"] = p.Lost
 	}
 	for name, n := range s.Nodes {
 		b, _ := json.Marshal(n)
@@ -161,6 +175,7 @@ func FromFields(f map[string]string) (*Status, error) {
 	for i := range s.Partitions {
 		p := &s.Partitions[i]
 		p.Master = f["partition."+strconv.Itoa(i)+".master"]
+		p.Lost = f["partition."+strconv.Itoa(i)+".lost"]
 		if r := f["partition."+strconv.Itoa(i)+".replicas"]; r != "" {
 			p.Replicas = strings.Split(r, ",")
 		}

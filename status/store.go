@@ -167,12 +167,22 @@ func read(ctx context.Context, clients map[string]*redis.Client, cluster string,
 // agreed on names it: all empty when there is no such status, or it is of
 // another partition count.
 func (r Reading) Masters(partitions int) []string {
+	return r.perPartition(partitions, r.Status.Master)
+}
+
+// LastMasters is Masters, with the master each partition lost (Lost)
+// where it has none.
+func (r Reading) LastMasters(partitions int) []string {
+	return r.perPartition(partitions, r.Status.LastMaster)
+}
+
+func (r Reading) perPartition(partitions int, f func(p int) string) []string {
 	out := make([]string, partitions)
 	if r.Status == nil || !r.Majority || len(r.Status.Partitions) != partitions {
 		return out
 	}
 	for p := range out {
-		out[p] = r.Status.Partitions[p].Master
+		out[p] = f(p)
 	}
 	return out
 }

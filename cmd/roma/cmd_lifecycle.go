@@ -87,9 +87,11 @@ func newStartCmd(s *streams) *cobra.Command {
 		`Start starts every stopped node of the cluster, or only those on --host:
 status nodes first, then in each partition its master (unless one already
 runs) and the others as its replicas, and romad last. The master is the one
-romad last published, which had the newest data when the cluster stopped;
-when the status names none of the nodes to start, or that node holds nothing
-on disk while another does, the node holding the most data. A romad already
+romad last published (or the one it lost, in HALT), which had the newest
+data when the cluster stopped; when the status names none of the nodes to
+start, or that node holds nothing on disk while another does, the node
+holding the most data. A master that runs while that node is to start came
+back on its own, on older data: it becomes its replica. A romad already
 running is left alone.`, "Start", apply.Start)
 }
 

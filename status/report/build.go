@@ -132,7 +132,7 @@ func (b *builder) partition(p int) {
 	part := Partition{Index: p}
 	published := false
 	if b.trusted != nil && p < len(b.trusted.Partitions) {
-		part.Master, published = b.trusted.Partitions[p].Master, true
+		part.Master, part.Lost, published = b.trusted.Partitions[p].Master, b.trusted.Partitions[p].Lost, true
 	} else {
 		part.Master = b.likeliest(masters)
 	}
@@ -181,6 +181,9 @@ func (b *builder) masterFindings(part Partition, published bool, masters []strin
 		from = "published "
 	}
 	switch pr, probed := b.in.Probes[m]; {
+	case m == "" && part.Lost != "":
+		b.add(status.Halt, "partition %d has no master in the published status: it lost its master %s with no replica fit to take over, "+
+			"and %s alone holds the newest data: romad makes it master again once it is back (roma start, or roma apply)", p, part.Lost, part.Lost)
 	case m == "" && published:
 		b.add(status.Halt, "partition %d has no master in the published status", p)
 	case m == "":

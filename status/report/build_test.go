@@ -159,6 +159,13 @@ func TestBuildStates(t *testing.T) {
 			with(with(healthy(), "db2-7001", down), "db1-7001", Probe{Role: "replica", MasterAddr: "10.0.0.2:7001", Link: "down"}),
 			want{status.Halt, SourceStatus, []string{"partition 1 has no master in the published status", "node db2-7001 of partition 1 is down: dial tcp: connection refused"}, []string{"db1-7000", ""}},
 		},
+		"published halt, the master lost": {
+			reading(&status.Status{Cluster: "shop", State: status.Halt, Partitions: []status.Partition{{Master: "db1-7000"}, {Lost: "db2-7001"}}}, 7, 7, 7),
+			with(with(healthy(), "db2-7001", down), "db1-7001", master(10)),
+			want{status.Halt, SourceStatus, []string{"partition 1 has no master in the published status: it lost its master db2-7001 with no replica fit to take over, " +
+				"and db2-7001 alone holds the newest data: romad makes it master again once it is back (roma start, or roma apply)",
+				"node db2-7001 of partition 1 is down: dial tcp: connection refused"}, []string{"db1-7000", ""}},
+		},
 		"failed over, not yet published": {
 			reading(pub(status.OK, 7), 7, 7, 7),
 			with(with(healthy(), "db1-7000", down), "db2-7000", master(1000)),

@@ -75,6 +75,10 @@ type Partition struct {
 	// Serving is set when Master is up and a master, as probed.
 	Serving  bool     `json:"serving"`
 	Replicas []string `json:"replicas"` // the partition's other nodes
+	// Lost is, when the partition has no master, the master it lost with
+	// no replica fit to take over, as published: it alone holds the
+	// newest data.
+	Lost string `json:"lost,omitempty"`
 }
 
 // Node is one data node as probed.
