@@ -265,9 +265,9 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 }
 
 // candidate picks the replica to promote in partition p in place of old:
-// up, promotable (replica-priority not 0), not cut off from its master for
-// too long, with the highest replication offset; never an empty node when
-// the old master held data.
+// up, a replica of old, promotable (replica-priority not 0), not cut off
+// from old for too long, with the highest replication offset; never an
+// empty node when the old master held data.
 func (d *Daemon) candidate(a *alphaState, p int, old string) string {
 	best, bestMaster := "", false
 	var bestOffset, bestKeys int64 = -1, -1
@@ -280,8 +280,11 @@ func (d *Daemon) candidate(a *alphaState, p int, old string) string {
 		if !s.Up || s.Loading || s.Priority == 0 {
 			continue
 		}
-		if s.Role == "slave" && s.MasterAddr != "" && old != "" && s.MasterAddr != d.addrOf(old) {
-			continue // follows something else: not a copy of old
+		if old != "" && (s.Role != "slave" || s.MasterAddr != d.addrOf(old)) {
+			// Not a copy of old: it follows something else, or it runs
+			// as master, restarted on its own from older data before
+			// romad repointed it (its offset is of another history).
+			continue
 		}
 		if s.LinkDownFor > 10*d.downAfter+10*time.Second {
 			continue

@@ -2,6 +2,7 @@ package romad
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ type nodeView struct {
 	Booted      time.Time // when the redis-server process started (INFO's uptime)
 	lastErr     string
 }
+
+// neverSynced is LinkDownFor of a replica never in sync with its master.
+const neverSynced = time.Duration(math.MaxInt64)
 
 // snapshot is a consistent copy of a nodeView.
 type snapshot struct {
@@ -131,8 +135,16 @@ func (v *nodeView) parseInfo(reply string) {
 	v.MasterAddr = info.MasterAddr()
 	v.LinkUp = info.Replica() && info.LinkUp()
 	v.LinkDownFor = 0
-	if secs := info.Int("master_link_down_since_seconds"); info.Replica() && !v.LinkUp && secs > 0 {
-		v.LinkDownFor = time.Duration(secs) * time.Second
+	if secs := info.Int("master_link_down_since_seconds"); info.Replica() && !v.LinkUp {
+		switch {
+		case secs > 0:
+			v.LinkDownFor = time.Duration(secs) * time.Second
+		case secs < 0:
+			// -1: never in sync with this master since it was pointed at
+			// it (a node restarted, then repointed, whose master died
+			// before the first sync): its data is its own, older.
+			v.LinkDownFor = neverSynced
+		}
 	}
 	v.Offset = info.Offset()
 	v.Keys = info.TotalKeys()

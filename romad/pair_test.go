@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ type pair struct {
 func newPair(t *testing.T, name, pw, downAfter string) *pair {
 	t.Helper()
 	ctx := context.Background()
-	p := &pair{st: redistest.Start(t, pw), n1: redistest.Start(t, pw), n2: redistest.Start(t, pw)}
+	p := &pair{st: redistest.Start(t, pw), n1: redistest.Start(t, pw, "--repl-diskless-sync-delay", "0"), n2: redistest.Start(t, pw)}
 	c2 := redis.NewClient(&redis.Options{Addr: p.n2.Addr, Password: pw})
 	defer c2.Close()
 	if err := c2.Do(ctx, "CONFIG", "SET", "masterauth", pw).Err(); err != nil {
@@ -35,6 +36,16 @@ func newPair(t *testing.T, name, pw, downAfter string) *pair {
 	}
 	if err := c2.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(p.n1.Port)).Err(); err != nil {
 		t.Fatal(err)
+	}
+	// In sync: a replica that never was is no copy of n1, and romad
+	// promotes none such.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if info, err := c2.Info(ctx, "replication").Result(); err == nil && strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("n2 does not get in sync with n1")
+		}
 	}
 	src := fmt.Sprintf(`
 cluster %q {
