@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,6 +204,23 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 	defer tr.Close()
 	if res, err := tr.Run(ctx, "redis-server "+cluster.LayoutOf(fh).Conf(first)); err != nil || res.ExitCode != 0 {
 		t.Fatalf("restarting %s: %v %s", first, err, res.Stderr)
+	}
+	// Given up (taken out of roma.hcl), the lost master's writes are
+	// lost: the plan says so.
+	gaveUp := *spec
+	gaveUp.Nodes = slices.DeleteFunc(slices.Clone(spec.Nodes), func(n cluster.Node) bool { return n.Name == second })
+	octx, cancel := context.WithTimeout(ctx, time.Minute)
+	gp := plan.Diff(&gaveUp, plan.Observer{Dial: plantest.Dial}.Observe(octx, &gaveUp), plan.Options{})
+	cancel()
+	said = false
+	for _, r := range gp.Resources {
+		if r.Address == "node."+second && r.Action == plan.Delete &&
+			slices.Contains(r.Reasons, "it is the last master of partition 0, stopped: the writes only it holds are given up, and the node holding the most data leads the partition") {
+			said = true
+		}
+	}
+	if !said {
+		t.Errorf("the plan that removes %s, the master lost at HALT, does not say its writes are given up: %+v", second, gp.Resources)
 	}
 	r = partition0(makePlan(t, spec))
 	if ch := masterChange(r); ch.Old != first || ch.New != second || !r.Destructive {

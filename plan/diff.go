@@ -870,6 +870,8 @@ func (d *differ) deletes() {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("no longer in roma.hcl: its redis-server on %s is stopped and its conf file removed (its data directory stays)", o.host))
 		ns := d.st.Leaving[name]
 		switch to, ok := d.handovers[name]; {
+		case (ns == nil || !ns.Reachable) && kind == "node" && d.published.LastMaster(o.meta.Partition) == name:
+			r.Reasons = append(r.Reasons, fmt.Sprintf("it is the last master of partition %d, stopped: the writes only it holds are given up, and the node holding the most data leads the partition", o.meta.Partition))
 		case ns == nil || !ns.Reachable:
 		case ok:
 			r.Reasons = append(r.Reasons, fmt.Sprintf("it is the master of partition %d: it hands over to %s first (partition.%d), so its %d keys stay", o.meta.Partition, to, o.meta.Partition, ns.Keys))
