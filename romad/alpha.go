@@ -505,7 +505,10 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 	}
 	detail := ""
 	for p, part := range st.Partitions {
-		if part.Master == "" {
+		switch {
+		case part.Master == "" && part.Lost != "":
+			detail += "partition " + strconv.Itoa(p) + " has no master: it waits for " + part.Lost + ", the master it lost, which alone holds the newest data; "
+		case part.Master == "":
 			detail += "partition " + strconv.Itoa(p) + " has no master; "
 		}
 	}

@@ -531,6 +531,9 @@ alert "email" {
 		if len(haltMails) == 0 {
 			t.Fatalf("no HALT mail arrived; mails: %q", mb.mails()[start:])
 		}
+		if want := "partition 2 has no master: it waits for " + before.Master(2) + ", the master it lost"; !strings.Contains(strings.Join(strings.Fields(haltMails[0]), " "), want) {
+			t.Errorf("the HALT mail does not say %q:\n%s", want, haltMails[0])
+		}
 		time.Sleep(2 * time.Second)
 		n := 0
 		var subjects []string
