@@ -707,7 +707,7 @@ func (d *differ) partition(i int) {
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
 	case len(masters) > 1:
 		keep := masters[0]
-		recorded := d.published.Master(i)
+		recorded := d.published.LastMaster(i)
 		for _, m := range masters[1:] {
 			if m.n.Name == recorded || keep.n.Name != recorded && (m.ns.Keys > keep.ns.Keys || m.ns.Keys == keep.ns.Keys && m.ns.Offset > keep.ns.Offset) {
 				keep = m
@@ -723,7 +723,7 @@ func (d *differ) partition(i int) {
 		r.Destructive = true
 		why := "most keys, then highest offset"
 		if recorded == keep.n.Name {
-			why = "the master in the published status"
+			why = "the last master in the published status"
 		}
 		r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has %d masters (%s): keep %s (%s), demote the others; writes they took alone are lost",
 			i, len(masters), strings.Join(names, ", "), master.Name, why))
