@@ -309,4 +309,47 @@ func TestRestartStartsNoNodeAsReplica(t *testing.T) {
 	if p := makePlan(t, spec); p.HasChanges() {
 		t.Fatalf("plan after apply has changes: %+v", p.Resources)
 	}
+
+	// w0 misses writes again; then roma destroy, which keeps the data
+	// directories, and apply: the partition comes back under w5, which
+	// holds the most keys, not under w0, first declared.
+	if err := syscall.Kill(int(pidOf(t, spec, "w0")), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i := 50; i < 80; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
+			t.Fatalf("SET on w5: %v", err)
+		}
+	}
+	if _, err := apply.Destroy(ctx, spec, false, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("roma destroy: %v", err)
+	}
+	var part0 *plan.Resource
+	p := makePlan(t, spec)
+	for i, r := range p.Resources {
+		if r.Address == "partition.0" {
+			part0 = &p.Resources[i]
+		}
+	}
+	if part0 == nil || len(part0.Steps) == 0 || !part0.Steps[0].Pick || !strings.Contains(strings.Join(part0.Reasons, " "), "bootstrap over data from before") {
+		t.Fatalf("after destroy, the plan of partition 0 does not pick its master once started: %+v", part0)
+	}
+	ev = &events{}
+	if _, err := runApply(t, ctx, spec, ev); err != nil {
+		t.Fatalf("apply after destroy: %v", err)
+	}
+	if m, _ := roles(t, spec, 0); m != "w5" {
+		for _, e := range ev.list {
+			t.Log(e.Address, e.Type, e.Message)
+		}
+		t.Fatalf("after destroy and apply, partition 0's master is %s, want w5, which holds the most keys", m)
+	}
+	for _, name := range []string{"w5", "w0"} {
+		nc := plantest.NodeClient(spec, name)
+		n, err := nc.DBSize(ctx).Result()
+		nc.Close()
+		if err != nil || n != 80 {
+			t.Errorf("after destroy and apply, %s holds %d keys (%v), want the 80 w5 took", name, n, err)
+		}
+	}
 }

@@ -676,11 +676,28 @@ func (d *differ) partition(i int) {
 			r.Reasons = append(r.Reasons, fmt.Sprintf("%s runs as master on data older than %s's: it is demoted, and writes it took alone are lost", m.n.Name, master.Name))
 		}
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
-	case len(running) == 0 && !d.anyFile(nodes):
+	case len(running) == 0 && !d.anyFile(nodes) && !d.anyData(nodes):
 		master = nodes[0]
 		r.Action = Create
 		r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap: %s becomes master, the others replicate from it", master.Name))
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
+	case len(running) == 0 && !d.anyFile(nodes):
+		// No conf file, but data from before (roma destroy keeps the
+		// data directories): the node with the newest data leads, as
+		// in a restart, or the others would lose what only it holds.
+		master = nodes[0]
+		r.Action = Create
+		if k := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == d.published.LastMaster(i) }); k >= 0 {
+			master = nodes[k]
+			r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap over data from before (its nodes' data directories hold files): %s becomes master, "+
+				"the last master romad published, so it has the newest data (unless, once started, it holds no key while another does: then the node holding the most keys)", master.Name))
+		} else {
+			pickAtApply = true
+			r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap over data from before (its nodes' data directories hold files): the master is the node romad last published as master, "+
+				"as it has the newest data, read from the status nodes once apply has started them; if the status names none of them, or that node holds no key while another does: "+
+				"the node holding the most keys (%s on a tie)", master.Name))
+		}
+		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 	case len(running) == 0:
 		// A restart of a partition that ran, with no status to say which
 		// node was its last master (the status nodes are down as well):
@@ -848,6 +865,17 @@ func (d *differ) leavingMaster(i int) *NodeState {
 		}
 	}
 	return nil
+}
+
+// anyData reports whether the data directory of one of nodes holds
+// files.
+func (d *differ) anyData(nodes []cluster.Node) bool {
+	for _, n := range nodes {
+		if hs := d.st.Hosts[n.Host]; hs != nil && hs.Data[n.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *differ) anyFile(nodes []cluster.Node) bool {

@@ -246,6 +246,17 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 		b.WriteString(" " + q(bk.Dir))
 	}
 	b.WriteString("; do [ -d \"$d\" ] && printf 'dir %s\\n' \"$d\"; done\n")
+	// The data nodes' data directories that hold files: a destroy keeps
+	// them, and a partition created again must not lose what they hold.
+	var data []string
+	for _, n := range spec.Nodes {
+		if n.Host == h.Name {
+			data = append(data, q(l.Data(n.Name)))
+		}
+	}
+	if len(data) > 0 {
+		b.WriteString("for d in " + strings.Join(data, " ") + "; do set -- \"$d\"/*; [ -e \"$1\" ] && printf 'data %s\\n' \"${d##*/}\"; done\n")
+	}
 	// A process's title up to its first newline, NULs dropped by read:
 	// "redis-server 10.0.0.1:7000", or romad's path and arguments.
 	fmt.Fprintf(&b, "live=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+
@@ -278,7 +289,7 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 var sumLine = regexp.MustCompile(`^([0-9a-f]{64}) [ *](.+)$`)
 
 func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster.Host) *HostState {
-	hs := &HostState{Name: h.Name, Dirs: map[string]bool{}, Files: map[string]*FileState{}, Services: map[string]*ServiceState{}, Sums: map[string]string{}}
+	hs := &HostState{Name: h.Name, Dirs: map[string]bool{}, Data: map[string]bool{}, Files: map[string]*FileState{}, Services: map[string]*ServiceState{}, Sums: map[string]string{}}
 	t, err := o.Dial(ctx, h)
 	if err != nil {
 		hs.Err = err.Error()
@@ -322,6 +333,8 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 			redisRunning = true
 		case "dir":
 			hs.Dirs[rest] = true
+		case "data":
+			hs.Data[rest] = true
 		case "tar": // the conf files, to the end
 			tr := tar.NewReader(bytes.NewReader(out))
 			out = nil

@@ -26,8 +26,11 @@ type HostState struct {
 	Arch      string
 	Redis     string // redis-server version; empty when not installed
 	Dirs      map[string]bool
-	Files     map[string]*FileState // roma's conf files, by node name
-	Services  map[string]*ServiceState
+	// Data holds the data nodes whose data directory holds files, by
+	// name: data from before, when the node has no conf file.
+	Data     map[string]bool       `json:",omitempty"`
+	Files    map[string]*FileState // roma's conf files, by node name
+	Services map[string]*ServiceState
 	// Sums are the SHA-256 of romad's files (binary, config, secrets)
 	// that exist on the host, by path.
 	Sums map[string]string
