@@ -22,11 +22,13 @@ type alphaState struct {
 	// lost is, per partition, the master it lost with no replica fit to
 	// take over (HALT), or "": it holds the newest data, so it alone may
 	// lead again (status.Partition.Lost).
-	lost         []string
-	lastWrite    time.Time
-	written      *status.Status
-	lastFailover map[int]time.Time
-	lastRepoint  map[string]time.Time
+	lost []string
+	// inMaintenance is whether the last round ran in maintenance.
+	inMaintenance bool
+	lastWrite     time.Time
+	written       *status.Status
+	lastFailover  map[int]time.Time
+	lastRepoint   map[string]time.Time
 	// wrongSince is when a node was first seen following the wrong
 	// master (or acting as a second master). romad waits a moment before
 	// repointing it, so that it does not fight a switchover in progress
@@ -133,6 +135,14 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	if a == nil {
 		return
 	}
+	if a.inMaintenance && !maint {
+		// roma restore (or an operator) owned the nodes: what it made
+		// of them stands, a master it restored over a partition in HALT
+		// included. A master lost before holds data the restore
+		// replaced: it no longer leads on its return.
+		clear(a.lost)
+	}
+	a.inMaintenance = maint
 	for _, n := range d.spec.Nodes {
 		if s := d.views[n.Name].snap(d.downAfter); s.Up {
 			a.lastKeys[n.Name] = s.Keys

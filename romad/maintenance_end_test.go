@@ -67,3 +67,49 @@ func TestDownAfterMaintenanceEnds(t *testing.T) {
 	})
 	t.Logf("n2 promoted %s after maintenance ended, at epoch %d", time.Since(ended).Round(10*time.Millisecond), s.Epoch)
 }
+
+// TestMaintenanceEndClearsLost: a partition in HALT waits for the master
+// it lost; a node that comes back meanwhile does not lead. Maintenance
+// (roma restore, which may restore the partition onto that node) owns the
+// nodes: once it ends, what it made of them stands, and the node leads.
+// Real redis-servers and a real romad (New, Run).
+func TestMaintenanceEndClearsLost(t *testing.T) {
+	ctx := context.Background()
+	p := newPair(t, "ml", "maintenance-lost-password", "1s")
+	sc := p.status
+	runRomad(t, p.spec)
+	wait := func(what string, cond func(*status.Status) bool) *status.Status {
+		t.Helper()
+		var got *status.Status
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got, _ = status.Read(ctx, sc, "ml")
+			if got != nil && cond(got) {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15s (status %+v)", what, got)
+			}
+		}
+	}
+	wait("n1 published as master", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	p.n2.Kill(t)
+	wait("n2 down", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeDown })
+	p.n1.Kill(t)
+	wait("HALT, n1 lost", func(s *status.Status) bool { return s.Partitions[0].Master == "" && s.Partitions[0].Lost == "n1" })
+	p.n2.Relaunch(t) // a master, on its own
+	wait("n2 up", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeUp })
+	time.Sleep(2 * time.Second)
+	if s, _ := status.Read(ctx, sc, "ml"); s == nil || s.Partitions[0].Master != "" {
+		t.Fatalf("n2 leads while the partition waits for n1, the master it lost: %+v", s)
+	}
+	if err := sc.Set(ctx, status.MaintenanceKey("ml"), `{"operation":"test"}`, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wait("maintenance published", func(s *status.Status) bool { return s.Maintenance })
+	if err := sc.Del(ctx, status.MaintenanceKey("ml")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wait("n2 master once maintenance ended", func(s *status.Status) bool {
+		return !s.Maintenance && s.Partitions[0].Master == "n2" && s.Partitions[0].Lost == ""
+	})
+}
