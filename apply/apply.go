@@ -512,9 +512,9 @@ func (e *executor) replicaUnit(name string, h cluster.Host, master *redisconf.Ta
 
 // followTarget returns the master a node is to follow after it starts,
 // from its partition's replication steps, or nil. A partition whose
-// nodes were all stopped has none yet: its master is picked once they
-// all run with their own data (pickMaster), and a node started as the
-// replica of another that came up first would drop its own, maybe the
+// master apply picks (Step.Pick) has none yet: its master is picked once
+// its nodes run with their own data (pickMaster), and a node started as
+// the replica of another that came up first would drop its own, maybe the
 // newest.
 func (e *executor) followTarget(ctx context.Context, node string) *redisconf.Target {
 	for _, r := range e.p.Resources {

@@ -111,13 +111,14 @@ func (e *executor) replicationPhase(ctx context.Context) {
 	})
 }
 
-// pickMaster settles which node of a partition whose nodes were all
-// stopped (its promote step has Pick) becomes master, now that apply has
-// started them with their data: the one the published status names,
-// which had the newest data when the partition stopped, unless it holds
-// no key while another does (its data lost); else the one holding the
-// most keys, ties going to the plan's pick. It returns r with its steps
-// following that node: the plan's pick and it swap places.
+// pickMaster settles which node becomes master of a partition whose
+// promote step has Pick (its last master was stopped, or all its nodes
+// were, or it is created over data from before), now that apply has
+// started them with their data: the last master the published status
+// names, which had the newest data, unless it holds no key while another
+// does (its data lost); else the one holding the most keys, ties going to
+// the plan's pick. It returns r with its steps following that node: the
+// plan's pick and it swap places.
 func (e *executor) pickMaster(ctx context.Context, r plan.Resource) plan.Resource {
 	if len(r.Steps) == 0 || r.Steps[0].Op != "promote" || !r.Steps[0].Pick {
 		return r

@@ -98,8 +98,9 @@ type Step struct {
 	// Addr is where Node runs now, when roma.hcl no longer declares it
 	// there: the node a handover hands over from, a node a restart moves.
 	Addr string `json:"addr,omitempty"`
-	// Pick, on the promote step of a partition whose nodes were all
-	// stopped, has apply pick the master again once it has started them,
+	// Pick, on the promote step of a partition whose last master was
+	// stopped (or all its nodes were, or that is created over data from
+	// before), has apply pick the master again once it has started them,
 	// from the published status and their keys; Node is the plan's pick
 	// from what it observed, and the partition's other steps follow
 	// whichever node apply picks.
