@@ -2,6 +2,8 @@ package romad
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -112,4 +114,49 @@ func TestMaintenanceEndClearsLost(t *testing.T) {
 	wait("n2 master once maintenance ended", func(s *status.Status) bool {
 		return !s.Maintenance && s.Partitions[0].Master == "n2" && s.Partitions[0].Lost == ""
 	})
+}
+
+// TestLostOutlivesRomad: the master a partition lost at HALT is read back
+// from the status by the next alpha (a romad restarted), which waits for
+// it as the first did: a node back on older data does not lead.
+func TestLostOutlivesRomad(t *testing.T) {
+	ctx := context.Background()
+	p := newPair(t, "lr", "lost-restart-password", "1s")
+	sc := p.status
+	first, err := New(Config{Spec: p.spec, Self: "h", Listen: "-", Lease: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- first.Run(rctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	wait := func(what string, cond func(*status.Status) bool) *status.Status {
+		t.Helper()
+		var got *status.Status
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got, _ = status.Read(ctx, sc, "lr")
+			if got != nil && cond(got) {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15s (status %+v)", what, got)
+			}
+		}
+	}
+	wait("n1 published as master", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	p.n2.Kill(t)
+	wait("n2 down", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeDown })
+	p.n1.Kill(t)
+	halt := wait("HALT, n1 lost", func(s *status.Status) bool { return s.Partitions[0].Master == "" && s.Partitions[0].Lost == "n1" })
+	stop()
+	<-done
+	done <- nil // for the cleanup
+	runRomad(t, p.spec)
+	p.n2.Relaunch(t) // a master, on its own
+	wait("a new alpha", func(s *status.Status) bool { return s.Epoch > halt.Epoch && s.Nodes["n2"].State == status.NodeUp })
+	time.Sleep(2 * time.Second)
+	if s, _ := status.Read(ctx, sc, "lr"); s == nil || s.Partitions[0].Master != "" || s.Partitions[0].Lost != "n1" {
+		t.Fatalf("after a romad restart, the partition no longer waits for n1, the master it lost: %+v", s)
+	}
 }
