@@ -182,8 +182,8 @@ func (b *builder) masterFindings(part Partition, published bool, masters []strin
 	}
 	switch pr, probed := b.in.Probes[m]; {
 	case m == "" && part.Lost != "":
-		b.add(status.Halt, "partition %d has no master in the published status: it lost its master %s with no replica fit to take over, "+
-			"and %s alone holds the newest data: romad makes it master again once it is back (roma start, or roma apply); should it never come back, remove it from roma.hcl and apply, and the node holding the most data leads, without the writes only it had", p, part.Lost, part.Lost)
+		b.add(status.Halt, "partition %d has no master: it waits for %s, the master it lost with no replica fit to take over, which alone holds the newest data. "+
+			"roma start or roma apply brings it back; if it cannot come back, remove it from roma.hcl and apply: the node holding the most data then leads, without the writes only %s had", p, part.Lost, part.Lost)
 	case m == "" && published:
 		b.add(status.Halt, "partition %d has no master in the published status", p)
 	case m == "":

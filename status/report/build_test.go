@@ -162,8 +162,8 @@ func TestBuildStates(t *testing.T) {
 		"published halt, the master lost": {
 			reading(&status.Status{Cluster: "shop", State: status.Halt, Partitions: []status.Partition{{Master: "db1-7000"}, {Lost: "db2-7001"}}}, 7, 7, 7),
 			with(with(healthy(), "db2-7001", down), "db1-7001", master(10)),
-			want{status.Halt, SourceStatus, []string{"partition 1 has no master in the published status: it lost its master db2-7001 with no replica fit to take over, " +
-				"and db2-7001 alone holds the newest data: romad makes it master again once it is back (roma start, or roma apply); should it never come back, remove it from roma.hcl and apply, and the node holding the most data leads, without the writes only it had",
+			want{status.Halt, SourceStatus, []string{"partition 1 has no master: it waits for db2-7001, the master it lost with no replica fit to take over, which alone holds the newest data. " +
+				"roma start or roma apply brings it back; if it cannot come back, remove it from roma.hcl and apply: the node holding the most data then leads, without the writes only db2-7001 had",
 				"node db2-7001 of partition 1 is down: dial tcp: connection refused"}, []string{"db1-7000", ""}},
 		},
 		"failed over, not yet published": {
