@@ -150,8 +150,8 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 		t.Fatalf("roma stop: %v", err)
 	}
 	r = partition0(makePlan(t, spec))
-	if ch := masterChange(r); !ch.Unknown {
-		t.Errorf("with the status nodes down, the plan makes %q master, want it unknown until apply", ch.New)
+	if ch := masterChange(r); !ch.Unknown || ch.New != "" {
+		t.Errorf("with the status nodes down, the plan makes %q master (unknown: %v), want it unknown until apply, and no name given", ch.New, ch.Unknown)
 	}
 	var b strings.Builder
 	if err := plan.WriteHuman(&b, &plan.Plan{Resources: []plan.Resource{r}}, plan.HumanOptions{}); err != nil {

@@ -756,7 +756,11 @@ func (d *differ) partition(i int) {
 		for _, m := range masters {
 			old = append(old, m.n.Name)
 		}
-		r.Changes = append(r.Changes, Change{Attr: "master", Old: strings.Join(old, ", "), New: master.Name, OldNull: len(masters) == 0, Unknown: pickAtApply})
+		ch := Change{Attr: "master", Old: strings.Join(old, ", "), New: master.Name, OldNull: len(masters) == 0}
+		if pickAtApply {
+			ch.New, ch.Unknown = "", true // not the plan's guess: JSON readers would take it for the answer
+		}
+		r.Changes = append(r.Changes, ch)
 	} else if lastStopped >= 0 { // a master runs, on older data
 		r.Changes = append(r.Changes, Change{Attr: "master", Old: masters[0].n.Name, New: master.Name, Drift: true})
 	}

@@ -82,7 +82,7 @@ type Change struct {
 	NewNull   bool   `json:"new_null,omitempty"` // removed
 	Sensitive bool   `json:"sensitive,omitempty"`
 	// Unknown is set when the new value is known only once apply runs
-	// (New is the plan's guess): "(known after apply)".
+	// (New is then empty): "(known after apply)".
 	Unknown bool `json:"unknown,omitempty"`
 	// Restart is set when Redis cannot take the change at runtime.
 	Restart bool `json:"restart,omitempty"`
