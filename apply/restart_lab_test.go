@@ -230,6 +230,59 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 	comesBack(keys)
+
+	// Once more into HALT, first back on its own as second's replica,
+	// never in sync, and the status nodes down: the plan cannot tell
+	// which node is newest, and must not promote the one running.
+	kill(first)
+	keys = append(keys, servesAlone("missed-no-status", 100)...)
+	sc = plantest.NodeClient(spec, second)
+	err = sc.Save(ctx).Err()
+	sc.Close()
+	if err != nil {
+		t.Fatalf("SAVE on %s: %v", second, err)
+	}
+	kill(second)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if st, err := status.Read(ctx, stc, spec.Name); err == nil && st.Master(0) == "" && st.Partitions[0].Lost == second {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("romad does not publish %s as partition 0's lost master", second)
+		}
+	}
+	sn := mustNode(t, spec, second)
+	sh, _ := spec.Host(sn.Host)
+	if res, err := tr.Run(ctx, fmt.Sprintf("redis-server %s --replicaof %s %d", cluster.LayoutOf(fh).Conf(first), sh.Address, sn.Port)); err != nil || res.ExitCode != 0 {
+		t.Fatalf("restarting %s as %s's replica: %v %s", first, second, err, res.Stderr)
+	}
+	for _, s := range spec.Status {
+		c := plantest.Client(spec, s.Host, s.Port)
+		info, err := c.Info(ctx, "server").Result()
+		c.Close()
+		var pid int
+		for _, l := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
+				fmt.Sscan(v, &pid)
+			}
+		}
+		if err != nil || pid == 0 {
+			t.Fatalf("INFO on status node %s: %v", s.Name, err)
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); stc.Ping(ctx).Err() == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the status node still answers 10s after SIGKILL")
+		}
+	}
+	r = partition0(makePlan(t, spec))
+	if ch := masterChange(r); !ch.Unknown || ch.New != "" || !r.Steps[0].Pick {
+		t.Errorf("with the status nodes down and %s running on older data, the plan makes %q master (unknown: %v, steps %+v), want it unknown until apply", first, ch.New, ch.Unknown, r.Steps)
+	}
+	comesBack(keys)
 	mustConverge(t, spec)
 }
 

@@ -720,6 +720,18 @@ func (d *differ) partition(i int) {
 		master = best.n
 		r.Action = Repair
 		r.Drift = true
+		if d.published == nil && len(d.spec.Status) > 0 && d.anyStopped(nodes) {
+			// The status that says which node was the last master cannot
+			// be read, and a stopped node may be it, with writes the
+			// running ones never had: apply reads the status nodes once
+			// it has started them, and picks then.
+			pickAtApply = true
+			r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has no master, and the status nodes that say which node was its last master do not answer: "+
+				"start the stopped nodes; the master is the node romad last published as master (or as lost), as it has the newest data, read once apply has started the status nodes. "+
+				"If the status names none of them, or that node holds no key while another does: the node holding the most keys (%s on a tie)", i, master.Name))
+			r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
+			break
+		}
 		r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has no master: promote %s (highest replication offset, %d)", i, master.Name, best.ns.Offset))
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name})
 	case len(masters) > 1:
@@ -805,23 +817,25 @@ func (d *differ) partition(i int) {
 
 // stoppedLastMaster returns the index in nodes, partition i's, of its
 // last master as romad last published it (its master, or the one it lost
-// at HALT) when that node is stopped: its host answers, it has a conf file
-// there, and it does not run. -1 otherwise.
+// at HALT) when that node is stopped. -1 otherwise.
 func (d *differ) stoppedLastMaster(i int, nodes []cluster.Node) int {
 	last := d.published.LastMaster(i)
 	k := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == last })
 	if k < 0 {
 		return -1
 	}
-	n := nodes[k]
-	hs := d.st.Hosts[n.Host]
-	if hs == nil || !hs.Reachable || hs.Files[n.Name] == nil {
-		return -1
-	}
-	if ns := d.st.Nodes[n.Name]; ns != nil && (ns.Reachable || refusesPassword(ns)) {
+	if !d.stopped(nodes[k]) {
 		return -1
 	}
 	return k
+}
+
+// stopped reports whether data node n is stopped: its host answers, it
+// has a conf file there, and it does not run.
+func (d *differ) stopped(n cluster.Node) bool {
+	hs := d.st.Hosts[n.Host]
+	ns := d.st.Nodes[n.Name]
+	return hs != nil && hs.Reachable && hs.Files[n.Name] != nil && (ns == nil || !ns.Reachable && !refusesPassword(ns))
 }
 
 // filePartition returns the partition data node n's conf file on its host
@@ -869,6 +883,11 @@ func (d *differ) leavingMaster(i int) *NodeState {
 		}
 	}
 	return nil
+}
+
+// anyStopped reports whether one of nodes is stopped.
+func (d *differ) anyStopped(nodes []cluster.Node) bool {
+	return slices.ContainsFunc(nodes, d.stopped)
 }
 
 // anyData reports whether the data directory of one of nodes holds
