@@ -148,19 +148,7 @@ func pids(t *testing.T, spec *cluster.Spec) map[string]int64 {
 // pidOf returns the pid of node name, from its INFO.
 func pidOf(t *testing.T, spec *cluster.Spec, name string) int64 {
 	t.Helper()
-	c := plantest.NodeClient(spec, name)
-	info, err := c.Info(context.Background(), "server").Result()
-	c.Close()
-	if err != nil {
-		t.Fatalf("INFO on %s: %v", name, err)
-	}
-	var pid int64
-	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
-			fmt.Sscan(v, &pid)
-		}
-	}
-	return pid
+	return int64(plantest.ServerPid(t, plantest.NodeClient(spec, name), name))
 }
 
 func roles(t *testing.T, spec *cluster.Spec, p int) (master string, replicas []string) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,19 +28,6 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 	ctx := context.Background()
 	nodes := spec.PartitionNodes(0)
 	first, second := nodes[0].Name, nodes[1].Name
-	kill := func(name string) {
-		t.Helper()
-		if err := syscall.Kill(int(pidOf(t, spec, name)), syscall.SIGKILL); err != nil {
-			t.Fatalf("killing %s: %v", name, err)
-		}
-		c := plantest.NodeClient(spec, name)
-		defer c.Close()
-		for deadline := time.Now().Add(10 * time.Second); c.Ping(ctx).Err() == nil; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s still answers 10s after SIGKILL", name)
-			}
-		}
-	}
 	// servesAlone waits until second is partition 0's master, as
 	// published, then writes n keys that first, stopped, misses.
 	servesAlone := func(prefix string, n int) []string {
@@ -68,6 +54,10 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 				t.Fatalf("SET %s on %s: %v", k, second, err)
 			}
 			keys = append(keys, k)
+		}
+		// What a crash would have kept, without appendonly.
+		if err := c.Save(ctx).Err(); err != nil {
+			t.Fatalf("SAVE on %s: %v", second, err)
 		}
 		return keys
 	}
@@ -120,17 +110,27 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 		t.Fatalf("partition 0's plan changes no master: %+v", r)
 		return plan.Change{}
 	}
+	// haltsLosing kills second, first being down: romad, with no replica
+	// to promote, publishes HALT with second as the master lost.
+	stc := plantest.Client(spec, spec.Status[0].Host, spec.Status[0].Port)
+	defer stc.Close()
+	haltsLosing := func() {
+		t.Helper()
+		crashNode(t, spec, second)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if st, err := status.Read(ctx, stc, spec.Name); err == nil && st.Master(0) == "" && st.Partitions[0].Lost == second {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("romad does not publish %s as partition 0's lost master", second)
+			}
+		}
+	}
 
 	// The status nodes up: the plan names the master.
-	kill(first)
+	crashNode(t, spec, first)
 	keys := servesAlone("missed", 100)
-	sc := plantest.NodeClient(spec, second)
-	err := sc.Save(ctx).Err() // what a crash would have kept, without appendonly
-	sc.Close()
-	if err != nil {
-		t.Fatalf("SAVE on %s: %v", second, err)
-	}
-	kill(second)
+	crashNode(t, spec, second)
 	r := partition0(makePlan(t, spec))
 	if ch := masterChange(r); ch.New != second || ch.Unknown {
 		t.Errorf("with the status nodes up, the plan makes %q master (unknown: %v), want %s, the master romad last published", ch.New, ch.Unknown, second)
@@ -144,7 +144,7 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 	comesBack(keys)
 
 	// roma stop took the status nodes down as well: apply picks.
-	kill(first)
+	crashNode(t, spec, first)
 	keys = append(keys, servesAlone("missed-again", 100)...)
 	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
 		t.Fatalf("roma stop: %v", err)
@@ -176,35 +176,10 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 	// published as the master lost. first comes back on its own, a
 	// master on older data; the plan starts second and makes it master
 	// again.
-	kill(first)
+	crashNode(t, spec, first)
 	keys = append(keys, servesAlone("missed-at-halt", 100)...)
-	sc = plantest.NodeClient(spec, second)
-	err = sc.Save(ctx).Err()
-	sc.Close()
-	if err != nil {
-		t.Fatalf("SAVE on %s: %v", second, err)
-	}
-	kill(second)
-	stc := plantest.Client(spec, spec.Status[0].Host, spec.Status[0].Port)
-	defer stc.Close()
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if st, err := status.Read(ctx, stc, spec.Name); err == nil && st.Master(0) == "" && st.Partitions[0].Lost == second {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("romad does not publish %s as partition 0's lost master", second)
-		}
-	}
-	fn := mustNode(t, spec, first)
-	fh, _ := spec.Host(fn.Host)
-	tr, err := plantest.Dial(ctx, fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	if res, err := tr.Run(ctx, "redis-server "+cluster.LayoutOf(fh).Conf(first)); err != nil || res.ExitCode != 0 {
-		t.Fatalf("restarting %s: %v %s", first, err, res.Stderr)
-	}
+	haltsLosing()
+	plantest.StartByHand(t, spec, first)
 	// Given up (taken out of roma.hcl), the lost master's writes are
 	// lost: the plan says so.
 	gaveUp := *spec
@@ -234,49 +209,14 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 	// Once more into HALT, first back on its own as second's replica,
 	// never in sync, and the status nodes down: the plan cannot tell
 	// which node is newest, and must not promote the one running.
-	kill(first)
+	crashNode(t, spec, first)
 	keys = append(keys, servesAlone("missed-no-status", 100)...)
-	sc = plantest.NodeClient(spec, second)
-	err = sc.Save(ctx).Err()
-	sc.Close()
-	if err != nil {
-		t.Fatalf("SAVE on %s: %v", second, err)
-	}
-	kill(second)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if st, err := status.Read(ctx, stc, spec.Name); err == nil && st.Master(0) == "" && st.Partitions[0].Lost == second {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("romad does not publish %s as partition 0's lost master", second)
-		}
-	}
+	haltsLosing()
 	sn := mustNode(t, spec, second)
 	sh, _ := spec.Host(sn.Host)
-	if res, err := tr.Run(ctx, fmt.Sprintf("redis-server %s --replicaof %s %d", cluster.LayoutOf(fh).Conf(first), sh.Address, sn.Port)); err != nil || res.ExitCode != 0 {
-		t.Fatalf("restarting %s as %s's replica: %v %s", first, second, err, res.Stderr)
-	}
+	plantest.StartByHand(t, spec, first, "--replicaof", sh.Address, fmt.Sprint(sn.Port))
 	for _, s := range spec.Status {
-		c := plantest.Client(spec, s.Host, s.Port)
-		info, err := c.Info(ctx, "server").Result()
-		c.Close()
-		var pid int
-		for _, l := range strings.Split(info, "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
-				fmt.Sscan(v, &pid)
-			}
-		}
-		if err != nil || pid == 0 {
-			t.Fatalf("INFO on status node %s: %v", s.Name, err)
-		}
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for deadline := time.Now().Add(10 * time.Second); stc.Ping(ctx).Err() == nil; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the status node still answers 10s after SIGKILL")
-		}
+		plantest.Crash(t, spec, s.Host, s.Port, s.Name)
 	}
 	r = partition0(makePlan(t, spec))
 	if ch := masterChange(r); !ch.Unknown || ch.New != "" || !r.Steps[0].Pick {
@@ -311,9 +251,7 @@ func TestRestartStartsNoNodeAsReplica(t *testing.T) {
 	mustConverge(t, spec)
 
 	// w5 takes writes w0 misses: w0 stops, w5 is made master by hand.
-	if err := syscall.Kill(int(pidOf(t, spec, "w0")), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	crashNode(t, spec, "w0")
 	c := plantest.NodeClient(spec, "w5")
 	defer c.Close()
 	if err := c.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
@@ -329,16 +267,7 @@ func TestRestartStartsNoNodeAsReplica(t *testing.T) {
 	}
 	// The host goes down: every node stops.
 	for _, n := range spec.Nodes[1:] {
-		if err := syscall.Kill(int(pidOf(t, spec, n.Name)), syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		nc := plantest.NodeClient(spec, n.Name)
-		for deadline := time.Now().Add(10 * time.Second); nc.Ping(ctx).Err() == nil; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s still answers 10s after SIGKILL", n.Name)
-			}
-		}
-		nc.Close()
+		crashNode(t, spec, n.Name)
 	}
 
 	ev := &events{}
@@ -366,9 +295,7 @@ func TestRestartStartsNoNodeAsReplica(t *testing.T) {
 	// w0 misses writes again; then roma destroy, which keeps the data
 	// directories, and apply: the partition comes back under w5, which
 	// holds the most keys, not under w0, first declared.
-	if err := syscall.Kill(int(pidOf(t, spec, "w0")), syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	crashNode(t, spec, "w0")
 	for i := 50; i < 80; i++ {
 		if err := c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
 			t.Fatalf("SET on w5: %v", err)
@@ -405,4 +332,12 @@ func TestRestartStartsNoNodeAsReplica(t *testing.T) {
 			t.Errorf("after destroy and apply, %s holds %d keys (%v), want the 80 w5 took", name, n, err)
 		}
 	}
+}
+
+// crashNode kills data node name's redis-server (SIGKILL) and waits until
+// it no longer answers.
+func crashNode(t *testing.T, spec *cluster.Spec, name string) {
+	t.Helper()
+	n := mustNode(t, spec, name)
+	plantest.Crash(t, spec, n.Host, n.Port, name)
 }

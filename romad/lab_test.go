@@ -113,19 +113,7 @@ func nodePid(t *testing.T, spec *cluster.Spec, name string) int {
 // its INFO; it closes c.
 func serverPid(t *testing.T, c *redis.Client, name string) int {
 	t.Helper()
-	defer c.Close()
-	info, err := c.Info(context.Background(), "server").Result()
-	if err != nil {
-		t.Fatalf("INFO on %s: %v", name, err)
-	}
-	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
-			pid, _ := strconv.Atoi(v)
-			return pid
-		}
-	}
-	t.Fatalf("no process_id for %s", name)
-	return 0
+	return plantest.ServerPid(t, c, name)
 }
 
 func role(spec *cluster.Spec, name string) (string, string) {
@@ -348,16 +336,7 @@ alert "email" {
 
 		// The old master comes back as it would after a crash: a plain
 		// redis-server, a master with its old data. romad demotes it.
-		n, _ := spec.Node(old)
-		h, _ := spec.Host(n.Host)
-		tr, err := plantest.Dial(ctx, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tr.Close()
-		if res, err := tr.Run(ctx, "redis-server "+cluster.LayoutOf(h).Conf(old)); err != nil || res.ExitCode != 0 {
-			t.Fatalf("restarting %s: %v %s", old, err, res.Stderr)
-		}
+		plantest.StartByHand(t, spec, old)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			r, m := role(spec, old)

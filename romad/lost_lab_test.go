@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/apply"
-	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/status"
 )
@@ -63,16 +62,7 @@ func testLostMasterLeads(t *testing.T, c *clusterT) {
 
 	// The replica comes back on its own, as a crash's restart would
 	// bring it: a plain redis-server, a master on older data.
-	n, _ := spec.Node(r)
-	h, _ := spec.Host(n.Host)
-	tr, err := plantest.Dial(ctx, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	if res, err := tr.Run(ctx, "redis-server "+cluster.LayoutOf(h).Conf(r)); err != nil || res.ExitCode != 0 {
-		t.Fatalf("restarting %s: %v %s", r, err, res.Stderr)
-	}
+	plantest.StartByHand(t, spec, r)
 	c.waitStatus(r+" up", 15*time.Second, func(s *status.Status) bool { return s.Nodes[r].State == status.NodeUp })
 	for end := time.Now().Add(2 * spec.Romad.DownAfter); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		if s := c.read().Status; s != nil && s.Master(p) != "" {

@@ -2,8 +2,6 @@ package romad
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -22,26 +20,13 @@ func TestDownAfterMaintenanceEnds(t *testing.T) {
 	p := newPair(t, "me", "maintenance-end-password", "2s")
 	n1, sc := p.n1, p.status
 	runRomad(t, p.spec)
-	wait := func(what string, cond func(*status.Status) bool) *status.Status {
-		t.Helper()
-		var got *status.Status
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			got, _ = status.Read(ctx, sc, "me")
-			if got != nil && cond(got) {
-				return got
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 15s (status %+v)", what, got)
-			}
-		}
-	}
-	wait("n1 published as master, n2 in sync", func(s *status.Status) bool {
+	p.waitStatus(t, "n1 published as master, n2 in sync", func(s *status.Status) bool {
 		return s.State == status.OK && s.Partitions[0].Master == "n1" && len(s.Partitions[0].Replicas) == 1
 	})
 	if err := sc.Set(ctx, status.MaintenanceKey("me"), `{"operation":"test"}`, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	wait("maintenance published", func(s *status.Status) bool { return s.Maintenance })
+	p.waitStatus(t, "maintenance published", func(s *status.Status) bool { return s.Maintenance })
 	n1.Kill(t)
 	time.Sleep(3 * time.Second) // longer than down_after, in maintenance
 	if s, _ := status.Read(ctx, sc, "me"); s == nil || s.Partitions[0].Master != "n1" {
@@ -64,7 +49,7 @@ func TestDownAfterMaintenanceEnds(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s := wait("n2 promoted once n1 stayed down for down_after after maintenance", func(s *status.Status) bool {
+	s := p.waitStatus(t, "n2 promoted once n1 stayed down for down_after after maintenance", func(s *status.Status) bool {
 		return s.Partitions[0].Master == "n2"
 	})
 	t.Logf("n2 promoted %s after maintenance ended, at epoch %d", time.Since(ended).Round(10*time.Millisecond), s.Epoch)
@@ -80,26 +65,9 @@ func TestMaintenanceEndClearsLost(t *testing.T) {
 	p := newPair(t, "ml", "maintenance-lost-password", "1s")
 	sc := p.status
 	runRomad(t, p.spec)
-	wait := func(what string, cond func(*status.Status) bool) *status.Status {
-		t.Helper()
-		var got *status.Status
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			got, _ = status.Read(ctx, sc, "ml")
-			if got != nil && cond(got) {
-				return got
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 15s (status %+v)", what, got)
-			}
-		}
-	}
-	wait("n1 published as master", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
-	p.n2.Kill(t)
-	wait("n2 down", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeDown })
-	p.n1.Kill(t)
-	wait("HALT, n1 lost", func(s *status.Status) bool { return s.Partitions[0].Master == "" && s.Partitions[0].Lost == "n1" })
+	p.haltLosingN1(t)
 	p.n2.Relaunch(t) // a master, on its own
-	wait("n2 up", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeUp })
+	p.waitStatus(t, "n2 up", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeUp })
 	time.Sleep(2 * time.Second)
 	if s, _ := status.Read(ctx, sc, "ml"); s == nil || s.Partitions[0].Master != "" {
 		t.Fatalf("n2 leads while the partition waits for n1, the master it lost: %+v", s)
@@ -107,11 +75,11 @@ func TestMaintenanceEndClearsLost(t *testing.T) {
 	if err := sc.Set(ctx, status.MaintenanceKey("ml"), `{"operation":"test"}`, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	wait("maintenance published", func(s *status.Status) bool { return s.Maintenance })
+	p.waitStatus(t, "maintenance published", func(s *status.Status) bool { return s.Maintenance })
 	if err := sc.Del(ctx, status.MaintenanceKey("ml")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	wait("n2 master once maintenance ended", func(s *status.Status) bool {
+	p.waitStatus(t, "n2 master once maintenance ended", func(s *status.Status) bool {
 		return !s.Maintenance && s.Partitions[0].Master == "n2" && s.Partitions[0].Lost == ""
 	})
 }
@@ -122,41 +90,14 @@ func TestMaintenanceEndClearsLost(t *testing.T) {
 func TestLostOutlivesRomad(t *testing.T) {
 	ctx := context.Background()
 	p := newPair(t, "lr", "lost-restart-password", "1s")
-	sc := p.status
-	first, err := New(Config{Spec: p.spec, Self: "h", Listen: "-", Lease: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- first.Run(rctx) }()
-	t.Cleanup(func() { stop(); <-done })
-	wait := func(what string, cond func(*status.Status) bool) *status.Status {
-		t.Helper()
-		var got *status.Status
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			got, _ = status.Read(ctx, sc, "lr")
-			if got != nil && cond(got) {
-				return got
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 15s (status %+v)", what, got)
-			}
-		}
-	}
-	wait("n1 published as master", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
-	p.n2.Kill(t)
-	wait("n2 down", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeDown })
-	p.n1.Kill(t)
-	halt := wait("HALT, n1 lost", func(s *status.Status) bool { return s.Partitions[0].Master == "" && s.Partitions[0].Lost == "n1" })
+	stop := runRomad(t, p.spec)
+	halt := p.haltLosingN1(t)
 	stop()
-	<-done
-	done <- nil // for the cleanup
 	runRomad(t, p.spec)
 	p.n2.Relaunch(t) // a master, on its own
-	wait("a new alpha", func(s *status.Status) bool { return s.Epoch > halt.Epoch && s.Nodes["n2"].State == status.NodeUp })
+	p.waitStatus(t, "a new alpha", func(s *status.Status) bool { return s.Epoch > halt.Epoch && s.Nodes["n2"].State == status.NodeUp })
 	time.Sleep(2 * time.Second)
-	if s, _ := status.Read(ctx, sc, "lr"); s == nil || s.Partitions[0].Master != "" || s.Partitions[0].Lost != "n1" {
+	if s, _ := status.Read(ctx, p.status, "lr"); s == nil || s.Partitions[0].Master != "" || s.Partitions[0].Lost != "n1" {
 		t.Fatalf("after a romad restart, the partition no longer waits for n1, the master it lost: %+v", s)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
 )
 
 // pair is a one-partition cluster of real redis-servers on this machine:
@@ -89,8 +91,8 @@ romad {
 }
 
 // runRomad runs a romad (New, Run) of spec on host h, with a 1s lease and
-// no HTTP, until the test ends.
-func runRomad(t *testing.T, spec *cluster.Spec) {
+// no HTTP, until the test ends or stop is called.
+func runRomad(t *testing.T, spec *cluster.Spec) (stop func()) {
 	t.Helper()
 	d, err := New(Config{Spec: spec, Self: "h", Listen: "-", Lease: time.Second,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -100,8 +102,41 @@ func runRomad(t *testing.T, spec *cluster.Spec) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitStatus waits, for at most 15s, until cond holds for the status on
+// the pair's status node, and returns it.
+func (p *pair) waitStatus(t *testing.T, what string, cond func(*status.Status) bool) *status.Status {
+	t.Helper()
+	var got *status.Status
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got, _ = status.Read(context.Background(), p.status, p.spec.Name)
+		if got != nil && cond(got) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 15s (status %+v)", what, got)
+		}
+	}
+}
+
+// haltLosingN1 has the pair's replica n2 crash, then its master n1: with
+// no replica to promote, romad publishes HALT with n1 as the master lost.
+// It returns that status.
+func (p *pair) haltLosingN1(t *testing.T) *status.Status {
+	t.Helper()
+	p.waitStatus(t, "n1 published as master", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	p.n2.Kill(t)
+	p.waitStatus(t, "n2 down", func(s *status.Status) bool { return s.Nodes["n2"].State == status.NodeDown })
+	p.n1.Kill(t)
+	return p.waitStatus(t, "HALT, n1 lost", func(s *status.Status) bool { return s.Partitions[0].Master == "" && s.Partitions[0].Lost == "n1" })
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
 )
 
@@ -243,4 +245,68 @@ func WildcardListeners(port int) []string {
 		}
 	}
 	return out
+}
+
+// ServerPid returns the pid of the redis-server c talks to (named name in
+// failures), from INFO's process_id (lab hosts have mount namespaces of
+// their own, not pid namespaces); it closes c.
+func ServerPid(t testing.TB, c *redis.Client, name string) int {
+	t.Helper()
+	defer c.Close()
+	info, err := c.Info(context.Background(), "server").Result()
+	if err != nil {
+		t.Fatalf("INFO on %s: %v", name, err)
+	}
+	pid := redisinfo.Parse(info).Int("process_id")
+	if pid == 0 {
+		t.Fatalf("no process_id in INFO server of %s", name)
+	}
+	return int(pid)
+}
+
+// StartByHand starts data node name's redis-server on its host from its
+// conf file, with args after it, as an operator or a crash's restart
+// would, without roma: a plain redis-server, a master unless args say
+// otherwise.
+func StartByHand(t testing.TB, spec *cluster.Spec, name string, args ...string) {
+	t.Helper()
+	n, ok := spec.Node(name)
+	if !ok {
+		t.Fatalf("no node %s", name)
+	}
+	h, _ := spec.Host(n.Host)
+	ctx := context.Background()
+	tr, err := Dial(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	cmd := "redis-server " + remote.ShellQuote(cluster.LayoutOf(h).Conf(name))
+	for _, a := range args {
+		cmd += " " + remote.ShellQuote(a)
+	}
+	res, err := tr.Run(ctx, cmd)
+	if err != nil {
+		t.Fatalf("starting %s by hand on %s: %v", name, h.Name, err)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("starting %s by hand on %s: exit %d: %s", name, h.Name, res.ExitCode, res.Stderr)
+	}
+}
+
+// Crash kills the redis-server at host:port of spec (named name in
+// failures) with SIGKILL, as a crash would, and waits until it no longer
+// answers.
+func Crash(t testing.TB, spec *cluster.Spec, host string, port int, name string) {
+	t.Helper()
+	if err := syscall.Kill(ServerPid(t, Client(spec, host, port), name), syscall.SIGKILL); err != nil {
+		t.Fatalf("killing %s: %v", name, err)
+	}
+	c := Client(spec, host, port)
+	defer c.Close()
+	for deadline := time.Now().Add(10 * time.Second); c.Ping(context.Background()).Err() == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still answers 10s after SIGKILL", name)
+		}
+	}
 }
