@@ -78,24 +78,14 @@ func lifecycle(ctx context.Context, spec *cluster.Spec, opts Options, op string,
 }
 
 // startingMaster picks, of a partition's stopped nodes, the one to start
-// as master: the master of the published status, unless it holds nothing
-// on disk while another does (its data lost); else the one with the most
-// data on disk, ties going to declaration order.
+// as master by lastOrMost over the data each holds on disk.
 func (e *executor) startingMaster(ctx context.Context, stopped []redisconf.Target, published string) int {
+	names := make([]string, len(stopped))
 	sizes := make([]int64, len(stopped))
-	best := 0
 	for i, tg := range stopped {
-		sizes[i] = e.rdbSize(ctx, tg)
-		if sizes[i] > sizes[best] {
-			best = i
-		}
+		names[i], sizes[i] = tg.Name, e.rdbSize(ctx, tg)
 	}
-	for i, tg := range stopped {
-		if tg.Name == published && (sizes[i] > 0 || sizes[best] <= 0) {
-			return i
-		}
-	}
-	return best
+	return lastOrMost(names, sizes, published)
 }
 
 // lastMasters returns each partition's last master as the status romad

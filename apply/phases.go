@@ -170,28 +170,39 @@ func (e *executor) pickMaster(ctx context.Context, r plan.Resource) plan.Resourc
 	return r
 }
 
-// restartMaster picks, of a partition's nodes just started with their
-// data (keys: each one's key count, -1 unknown), the master: published,
-// the master romad last published, unless it holds no key while another
-// does; else the one holding the most keys, ties going to the first. It
-// returns its index and why.
-func restartMaster(names []string, keys []int64, published string) (int, string) {
+// lastOrMost is the rule by which roma start and apply pick a partition's
+// master among nodes that come back with their data (amounts: how much
+// each holds, -1 unknown): last, the last master romad published, which
+// had the newest data, unless it holds nothing while another holds
+// something (its data lost); else the one holding the most, ties going to
+// the first.
+func lastOrMost(names []string, amounts []int64, last string) int {
 	best := 0
 	for i := range names {
-		if keys[i] > keys[best] {
+		if amounts[i] > amounts[best] {
 			best = i
 		}
 	}
-	if k := slices.Index(names, published); k >= 0 {
-		if keys[k] > 0 || keys[best] <= 0 {
-			return k, "the master romad last published, which has the newest data"
-		}
-		return best, fmt.Sprintf("%s, the master romad last published, holds no key, and it holds the most", published)
+	if k := slices.Index(names, last); k >= 0 && (amounts[k] > 0 || amounts[best] <= 0) {
+		return k
 	}
-	if keys[best] == keys[0] {
-		return 0, "the status names none of them, and none holds more keys"
+	return best
+}
+
+// restartMaster picks, of a partition's nodes just started with their
+// data (keys: each one's key count, -1 unknown), the master by
+// lastOrMost, and says why.
+func restartMaster(names []string, keys []int64, published string) (int, string) {
+	i := lastOrMost(names, keys, published)
+	switch {
+	case names[i] == published:
+		return i, "the master romad last published, which has the newest data"
+	case slices.Contains(names, published):
+		return i, fmt.Sprintf("%s, the master romad last published, holds no key, and it holds the most", published)
+	case i == 0:
+		return i, "the status names none of them, and none holds more keys"
 	}
-	return best, "the status names none of them, and it holds the most keys"
+	return i, "the status names none of them, and it holds the most keys"
 }
 
 // awaitPublished waits, for at most publishWait, until the status romad

@@ -665,11 +665,10 @@ func (d *differ) partition(i int) {
 		master = nodes[lastStopped]
 		r.Action = Repair
 		r.Drift = true
-		unless := "unless, once started, it holds no key while another does: then the node holding the most keys"
 		if len(running) == 0 {
-			r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: it was the last master, as romad last published, so it has the newest data (%s)", i, master.Name, unless))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: it was the last master, as romad last published, so it has the newest data (%s)", i, master.Name, unlessEmpty))
 		} else {
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%s, the last master of partition %d as romad last published, is stopped: start it and make it master again, as it has the newest data (%s)", master.Name, i, unless))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s, the last master of partition %d as romad last published, is stopped: start it and make it master again, as it has the newest data (%s)", master.Name, i, unlessEmpty))
 		}
 		for _, m := range masters {
 			r.Destructive = true
@@ -690,12 +689,10 @@ func (d *differ) partition(i int) {
 		if k := slices.IndexFunc(nodes, func(n cluster.Node) bool { return n.Name == d.published.LastMaster(i) }); k >= 0 {
 			master = nodes[k]
 			r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap over data from before (its nodes' data directories hold files): %s becomes master, "+
-				"the last master romad published, so it has the newest data (unless, once started, it holds no key while another does: then the node holding the most keys)", master.Name))
+				"the last master romad published, so it has the newest data (%s)", master.Name, unlessEmpty))
 		} else {
 			pickAtApply = true
-			r.Reasons = append(r.Reasons, fmt.Sprintf("bootstrap over data from before (its nodes' data directories hold files): the master is the node romad last published as master, "+
-				"as it has the newest data, read from the status nodes once apply has started them; if the status names none of them, or that node holds no key while another does: "+
-				"the node holding the most keys (%s on a tie)", master.Name))
+			r.Reasons = append(r.Reasons, "bootstrap over data from before (its nodes' data directories hold files): "+pickRule(master))
 		}
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 	case len(running) == 0:
@@ -706,9 +703,7 @@ func (d *differ) partition(i int) {
 		r.Action = Repair
 		r.Drift = true
 		pickAtApply = true
-		r.Reasons = []string{fmt.Sprintf("no node of partition %d is running: start them; the master is the node romad last published as master, as it has the newest data: "+
-			"apply reads the status nodes once it has started them. If the status names none of them, or that node holds no key while another does: "+
-			"the node holding the most keys (%s on a tie)", i, master.Name)}
+		r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s", i, pickRule(master)))
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 	case len(masters) == 0:
 		best := running[0]
@@ -726,9 +721,7 @@ func (d *differ) partition(i int) {
 			// running ones never had: apply reads the status nodes once
 			// it has started them, and picks then.
 			pickAtApply = true
-			r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has no master, and the status nodes that say which node was its last master do not answer: "+
-				"start the stopped nodes; the master is the node romad last published as master (or as lost), as it has the newest data, read once apply has started the status nodes. "+
-				"If the status names none of them, or that node holds no key while another does: the node holding the most keys (%s on a tie)", i, master.Name))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("partition %d has no master, and the status nodes that say which node was its last master do not answer: start the stopped nodes; %s", i, pickRule(master)))
 			r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
 			break
 		}
@@ -813,6 +806,17 @@ func (d *differ) partition(i int) {
 		return
 	}
 	d.add(r)
+}
+
+// unlessEmpty is the exception to the rule that a partition's last master
+// leads when its nodes come back with their data (apply's lastOrMost).
+const unlessEmpty = "unless, once started, it holds no key while another does: then the node holding the most keys"
+
+// pickRule says how apply picks the master of a partition the plan cannot
+// (Step.Pick, Change.Unknown), guess being the plan's pick on a tie.
+func pickRule(guess cluster.Node) string {
+	return fmt.Sprintf("the master is the node romad last published as master (or as lost), as it has the newest data, read from the status nodes once apply has started them; "+
+		"if the status names none of them, or that node holds no key while another does, the node holding the most keys (%s on a tie)", guess.Name)
 }
 
 // stoppedLastMaster returns the index in nodes, partition i's, of its
