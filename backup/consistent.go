@@ -114,7 +114,7 @@ func snapshotAt(ctx context.Context, p Partition, c *syncConn, offset int64, dea
 		}
 	}
 	c.deadline = deadline
-	if err := c.psync(); err != nil {
+	if err := snapshotNow(ctx, c, cl); err != nil {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("partition %d: %s did not start its snapshot within the pause: %w", p.P, src.Node.Name, err)
 		}

@@ -192,7 +192,7 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 		opts.Progress(Event{-1, fmt.Sprintf("Writes paused on every master for %s while the snapshots were taken", paused.Round(time.Microsecond))})
 	}
 	parallel(len(parts), func(i int) {
-		f, err := fetchOne(ctx, st, path.Join(Dir(m.Cluster, m.ID), FileName(i)), parts[i], conns[i], opts)
+		f, err := fetchOne(ctx, st, path.Join(Dir(m.Cluster, m.ID), FileName(i)), parts[i], conns[i], cl, opts)
 		if err != nil {
 			errs[i] = fmt.Errorf("partition %d (from %s): %w", i, parts[i].Source.Node.Name, cluster.NewSecret(cl.Password).RedactError(err))
 			cancel() // one failure fails the backup: stop the others
@@ -220,9 +220,9 @@ func fetchAll(ctx context.Context, st store.Store, parts []Partition, m *Manifes
 
 // fetchOne asks for the snapshot (unless a consistent backup did) and
 // streams it into the store, hashing and checking it on the way.
-func fetchOne(ctx context.Context, st store.Store, name string, p Partition, c *syncConn, opts Options) (File, error) {
+func fetchOne(ctx context.Context, st store.Store, name string, p Partition, c *syncConn, cl Clients, opts Options) (File, error) {
 	if c.ReplID == "" {
-		if err := c.psync(); err != nil {
+		if err := snapshotNow(ctx, c, cl); err != nil {
 			return File{}, ctxErr(ctx, err)
 		}
 	}
@@ -314,3 +314,33 @@ func HumanSize(n int64) string {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// snapshotNow has c's node take its snapshot (PSYNC) at once. Data nodes
+// hold a full sync back a few seconds (roma renders
+// repl-diskless-sync-delay 3, so that romad can promote a replica before
+// it syncs from a master that restarted without its data): a backup need
+// not wait for that, and a consistent one must not, since writes stay
+// paused until every snapshot is taken. The delay is set to 0 just for
+// the request, and put back once the node has forked (+FULLRESYNC), by
+// this backup only if it changed it. A backup killed in between leaves it
+// at 0, which roma plan shows and apply puts back.
+func snapshotNow(ctx context.Context, c *syncConn, cl Clients) error {
+	rc := cl.New(c.addr)
+	defer rc.Close()
+	delay := ""
+	if v, err := rc.ConfigGet(ctx, "repl-diskless-sync-delay").Result(); err == nil && v["repl-diskless-sync-delay"] != "0" {
+		if rc.ConfigSet(ctx, "repl-diskless-sync-delay", "0").Err() == nil {
+			delay = v["repl-diskless-sync-delay"]
+		}
+	}
+	err := c.psync()
+	if delay != "" {
+		// Even when ctx is done: the node must get its delay back.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := rc.ConfigSet(rctx, "repl-diskless-sync-delay", delay).Err(); rerr != nil {
+			return errors.Join(err, fmt.Errorf("putting repl-diskless-sync-delay back to %s: %w (roma apply puts it back)", delay, rerr))
+		}
+	}
+	return err
+}

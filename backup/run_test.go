@@ -203,6 +203,35 @@ func TestRunConsistent(t *testing.T) {
 	t.Logf("paused %.3f ms; %d pairs in the backup, %d written in all", m.PausedMS, w1, written.Load())
 }
 
+// TestRunSnapshotNotHeldBack: roma's data nodes hold a full sync back 3s
+// (repl-diskless-sync-delay); a consistent backup, whose writes stay
+// paused until every snapshot is taken, does not wait for it: with a 5s
+// delay and a 2s pause, it succeeds, and every node has its delay back.
+func TestRunSnapshotNotHeldBack(t *testing.T) {
+	c := newTestCluster(t, []int{1, 0})
+	c.nodes[0][0].fill(t, 50)
+	c.settle(t)
+	for _, part := range c.nodes {
+		for _, r := range part {
+			r.do(t, "CONFIG", "SET", "repl-diskless-sync-delay", "5")
+		}
+	}
+	m, err := Run(testCtx(t), c.spec, store.Dir(t.TempDir()), Options{Consistent: true, PauseTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !m.Consistent || len(m.Files) != 2 {
+		t.Errorf("manifest: consistent %v, %d files", m.Consistent, len(m.Files))
+	}
+	for _, part := range c.nodes {
+		for _, r := range part {
+			if v := r.ConfigGet(context.Background(), "repl-diskless-sync-delay").Val()["repl-diskless-sync-delay"]; v != "5" {
+				t.Errorf("%s: repl-diskless-sync-delay %q after the backup, want 5", r.Addr, v)
+			}
+		}
+	}
+}
+
 // TestRunSourceDies: a source killed in the middle of its transfer fails
 // the backup; nothing is left in the store, and no manifest is written.
 func TestRunSourceDies(t *testing.T) {

@@ -98,10 +98,15 @@ func Desired(s *cluster.Spec, t Target) cluster.Settings {
 	if t.Kind == KindStatus {
 		extra = statusSettings
 	} else {
-		// A replica that (re)attaches, after a failover or a restart,
-		// syncs at once rather than after Redis's default 5s wait for
-		// more replicas to share the transfer.
-		set("repl-diskless-sync-delay", "0")
+		// A full sync waits 2 to 4 seconds (Redis checks once a
+		// second) before the master sends its data: a master that
+		// restarted within down_after, empty or from an older dataset,
+		// would otherwise replace its replicas' data, the only copy of
+		// its latest writes, before romad promotes one of them (see
+		// romad's restartedBehind). Redis's default is 5s; partial
+		// resyncs, as after a failover or a restart that saved, do
+		// not wait.
+		set("repl-diskless-sync-delay", "3")
 	}
 	for k, v := range extra {
 		out[k] = v

@@ -43,7 +43,7 @@ func TestRender(t *testing.T) {
 		"",
 		"# Settings from roma.hcl (and roma's defaults for what it leaves out).",
 		"maxmemory 256mb",
-		"repl-diskless-sync-delay 0",
+		"repl-diskless-sync-delay 3",
 		"save 900 1",
 		"save 300 10",
 		"",

@@ -107,3 +107,30 @@ func fields(v string) map[string]string {
 	}
 	return out
 }
+
+// Continues reports whether master's data holds everything replica's
+// does, as far as their replication histories tell: the replica's history
+// (INFO's master_replid on the replica) is the master's own, or the one it
+// had before (master_replid2), and the master is at least as far in it.
+// Histories that parted at a promotion (the master restarted from a save
+// made before it was promoted, or the replica synced after) share their
+// offsets, which count one stream across promotions: the master must be
+// at least as far. A master with no history but a new one (it restarted
+// empty, or from a file that holds none) holds none of the replica's
+// writes. When Continues is false, the replica's next sync from master
+// is a full one, which drops what only the replica holds. Each Info
+// needs the replication section.
+func Continues(master, replica Info) bool {
+	id, off := replica["master_replid"], replica.Int("master_repl_offset")
+	switch {
+	case id == "":
+		return false
+	case id == master["master_replid"]:
+		return off <= master.Int("master_repl_offset")
+	case id == master["master_replid2"]:
+		return off < master.Int("second_repl_offset")
+	case strings.Trim(master["master_replid2"], "0") == "":
+		return false
+	}
+	return off <= master.Int("master_repl_offset")
+}

@@ -1,6 +1,7 @@
 package redisinfo
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,5 +42,39 @@ func TestInfo(t *testing.T) {
 	r := Parse(replica)
 	if !r.Replica() || r.MasterAddr() != "127.0.0.11:7000" || !r.LinkUp() || r.Offset() != 120 || r.Replicas() != nil {
 		t.Errorf("replica: %v", r)
+	}
+}
+
+func TestContinues(t *testing.T) {
+	const r1, r2, r3 = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333"
+	const none = "0000000000000000000000000000000000000000"
+	repl := func(id string, off int64) Info {
+		return Info{"role": "slave", "master_replid": id, "master_repl_offset": fmt.Sprint(off)}
+	}
+	mast := func(id, id2 string, off, second int64) Info {
+		return Info{"role": "master", "master_replid": id, "master_replid2": id2,
+			"master_repl_offset": fmt.Sprint(off), "second_repl_offset": fmt.Sprint(second)}
+	}
+	for name, tc := range map[string]struct {
+		master, replica Info
+		want            bool
+	}{
+		"in step":                         {mast(r1, none, 500, -1), repl(r1, 500), true},
+		"behind (a link down meanwhile)":  {mast(r1, none, 900, -1), repl(r1, 500), true},
+		"restarted after SHUTDOWN's save": {mast(r2, r1, 500, 501), repl(r1, 500), true},
+		"replica behind a restarted one":  {mast(r2, r1, 700, 501), repl(r1, 400), true},
+		"restarted from an older dataset": {mast(r2, r1, 300, 301), repl(r1, 500), false},
+		"restarted empty":                 {mast(r2, none, 0, -1), repl(r1, 500), false},
+		"restarted empty, then written":   {mast(r2, none, 900, -1), repl(r1, 500), false},
+		"ahead of its master":             {mast(r1, none, 400, -1), repl(r1, 500), false},
+		// The master saved under r1, was promoted (r3) with no write
+		// since, and the replica synced from it: the same data.
+		"parted at a promotion, no write since": {mast(r2, r1, 500, 501), repl(r3, 500), true},
+		"parted at a promotion, replica ahead":  {mast(r2, r1, 500, 501), repl(r3, 800), false},
+		"no replication id":                     {mast(r1, none, 400, -1), Info{"role": "slave"}, false},
+	} {
+		if got := Continues(tc.master, tc.replica); got != tc.want {
+			t.Errorf("%s: Continues = %v, want %v", name, got, tc.want)
+		}
 	}
 }

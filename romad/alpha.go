@@ -3,6 +3,7 @@ package romad
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/providers/alert"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -238,6 +240,12 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 		if !ms.Up || ms.Role != "master" {
 			return
 		}
+		if time.Since(a.lastFailover[p]) >= time.Second {
+			if c, why := d.restartedBehind(ctx, p, m, ms); c != "" {
+				d.promote(ctx, a, p, m, c, why)
+				return
+			}
+		}
 		for _, n := range d.spec.PartitionNodes(p) {
 			if n.Name == m {
 				continue
@@ -272,6 +280,69 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 			}
 		}
 	}
+}
+
+// restartedBehind returns the replica of partition p's master m that must
+// lead in m's place, and why, when m restarted (a crash, then a restart
+// by hand or a reboot, within down_after) from an older dataset than the
+// replica holds, or none: the replica's next sync from m would be a full
+// one, dropping the writes only it still holds (never let replicas follow
+// a master that restarted empty). Only a replica that lost its link to m
+// before m started counts (m's uptime is no longer than the link has been
+// down): one that m dropped while running may hold writes another replica
+// lacks, and a failover then would lose m's own. The views are a few
+// probes old, so the replica, then m, are asked again before deciding: a
+// replica whose link is down holds still, and m's history can only have
+// grown since, unless m lost it. The rendered repl-diskless-sync-delay
+// holds m's full sync back long enough for romad to get there first.
+func (d *Daemon) restartedBehind(ctx context.Context, p int, m string, ms snapshot) (string, string) {
+	if !ms.Answering || ms.Loading || ms.Booted.IsZero() {
+		return "", ""
+	}
+	up := time.Since(ms.Booted)
+	var fit []string
+	for _, n := range d.spec.PartitionNodes(p) {
+		s := d.views[n.Name].snap(d.downAfter)
+		if n.Name == m || !s.Answering || s.Loading || s.Priority == 0 || s.Role != "slave" || s.MasterAddr != ms.Addr || s.LinkUp ||
+			s.LinkDownFor == neverSynced || s.LinkDownFor > 10*d.downAfter+10*time.Second || up > s.LinkDownFor+2*time.Second {
+			continue
+		}
+		fit = append(fit, n.Name)
+	}
+	if len(fit) == 0 {
+		return "", ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(d.downAfter/2, time.Second))
+	defer cancel()
+	infos := map[string]redisinfo.Info{}
+	for _, name := range fit {
+		if reply, err := d.clients[name].Info(ctx, "replication").Result(); err == nil {
+			infos[name] = redisinfo.Parse(reply)
+		}
+	}
+	reply, err := d.clients[m].Info(ctx, "replication", "server").Result()
+	if err != nil {
+		return "", ""
+	}
+	mi := redisinfo.Parse(reply)
+	best, bestOff := "", int64(-1)
+	for _, name := range fit {
+		ri, ok := infos[name]
+		if !ok || !ri.Replica() || ri.LinkUp() || ri.MasterAddr() != ms.Addr || redisinfo.Continues(mi, ri) {
+			continue
+		}
+		if secs := ri.Int("master_link_down_since_seconds"); secs < 0 || mi.Int("uptime_in_seconds") > secs+1 {
+			continue
+		}
+		if off := ri.Int("master_repl_offset"); off > bestOff {
+			best, bestOff = name, off
+		}
+	}
+	if best == "" {
+		return "", ""
+	}
+	return best, fmt.Sprintf("the master restarted %ds ago on older data than %s holds, or none (replication offset %d against %s's %d): "+
+		"a sync from it would drop the writes only %s has", mi.Int("uptime_in_seconds"), best, mi.Int("master_repl_offset"), best, bestOff, best)
 }
 
 // candidate picks the replica to promote in partition p in place of old:

@@ -5,7 +5,9 @@
 // an epoch held on a majority of status nodes. The alpha promotes a
 // replica when a master has been down for down_after (as judged by the
 // romads that can see it, so one romad's broken link is no reason to fail
-// over), repoints replicas, demotes an old master that returns, follows a
+// over), repoints replicas, demotes an old master that returns, promotes
+// a replica in place of a master that restarted within down_after on
+// older data than it holds (before it syncs from it), follows a
 // planned switchover (apply's FAILOVER), and publishes the cluster status
 // (OK, DEGRADED, HALT) under its epoch. Every romad serves /status,
 // /status.html and /metrics on its host's address.

@@ -564,6 +564,11 @@ alert "email" {
 		testLostMasterLeads(t, c)
 	})
 
+	t.Run("a master restarted without its data does not lead", func(t *testing.T) {
+		c.t = t
+		testRestartedMaster(t, c)
+	})
+
 	t.Run("no two masters in one epoch", func(t *testing.T) {
 		c.t = t
 		for addr, cl := range c.statuses {

@@ -42,9 +42,10 @@ func unitEscape(s string) string {
 // by itself within romad's down_after, empty or with an old dataset, would
 // hand that dataset to its replicas. A node that died stays down until romad
 // has failed it over and apply (or roma start) brings it back, as a replica.
-// It does start at boot (the unit is enabled): a reboot outlasts
+// It does start at boot (the unit is enabled): a reboot usually outlasts
 // down_after, so romad has failed over by then and demotes the old master
-// when it returns.
+// when it returns; a master back sooner, on what it had saved, is noticed
+// by romad, which promotes a replica holding more before any syncs from it.
 //
 // romad runs in the foreground (Type=exec) and is restarted on failure:
 // it holds no data, and its peers fence a returning alpha by epoch.
