@@ -341,8 +341,8 @@ func (d *Daemon) restartedBehind(ctx context.Context, p int, m string, ms snapsh
 	if best == "" {
 		return "", ""
 	}
-	return best, fmt.Sprintf("the master restarted %ds ago on older data than %s holds, or none (replication offset %d against %s's %d): "+
-		"a sync from it would drop the writes only %s has", mi.Int("uptime_in_seconds"), best, mi.Int("master_repl_offset"), best, bestOff, best)
+	return best, fmt.Sprintf("the master restarted %ds ago, and its replication history (offset %d) does not hold %s's (offset %d): "+
+		"a full sync from it would replace %s's data, the one sure copy of the latest writes", mi.Int("uptime_in_seconds"), mi.Int("master_repl_offset"), best, bestOff, best)
 }
 
 // candidate picks the replica to promote in partition p in place of old:
