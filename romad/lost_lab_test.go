@@ -75,33 +75,8 @@ func testLostMasterLeads(t *testing.T, c *clusterT) {
 		t.Fatalf("roma start: %v", err)
 	}
 	c.waitStatus("OK under "+m, 20*time.Second, func(s *status.Status) bool { return s.State == status.OK && s.Master(p) == m })
-	mn, _ := spec.Node(m)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if ro, ma := role(spec, r); ro == "slave" && ma == spec.Addr(mn.Host, mn.Port) {
-			break
-		}
-		if time.Now().After(deadline) {
-			ro, ma := role(spec, r)
-			t.Fatalf("%s is %s following %q, not a replica of %s", r, ro, ma, m)
-		}
-	}
+	waitFollows(t, spec, r, m)
 	for _, name := range []string{m, r} {
-		nc := plantest.NodeClient(spec, name)
-		missing := 0
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			missing = 0
-			for _, k := range keys {
-				if v, err := nc.Get(ctx, k).Result(); err != nil || v != k {
-					missing++
-				}
-			}
-			if missing == 0 || time.Now().After(deadline) {
-				break
-			}
-		}
-		nc.Close()
-		if missing > 0 {
-			t.Errorf("%s lacks %d of the %d keys %s took while %s was down", name, missing, len(keys), m, r)
-		}
+		waitKeys(t, spec, name, keys)
 	}
 }

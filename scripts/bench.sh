@@ -36,7 +36,9 @@ if [ -d bench/failover ]; then
   # kill -9 of the master under a writer, 20 trials each: romad vs
   # redis-sentinel (Debian) with the same down-after (2s) on the same 3 lab
   # hosts; median, p99 and max of kill → first write on the new master,
-  # acknowledged writes lost per failover, and the targets.
+  # acknowledged writes lost per failover, and the targets; then 5 quick
+  # restarts each (kill -9, the master started again at once from its
+  # redis.conf): acknowledged writes lost.
   scripts/deps.sh redis-sentinel:redis-sentinel
   go run ./bench/failover -trials 20 -down-after 2s
 fi

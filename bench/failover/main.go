@@ -29,12 +29,23 @@
 // old data, and the sentinels turn it into a replica). The two sides take
 // turns, trial after trial.
 //
+// Then come the quick restarts (-restarts, 5 by default): the master is
+// killed and started again at once from its redis.conf (a plain
+// redis-server, as a tool, an operator or a quick reboot would), within
+// down-after, under the same writer; once down-after and a full sync's
+// wait (3 s, as roma renders it for both sides) have passed, the trial
+// counts the acknowledged writes missing on the master the side names.
+// The restarted master has only what it last saved: Sentinel keeps it as
+// master and its replicas resync from it; romad promotes a replica that
+// holds more first. Writes the restarted master acknowledged before the
+// clients moved are lost on both sides.
+//
 // It measures and reports; it never fails on time. A trial that does not
 // fail over within down-after + 30 s is reported as failed, not dropped.
 //
 // Run it from the repository root, as root (it starts a lab):
 //
-//	go run ./bench/failover [-trials 20] [-down-after 2s] [-failover-timeout 10s] [-only romad|sentinel]
+//	go run ./bench/failover [-trials 20] [-restarts 5] [-down-after 2s] [-failover-timeout 10s] [-only romad|sentinel]
 //
 // It installs redis-sentinel from Debian when it is missing. Everything
 // listens on the lab's loopback addresses, and everything it started is
@@ -71,6 +82,7 @@ const clusterName = "failbench"
 
 type options struct {
 	trials           int
+	restarts         int
 	downAfter        time.Duration
 	failoverTimeout  time.Duration
 	timeout          time.Duration
@@ -85,6 +97,7 @@ type options struct {
 func main() {
 	var o options
 	flag.IntVar(&o.trials, "trials", 20, "failovers measured on each side")
+	flag.IntVar(&o.restarts, "restarts", 5, "quick restarts (kill -9, then the master started again at once) measured on each side, after the failovers")
 	flag.DurationVar(&o.downAfter, "down-after", 2*time.Second, "romad's down_after and Sentinel's down-after-milliseconds")
 	flag.DurationVar(&o.failoverTimeout, "failover-timeout", 10*time.Second, "Sentinel's failover-timeout")
 	flag.DurationVar(&o.timeout, "timeout", 0, "a trial with no failover this long after the kill fails (default down-after + 30s)")
@@ -95,7 +108,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", `run one side only: "romad" or "sentinel"`)
 	flag.StringVar(&o.logs, "logs", "", "copy romad's and the sentinels' logs here at the end (default: only when a trial failed, to a new directory)")
 	flag.Parse()
-	if o.trials < 1 || o.downAfter <= 0 || (o.only != "" && o.only != "romad" && o.only != "sentinel") {
+	if o.trials < 1 || o.restarts < 0 || o.downAfter <= 0 || (o.only != "" && o.only != "romad" && o.only != "sentinel") {
 		fmt.Fprintln(os.Stderr, "failover: need -trials ≥ 1, -down-after > 0, and -only empty, romad or sentinel")
 		os.Exit(2)
 	}
@@ -124,6 +137,9 @@ type system interface {
 	Master(ctx context.Context) string
 	// Restore brings the killed node at addr back.
 	Restore(ctx context.Context, addr string) error
+	// Restart starts the killed node at addr again from its conf
+	// file, without the side's tools.
+	Restart(ctx context.Context, addr string) error
 	node(addr string) string
 	Logs() map[string]string // host -> log file, seen from outside
 	Close()
@@ -141,9 +157,10 @@ type trial struct {
 
 // side is one system and its trials.
 type side struct {
-	sys     system
-	trials  []trial
-	aborted error // why the remaining trials were not run
+	sys      system
+	trials   []trial
+	restarts []restartTrial
+	aborted  error // why the remaining trials were not run
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -240,10 +257,37 @@ func run(ctx context.Context, o options) (err error) {
 			}
 		}
 	}
+	if o.restarts > 0 && ctx.Err() == nil {
+		fmt.Printf("== quick restart: kill -9 of the master, started again at once from its redis.conf (within down-after); writes lost\n")
+	}
+	for n := 1; n <= o.restarts && ctx.Err() == nil; n++ {
+		for _, s := range sides {
+			if s.aborted != nil || ctx.Err() != nil {
+				continue
+			}
+			t, fatal := runRestart(ctx, o, s.sys, n)
+			if ctx.Err() != nil {
+				break
+			}
+			s.restarts = append(s.restarts, t)
+			printRestart(s.sys.Name(), t)
+			if t.err != nil {
+				failed = true
+			}
+			if fatal != nil {
+				failed = true
+				s.aborted = fatal
+				fmt.Printf("   %s: no more trials: %s\n", s.sys.Name(), scrub(fatal.Error()))
+			}
+		}
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	report(os.Stdout, o, sides)
+	if o.restarts > 0 {
+		reportRestarts(os.Stdout, o, sides)
+	}
 	return nil
 }
 

@@ -57,7 +57,7 @@ func nodeConf(h *lab.Host, port int) string {
 		"dbfilename dump.rdb",
 		"requirepass " + password,
 		"masterauth " + password,
-		"repl-diskless-sync-delay 0",
+		"repl-diskless-sync-delay 3",
 		"",
 	}, "\n")
 }
