@@ -37,8 +37,8 @@
 // counts the acknowledged writes missing on the master the side names.
 // The restarted master has only what it last saved: Sentinel keeps it as
 // master and its replicas resync from it; romad promotes a replica that
-// holds more first. Writes the restarted master acknowledged before the
-// clients moved are lost on both sides.
+// holds more first, and loses the writes the restarted master took before
+// the clients moved (as a failover loses those in flight).
 //
 // It measures and reports; it never fails on time. A trial that does not
 // fail over within down-after + 30 s is reported as failed, not dropped.
