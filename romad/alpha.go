@@ -221,21 +221,14 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 		d.promote(ctx, a, p, m, c, "master down for "+d.downAfter.String())
 	default:
 		ms := d.views[m].snap(d.downAfter)
-		if ms.Up && ms.Role == "slave" {
-			// A planned switchover (roma apply's FAILOVER, or an
-			// operator's): the master now follows another node of the
-			// partition, which is master. Follow it.
-			if x := d.nameAt(p, ms.MasterAddr); x != "" {
-				if xs := d.views[x].snap(d.downAfter); xs.Up && xs.Role == "master" {
-					if e, err := d.lease.bump(ctx); err == nil {
-						d.log.Info("planned switchover followed", "partition", p, "from", m, "to", x, "epoch", e)
-						a.epoch = e
-						a.masters[p] = x
-						d.write(ctx, a, true)
-					}
-					return
-				}
+		if x := d.switchedTo(a, p, m); x != "" {
+			if e, err := d.lease.bump(ctx); err == nil {
+				d.log.Info("planned switchover followed", "partition", p, "from", m, "to", x, "epoch", e)
+				a.epoch = e
+				a.masters[p] = x
+				d.write(ctx, a, true)
 			}
+			return
 		}
 		if !ms.Up || ms.Role != "master" {
 			return
@@ -280,6 +273,28 @@ func (d *Daemon) reconcilePartition(ctx context.Context, a *alphaState, p int, m
 			}
 		}
 	}
+}
+
+// switchedTo returns the node of partition p that its master m handed its
+// role to in a planned switchover (roma apply's FAILOVER, or an
+// operator's): m now follows it, and it is master. Not on a view of m
+// probed before this alpha's own last failover of p: the master it just
+// promoted shows as the replica of the old one until its next probe, and
+// the old one may still run as master (it restarted behind its replica,
+// see restartedBehind), which would undo the failover.
+func (d *Daemon) switchedTo(a *alphaState, p int, m string) string {
+	ms := d.views[m].snap(d.downAfter)
+	if !ms.Up || ms.Role != "slave" || !ms.Probed.After(a.lastFailover[p]) {
+		return ""
+	}
+	x := d.nameAt(p, ms.MasterAddr)
+	if x == "" {
+		return ""
+	}
+	if xs := d.views[x].snap(d.downAfter); !xs.Up || xs.Role != "master" {
+		return ""
+	}
+	return x
 }
 
 // restartedBehind returns the replica of partition p's master m that must
@@ -406,6 +421,8 @@ func (d *Daemon) promote(ctx context.Context, a *alphaState, p int, old, c, why 
 		d.log.Error("promotion failed; retrying", "partition", p, "node", c, "err", err)
 		return
 	}
+	// Views probed from now on show c as master (switchedTo).
+	a.lastFailover[p] = time.Now()
 	a.masters[p], a.lost[p] = c, ""
 	d.metrics.failovers.WithLabelValues(strconv.Itoa(p)).Inc()
 	d.log.Warn("failover", "partition", p, "old", old, "new", c, "why", why, "epoch", e)

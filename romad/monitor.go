@@ -34,6 +34,7 @@ type nodeView struct {
 	Loading     bool
 	Priority    int       // replica-priority; 0 means never promote
 	Booted      time.Time // when the redis-server process started (INFO's uptime)
+	probed      time.Time // when the probe the fields above come from was sent
 	lastErr     string
 }
 
@@ -55,7 +56,10 @@ type snapshot struct {
 	Priority             int
 	Booted               time.Time
 	LastOK               time.Time
-	Err                  string
+	// Probed is when the probe this snapshot comes from was sent: a
+	// snapshot probed before an alpha's command may not show it.
+	Probed time.Time
+	Err    string
 }
 
 func (v *nodeView) snap(downAfter time.Duration) snapshot {
@@ -68,7 +72,7 @@ func (v *nodeView) snap(downAfter time.Duration) snapshot {
 		Answering: v.everOK && time.Since(v.lastOK) < 3*probeInterval,
 		Role:      v.Role, MasterAddr: v.MasterAddr, LinkUp: v.LinkUp, LinkDownFor: v.LinkDownFor,
 		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, RunID: v.RunID, Loading: v.Loading,
-		Priority: v.Priority, Booted: v.Booted, LastOK: v.lastOK, Err: v.lastErr}
+		Priority: v.Priority, Booted: v.Booted, LastOK: v.lastOK, Probed: v.probed, Err: v.lastErr}
 }
 
 // probeInterval is how often every node is probed.
@@ -83,8 +87,9 @@ func newNodeClient(addr, source string, password cluster.Secret, timeout time.Du
 	return redisconn.NewClient(redisconn.WithPrevious(o, password.Previous().Reveal()))
 }
 
-// watch probes v until ctx ends.
-func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Duration) {
+// watch probes v until ctx ends, and signals restarted (without
+// blocking) when the node answers under another run id than before.
+func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Duration, restarted chan<- struct{}) {
 	v.mu.Lock()
 	v.started = time.Now()
 	v.mu.Unlock()
@@ -100,6 +105,7 @@ func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Dura
 		if n%50 == 0 {
 			prio = pipe.ConfigGet(pctx, "replica-priority")
 		}
+		sent := time.Now()
 		_, _ = pipe.Exec(pctx) // a failed connection fails every command (redisconn)
 		cancel()
 		n++
@@ -110,7 +116,15 @@ func (v *nodeView) watch(ctx context.Context, c *redis.Client, timeout time.Dura
 			v.lastOK = time.Now()
 			v.everOK = true
 			v.lastErr = ""
+			was := v.RunID
+			v.probed = sent
 			v.parseInfo(info.Val())
+			if was != "" && v.RunID != was {
+				select {
+				case restarted <- struct{}{}:
+				default:
+				}
+			}
 		}
 		if prio != nil {
 			if m, err := prio.Result(); err == nil {

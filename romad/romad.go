@@ -60,6 +60,12 @@ type Daemon struct {
 	alpha       *alphaState    // nil when not alpha
 	others      map[string]map[string]string
 	current     *status.Status // the last status written or read
+
+	// restarted is signalled when a node answers under a new run id (it
+	// restarted): the alpha decides at once rather than at its next
+	// round, since a master back with less data takes writes it will
+	// lose until a replica leads in its place.
+	restarted chan struct{}
 }
 
 // New prepares a romad; Run starts it.
@@ -87,7 +93,7 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, spec: spec, host: host, downAfter: spec.Romad.DownAfter, log: cfg.Log,
 		views: map[string]*nodeView{}, clients: map[string]*redis.Client{}, statuses: map[string]*redis.Client{},
-		others: map[string]map[string]string{}}
+		others: map[string]map[string]string{}, restarted: make(chan struct{}, 1)}
 	if d.downAfter <= 0 {
 		d.downAfter = 5 * time.Second
 	}
@@ -163,7 +169,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v.watch(ctx, d.clients[name], timeout)
+			v.watch(ctx, d.clients[name], timeout, d.restarted)
 		}()
 	}
 	// The lease is kept on a goroutine of its own: the alpha's work (a
@@ -191,6 +197,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			cancel()
 			return nil
 		case <-tick.C:
+		case <-d.restarted:
 		}
 		if time.Since(lastSeen) >= 300*time.Millisecond {
 			d.publishSeen(ctx)
