@@ -29,6 +29,9 @@ type ranges struct {
 	romad         hcl.Range
 	backupHost    hcl.Range
 	placement     *hcl.Range
+	// quickSync are the redis settings that start a full sync at once:
+	// with romad, a warning (see validate).
+	quickSync []hcl.Range
 }
 
 // nodeRanges are the ranges of a node or status block and its attributes.

@@ -39,6 +39,9 @@ func (d *decoder) decodeRedisBlocks(blocks hcl.Blocks) cluster.Settings {
 		d.add(diags)
 		if !diags.HasErrors() {
 			out[key] = set
+			if quickSync(key, set) {
+				d.ranges.quickSync = append(d.ranges.quickSync, a.Range)
+			}
 		}
 	}
 	return out
@@ -162,4 +165,23 @@ func decodeSecret(a *hcl.Attribute, ctx *hcl.EvalContext) (cluster.Secret, hcl.D
 			Detail: fmt.Sprintf("%q must not contain spaces, quotes or line breaks.", a.Name), Subject: a.Expr.Range().Ptr()})
 	}
 	return cluster.NewSecret(s.AsString()), diags
+}
+
+// quickSync reports whether a redis setting has a full sync start at once
+// (or within a second): a disk-based sync, or no diskless-sync delay.
+// romad needs the 2 to 4 seconds that roma's repl-diskless-sync-delay 3
+// gives it to promote a replica before it syncs from a master that
+// restarted without its data.
+func quickSync(key string, set cluster.Setting) bool {
+	if len(set.Values) != 1 {
+		return false
+	}
+	v := strings.ToLower(set.Values[0])
+	switch key {
+	case "repl-diskless-sync":
+		return v == "no"
+	case "repl-diskless-sync-delay":
+		return v == "0" || v == "1"
+	}
+	return false
 }

@@ -24,6 +24,14 @@ func (d *decoder) validate() {
 		d.errorf(d.ranges.romad.Ptr(), "romad needs status nodes",
 			`romad elects its alpha and publishes status through status nodes; declare at least one: status "st1" { host = "db1"  port = 7100 }.`)
 	}
+	if s.Romad != nil {
+		for _, rng := range d.ranges.quickSync {
+			d.warnf(rng.Ptr(), "Full syncs not held back",
+				"With this, a replica syncs at once from a master that died and was started again within down_after (by hand, by a tool, or by a quick reboot), "+
+					"replacing its data, the one copy of the master's latest writes, with what the master had saved. "+
+					"roma's own repl-diskless-sync-delay 3 (with diskless sync) holds a full sync back 2 to 4 seconds, so that romad promotes the replica first.")
+		}
+	}
 	if n := len(s.Status); n >= 2 && n%2 == 0 {
 		last := s.Status[n-1].Name
 		d.warnf(d.ranges.status[last].def.Ptr(), "Even number of status nodes",
