@@ -25,8 +25,12 @@ type alphaState struct {
 	// take over (HALT), or "": it holds the newest data, so it alone may
 	// lead again (status.Partition.Lost).
 	lost []string
-	// inMaintenance is whether the last round ran in maintenance.
+	// inMaintenance is whether the last round ran in maintenance, and
+	// maintAll and maintParts what it may have changed: every partition,
+	// or those (roma restore names the partitions it restores).
 	inMaintenance bool
+	maintAll      bool
+	maintParts    map[int]bool
 	lastWrite     time.Time
 	written       *status.Status
 	lastFailover  map[int]time.Time
@@ -132,17 +136,31 @@ func (d *Daemon) act(a *alphaState) bool {
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	a := d.alpha
-	maint := d.maintenance
+	maint, parts := d.maintenance, d.maintParts
 	d.mu.Unlock()
 	if a == nil {
 		return
+	}
+	if maint {
+		if !a.inMaintenance {
+			a.maintAll, a.maintParts = false, map[int]bool{}
+		}
+		a.maintAll = a.maintAll || parts == nil
+		for _, p := range parts {
+			a.maintParts[p] = true
+		}
 	}
 	if a.inMaintenance && !maint {
 		// roma restore (or an operator) owned the nodes: what it made
 		// of them stands, a master it restored over a partition in HALT
 		// included. A master lost before holds data the restore
-		// replaced: it no longer leads on its return.
-		clear(a.lost)
+		// replaced: it no longer leads on its return. A partition the
+		// maintenance did not name still waits for its lost master.
+		for p := range a.lost {
+			if a.maintAll || a.maintParts[p] {
+				a.lost[p] = ""
+			}
+		}
 	}
 	a.inMaintenance = maint
 	for _, n := range d.spec.Nodes {

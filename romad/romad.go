@@ -54,6 +54,7 @@ type Daemon struct {
 
 	mu          sync.Mutex
 	maintenance bool           // the maintenance key is set (alpha reads it)
+	maintParts  []int          // the partitions it names; nil: all
 	maintEnded  time.Time      // when this romad saw maintenance end
 	lastBackup  *status.Backup // the last scheduled backup's record
 	backupRun   atomic.Bool    // a scheduled backup is running here
@@ -272,6 +273,7 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 	type reading struct {
 		seen  map[string]map[string]string
 		maint bool
+		parts []int // of the maintenance; nil: all
 		rec   *status.Backup
 	}
 	var hosts []string
@@ -286,14 +288,18 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 		for i, h := range hosts {
 			seen[i] = pipe.HGetAll(ctx, status.SeenKey(d.spec.Name, h))
 		}
-		maint := pipe.Exists(ctx, status.MaintenanceKey(d.spec.Name))
+		maint := pipe.Get(ctx, status.MaintenanceKey(d.spec.Name))
 		rec := pipe.Get(ctx, status.BackupKey(d.spec.Name))
 		_, _ = pipe.Exec(ctx)
-		n, err := maint.Result()
-		if err != nil {
+		v, err := maint.Result()
+		if err != nil && err != redis.Nil {
 			return reading{}, err
 		}
-		r := reading{seen: map[string]map[string]string{}, maint: n > 0, rec: backupRecord(rec)}
+		r := reading{seen: map[string]map[string]string{}, maint: err == nil, rec: backupRecord(rec)}
+		var m status.Maintenance
+		if r.maint && json.Unmarshal([]byte(v), &m) == nil && len(m.Partitions) > 0 {
+			r.parts = m.Partitions
+		}
 		for i, h := range hosts {
 			if m, err := seen[i].Result(); err == nil && len(m) > 0 {
 				r.seen[h] = m
@@ -307,6 +313,8 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 	}
 	others := map[string]map[string]string{}
 	maint := false
+	var parts []int
+	all := false
 	var rec *status.Backup
 	for _, r := range rs {
 		for h, m := range r.seen {
@@ -314,7 +322,11 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 				others[h] = m
 			}
 		}
-		maint = maint || r.maint
+		if r.maint {
+			maint = true
+			all = all || r.parts == nil
+			parts = append(parts, r.parts...)
+		}
 		if r.rec != nil && (rec == nil || r.rec.Time.After(rec.Time)) {
 			rec = r.rec
 		}
@@ -325,6 +337,10 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 		d.maintEnded = time.Now()
 	}
 	d.maintenance = maint
+	d.maintParts = nil
+	if maint && !all {
+		d.maintParts = parts
+	}
 	if rec != nil && (d.lastBackup == nil || rec.Time.After(d.lastBackup.Time)) {
 		if d.lastBackup != nil && !rec.OK && d.alerts != nil {
 			// A new failed backup: alert once, from the alpha.

@@ -94,6 +94,18 @@ func SeenKey(c, romad string) string {
 // neither fails over nor repoints anything.
 func MaintenanceKey(c string) string { return "roma:" + c + ":maintenance" }
 
+// Maintenance is what the maintenance key holds (JSON).
+type Maintenance struct {
+	Operation string    `json:"operation"`
+	Holder    string    `json:"holder"`
+	Since     time.Time `json:"since"`
+	// Partitions are the partitions the operation may change; none (or
+	// a value that is not this JSON, as an operator's own) means all.
+	// When maintenance ends, a partition in HALT that it changed no
+	// longer waits for the master it lost.
+	Partitions []int `json:"partitions,omitempty"`
+}
+
 // BackupKey holds the record (JSON of Backup) of the last scheduled
 // backup, written by the romad that ran it.
 func BackupKey(c string) string { return "roma:" + c + ":backup" }

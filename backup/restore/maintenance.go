@@ -24,11 +24,7 @@ func MaintenanceKey(c string) string { return status.MaintenanceKey(c) }
 const MaintenanceTTL = 2 * time.Minute
 
 // Maintenance is what the key holds.
-type Maintenance struct {
-	Operation string    `json:"operation"`
-	Holder    string    `json:"holder"`
-	Since     time.Time `json:"since"`
-}
+type Maintenance = status.Maintenance
 
 // maintenance is the cluster held in maintenance by this process.
 type maintenance struct {
@@ -39,13 +35,15 @@ type maintenance struct {
 	done    chan struct{}
 }
 
-// enterMaintenance marks the cluster in maintenance: the maintenance key
+// enterMaintenance marks the cluster in maintenance, for an operation on
+// partitions (nil: all): the maintenance key
 // on every status node (renewed in the background until leave), and the
 // published status with Maintenance set, at its epoch. It returns a
 // warning when fewer than a majority of status nodes took it.
-func enterMaintenance(ctx context.Context, spec *cluster.Spec, operation string) (*maintenance, string) {
+func enterMaintenance(ctx context.Context, spec *cluster.Spec, operation string, partitions []int) (*maintenance, string) {
 	host, _ := os.Hostname()
-	b, _ := json.Marshal(Maintenance{Operation: operation, Holder: fmt.Sprintf("roma pid %d on %s", os.Getpid(), host), Since: time.Now().UTC()})
+	b, _ := json.Marshal(Maintenance{Operation: operation, Holder: fmt.Sprintf("roma pid %d on %s", os.Getpid(), host), Since: time.Now().UTC(),
+		Partitions: partitions})
 	m := &maintenance{spec: spec, clients: statusClients(spec), value: string(b), stop: make(chan struct{}), done: make(chan struct{})}
 	warn := ""
 	if len(m.clients) == 0 {

@@ -111,7 +111,11 @@ func (r *runner) run(ctx context.Context) error {
 	defer lock.Release()
 	r.report(Event{Partition: -1, Message: fmt.Sprintf("Cluster lock %s taken on %s", lock.Info.ID, lh.Name)})
 
-	maint, warn := enterMaintenance(ctx, r.spec, "restore "+r.plan.Backup.ID)
+	var parts []int
+	for _, pp := range r.plan.Partitions {
+		parts = append(parts, pp.P)
+	}
+	maint, warn := enterMaintenance(ctx, r.spec, "restore "+r.plan.Backup.ID, parts)
 	defer func() {
 		maint.leave()
 		r.report(Event{Partition: -1, Message: "Maintenance lifted"})
