@@ -292,7 +292,7 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 		rec := pipe.Get(ctx, status.BackupKey(d.spec.Name))
 		_, _ = pipe.Exec(ctx)
 		v, err := maint.Result()
-		if err != nil && err != redis.Nil {
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return reading{}, err
 		}
 		r := reading{seen: map[string]map[string]string{}, maint: err == nil, rec: backupRecord(rec)}

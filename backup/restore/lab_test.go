@@ -2,6 +2,7 @@ package restore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -615,8 +616,16 @@ func TestRestoreOutlastsDownAfter(t *testing.T) {
 			}
 		}
 	}()
+	// The maintenance key names the partitions the restore changes:
+	// romad ends a HALT wait at its end for those alone.
+	var maint status.Maintenance
 	restore.SetStoppedHook(func(p int) {
 		if p == 0 {
+			sc := plantest.Client(spec, spec.Status[0].Host, spec.Status[0].Port)
+			if v, err := sc.Get(ctx, status.MaintenanceKey(spec.Name)).Result(); err != nil || json.Unmarshal([]byte(v), &maint) != nil {
+				t.Errorf("the maintenance key during the restore: %q, %v", v, err)
+			}
+			sc.Close()
 			time.Sleep(4 * time.Second) // down_after is 2s
 		}
 	})
@@ -624,6 +633,13 @@ func TestRestoreOutlastsDownAfter(t *testing.T) {
 	if _, err := restore.Run(ctx, spec, st, plan, restore.Options{Dial: plantest.Dial}); err != nil {
 		close(stopWatch)
 		t.Fatalf("restore: %v", err)
+	}
+	var want []int
+	for _, pp := range plan.Partitions {
+		want = append(want, pp.P)
+	}
+	if diff := cmp.Diff(want, maint.Partitions); diff != "" || !strings.HasPrefix(maint.Operation, "restore ") {
+		t.Errorf("the maintenance key during the restore: operation %q, partitions (-want +got):\n%s", maint.Operation, diff)
 	}
 	waitReplicas(t, spec)
 	if diff := cmp.Diff(before, snapshot(t, spec)); diff != "" {
