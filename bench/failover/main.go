@@ -236,50 +236,24 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("   writer: sequential SETs on one connection, %s timeouts, re-locate and retry %s after a failure\n", opTimeout, retryPause)
 	fmt.Printf("   %d trials each, taking turns; a trial without failover within %s fails\n", o.trials, o.timeout)
 
-	for n := 1; n <= o.trials && ctx.Err() == nil; n++ {
-		for _, s := range sides {
-			if s.aborted != nil || ctx.Err() != nil {
-				continue
-			}
-			t, fatal := runTrial(ctx, o, s.sys, n)
-			if ctx.Err() != nil {
-				break
-			}
+	if series(ctx, sides, o.trials, func(ctx context.Context, sys system, n int) (trial, error) { return runTrial(ctx, o, sys, n) },
+		func(s *side, t trial) error {
 			s.trials = append(s.trials, t)
 			printTrial(s.sys.Name(), t)
-			if t.err != nil {
-				failed = true
-			}
-			if fatal != nil {
-				failed = true
-				s.aborted = fatal
-				fmt.Printf("   %s: no more trials: %s\n", s.sys.Name(), scrub(fatal.Error()))
-			}
-		}
+			return t.err
+		}) {
+		failed = true
 	}
 	if o.restarts > 0 && ctx.Err() == nil {
 		fmt.Printf("== quick restart: kill -9 of the master, started again at once from its redis.conf (within down-after); writes lost\n")
 	}
-	for n := 1; n <= o.restarts && ctx.Err() == nil; n++ {
-		for _, s := range sides {
-			if s.aborted != nil || ctx.Err() != nil {
-				continue
-			}
-			t, fatal := runRestart(ctx, o, s.sys, n)
-			if ctx.Err() != nil {
-				break
-			}
+	if series(ctx, sides, o.restarts, func(ctx context.Context, sys system, n int) (restartTrial, error) { return runRestart(ctx, o, sys, n) },
+		func(s *side, t restartTrial) error {
 			s.restarts = append(s.restarts, t)
 			printRestart(s.sys.Name(), t)
-			if t.err != nil {
-				failed = true
-			}
-			if fatal != nil {
-				failed = true
-				s.aborted = fatal
-				fmt.Printf("   %s: no more trials: %s\n", s.sys.Name(), scrub(fatal.Error()))
-			}
-		}
+			return t.err
+		}) {
+		failed = true
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -291,34 +265,83 @@ func run(ctx context.Context, o options) (err error) {
 	return nil
 }
 
+// series runs trials 1..count on every side, taking turns, until ctx
+// ends: run runs one, keep records and prints it and returns its error.
+// A side whose trial says it cannot go on runs no more. It reports
+// whether a trial failed.
+func series[T any](ctx context.Context, sides []*side, count int,
+	run func(ctx context.Context, sys system, n int) (T, error), keep func(s *side, t T) error) (failed bool) {
+	for n := 1; n <= count && ctx.Err() == nil; n++ {
+		for _, s := range sides {
+			if s.aborted != nil || ctx.Err() != nil {
+				continue
+			}
+			t, fatal := run(ctx, s.sys, n)
+			if ctx.Err() != nil {
+				break
+			}
+			if keep(s, t) != nil {
+				failed = true
+			}
+			if fatal != nil {
+				failed = true
+				s.aborted = fatal
+				fmt.Printf("   %s: no more trials: %s\n", s.sys.Name(), scrub(fatal.Error()))
+			}
+		}
+	}
+	return failed
+}
+
+// armed is a side at rest under a writer, about to have its master
+// killed.
+type armed struct {
+	old string // the master's address
+	pid int    // its redis-server's
+	loc locator
+	w   *writer
+}
+
+// arm waits until sys is at rest, starts a writer of keys prefixed with
+// prefix, and waits until it has written 100: what every trial does
+// before the kill. On error, it leaves nothing running.
+func arm(ctx context.Context, sys system, prefix string) (armed, error) {
+	var a armed
+	old, err := sys.Steady(ctx, 2*time.Minute)
+	if err != nil {
+		return a, fmt.Errorf("before the kill: %w", err)
+	}
+	pid, err := pidOf(ctx, old, password)
+	if err != nil {
+		return a, err
+	}
+	a = armed{old: old, pid: pid, loc: sys.Locator()}
+	a.w = startWriter(a.loc, password, prefix)
+	sleep(ctx, time.Second)
+	for deadline := time.Now().Add(10 * time.Second); a.w.okCount.Load() < 100; {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			a.w.halt()
+			a.loc.close()
+			return a, fmt.Errorf("the writer could not write before the kill: %s", a.w.lastError())
+		}
+		sleep(ctx, 10*time.Millisecond)
+	}
+	return a, nil
+}
+
 // runTrial runs trial n on sys. fatal says why sys cannot go on (it could
 // not reach a steady state, or the old master could not be brought back).
 func runTrial(ctx context.Context, o options, sys system, n int) (t trial, fatal error) {
 	t.n = n
-	old, err := sys.Steady(ctx, 2*time.Minute)
-	if err != nil {
-		t.err = fmt.Errorf("before the kill: %w", err)
-		return t, t.err
-	}
-	t.from = sys.node(old)
-	pid, err := pidOf(ctx, old, password)
+	prefix := fmt.Sprintf("t%d:", n)
+	a, err := arm(ctx, sys, prefix)
 	if err != nil {
 		t.err = err
 		return t, err
 	}
-	loc := sys.Locator()
-	defer loc.close()
-	prefix := fmt.Sprintf("t%d:", n)
-	w := startWriter(loc, password, prefix)
-	sleep(ctx, time.Second)
-	for deadline := time.Now().Add(10 * time.Second); w.okCount.Load() < 100; {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			w.halt()
-			t.err = fmt.Errorf("the writer could not write before the kill: %s", w.lastError())
-			return t, t.err
-		}
-		sleep(ctx, 10*time.Millisecond)
-	}
+	defer a.loc.close()
+	old, pid, w := a.old, a.pid, a.w
+	t.from = sys.node(old)
 
 	killAt := w.killed(old)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {

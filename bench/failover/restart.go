@@ -33,22 +33,15 @@ type restartTrial struct {
 
 func runRestart(ctx context.Context, o options, sys system, n int) (t restartTrial, fatal error) {
 	t.n = n
-	old, err := sys.Steady(ctx, 2*time.Minute)
-	if err != nil {
-		t.err = fmt.Errorf("before the kill: %w", err)
-		return t, t.err
-	}
-	t.from = sys.node(old)
-	pid, err := pidOf(ctx, old, password)
+	prefix := fmt.Sprintf("r%d:", n)
+	a, err := arm(ctx, sys, prefix)
 	if err != nil {
 		t.err = err
 		return t, err
 	}
-	loc := sys.Locator()
-	defer loc.close()
-	prefix := fmt.Sprintf("r%d:", n)
-	w := startWriter(loc, password, prefix)
-	sleep(ctx, time.Second)
+	defer a.loc.close()
+	old, pid, w := a.old, a.pid, a.w
+	t.from = sys.node(old)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		w.halt()
 		t.err = fmt.Errorf("kill -9 %d (%s): %w", pid, t.from, err)
