@@ -77,15 +77,7 @@ func testRestartUnderLastMaster(t *testing.T, spec *cluster.Spec) {
 			t.Fatalf("partition 0 after apply: master %s, replicas %v; want %s, the master romad last published, and %s", m, reps, second, first)
 		}
 		for _, name := range []string{second, first} {
-			c := plantest.NodeClient(spec, name)
-			missing := 0
-			for _, k := range keys {
-				if v, err := c.Get(ctx, k).Result(); err != nil || v != k {
-					missing++
-				}
-			}
-			c.Close()
-			if missing > 0 {
+			if missing := plantest.Missing(spec, name, keys); missing > 0 {
 				t.Errorf("%s lacks %d of the %d keys %s took while %s was down", name, missing, len(keys), second, first)
 			}
 		}

@@ -24,15 +24,10 @@ func testLostMasterLeads(t *testing.T, c *clusterT) {
 	before := c.waitStatus("OK", 20*time.Second, func(s *status.Status) bool { return s.State == status.OK })
 	const p = 1
 	m := before.Master(p)
-	r := ""
-	for _, n := range spec.PartitionNodes(p) {
-		if n.Name != m {
-			r = n.Name
-		}
+	if m == "" {
+		t.Fatalf("partition %d has no master: %+v", p, before)
 	}
-	if m == "" || r == "" {
-		t.Fatalf("partition %d: master %q, replica %q", p, m, r)
-	}
+	r := replicaOf(t, spec, p, m)
 	kill := func(name string) {
 		t.Helper()
 		if err := syscall.Kill(nodePid(t, spec, name), syscall.SIGKILL); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
 	"github.com/roma-redis/roma/status"
 )
@@ -122,16 +123,16 @@ func replicaOf(t *testing.T, spec *cluster.Spec, p int, m string) string {
 func waitFollows(t *testing.T, spec *cluster.Spec, r, m string) {
 	t.Helper()
 	mn, _ := spec.Node(m)
+	c := plantest.NodeClient(spec, r)
+	defer c.Close()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		c := plantest.NodeClient(spec, r)
-		info, _ := c.Info(context.Background(), "replication").Result()
-		c.Close()
-		ro, ma := role(spec, r)
-		if ro == "slave" && ma == spec.Addr(mn.Host, mn.Port) && strings.Contains(info, "master_link_status:up") {
+		reply, _ := c.Info(context.Background(), "replication").Result()
+		info := redisinfo.Parse(reply)
+		if info.MasterAddr() == spec.Addr(mn.Host, mn.Port) && info.LinkUp() {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s is %s following %q, not an in-sync replica of %s", r, ro, ma, m)
+			t.Fatalf("%s is %q following %q, not an in-sync replica of %s", r, info["role"], info.MasterAddr(), m)
 		}
 	}
 }
@@ -140,16 +141,8 @@ func waitFollows(t *testing.T, spec *cluster.Spec, r, m string) {
 // keys, each with its own name as value.
 func waitKeys(t *testing.T, spec *cluster.Spec, name string, keys []string) {
 	t.Helper()
-	c := plantest.NodeClient(spec, name)
-	defer c.Close()
-	missing := 0
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		missing = 0
-		for _, k := range keys {
-			if v, err := c.Get(context.Background(), k).Result(); err != nil || v != k {
-				missing++
-			}
-		}
+		missing := plantest.Missing(spec, name, keys)
 		if missing == 0 {
 			return
 		}

@@ -190,6 +190,20 @@ func Client(spec *cluster.Spec, host string, port int) *redis.Client {
 	})
 }
 
+// Missing returns how many of keys data node name lacks, each key holding
+// its own name as value (as the lab tests write them).
+func Missing(spec *cluster.Spec, name string, keys []string) int {
+	c := NodeClient(spec, name)
+	defer c.Close()
+	missing := 0
+	for _, k := range keys {
+		if v, err := c.Get(context.Background(), k).Result(); err != nil || v != k {
+			missing++
+		}
+	}
+	return missing
+}
+
 // NodeClient returns a client of data node name.
 func NodeClient(spec *cluster.Spec, name string) *redis.Client {
 	n, _ := spec.Node(name)
