@@ -166,7 +166,7 @@ func (g *generator) redis(parent *hclwrite.Body, set cluster.Settings) {
 	for _, name := range set.Names() {
 		st := set[name]
 		val := settingCty(st)
-		if !st.Sensitive {
+		if !st.Sensitive && !redisconf.SecretValue(name, st.Values) {
 			b.SetAttributeValue(name, val)
 			continue
 		}

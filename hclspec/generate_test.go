@@ -218,8 +218,8 @@ func TestGenerateRoundTrip(t *testing.T) {
 			spec: genSpec(
 				cluster.Settings{"maxmemory": one("256mb"), "tls-key-file-pass": sens("cluster-key-pass"),
 					"rename-command": sens("FLUSHALL flushall-secret-name", "KEYS keys-secret-name")},
-				// same value as the cluster's, but not sensitive: an override
-				cluster.Settings{"tls-key-file-pass": one("plain-key-pass")},
+				// sensitive cluster-wide, but not on this node: an override
+				cluster.Settings{"rename-command": one("FLUSHALL plain-name")},
 				// a sensitive override shared by two nodes: one variable
 				cluster.Settings{"tls-client-key-file-pass": sens("client-key-pass")},
 				cluster.Settings{"tls-client-key-file-pass": sens("client-key-pass")},
@@ -230,7 +230,7 @@ func TestGenerateRoundTrip(t *testing.T) {
 				`password   = var.redis_password`,
 				`rename-command    = var.secret_1`,
 				`tls-key-file-pass = var.secret_2`,
-				`tls-key-file-pass = "plain-key-pass"`,
+				`rename-command = "FLUSHALL plain-name"`,
 				`tls-client-key-file-pass = var.secret_3`,
 				`masteruser = var.secret_2`,
 				`save       = var.secret_4`,

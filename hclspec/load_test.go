@@ -1,6 +1,7 @@
 package hclspec
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -509,5 +510,55 @@ status "st" {
 				}
 			}
 		})
+	}
+}
+
+// TestSecretsGivenAsLiterals: a TLS key's pass and a user rule's password
+// are secrets even when roma.hcl writes them out rather than taking them
+// from a sensitive variable. They are marked Sensitive, so no plan prints
+// them, and the roma.hcl apply generates for the hosts keeps them in
+// secrets.hcl (mode 0600).
+func TestSecretsGivenAsLiterals(t *testing.T) {
+	src := `
+cluster "c" {
+  partitions = 1
+  redis {
+    tls-key-file-pass = "kp-literal-1"
+    user              = ["app on >app-literal-pw ~app:* +@all", "ro on nopass ~* +@read"]
+  }
+}
+host "h" {
+  address = "127.0.0.1"
+}
+node "n" {
+  host      = "h"
+  port      = 7000
+  partition = 0
+  redis {
+    user = "ro2 on nopass +get"
+  }
+}
+`
+	cfg, diags := LoadSource([]byte(src), "roma.hcl", "/cfg", Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	got := map[string]bool{
+		"cluster tls-key-file-pass": cfg.Spec.Redis["tls-key-file-pass"].Sensitive,
+		"cluster user":              cfg.Spec.Redis["user"].Sensitive,
+		"node user":                 cfg.Spec.Nodes[0].Redis["user"].Sensitive,
+	}
+	want := map[string]bool{"cluster tls-key-file-pass": true, "cluster user": true, "node user": false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Sensitive (-want +got):\n%s", diff)
+	}
+	config, secrets := roundTrip(t, cfg.Spec)
+	for _, s := range []string{"kp-literal-1", "app-literal-pw"} {
+		if bytes.Contains(config, []byte(s)) || !bytes.Contains(secrets, []byte(s)) {
+			t.Errorf("%s: want it in secrets.hcl only\nconfig:\n%s", s, config)
+		}
+	}
+	if !bytes.Contains(config, []byte(`user = "ro2 on nopass +get"`)) {
+		t.Errorf("a user rule without a password should stay in the config:\n%s", config)
 	}
 }

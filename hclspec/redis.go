@@ -53,7 +53,10 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 		return cluster.Setting{}, diags
 	}
 	val, marks := val.UnmarkDeep()
-	set := cluster.Setting{Sensitive: len(marks) > 0}
+	// A value from a sensitive variable, or a secret however it is given
+	// (a TLS key's pass, a user rule's password: redisconf.SecretValue), is
+	// rendered, never printed.
+	set := cluster.Setting{Sensitive: len(marks) > 0 || redisconf.Secret(key)}
 	bad := func(why string) (cluster.Setting, hcl.Diagnostics) {
 		return set, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid redis.conf value",
 			Detail: fmt.Sprintf("The value of %q %s.", a.Name, why), Subject: a.Expr.Range().Ptr()})
@@ -84,6 +87,7 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 			}
 			set.Values = append(set.Values, s)
 		}
+		set.Sensitive = set.Sensitive || redisconf.SecretValue(key, set.Values)
 		if len(set.Values) == 0 && key != "save" {
 			return bad("is an empty list")
 		}
@@ -99,6 +103,7 @@ func settingValue(a *hcl.Attribute, ctx *hcl.EvalContext, key string) (cluster.S
 	if strings.ContainsAny(s, "\n\r") {
 		return bad("must not contain a line break") // no value shown: it would break the line
 	}
+	set.Sensitive = set.Sensitive || redisconf.SecretValue(key, []string{s})
 	if why := valueProblem(key, s); why != "" {
 		if set.Sensitive {
 			return bad(why)

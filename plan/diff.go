@@ -194,7 +194,13 @@ func kindOf(t redisconf.Target) string {
 	return "node"
 }
 
-func sensitiveAttr(k string) bool { return k == "requirepass" || k == "masterauth" }
+// sensitiveAttr reports whether a directive's value is a secret however
+// roma.hcl gives it (redisconf.Secret).
+func sensitiveAttr(k string) bool { return redisconf.Secret(k) }
+
+// shown is how a change shows a directive's values: joined, with a user
+// rule's passwords redacted (redisconf.Shown).
+func shown(k string, values []string) string { return strings.Join(redisconf.Shown(k, values), "; ") }
 
 // passwordsAttr is the attribute of a node's passwords in a plan: its
 // default user's, from requirepass or a "user default" line.
@@ -320,7 +326,7 @@ func (d *differ) node(t redisconf.Target) {
 		}
 		for _, k := range desired.Names() {
 			v := desired[k]
-			r.Changes = append(r.Changes, Change{Attr: k, New: strings.Join(v.Values, "; "), OldNull: true, Sensitive: v.Sensitive || sensitiveAttr(k)})
+			r.Changes = append(r.Changes, Change{Attr: k, New: shown(k, v.Values), OldNull: true, Sensitive: v.Sensitive || sensitiveAttr(k)})
 		}
 		r.Steps = []Step{{Op: "write-conf", Node: t.Name}, {Op: "start", Node: t.Name}}
 		d.add(r)
@@ -399,7 +405,7 @@ func (d *differ) node(t redisconf.Target) {
 					put(Change{Attr: k, Old: cluster.Redacted, New: cluster.Redacted, Sensitive: true, Drift: edited})
 					continue
 				}
-				c := Change{Attr: k, Old: strings.Join(have, "; "), New: strings.Join(w, "; "), OldNull: have == nil, NewNull: w == nil,
+				c := Change{Attr: k, Old: shown(k, have), New: shown(k, w), OldNull: have == nil, NewNull: w == nil,
 					Sensitive: sensitiveAttr(k) || desired[k].Sensitive, Drift: edited, Restart: !redisconf.Runtime(k) || movingAttr(k)}
 				if w == nil {
 					// A directive dropped from the file keeps its value in
@@ -476,7 +482,7 @@ func (d *differ) node(t redisconf.Target) {
 			if fileVal != nil {
 				drift = !redisconf.Same(k, fileVal, live)
 			}
-			c := Change{Attr: k, Old: live, New: strings.Join(w, "; "), Sensitive: sensitiveAttr(k) || desired[k].Sensitive,
+			c := Change{Attr: k, Old: live, New: shown(k, w), Sensitive: sensitiveAttr(k) || desired[k].Sensitive,
 				Drift: drift, Restart: !redisconf.Runtime(k) || movingAttr(k)}
 			if drift {
 				r.Drift = true
