@@ -102,11 +102,14 @@ type executor struct {
 	opts    Options
 	targets map[string]redisconf.Target
 
-	conns   *remote.Pool // one connection per host, dialled once
-	mu      sync.Mutex
-	failed  map[string]bool // addresses with a failed step
-	res     *Result
-	reached bool // the lock was taken and the phases ran
+	conns  *remote.Pool // one connection per host, dialled once
+	mu     sync.Mutex
+	failed map[string]bool // addresses with a failed step
+	// rollConf: nodes whose new conf file is written just before the
+	// restart that rolls them in (writeConfs), by node name.
+	rollConf map[string]bool
+	res      *Result
+	reached  bool // the lock was taken and the phases ran
 }
 
 // Apply executes p against the cluster spec declares. p must have been
@@ -235,7 +238,7 @@ func (e *executor) conn(ctx context.Context, host string) (remote.Transport, err
 // newExecutor is the executor of p on the cluster spec declares.
 func newExecutor(spec *cluster.Spec, p *plan.Plan, opts Options) *executor {
 	e := &executor{spec: spec, p: p, opts: opts, targets: map[string]redisconf.Target{},
-		failed: map[string]bool{}, res: &Result{}}
+		failed: map[string]bool{}, rollConf: map[string]bool{}, res: &Result{}}
 	e.conns = remote.NewPool(func(ctx context.Context, host string) (remote.Transport, error) {
 		h, ok := spec.Host(host)
 		if !ok {
@@ -344,6 +347,16 @@ func (e *executor) fail(address, host string, err error, elapsed time.Duration) 
 	e.res.Failed = append(e.res.Failed, Failure{Address: address, Host: host, Err: err})
 	e.mu.Unlock()
 	e.opts.Report(Event{Time: time.Now(), Type: "failed", Address: address, Host: host, Message: err.Error(), Elapsed: elapsed})
+}
+
+// skip records address as not attempted, and says why.
+func (e *executor) skip(address, host, why string) {
+	e.mu.Lock()
+	if !contains(e.res.Skipped, address) && !e.failed[address] {
+		e.res.Skipped = append(e.res.Skipped, address)
+	}
+	e.mu.Unlock()
+	e.opts.Report(Event{Time: time.Now(), Type: "info", Address: address, Host: host, Message: "not attempted: " + why})
 }
 
 func (e *executor) hasFailed(address string) bool {
@@ -466,7 +479,15 @@ func (e *executor) checkConfs(ctx context.Context) bool {
 	return false
 }
 
-// writeConfs pushes every conf file that changes, atomically, mode 0600.
+// writeConfs pushes every conf file that changes, atomically, mode 0600;
+// except that a running node that the plan restarts (rolls) gets its file
+// just before its restart (writeRollConf). Until then its file keeps what
+// the node runs with: should the apply stop before the node's turn (a
+// replica of its partition failed to come back, say), the next plan still
+// shows the change the restart was to bring in, as a change of the file.
+// A directive Redis reads only from the file (user, loadmodule,
+// rename-command) would otherwise be in the file and not in the node, and
+// no plan could tell.
 func (e *executor) writeConfs(ctx context.Context) {
 	var jobs []job
 	for _, r := range e.nodeResources("status", "node") {
@@ -477,19 +498,46 @@ func (e *executor) writeConfs(ctx context.Context) {
 		if e.hasFailed("host." + tg.Host.Name) {
 			continue
 		}
+		if r.Action == plan.Restart && !hasStep(r, "start") {
+			e.mu.Lock()
+			e.rollConf[tg.Name] = true
+			e.mu.Unlock()
+			continue
+		}
 		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "writing " + cluster.LayoutOf(tg.Host).Conf(tg.Name), doneMsg: "conf file written",
-			run: func(ctx context.Context, t remote.Transport) error {
-				l := cluster.LayoutOf(tg.Host)
-				if err := t.MkdirAll(ctx, l.Data(tg.Name), 0o750); err != nil {
-					return err
-				}
-				return t.WriteFile(ctx, l.Conf(tg.Name), redisconf.Render(e.spec, tg), 0o600)
-			}})
+			run: func(ctx context.Context, t remote.Transport) error { return e.writeConf(ctx, t, tg) }})
 	}
 	if len(jobs) > 0 {
 		e.phase("Writing conf files")
 		e.runJobs(ctx, jobs)
 	}
+}
+
+// writeConf writes tg's conf file, atomically, mode 0600.
+func (e *executor) writeConf(ctx context.Context, t remote.Transport, tg redisconf.Target) error {
+	l := cluster.LayoutOf(tg.Host)
+	if err := t.MkdirAll(ctx, l.Data(tg.Name), 0o750); err != nil {
+		return err
+	}
+	return t.WriteFile(ctx, l.Conf(tg.Name), redisconf.Render(e.spec, tg), 0o600)
+}
+
+// writeRollConf writes tg's conf file if writeConfs left it for the
+// restart that rolls tg in, which is about to happen.
+func (e *executor) writeRollConf(ctx context.Context, t remote.Transport, tg redisconf.Target) error {
+	e.mu.Lock()
+	pending := e.rollConf[tg.Name]
+	e.mu.Unlock()
+	if !pending {
+		return nil
+	}
+	if err := e.writeConf(ctx, t, tg); err != nil {
+		return fmt.Errorf("writing the conf file of %s: %w", tg.Name, err)
+	}
+	e.mu.Lock()
+	delete(e.rollConf, tg.Name)
+	e.mu.Unlock()
+	return nil
 }
 
 func (e *executor) unit(name string, h cluster.Host) service.Unit {

@@ -453,6 +453,9 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 	if err != nil {
 		return err
 	}
+	if err := e.writeRollConf(ctx, t, tg); err != nil {
+		return err
+	}
 	if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), true); err != nil {
 		return err
 	}
@@ -478,7 +481,7 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 		return
 	}
 	restartMaster := false
-	for _, n := range names {
+	for i, n := range names {
 		if n == master.Name {
 			restartMaster = true
 			continue
@@ -494,6 +497,15 @@ func (e *executor) rollPartition(ctx context.Context, names []string) {
 			}
 			return e.waitSynced(ctx, tg, m)
 		}) {
+			// The rest of the partition stays as it is, its conf files
+			// included (writeConfs): the next plan shows their changes.
+			rest := names[i+1:]
+			if restartMaster {
+				rest = append([]string{master.Name}, rest...)
+			}
+			for _, r := range rest {
+				e.skip("node."+r, e.targets[r].Host.Name, fmt.Sprintf("partition %d's rolling restart stopped at %s, which did not come back", first.Partition, n))
+			}
 			return
 		}
 	}

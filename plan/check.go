@@ -34,10 +34,13 @@ func ChecksConf(r Resource) bool {
 }
 
 // CheckConf has the host's own redis-server read the conf file roma.hcl
-// gives tg (redisconf.CheckCommand), over t: nil when it accepts it, else
-// why not, in Redis's words and without any secret.
+// gives tg (redisconf.CheckCommand), over t, and, for a file with modules
+// or user lines, start on it as far as its ACL
+// (redisconf.StartCheckCommand): nil when it accepts it, else why not, in
+// Redis's words and without any secret.
 func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg redisconf.Target) error {
-	in := redisconf.CheckInput(redisconf.Render(spec, tg))
+	data := redisconf.Render(spec, tg)
+	in := redisconf.CheckInput(data)
 	res, err := t.Run(ctx, redisconf.CheckCommand, remote.WithStdin(bytes.NewReader(in)))
 	if err != nil {
 		return fmt.Errorf("checking the conf file of %s on %s: %w", tg.Name, tg.Host.Name, err)
@@ -48,7 +51,21 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 	if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
 		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
 	}
-	return checkModules(ctx, t, tg)
+	if err := checkModules(ctx, t, tg); err != nil {
+		return err
+	}
+	if !redisconf.NeedsStartCheck(data) {
+		return nil
+	}
+	in, users := redisconf.StartCheckInput(data)
+	res, err = t.Run(ctx, redisconf.StartCheckCommand, remote.WithStdin(bytes.NewReader(in)))
+	if err != nil {
+		return fmt.Errorf("checking that %s starts with its conf file on %s: %w", tg.Name, tg.Host.Name, err)
+	}
+	if err := redisconf.StartCheckOutcome(res.ExitCode, res.Stdout, res.Stderr, users); err != nil {
+		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
+	}
+	return nil
 }
 
 // checkModules checks that every module tg's loadmodule lines name (by an

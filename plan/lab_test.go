@@ -364,7 +364,7 @@ func TestPlanLab(t *testing.T) {
 			t.Errorf("a restart-only value Redis accepts: refusals %+v, changes %v; want none, and changes", p.Refusals, p.HasChanges())
 		}
 		// A module Redis would load only once started: its file must be on
-		// the host. One that is passes (what it holds is Redis's to judge).
+		// the host, and load.
 		must(t, os.WriteFile(dir2+"/roma.hcl", bytes.Replace(b, []byte(`maxmemory        = "64mb"`), []byte(`maxmemory        = "64mb"
     loadmodule       = ["/bin/sh", "/nonexistent/roma-module.so arg1"]`), 1), 0o644))
 		mod := plantest.Load(t, dir2)
@@ -386,8 +386,15 @@ func TestPlanLab(t *testing.T) {
 		mod = plantest.Load(t, dir2)
 		p = observe(t, mod)
 		plan.Check(ctx, plantest.Dial, mod, p, 0)
-		if len(p.Refusals) != 0 {
-			t.Errorf("a module file that is there: refusals %+v", p.Refusals)
+		if len(p.Refusals) != len(mod.Nodes) {
+			t.Fatalf("a module file that is there but does not load: refusals %+v; want one per data node", p.Refusals)
+		}
+		for i, r := range p.Refusals {
+			n := strings.TrimPrefix(r.Address, "node.")
+			want := `the conf file roma.hcl gives ` + n + `: redis-server would not start: Module /bin/sh failed to load`
+			if !strings.Contains(r.Message, want) {
+				t.Errorf("refusal %d: %+v; want %q", i, r, want)
+			}
 		}
 
 		p = observe(t, spec)

@@ -16,9 +16,8 @@ import (
 // then, from its command line, a directive that does not exist (checkEnd):
 // Redis reads its whole configuration before it acts on any of it, so a
 // file it accepts ends in the error about checkEnd, and the server never
-// starts, listens or writes. What Redis checks only once it runs is not
-// checked here: the modules of loadmodule (plan.CheckConf checks that
-// their files are on the host), and the rules of user.
+// starts, listens or writes. What Redis checks only as it starts, the
+// modules of loadmodule and the rules of user, StartCheckCommand checks.
 const checkEnd = "roma-end-of-conf-check"
 
 // CheckCommand is the command that checks the file on its standard input

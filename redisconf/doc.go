@@ -8,7 +8,10 @@
 // read one back (plan, roma start). SplitArgs splits a line into arguments
 // as Redis does (sdssplitargs), for redis.conf and for roma cli's command
 // lines; a directive with several arguments (save, rename-command, user)
-// takes its value in that form.
+// takes its value in that form. CheckCommand and StartCheckCommand have a
+// host's own redis-server check a rendered file, without starting a node.
+// Secret, SecretValue and RedactRule say which values are secrets however
+// roma.hcl gives them: a TLS key's pass, a user rule's passwords.
 //
 // Of roma's packages it imports cluster only.
 package redisconf

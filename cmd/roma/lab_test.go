@@ -61,6 +61,7 @@ func TestLabScripts(t *testing.T) {
 			env.Setenv("PASSWORD", plantest.Password)
 			env.Setenv("UNUSED", l.UnusedAddress())
 			env.Setenv("ROOT_DB1", l.Host("db1").Root)
+			env.Setenv("ROOT_DB2", l.Host("db2").Root)
 			env.Setenv("DB1_HOST", l.Host("db1").Address)
 			env.Setenv("DB2_7001_HOST", l.Host("db2").Address)
 			return nil
