@@ -429,11 +429,15 @@ func (e *executor) rollingRestarts(ctx context.Context) {
 	e.phase("Rolling restarts (one node per partition at a time, replicas first)")
 	e.parallel(keys, func(k string) {
 		if k == "status" {
-			for _, n := range byPart[k] {
+			ns := byPart[k]
+			for i, n := range ns {
 				tg := e.targets[n]
 				if !e.step(ctx, "status."+n, tg.Host.Name, "restarting", "restarted", func(ctx context.Context) error {
 					return e.restart(ctx, tg)
 				}) {
+					for _, r := range ns[i+1:] {
+						e.skip("status."+r, e.targets[r].Host.Name, fmt.Sprintf("the status nodes' rolling restart stopped at %s, which did not come back", n))
+					}
 					return
 				}
 			}

@@ -344,6 +344,7 @@ func (d *differ) node(t redisconf.Target) {
 		order = append(order, c.Attr)
 	}
 	fileDecl := map[string][]string{}
+	var fileMeta redisconf.Meta // which of the file's directives are sensitive
 	needRestart := false
 	fileCfgSet := false // a runtime directive changes in the file: CONFIG SET it too
 	if running && !moving && ns.Passwords != nil {
@@ -378,6 +379,7 @@ func (d *differ) node(t redisconf.Target) {
 		r.Steps = append(r.Steps, Step{Op: "write-conf", Node: t.Name})
 	} else {
 		fileDecl = redisconf.Parse(f.Content)
+		fileMeta, _ = redisconf.ParseMeta(f.Content)
 		if !bytes.Equal(f.Content, want) {
 			edited := redisconf.Edited(f.Content)
 			if edited {
@@ -406,7 +408,7 @@ func (d *differ) node(t redisconf.Target) {
 					continue
 				}
 				c := Change{Attr: k, Old: shown(k, have), New: shown(k, w), OldNull: have == nil, NewNull: w == nil,
-					Sensitive: sensitiveAttr(k) || desired[k].Sensitive, Drift: edited, Restart: !redisconf.Runtime(k) || movingAttr(k)}
+					Sensitive: desired[k].Sensitive || fileMeta.FileSensitive(k), Drift: edited, Restart: !redisconf.Runtime(k) || movingAttr(k)}
 				if w == nil {
 					// A directive dropped from the file keeps its value in
 					// the running server until it restarts, unless roma
@@ -482,7 +484,7 @@ func (d *differ) node(t redisconf.Target) {
 			if fileVal != nil {
 				drift = !redisconf.Same(k, fileVal, live)
 			}
-			c := Change{Attr: k, Old: live, New: shown(k, w), Sensitive: sensitiveAttr(k) || desired[k].Sensitive,
+			c := Change{Attr: k, Old: live, New: shown(k, w), Sensitive: desired[k].Sensitive || fileMeta.FileSensitive(k),
 				Drift: drift, Restart: !redisconf.Runtime(k) || movingAttr(k)}
 			if drift {
 				r.Drift = true
@@ -1068,7 +1070,7 @@ func (d *differ) fingerprints() {
 		h := sha256.New()
 		fmt.Fprintf(h, "reachable=%v auth=%v role=%s master=%s run=%s\n", ns.Reachable, ns.AuthError, ns.Role, ns.MasterAddr, ns.RunID)
 		for _, k := range sortedKeys(ns.Config) {
-			if !sensitiveAttr(k) {
+			if !sensitiveAttr(k) && !secret[k] {
 				fmt.Fprintf(h, "%s=%s\n", k, ns.Config[k])
 			}
 		}
@@ -1115,13 +1117,14 @@ func redact(p *Plan) {
 // redactConf drops the lines of a conf file that hold secrets or their
 // hashes: the cluster password's (requirepass, masterauth, and the
 // default user's line during a rotation), every ACL user's, and those of
-// the directives in secret.
+// the directives in secret, and those the file's header marks sensitive.
 func redactConf(b []byte, secret map[string]bool) []byte {
+	m, _ := redisconf.ParseMeta(b)
 	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.Fields(l)
 		if len(f) > 0 {
-			if k := strings.ToLower(f[0]); sensitiveAttr(k) || k == "user" || secret[k] {
+			if k := strings.ToLower(f[0]); m.FileSensitive(k) || k == "user" || secret[k] {
 				continue
 			}
 		}

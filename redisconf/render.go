@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,17 @@ type Meta struct {
 	Partitions int
 	Hash       string
 	Sum        string // digest of the body roma wrote; differs once edited by hand
+	// Sensitive names the directives whose values came from sensitive
+	// variables when roma wrote the file (the always secret ones aside,
+	// see Secret): a plan that drops one from roma.hcl must still not
+	// show the value the file holds.
+	Sensitive []string
+}
+
+// FileSensitive reports whether the rendered file's header (ParseMeta)
+// marks directive name as sensitive, or the directive is always secret.
+func (m Meta) FileSensitive(name string) bool {
+	return Secret(name) || slices.Contains(m.Sensitive, name)
 }
 
 // Target is one node to render: a data node or a status node.
@@ -186,6 +198,11 @@ func Render(s *cluster.Spec, t Target) []byte {
 	}
 	meta := Meta{Cluster: s.Name, Kind: t.Kind, Node: t.Name, Partition: t.Partition, Partitions: s.Partitions,
 		Hash: s.Hash, Sum: bodySum(b.Bytes())}
+	for _, k := range want.Names() {
+		if want[k].Sensitive && !Secret(k) {
+			meta.Sensitive = append(meta.Sensitive, k)
+		}
+	}
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "%s Do not edit: roma apply overwrites this file; change roma.hcl instead.\n", HeaderMarker)
 	fmt.Fprintf(&out, "# %s\n", meta.line())
@@ -288,8 +305,12 @@ func isPrint(s string) bool {
 const metaPrefix = "roma:"
 
 func (m Meta) line() string {
-	return fmt.Sprintf("%scluster=%s kind=%s node=%s partition=%d partitions=%d hash=%s sum=%s",
+	l := fmt.Sprintf("%scluster=%s kind=%s node=%s partition=%d partitions=%d hash=%s sum=%s",
 		metaPrefix, m.Cluster, m.Kind, m.Node, m.Partition, m.Partitions, m.Hash, m.Sum)
+	if len(m.Sensitive) > 0 {
+		l += " sensitive=" + strings.Join(m.Sensitive, ",")
+	}
+	return l
 }
 
 // FileAddr returns the host:port a rendered file has its node bind (its
@@ -370,6 +391,8 @@ func ParseMeta(data []byte) (m Meta, ok bool) {
 			m.Hash = v
 		case "sum":
 			m.Sum = v
+		case "sensitive":
+			m.Sensitive = strings.Split(v, ",")
 		}
 	}
 	return m, m.Cluster != "" && m.Node != ""

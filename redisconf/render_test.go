@@ -62,7 +62,7 @@ func TestRender(t *testing.T) {
 	}
 	m, ok := ParseMeta([]byte(got))
 	wantMeta := Meta{Cluster: "shop", Kind: KindData, Node: "db1-7000", Partition: 2, Partitions: 4, Hash: "jump", Sum: m.Sum}
-	if !ok || m != wantMeta || len(m.Sum) != 16 {
+	if !ok || !cmp.Equal(m, wantMeta) || len(m.Sum) != 16 {
 		t.Errorf("ParseMeta = %+v, %v; want %+v", m, ok, wantMeta)
 	}
 	if Edited([]byte(got)) {
