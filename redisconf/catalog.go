@@ -88,6 +88,7 @@ var managed = map[string]string{
 	"unixsocket":            "nothing: roma nodes listen only on the host's declared address",
 	"unixsocketperm":        "nothing: roma nodes listen only on the host's declared address",
 	"cluster-enabled":       "nothing: roma partitions keys itself; Redis Cluster mode cannot be mixed in",
+	"aclfile":               `"user" lines in a redis block: roma gives the default user the cluster password, in redis.conf during a rotation, and Redis refuses to start with users in redis.conf and an ACL file both (an ACL file's default user would also override the cluster password at every restart)`,
 }
 
 func names(list ...string) map[string]bool {

@@ -4,6 +4,7 @@ cluster "c" {
     maxmemroy   = "1gb" # ERROR: Unknown redis.conf directive
     port        = 6379  # ERROR: Directive managed by roma
     requirepass = "x"   # ERROR: Directive managed by roma
+    aclfile     = "/etc/redis/users.acl" # ERROR: Directive managed by roma
     replica-announce-ip = "10.9.9.9" # ERROR: Directive managed by roma
     maxmemory   = ["1gb", "2gb"] # ERROR: Invalid redis.conf value
     repl-backlog-size = "64 potatoes" # ERROR: Invalid redis.conf value
