@@ -61,7 +61,7 @@ node "a0" {
 
 	st := &State{
 		Hosts: map[string]*HostState{"h": {Name: "h", Reachable: true, Redis: "7.0.15",
-			Files: map[string]*FileState{"a0": {Path: cluster.LayoutOf(tg.Host).Conf("a0"), Mode: 0o600, Content: conf}},
+			Files:    map[string]*FileState{"a0": {Path: cluster.LayoutOf(tg.Host).Conf("a0"), Mode: 0o600, Content: conf}},
 			Services: map[string]*ServiceState{"a0": {Running: true}}}},
 		Nodes: map[string]*NodeState{"a0": {Name: "a0", Addr: "127.0.0.1:7000", Reachable: true, Role: "master"}},
 	}
