@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -63,9 +64,40 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 		return fmt.Errorf("checking that %s starts with its conf file on %s: %w", tg.Name, tg.Host.Name, err)
 	}
 	if err := redisconf.StartCheckOutcome(res.ExitCode, res.Stdout, res.Stderr, users); err != nil {
-		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
+		// A module's own message may quote its arguments.
+		return redactSettings(spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err)), tg.Settings)
 	}
 	return nil
+}
+
+// redactSettings returns err with every value of set's sensitive settings,
+// and each of their arguments of 4 characters or more, replaced by
+// cluster.Redacted.
+func redactSettings(err error, set cluster.Settings) error {
+	msg := err.Error()
+	var secrets []string
+	for _, st := range set {
+		if !st.Sensitive {
+			continue
+		}
+		for _, v := range st.Values {
+			secrets = append(secrets, v)
+			if args, err := redisconf.SplitArgs(v); err == nil {
+				secrets = append(secrets, args...)
+			}
+		}
+	}
+	// Longest first, so that a value goes whole before its parts.
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, cluster.Redacted)
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
 }
 
 // checkModules checks that every module tg's loadmodule lines name (by an

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -91,5 +92,16 @@ node "a0" {
 	}
 	if red := redactConf(conf, nil); bytes.Contains(red, []byte(secret)) || bytes.Contains(red, []byte("hand-added-pw")) {
 		t.Errorf("redactConf keeps a secret:\n%s", red)
+	}
+}
+
+func TestRedactSettings(t *testing.T) {
+	set := cluster.Settings{
+		"loadmodule": {Values: []string{"/opt/mod.so license-key-123 x"}, Sensitive: true},
+		"maxmemory":  {Values: []string{"64mb"}},
+	}
+	err := redactSettings(errors.New("Module /opt/mod.so failed: bad license-key-123 (x) at 64mb"), set)
+	if want := "Module (sensitive) failed: bad (sensitive) (x) at 64mb"; err.Error() != want {
+		t.Errorf("redactSettings = %q, want %q", err, want)
 	}
 }
