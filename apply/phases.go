@@ -15,6 +15,7 @@ import (
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/remote"
 )
 
@@ -231,13 +232,17 @@ func (e *executor) awaitPublished(ctx context.Context, p int, master string) {
 // moments.
 const publishWait = 10 * time.Second
 
-// current returns node name's target where it runs now: where the plan's
-// restart step says, for a node that moves (its port or its host's
-// address changed), else where roma.hcl declares it.
+// current returns node (or status node) name's target where it runs now:
+// where the plan's restart step says, for a node that moves (its port or
+// its host's address changed), else where roma.hcl declares it.
 func (e *executor) current(name string) redisconf.Target {
 	tg := e.targets[name]
+	kind := "node"
+	if tg.Kind == redisconf.KindStatus {
+		kind = "status"
+	}
 	for _, r := range e.p.Resources {
-		if r.Name != name || r.Kind != "node" {
+		if r.Name != name || r.Kind != kind {
 			continue
 		}
 		for _, s := range r.Steps {
@@ -452,6 +457,11 @@ func (e *executor) restart(ctx context.Context, tg redisconf.Target) error {
 }
 
 // restartAs restarts tg; with master set, it comes back as its replica.
+// It stops the node as roma stop does, with SHUTDOWN SAVE: a node that
+// keeps no snapshot and no append-only file (save "", appendonly no)
+// would come back empty from a plain stop, and the only node of a
+// partition, restarted in place, would lose every key; a replica that
+// saved comes back with its replication offset, for a partial resync.
 func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *redisconf.Target) error {
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {
@@ -459,6 +469,13 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 	}
 	if err := e.writeRollConf(ctx, t, tg); err != nil {
 		return err
+	}
+	cur := e.current(tg.Name) // where it runs now: a move restarts it elsewhere
+	c := e.client(ctx, cur)
+	err = redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
 	if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), true); err != nil {
 		return err

@@ -70,21 +70,18 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 	return nil
 }
 
-// redactSettings returns err with every value of set's sensitive settings,
-// and each of their arguments of 4 characters or more, replaced by
-// cluster.Redacted.
+// redactSettings returns err with what of set's sensitive settings must
+// not be shown (redisconf.SecretParts), when 4 characters or more,
+// replaced by cluster.Redacted.
 func redactSettings(err error, set cluster.Settings) error {
 	msg := err.Error()
 	var secrets []string
-	for _, st := range set {
+	for name, st := range set {
 		if !st.Sensitive {
 			continue
 		}
 		for _, v := range st.Values {
-			secrets = append(secrets, v)
-			if args, err := redisconf.SplitArgs(v); err == nil {
-				secrets = append(secrets, args...)
-			}
+			secrets = append(secrets, redisconf.SecretParts(name, v)...)
 		}
 	}
 	// Longest first, so that a value goes whole before its parts.

@@ -105,3 +105,11 @@ func TestRedactSettings(t *testing.T) {
 		t.Errorf("redactSettings = %q, want %q", err, want)
 	}
 }
+
+func TestRedactSettingsUserRule(t *testing.T) {
+	set := cluster.Settings{"user": {Values: []string{"app on >app-secret-pw ~app:* +@bogus"}, Sensitive: true}}
+	err := redactSettings(errors.New(`it refuses "user app on >(sensitive) ~app:* +@bogus": Error in applying operation '+@bogus'; app-secret-pw`), set)
+	if want := `it refuses "user app on >(sensitive) ~app:* +@bogus": Error in applying operation '+@bogus'; (sensitive)`; err.Error() != want {
+		t.Errorf("redactSettings = %q, want %q", err, want)
+	}
+}

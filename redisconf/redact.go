@@ -43,6 +43,27 @@ func SecretValue(name string, values []string) bool {
 	return false
 }
 
+// SecretParts returns what of a sensitive setting's value must not be
+// shown, for scrubbing a message that may quote it (a server's error): a
+// user rule's passwords and hashes (each with and without its sign), or
+// else the value and each of its arguments.
+func SecretParts(name, value string) []string {
+	args, err := SplitArgs(value)
+	if err != nil {
+		return []string{value}
+	}
+	if name == "user" {
+		var out []string
+		for i, a := range args {
+			if passwordArg(i, a) {
+				out = append(out, a, a[1:])
+			}
+		}
+		return out
+	}
+	return append([]string{value}, args...)
+}
+
 // passwordArg reports whether a user line's argument i (after the
 // directive) sets or removes a password or its hash. Argument 0 is the
 // user's name.
