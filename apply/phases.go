@@ -467,15 +467,16 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 	if err != nil {
 		return err
 	}
-	if err := e.writeRollConf(ctx, t, tg); err != nil {
-		return err
-	}
 	cur := e.current(tg.Name) // where it runs now: a move restarts it elsewhere
 	c := e.client(ctx, cur)
 	err = redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
 	c.Close()
 	if err != nil {
+		// Still running, on the file it has: the plan still shows the change.
 		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+	}
+	if err := e.writeRollConf(ctx, t, tg); err != nil {
+		return err
 	}
 	if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), true); err != nil {
 		return err
