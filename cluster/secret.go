@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -64,8 +65,15 @@ func (s Secret) Equal(o Secret) bool { return s == o }
 // address with credentials). Secrets shorter than 4 characters are left
 // alone: hiding them would garble unrelated text, and validation refuses
 // passwords that short.
-func (s Secret) Redact(text string) string {
-	for _, v := range []string{s.value, s.previous} {
+func (s Secret) Redact(text string) string { return RedactAll(text, s.value, s.previous) }
+
+// RedactAll returns text with every occurrence of each secret of 4
+// characters or more replaced by Redacted, the longest first, so that a
+// secret goes whole before a shorter one inside it.
+func RedactAll(text string, secrets ...string) string {
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range secrets {
 		if len(v) >= 4 {
 			text = strings.ReplaceAll(text, v, Redacted)
 		}

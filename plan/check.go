@@ -47,7 +47,7 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 		return fmt.Errorf("checking the conf file of %s on %s: %w", tg.Name, tg.Host.Name, err)
 	}
 	sensitive := func(d string) bool {
-		return tg.Settings[d].Sensitive || sensitiveAttr(d) || d == "user" // user: the default user's password hashes
+		return tg.Settings[d].Sensitive || redisconf.Secret(d) || d == "user" // user: the default user's password hashes
 	}
 	if err := redisconf.CheckOutcome(res.ExitCode, res.Stdout, res.Stderr, sensitive); err != nil {
 		return spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err))
@@ -71,30 +71,20 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 }
 
 // redactSettings returns err with what of set's sensitive settings must
-// not be shown (redisconf.SecretParts), when 4 characters or more,
-// replaced by cluster.Redacted.
+// not be shown (redisconf.SecretParts) redacted (cluster.RedactAll).
 func redactSettings(err error, set cluster.Settings) error {
-	msg := err.Error()
 	var secrets []string
 	for name, st := range set {
-		if !st.Sensitive {
-			continue
-		}
-		for _, v := range st.Values {
-			secrets = append(secrets, redisconf.SecretParts(name, v)...)
-		}
-	}
-	// Longest first, so that a value goes whole before its parts.
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, cluster.Redacted)
+		if st.Sensitive {
+			for _, v := range st.Values {
+				secrets = append(secrets, redisconf.SecretParts(name, v)...)
+			}
 		}
 	}
-	if msg == err.Error() {
-		return err
+	if msg := cluster.RedactAll(err.Error(), secrets...); msg != err.Error() {
+		return errors.New(msg)
 	}
-	return errors.New(msg)
+	return err
 }
 
 // checkModules checks that every module tg's loadmodule lines name (by an

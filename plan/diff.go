@@ -194,10 +194,6 @@ func kindOf(t redisconf.Target) string {
 	return "node"
 }
 
-// sensitiveAttr reports whether a directive's value is a secret however
-// roma.hcl gives it (redisconf.Secret).
-func sensitiveAttr(k string) bool { return redisconf.Secret(k) }
-
 // shown is how a change shows a directive's values: joined, with a user
 // rule's passwords redacted (redisconf.Shown).
 func shown(k string, values []string) string { return strings.Join(redisconf.Shown(k, values), "; ") }
@@ -326,7 +322,7 @@ func (d *differ) node(t redisconf.Target) {
 		}
 		for _, k := range desired.Names() {
 			v := desired[k]
-			r.Changes = append(r.Changes, Change{Attr: k, New: shown(k, v.Values), OldNull: true, Sensitive: v.Sensitive || sensitiveAttr(k)})
+			r.Changes = append(r.Changes, Change{Attr: k, New: shown(k, v.Values), OldNull: true, Sensitive: v.Sensitive || redisconf.Secret(k)})
 		}
 		r.Steps = []Step{{Op: "write-conf", Node: t.Name}, {Op: "start", Node: t.Name}}
 		d.add(r)
@@ -1070,7 +1066,7 @@ func (d *differ) fingerprints() {
 		h := sha256.New()
 		fmt.Fprintf(h, "reachable=%v auth=%v role=%s master=%s run=%s\n", ns.Reachable, ns.AuthError, ns.Role, ns.MasterAddr, ns.RunID)
 		for _, k := range sortedKeys(ns.Config) {
-			if !sensitiveAttr(k) && !secret[k] {
+			if !redisconf.Secret(k) && !secret[k] {
 				fmt.Fprintf(h, "%s=%s\n", k, ns.Config[k])
 			}
 		}

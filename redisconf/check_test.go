@@ -2,6 +2,7 @@ package redisconf
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -34,19 +35,9 @@ func TestLiveCheck(t *testing.T) {
 			s.Hosts[0].Root = t.TempDir() + "/no-such-root"
 			s.Nodes[0].Redis = tc.settings
 			data := append(Render(s, DataTarget(s, s.Nodes[0])), tc.extra...)
-			cmd := exec.Command("sh", "-c", strings.Replace(CheckCommand, "redis-server", bin, 1))
-			cmd.Stdin = bytes.NewReader(CheckInput(data))
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			runErr := cmd.Run()
-			code := 0
-			if ee, ok := runErr.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if runErr != nil {
-				t.Fatal(runErr)
-			}
+			code, stdout, stderr := runCheck(t, CheckCommand, bin, CheckInput(data), nil)
 			sensitive := func(d string) bool { return tc.settings[d].Sensitive }
-			err := CheckOutcome(code, stdout.Bytes(), stderr.Bytes(), sensitive)
+			err := CheckOutcome(code, stdout, stderr, sensitive)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("CheckOutcome = %v, want nil", err)
@@ -84,4 +75,23 @@ func TestCheckOutcome(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runCheck runs a check command with sh, redis-server being bin, fed in on
+// its standard input, with env added to the environment; it returns the
+// exit code and the output.
+func runCheck(t *testing.T, command, bin string, in []byte, env []string) (code int, stdout, stderr []byte) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", strings.Replace(command, "redis-server", bin, 1))
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = bytes.NewReader(in)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	runErr := cmd.Run()
+	if ee, ok := runErr.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if runErr != nil {
+		t.Fatal(runErr)
+	}
+	return code, out.Bytes(), errOut.Bytes()
 }

@@ -101,9 +101,18 @@ func RedactRule(rule string) string {
 		switch {
 		case passwordArg(i, a):
 			args[i] = a[:1] + cluster.Redacted
-		case a == "" || strings.ContainsAny(a, " \t\r\n\"'\\") || !strconv.CanBackquote(a):
-			args[i] = strconv.Quote(a)
+		default:
+			args[i] = quoteArg(a)
 		}
 	}
 	return strings.Join(args, " ")
+}
+
+// quoteArg returns a as a line of redis.conf gives it: quoted when it is
+// empty or holds a space, a quote, a backslash or an unprintable byte.
+func quoteArg(a string) string {
+	if a == "" || strings.ContainsAny(a, " \t\r\n\"'\\") || !strconv.CanBackquote(a) {
+		return strconv.Quote(a)
+	}
+	return a
 }

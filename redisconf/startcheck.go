@@ -89,9 +89,7 @@ func dummyPasswords(rule string) string {
 	}
 	for i, a := range args {
 		if !passwordArg(i, a) {
-			if strings.ContainsAny(a, " \t\r\n\"'\\") || !strconv.CanBackquote(a) || a == "" {
-				args[i] = strconv.Quote(a)
-			}
+			args[i] = quoteArg(a)
 			continue
 		}
 		switch a[0] {

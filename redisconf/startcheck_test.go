@@ -3,7 +3,6 @@ package redisconf
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -51,24 +50,13 @@ func TestLiveStartCheck(t *testing.T) {
 				t.Errorf("a password goes to the host for the check:\n%s", in)
 			}
 			tmp := t.TempDir()
-			cmd := exec.Command("sh", "-c", strings.Replace(StartCheckCommand, "redis-server", bin, 1))
-			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-			cmd.Stdin = bytes.NewReader(in)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			runErr := cmd.Run()
-			code := 0
-			if ee, ok := runErr.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if runErr != nil {
-				t.Fatal(runErr)
-			}
-			err := StartCheckOutcome(code, stdout.Bytes(), stderr.Bytes(), users)
+			code, stdout, stderr := runCheck(t, StartCheckCommand, bin, in, []string{"TMPDIR=" + tmp})
+			err := StartCheckOutcome(code, stdout, stderr, users)
 			switch {
 			case tc.want == "" && err != nil:
-				t.Errorf("StartCheckOutcome = %v, want nil\noutput:\n%s%s", err, &stdout, &stderr)
+				t.Errorf("StartCheckOutcome = %v, want nil\noutput:\n%s%s", err, stdout, stderr)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("StartCheckOutcome = %v, want an error with %q\noutput:\n%s%s", err, tc.want, &stdout, &stderr)
+				t.Errorf("StartCheckOutcome = %v, want an error with %q\noutput:\n%s%s", err, tc.want, stdout, stderr)
 			}
 			if err != nil && strings.Contains(err.Error(), secret) {
 				t.Errorf("a password shown: %v", err)
