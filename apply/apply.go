@@ -27,10 +27,17 @@ type Options struct {
 	LockTimeout time.Duration // how long to wait for another holder of the lock
 	LockTTL     time.Duration // default DefaultLockTTL
 	Operation   string        // recorded in the lock; default "apply"
-	// ReadyTimeout bounds the wait for a node to answer, and for a
-	// replica to link up and catch up; default 60s.
+	// ReadyTimeout bounds how long a node may make no progress: in
+	// answering and loading its dataset at start, in a replica's sync
+	// (the master saving the dataset, the replica reading and loading
+	// it, then catching up), and in a save before a stop. Work that
+	// moves on is waited for however long it takes; default
+	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
 }
+
+// DefaultReadyTimeout is Options.ReadyTimeout's default.
+const DefaultReadyTimeout = 60 * time.Second
 
 // Failure is one action that failed.
 type Failure struct {
@@ -127,7 +134,7 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 		opts.Operation = "apply"
 	}
 	if opts.ReadyTimeout <= 0 {
-		opts.ReadyTimeout = 60 * time.Second
+		opts.ReadyTimeout = DefaultReadyTimeout
 	}
 	e := newExecutor(spec, p, opts)
 	defer e.closeAll()

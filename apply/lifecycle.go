@@ -48,7 +48,7 @@ func lifecycle(ctx context.Context, spec *cluster.Spec, opts Options, op string,
 		opts.Report = func(Event) {}
 	}
 	if opts.ReadyTimeout <= 0 {
-		opts.ReadyTimeout = 60 * time.Second
+		opts.ReadyTimeout = DefaultReadyTimeout
 	}
 	opts.Operation = op
 	e := newExecutor(spec, nil, opts)
@@ -471,11 +471,8 @@ func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*
 // is asked again until it is done), then the service manager makes sure
 // the process is gone and its pidfile removed.
 func (e *executor) stopNode(ctx context.Context, tg redisconf.Target) error {
-	c := e.client(ctx, tg)
-	err := redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
-	c.Close()
-	if err != nil {
-		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+	if err := e.shutdownSave(ctx, tg); err != nil {
+		return err
 	}
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {

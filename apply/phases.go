@@ -15,7 +15,6 @@ import (
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
-	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/remote"
 )
 
@@ -468,12 +467,10 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 		return err
 	}
 	cur := e.current(tg.Name) // where it runs now: a move restarts it elsewhere
-	c := e.client(ctx, cur)
-	err = redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
-	c.Close()
-	if err != nil {
-		// Still running, on the file it has: the plan still shows the change.
-		return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+	if err := e.shutdownSave(ctx, cur); err != nil {
+		// The node keeps the file it runs with: the plan still shows
+		// the change.
+		return err
 	}
 	if err := e.writeRollConf(ctx, t, tg); err != nil {
 		return err

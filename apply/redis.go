@@ -24,9 +24,34 @@ func (e *executor) addr(tg redisconf.Target) string {
 // replaces while a rotation is under way. A node that has no password yet
 // (its password was removed by hand) is reached without.
 func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Client {
+	return e.clientReading(ctx, tg, 15*time.Second)
+}
+
+// shutdownSave stops the node at tg with SHUTDOWN SAVE. Redis answers
+// (it closes the connection) once it has saved its whole dataset, which it
+// does without answering anything else: the reply is awaited for as long
+// as ReadyTimeout, at least 15s.
+func (e *executor) shutdownSave(ctx context.Context, tg redisconf.Target) error {
+	wait := max(15*time.Second, e.opts.ReadyTimeout)
+	c := e.clientReading(ctx, tg, wait)
+	defer c.Close()
+	err := redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
+	if err == nil {
+		return nil
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		return fmt.Errorf("SHUTDOWN SAVE on %s: no answer within %s: it may still be saving a large dataset, and stop once it is saved; "+
+			"see that it has stopped (roma plan), and give a dataset this large a longer -ready-timeout", tg.Name, wait)
+	}
+	return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+}
+
+// clientReading is client with a reply awaited for at most readTimeout.
+func (e *executor) clientReading(ctx context.Context, tg redisconf.Target, readTimeout time.Duration) *redis.Client {
 	newClient := func(password, previous string) *redis.Client {
 		opts := redisconn.Options(e.addr(tg), password, 5*time.Second, 2)
-		opts.ReadTimeout = 15 * time.Second
+		opts.ReadTimeout = readTimeout
 		return redisconn.NewClient(redisconn.WithPrevious(opts, previous))
 	}
 	c := newClient(e.spec.Password.Reveal(), e.spec.Password.Previous().Reveal())
@@ -37,28 +62,16 @@ func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Clien
 	return c
 }
 
-// waitReady waits until tg answers PING and has loaded its dataset.
+// waitReady waits until tg answers PING and has loaded its dataset,
+// however long a large dataset takes to load: it gives up when tg has not
+// answered, or its load has not moved on, for ReadyTimeout.
 func (e *executor) waitReady(ctx context.Context, tg redisconf.Target) error {
 	c := e.client(ctx, tg)
 	defer c.Close()
-	deadline := time.Now().Add(e.opts.ReadyTimeout)
-	var last error
-	for {
-		info, err := c.Info(ctx, "persistence").Result()
-		if err == nil && strings.Contains(info, "loading:0") {
-			return nil
-		}
-		if err == nil {
-			err = fmt.Errorf("still loading its dataset")
-		}
-		last = err
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s does not answer at %s after %s: %w", tg.Name, e.addr(tg), e.opts.ReadyTimeout, e.spec.Password.RedactError(last))
-		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+	if err := redisconn.WaitLoaded(ctx, c, e.opts.ReadyTimeout); err != nil {
+		return fmt.Errorf("%s at %s is not ready: %w", tg.Name, e.addr(tg), e.spec.Password.RedactError(err))
 	}
+	return nil
 }
 
 // replicaOf points tg at master (nil: make it a master).
@@ -79,9 +92,14 @@ func (e *executor) replicaOf(ctx context.Context, tg redisconf.Target, master *r
 
 // replication reads tg's INFO replication and keyspace.
 func (e *executor) replication(ctx context.Context, tg redisconf.Target) (redisinfo.Info, error) {
+	return e.info(ctx, tg, "replication", "keyspace")
+}
+
+// info reads sections of tg's INFO.
+func (e *executor) info(ctx context.Context, tg redisconf.Target, sections ...string) (redisinfo.Info, error) {
 	c := e.client(ctx, tg)
 	defer c.Close()
-	reply, err := c.Info(ctx, "replication", "keyspace").Result()
+	reply, err := c.Info(ctx, sections...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("INFO on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
@@ -90,29 +108,31 @@ func (e *executor) replication(ctx context.Context, tg redisconf.Target) (redisi
 
 // waitSynced waits until replica follows master with its link up and its
 // offset caught up with the master's offset as it was when the wait began.
+// A full sync of a large dataset (the master saving it, the replica
+// reading it, then loading it) may take far longer than ReadyTimeout: the
+// wait gives up only when the sync has not moved on for ReadyTimeout.
 func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Target) error {
 	ms, err := e.replication(ctx, master)
 	if err != nil {
 		return err
 	}
 	want := ms.Offset()
-	deadline := time.Now().Add(e.opts.ReadyTimeout)
-	for {
-		st, err := e.replication(ctx, replica)
-		if err == nil && st.Replica() && st.MasterAddr() == e.addr(master) && st.LinkUp() && st.Offset() >= want {
-			return nil
+	err = redisconn.WaitProgress(ctx, e.opts.ReadyTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
+		st, err := e.info(ctx, replica, "replication", "persistence")
+		if err != nil {
+			return false, nil, err
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			if err != nil {
-				return fmt.Errorf("replica %s of %s not in sync after %s: %w", replica.Name, master.Name, e.opts.ReadyTimeout, err)
-			}
-			return fmt.Errorf("replica %s of %s not in sync after %s (role %s, following %s, link up %v, offset %d of %d)",
-				replica.Name, master.Name, e.opts.ReadyTimeout, st["role"], st.MasterAddr(), st.LinkUp(), st.Offset(), want)
+		if st.Replica() && st.MasterAddr() == e.addr(master) && st.LinkUp() && st.Offset() >= want {
+			return true, nil, nil
 		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+		mi, _ := e.info(ctx, master, "persistence") // the master's save counts only while it runs
+		return false, redisconn.SyncCounters(mi, st), fmt.Errorf("role %s, following %s, link up %v, offset %d of %d",
+			st["role"], st.MasterAddr(), st.LinkUp(), st.Offset(), want)
+	})
+	if err != nil {
+		return fmt.Errorf("replica %s of %s not in sync: %w", replica.Name, master.Name, err)
 	}
+	return nil
 }
 
 // failover hands mastership from master to replica with Redis FAILOVER,

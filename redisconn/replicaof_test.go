@@ -41,13 +41,10 @@ func TestReplicaOfWhileLoading(t *testing.T) {
 	if !redis.IsLoadingError(err) {
 		t.Fatalf("REPLICAOF NO ONE while loading: %v, want LOADING (the load ended first? make the dataset larger)", err)
 	}
-	// A wait that ends first: the LOADING error, and why it gave up.
-	err = redisconn.ReplicaOf(ctx, rc, "no", "one", 100*time.Millisecond)
-	if !redis.IsLoadingError(err) || !strings.Contains(err.Error(), "still loading after 100ms") {
-		t.Errorf("ReplicaOf with a 100ms wait: %v, want LOADING, still loading after 100ms", err)
-	}
+	// A stall far shorter than the load: the load moves on, and ReplicaOf
+	// waits it out.
 	start := time.Now()
-	if err := redisconn.ReplicaOf(ctx, rc, "no", "one", 30*time.Second); err != nil {
+	if err := redisconn.ReplicaOf(ctx, rc, "no", "one", 300*time.Millisecond); err != nil {
 		t.Fatalf("ReplicaOf NO ONE while loading: %v", err)
 	}
 	t.Logf("ReplicaOf waited %s for the load", time.Since(start).Round(time.Millisecond))

@@ -349,25 +349,24 @@ func (r *runner) enableAOF(ctx context.Context, c *redis.Client, m target) error
 	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
 		return fmt.Errorf("%s: CONFIG SET appendonly yes: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
-	deadline := time.Now().Add(r.opts.ReadyTimeout)
-	for {
+	err := redisconn.WaitProgress(ctx, r.opts.ReadyTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
 		info, err := c.Info(ctx, "persistence").Result()
-		if err == nil {
-			kv := redisinfo.Parse(info)
-			if kv["aof_enabled"] == "1" && kv["aof_rewrite_in_progress"] == "0" && kv["aof_rewrite_scheduled"] == "0" {
-				if kv["aof_last_bgrewrite_status"] != "ok" {
-					return fmt.Errorf("%s: rewriting the append-only file failed (see its log)", m.node.Name)
-				}
-				return nil
+		if err != nil {
+			return false, nil, err
+		}
+		kv := redisinfo.Parse(info)
+		if kv["aof_enabled"] == "1" && kv["aof_rewrite_in_progress"] == "0" && kv["aof_rewrite_scheduled"] == "0" {
+			if kv["aof_last_bgrewrite_status"] != "ok" {
+				return true, nil, errors.New("rewriting the append-only file failed (see its log)")
 			}
+			return true, nil, nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: the append-only file was not rewritten within %s", m.node.Name, r.opts.ReadyTimeout)
-		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+		return false, []int64{kv.Int("current_save_keys_processed")}, errors.New("the append-only file is still being rewritten")
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
+	return nil
 }
 
 // startReplica starts an emptied node as a replica of m and waits until
@@ -405,42 +404,34 @@ func (r *runner) startReplica(ctx context.Context, tg, m target) error {
 		return fmt.Errorf("INFO on %s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	want := redisinfo.Parse(mi).Int("master_repl_offset")
-	deadline := time.Now().Add(r.opts.ReadyTimeout)
-	for {
-		info, err := c.Info(ctx, "replication").Result()
-		if err == nil {
-			kv := redisinfo.Parse(info)
-			if kv.LinkUp() && kv["master_sync_in_progress"] == "0" && kv.Int("slave_repl_offset") >= want {
-				return nil
-			}
+	err = redisconn.WaitProgress(ctx, r.opts.ReadyTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
+		info, err := c.Info(ctx, "replication", "persistence").Result()
+		if err != nil {
+			return false, nil, err
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not in sync with %s after %s", m.node.Name, r.opts.ReadyTimeout)
+		kv := redisinfo.Parse(info)
+		if kv.LinkUp() && kv["master_sync_in_progress"] == "0" && kv.Int("slave_repl_offset") >= want {
+			return true, nil, nil
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
+		var minfo redisinfo.Info
+		if reply, err := mc.Info(ctx, "persistence").Result(); err == nil {
+			minfo = redisinfo.Parse(reply)
 		}
+		return false, redisconn.SyncCounters(minfo, kv), fmt.Errorf("offset %d of %d, link up %v", kv.Int("slave_repl_offset"), want, kv.LinkUp())
+	})
+	if err != nil {
+		return fmt.Errorf("not in sync with %s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
+	return nil
 }
 
-// waitLoaded waits until the node answers and has loaded its dataset.
+// waitLoaded waits until the node answers and has loaded its dataset: as
+// long as the load moves on, however long it takes.
 func (r *runner) waitLoaded(ctx context.Context, c *redis.Client, tg target) error {
-	deadline := time.Now().Add(r.opts.ReadyTimeout)
-	for {
-		info, err := c.Info(ctx, "persistence").Result()
-		if err == nil && redisinfo.Parse(info)["loading"] == "0" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = errors.New("still loading")
-			}
-			return fmt.Errorf("%s not ready after %s: %w", tg.node.Name, r.opts.ReadyTimeout, r.spec.Password.RedactError(err))
-		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+	if err := redisconn.WaitLoaded(ctx, c, r.opts.ReadyTimeout); err != nil {
+		return fmt.Errorf("%s not ready: %w", tg.node.Name, r.spec.Password.RedactError(err))
 	}
+	return nil
 }
 
 func setting(n cluster.Node, name, def string) string {
@@ -448,15 +439,4 @@ func setting(n cluster.Node, name, def string) string {
 		return v[0]
 	}
 	return def
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -21,8 +21,10 @@ type Options struct {
 	Dial store.Dialer
 	// LockTimeout is how long to wait for the cluster lock.
 	LockTimeout time.Duration
-	// ReadyTimeout bounds each node's start, dataset loading included
-	// (default 5 minutes).
+	// ReadyTimeout bounds how long a node may make no progress: in
+	// starting and loading its dataset, rewriting its append-only file,
+	// or a replica's sync. Work that moves on is waited for however long
+	// it takes (default 5 minutes).
 	ReadyTimeout time.Duration
 	// Report, when set, is told every step, one event at a time.
 	Report func(Event)

@@ -25,6 +25,7 @@ type applyOptions struct {
 	parallelism int
 	lockTimeout time.Duration
 	trustNew    bool
+	ready       time.Duration
 }
 
 func newApplyCmd(s *streams) *cobra.Command {
@@ -61,6 +62,7 @@ made ("stale plan"); it needs no approval.`,
 	f.IntVar(&o.parallelism, "parallelism", 16, "hosts worked on at once")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the cluster lock")
 	f.BoolVar(&o.trustNew, "trust-new", false, "record the keys of hosts not yet in known_hosts")
+	readyFlag(f, &o.ready)
 	f.BoolVar(&noColor, "no-color", false, "never use colour")
 	return c
 }
@@ -68,6 +70,9 @@ made ("stale plan"); it needs no approval.`,
 func runApply(s *streams, o *applyOptions, args []string, planFile string) error {
 	if o.parallelism < 1 {
 		return usageError{fmt.Errorf("-parallelism must be at least 1")}
+	}
+	if err := checkReady(o.ready); err != nil {
+		return err
 	}
 	spec, err := o.loadSpec(s, args)
 	if err != nil {
@@ -132,7 +137,7 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 		}
 	}
 	res, err := apply.Apply(ctx, spec, p, apply.Options{
-		Dial: dialer(o.trustNew), Parallelism: o.parallelism, Report: report, LockTimeout: o.lockTimeout,
+		Dial: dialer(o.trustNew), Parallelism: o.parallelism, Report: report, LockTimeout: o.lockTimeout, ReadyTimeout: o.ready,
 	})
 	if js != nil {
 		js.emit(map[string]any{"@level": "info", "@message": summaryOf(res, err), "type": "change_summary",

@@ -11,6 +11,7 @@ import (
 	"github.com/roma-redis/roma/apply"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type lifecycleOptions struct {
@@ -22,6 +23,7 @@ type lifecycleOptions struct {
 	autoApprove bool
 	input       bool
 	purge       bool
+	ready       time.Duration
 }
 
 func (o *lifecycleOptions) registerCommon(c *cobra.Command) {
@@ -29,10 +31,26 @@ func (o *lifecycleOptions) registerCommon(c *cobra.Command) {
 	c.Flags().IntVar(&o.parallelism, "parallelism", 16, "hosts worked on at once")
 	c.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the cluster lock")
 	c.Flags().BoolVar(&o.trustNew, "trust-new", false, "record the keys of hosts not yet in known_hosts")
+	readyFlag(c.Flags(), &o.ready)
+}
+
+// readyFlag registers -ready-timeout, for the commands that start, stop
+// and sync nodes.
+func readyFlag(f *pflag.FlagSet, d *time.Duration) {
+	f.DurationVar(d, "ready-timeout", apply.DefaultReadyTimeout,
+		"give up on a node that makes no progress for this long: starting and loading its data, a replica syncing, a save before a stop")
+}
+
+// checkReady refuses a -ready-timeout that would give up on every node.
+func checkReady(d time.Duration) error {
+	if d <= 0 {
+		return usageError{fmt.Errorf("-ready-timeout must be positive, not %s: it is how long a node may make no progress (loading, syncing, saving) before roma gives up on it", d)}
+	}
+	return nil
 }
 
 func (o *lifecycleOptions) applyOptions(s *streams) apply.Options {
-	return apply.Options{Dial: dialer(o.trustNew), Parallelism: o.parallelism, LockTimeout: o.lockTimeout, Report: apply.HumanReporter(s.out)}
+	return apply.Options{Dial: dialer(o.trustNew), Parallelism: o.parallelism, LockTimeout: o.lockTimeout, ReadyTimeout: o.ready, Report: apply.HumanReporter(s.out)}
 }
 
 func checkHosts(spec *cluster.Spec, hosts []string) error {
@@ -64,6 +82,9 @@ func scopedCmd(s *streams, use, short, long, what string,
 		Use: use, Short: short, Long: long,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if err := checkReady(o.ready); err != nil {
+				return err
+			}
 			spec, err := o.loadSpec(s, args)
 			if err != nil {
 				return err
@@ -114,6 +135,9 @@ them (conf files, pidfiles, service units). Data directories stay unless
 -purge-data is given. It asks for confirmation unless -auto-approve.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if err := checkReady(o.ready); err != nil {
+				return err
+			}
 			spec, err := o.loadSpec(s, args)
 			if err != nil {
 				return err

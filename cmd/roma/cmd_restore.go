@@ -47,13 +47,16 @@ the job.`,
 	f.BoolVar(&o.input, "input", true, "ask for approval on the terminal; -input=false fails instead")
 	f.IntSliceVar(&o.partitions, "partition", nil, "restore only this partition (repeatable)")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the cluster lock")
-	f.DurationVar(&o.readyTimeout, "ready-timeout", 5*time.Minute, "how long a node may take to start and load its data")
+	f.DurationVar(&o.readyTimeout, "ready-timeout", 5*time.Minute, "give up on a node that makes no progress for this long: starting and loading its data, a replica syncing")
 	f.BoolVar(&o.trustNew, "trust-new", false, "record the keys of hosts not yet in known_hosts")
 	f.BoolVar(&noColor, "no-color", false, "never use colour")
 	return c
 }
 
 func runRestore(s *streams, o *restoreOptions, id string, args []string) error {
+	if err := checkReady(o.readyTimeout); err != nil {
+		return err
+	}
 	spec, st, closeStore, err := o.open(s, args)
 	if err != nil {
 		return err

@@ -1,0 +1,118 @@
+package apply_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan/plantest"
+)
+
+// TestSlowSyncOutlastsReadyTimeout: a replica added to a partition whose
+// dataset takes far longer to send than ReadyTimeout, as a large dataset
+// does (here the master saves it slowly: rdb-key-save-delay). apply must
+// wait for the sync as long as it moves on, and finish with the replica
+// holding every key. With ReadyTimeout as a fixed deadline, apply failed:
+// "replica not in sync after 3s", on any dataset that takes longer to
+// sync than the deadline. Then a stop whose save takes longer than 15s
+// must wait for it.
+func TestSlowSyncOutlastsReadyTimeout(t *testing.T) {
+	l := lab.Shared(t)
+	dir := t.TempDir()
+	h := l.Hosts[len(l.Hosts)-1]
+	var b strings.Builder
+	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
+	// A diskless sync waits repl-diskless-sync-delay for more replicas,
+	// with nothing to show: ReadyTimeout must be longer than that.
+	fmt.Fprintf(&b, "cluster \"slowsync\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n    repl-diskless-sync-delay = 0\n  }\n}\n\n")
+	fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+		h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	fmt.Fprintf(&b, "status \"sst\" {\n  host = %q\n  port = 7492\n}\n\n", h.Name)
+	node := func(name string, port int) string {
+		return fmt.Sprintf("node %q {\n  host      = %q\n  port      = %d\n  partition = 0\n}\n\n", name, h.Name, port)
+	}
+	base := b.String() + node("ss0", 7410)
+	spec := writeConfig(t, dir, base)
+	t.Cleanup(func() {
+		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+	})
+	mustConverge(t, spec)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const n = 10000
+	mc := plantest.NodeClient(spec, "ss0")
+	defer mc.Close()
+	var keys []string
+	pipe := mc.Pipeline()
+	for i := range n {
+		k := fmt.Sprintf("k:%d", i)
+		keys = append(keys, k)
+		pipe.Set(ctx, k, k, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatalf("writing %d keys to ss0: %v", n, err)
+	}
+	// 1ms a key: the master takes some 10s to save its dataset for the
+	// new replica, and shows its progress every 1,024 keys.
+	if err := mc.ConfigSet(ctx, "rdb-key-save-delay", "1000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mc.ConfigSet(context.Background(), "rdb-key-save-delay", "0") })
+
+	spec = writeConfig(t, dir, base+node("ss1", 7411))
+	const ready = 3 * time.Second
+	p := makePlan(t, spec)
+	ev := &events{}
+	start := time.Now()
+	res, err := apply.Apply(ctx, spec, p, apply.Options{Dial: plantest.Dial, Report: ev.report, ReadyTimeout: ready})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("apply adding a replica whose sync takes longer than ReadyTimeout (%s): %v (after %s)", ready, err, took)
+	}
+	if res.Remaining != nil {
+		t.Fatalf("apply left changes: %+v", res.Remaining.Resources)
+	}
+	if took < 2*ready {
+		t.Fatalf("apply took %s, not longer than twice ReadyTimeout (%s): the test shows nothing (make the save slower)", took, ready)
+	}
+	t.Logf("apply took %s with ReadyTimeout %s", took, ready)
+	if missing := plantest.Missing(spec, "ss1", keys); missing > 0 {
+		t.Errorf("ss1 lacks %d of its master's %d keys", missing, n)
+	}
+	if err := mc.ConfigSet(ctx, "rdb-key-save-delay", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if p := makePlan(t, spec); p.HasChanges() {
+		t.Errorf("plan after apply has changes: %+v", p.Resources)
+	}
+
+	// roma stop saves each node with SHUTDOWN SAVE, which Redis answers
+	// only once its whole dataset is saved: here some 20s for ss1 (2ms a
+	// key), more than the 15s a reply was awaited for, which failed the
+	// stop with an i/o timeout while Redis went on saving.
+	rc := plantest.NodeClient(spec, "ss1")
+	defer rc.Close()
+	if err := rc.ConfigSet(ctx, "rdb-key-save-delay", "2000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial, ReadyTimeout: 40 * time.Second}); err != nil {
+		t.Fatalf("stop with a save that takes longer than 15s: %v (after %s)", err, time.Since(start))
+	}
+	if took := time.Since(start); took < 16*time.Second {
+		t.Fatalf("the stop took %s: ss1's save was not slower than 15s, and the test shows nothing", took)
+	}
+	if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	if missing := plantest.Missing(spec, "ss1", keys); missing > 0 {
+		t.Errorf("after its stop and start, ss1 lacks %d of %d keys", missing, n)
+	}
+}

@@ -1,0 +1,112 @@
+package redisconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/redisinfo"
+)
+
+// A Probe looks at work under way on one or more nodes: a dataset being
+// loaded, saved or sent to a replica. done ends the wait, with err as its
+// outcome (nil: the work is over). counters are readings that grow while the work moves on
+// (bytes loaded, keys saved, a replication offset), always in the same
+// order. err, when not done, says where the work stands, or why the
+// nodes could not be read; a wait that gives up returns it.
+type Probe func(ctx context.Context) (done bool, counters []int64, err error)
+
+// WaitProgress calls probe every interval until it is done, and gives
+// up once no counter has risen above its highest reading for stall. Work
+// that takes as long as the data, a large dataset loaded at start or sent
+// to a replica, may run far longer than stall, as long as it moves on; a
+// node that stopped, or a sync that starts over and over (a replica
+// dropped each time by its master's output buffer limit), does not get
+// past its earlier readings and is given up on after stall.
+func WaitProgress(ctx context.Context, stall, interval time.Duration, probe Probe) error {
+	var high []int64
+	moved := time.Now()
+	for {
+		done, counters, err := probe(ctx)
+		if done {
+			return err
+		}
+		for i, c := range counters {
+			if i >= len(high) {
+				high = append(high, c)
+				moved = time.Now()
+			} else if c > high[i] {
+				high[i] = c
+				moved = time.Now()
+			}
+		}
+		if err == nil {
+			err = errors.New("not done")
+		}
+		if time.Since(moved) >= stall {
+			return fmt.Errorf("%w (no progress for %s)", err, stall)
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (%w while waiting)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Loading reports whether info (INFO persistence) shows a dataset being
+// loaded, at start or in a full sync, and how many bytes of it are in.
+func Loading(info redisinfo.Info) (bool, int64) {
+	return info.Int("loading") == 1 || info.Int("async_loading") == 1, info.Int("loading_loaded_bytes")
+}
+
+// WaitLoaded waits until c's node answers and has loaded its dataset. It
+// gives up when the node has not answered, or its load has not moved on,
+// for stall.
+func WaitLoaded(ctx context.Context, c *redis.Client, stall time.Duration) error {
+	return WaitProgress(ctx, stall, loadingRetry, func(ctx context.Context) (bool, []int64, error) {
+		loading, loaded, err := loadingOf(ctx, c)
+		if err != nil {
+			return false, nil, err
+		}
+		if !loading {
+			return true, nil, nil
+		}
+		return false, []int64{loaded}, fmt.Errorf("still loading its dataset (%d bytes in)", loaded)
+	})
+}
+
+// SyncCounters are the readings that rise while replica (its INFO
+// replication and persistence) syncs with master (its INFO persistence):
+// the master saving its dataset for the replica, the replica reading it,
+// then loading it, then its replication offset.
+// The master's count of keys saved counts only while the replica waits
+// for its dataset: another save (a backup's, a periodic one) is no
+// progress of this sync.
+func SyncCounters(master, replica redisinfo.Info) []int64 {
+	_, loaded := Loading(replica)
+	var saved int64
+	if replica.Int("master_sync_in_progress") == 1 {
+		saved = master.Int("current_save_keys_processed")
+	}
+	return []int64{
+		saved,
+		replica.Int("master_sync_read_bytes"),
+		loaded,
+		replica.Offset(),
+	}
+}
+
+// loadingOf reads Loading from c's node.
+func loadingOf(ctx context.Context, c *redis.Client) (bool, int64, error) {
+	reply, err := c.Info(ctx, "persistence").Result()
+	if err != nil {
+		return false, 0, err
+	}
+	loading, loaded := Loading(redisinfo.Parse(reply))
+	return loading, loaded, nil
+}
