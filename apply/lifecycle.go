@@ -203,10 +203,14 @@ func (e *executor) rdbSize(ctx context.Context, tg redisconf.Target) int64 {
 	return n
 }
 
+// running reports whether tg runs, with its INFO replication. A node
+// loading its dataset runs: it refuses PING with LOADING, and answers
+// INFO. start waits its load out; stop stops it (Redis saves nothing
+// while it loads, and the file it loads stays as it was).
 func (e *executor) running(ctx context.Context, tg redisconf.Target) (redisinfo.Info, bool) {
 	c := e.client(ctx, tg)
 	defer c.Close()
-	if c.Ping(ctx).Err() != nil {
+	if err := c.Ping(ctx).Err(); err != nil && !redis.IsLoadingError(err) {
 		return nil, false
 	}
 	st, err := e.replication(ctx, tg)

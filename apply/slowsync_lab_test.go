@@ -2,11 +2,13 @@ package apply_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/apply"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
@@ -114,5 +116,107 @@ func TestSlowSyncOutlastsReadyTimeout(t *testing.T) {
 	}
 	if missing := plantest.Missing(spec, "ss1", keys); missing > 0 {
 		t.Errorf("after its stop and start, ss1 lacks %d of %d keys", missing, n)
+	}
+}
+
+// TestStopStopsALoadingNode: roma stop took a node loading its dataset,
+// which refuses PING with LOADING, for a stopped one, left it running and
+// said "Stop complete". Here the replica was started by hand, its load
+// made slow (key-load-delay): stop must stop it too, and start bring the
+// partition back whole.
+func TestStopStopsALoadingNode(t *testing.T) {
+	l := lab.Shared(t)
+	dir := t.TempDir()
+	h := l.Hosts[len(l.Hosts)-1]
+	var b strings.Builder
+	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
+	fmt.Fprintf(&b, "cluster \"loadstop\" {\n  partitions = 1\n  password   = var.redis_password\n}\n\n")
+	fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+		h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	fmt.Fprintf(&b, "status \"lst\" {\n  host = %q\n  port = 7493\n}\n\n", h.Name)
+	for i, name := range []string{"ls0", "ls1"} {
+		fmt.Fprintf(&b, "node %q {\n  host      = %q\n  port      = %d\n  partition = 0\n}\n\n", name, h.Name, 7420+i)
+	}
+	spec := writeConfig(t, dir, b.String())
+	t.Cleanup(func() {
+		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+	})
+	mustConverge(t, spec)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// 1KB values that do not compress: Redis answers while it loads
+	// once every 2MB read, so every 2,000 keys here.
+	const n = 50000
+	mc := plantest.NodeClient(spec, "ls0")
+	defer mc.Close()
+	pipe := mc.Pipeline()
+	for i := range n {
+		value := make([]byte, 1000)
+		rand.Read(value)
+		pipe.Set(ctx, fmt.Sprintf("k:%d", i), value, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatalf("writing %d keys to ls0: %v", n, err)
+	}
+	rc := plantest.NodeClient(spec, "ls1")
+	defer rc.Close()
+	waitDBSize(t, rc, "ls1", n)
+	if err := rc.Shutdown(ctx).Err(); err != nil && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("SHUTDOWN on ls1: %v", err)
+	}
+	// 100µs a key, some seconds in all.
+	plantest.StartByHand(t, spec, "ls1", "--key-load-delay", "100")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		info, err := rc.Info(ctx, "persistence").Result()
+		if err == nil && strings.Contains(info, "loading:1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ls1 does not load its dataset after a restart by hand: %v", err)
+		}
+	}
+
+	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	for _, name := range []string{"ls0", "ls1", "lst"} {
+		var port int
+		if nd, ok := spec.Node(name); ok {
+			port = nd.Port
+		} else {
+			port = 7493
+		}
+		c := plantest.Client(spec, h.Name, port)
+		err := c.Ping(ctx).Err()
+		c.Close()
+		if err == nil || strings.Contains(err.Error(), "LOADING") {
+			t.Errorf("%s still runs after roma stop (PING: %v)", name, err)
+		}
+	}
+
+	if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	waitDBSize(t, rc, "ls1", n)
+	if p := makePlan(t, spec); p.HasChanges() || len(p.Unobserved) > 0 {
+		t.Errorf("plan after stop and start has changes: %+v %+v", p.Resources, p.Unobserved)
+	}
+}
+
+// waitDBSize waits until c's node (name) holds n keys.
+func waitDBSize(t *testing.T, c *redis.Client, name string, n int64) {
+	t.Helper()
+	var got int64
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got, err = c.DBSize(context.Background()).Result(); err == nil && got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %d keys (%v), want %d", name, got, err, n)
+		}
 	}
 }

@@ -236,6 +236,13 @@ func passwordLines(decl map[string][]string) map[string][]string {
 	return out
 }
 
+// loadingMessage says that node name, loading its dataset, is up but
+// cannot be judged yet.
+func loadingMessage(name string, ns *NodeState) string {
+	return fmt.Sprintf("%s at %s is loading its dataset (%s%% in): its state is known once it has loaded; plan again then",
+		name, ns.Addr, strconv.FormatFloat(ns.LoadedPerc, 'f', 0, 64))
+}
+
 func (d *differ) node(t redisconf.Target) {
 	kind := kindOf(t)
 	r := Resource{Address: kind + "." + t.Name, Kind: kind, Name: t.Name, Host: t.Host.Name}
@@ -243,6 +250,12 @@ func (d *differ) node(t redisconf.Target) {
 	ns := d.st.Nodes[t.Name]
 	if hs == nil || !hs.Reachable {
 		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: fmt.Sprintf("host %s could not be observed", t.Host.Name)})
+		return
+	}
+	if ns != nil && ns.Reachable && ns.Loading {
+		// Up, but its data, and with it its role and offset, are not
+		// final; a restart would only start its load over.
+		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: loadingMessage(t.Name, ns)})
 		return
 	}
 	if refusesPassword(ns) {
@@ -580,6 +593,13 @@ func (d *differ) partition(i int) {
 			unobserved = true
 		}
 		ns := d.st.Nodes[n.Name]
+		if ns != nil && ns.Reachable && ns.Loading {
+			// Its data and role are not final: which node leads, and
+			// with what, is judged once it has loaded.
+			d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: fmt.Sprintf(
+				"%s is loading its dataset: the roles in partition %d are known once it has loaded", n.Name, i)})
+			return
+		}
 		if refusesPassword(ns) {
 			// Up, but its role is unknown: nothing can be judged, least of
 			// all that the partition has no master.

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,7 +114,10 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 		}
 	}
 	_, _ = pipe.Exec(ctx) // a failed connection fails every command (redisconn)
-	if err := ping.Err(); err != nil {
+	// A node loading its dataset (at start, or from its master) refuses
+	// PING with LOADING, and answers INFO, ROLE, CONFIG and ACL: it runs,
+	// and a restart would only start its load over.
+	if err := ping.Err(); err != nil && !redis.IsLoadingError(err) {
 		return err
 	}
 	if err := info.Err(); err != nil {
@@ -229,7 +233,8 @@ func parseInfo(ns *NodeState, reply string, spec *cluster.Spec, name string) {
 	ns.ConfigFile = info["config_file"]
 	ns.Uptime = info.Int("uptime_in_seconds")
 	ns.Role = info["role"]
-	ns.Loading = info["loading"] == "1"
+	ns.Loading = info["loading"] == "1" || info["async_loading"] == "1"
+	ns.LoadedPerc, _ = strconv.ParseFloat(info["loading_loaded_perc"], 64)
 	ns.MasterAddr = info.MasterAddr()
 	ns.LinkUp = info.Replica() && info.LinkUp()
 	ns.Offset = info.Offset()

@@ -71,8 +71,9 @@ type NodeState struct {
 	LinkUp     bool   // for replicas: master_link_status:up
 	Offset     int64  // master_repl_offset or slave_repl_offset
 	Replicas   []string
-	Keys       int64 // in the node's database
-	Loading    bool
+	Keys       int64             // in the node's database
+	Loading    bool              // loading its dataset, at start or from its master
+	LoadedPerc float64           `json:",omitempty"` // how much of it, while Loading
 	Config     map[string]string // CONFIG GET of the compared settings
 
 	StatusRecord map[string]string // status nodes: roma:<cluster>:status

@@ -82,18 +82,21 @@ func WaitLoaded(ctx context.Context, c *redis.Client, stall time.Duration) error
 
 // SyncCounters are the readings that rise while replica (its INFO
 // replication and persistence) syncs with master (its INFO persistence):
-// the master saving its dataset for the replica, the replica reading it,
-// then loading it, then its replication offset.
+// the master loading its own dataset first, if it has just started, then
+// saving it for the replica, the replica reading it, then loading it,
+// then its replication offset.
 // The master's count of keys saved counts only while the replica waits
 // for its dataset: another save (a backup's, a periodic one) is no
 // progress of this sync.
 func SyncCounters(master, replica redisinfo.Info) []int64 {
 	_, loaded := Loading(replica)
+	_, masterLoaded := Loading(master)
 	var saved int64
 	if replica.Int("master_sync_in_progress") == 1 {
 		saved = master.Int("current_save_keys_processed")
 	}
 	return []int64{
+		masterLoaded,
 		saved,
 		replica.Int("master_sync_read_bytes"),
 		loaded,

@@ -117,7 +117,7 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 		return fmt.Errorf("refusing to apply: %s", p.Refusals[0].Message)
 	}
 	if len(p.Unobserved) > 0 {
-		return fmt.Errorf("%d resources could not be observed; roma applies nothing on a partial view. Fix the reachability and run roma apply again", len(p.Unobserved))
+		return fmt.Errorf("%d resources could not be observed; roma applies nothing on a partial view. Fix what the plan says of them (a host out of reach, a node refusing the password) or wait (a node loading its dataset), then run roma apply again", len(p.Unobserved))
 	}
 	if !p.HasChanges() {
 		if js == nil && planFile != "" {

@@ -1,0 +1,87 @@
+package plan_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/hclspec"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisconn"
+	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/redisinfo"
+)
+
+// TestLoadingNodeIsNotRestarted: a node loading its dataset (a real
+// redis-server, 1.5 million keys, its load made slow with key-load-delay)
+// refuses PING with LOADING. The plan took it for a process that "runs
+// but does not answer", and planned a restart, which would start its load
+// over, and a REPLICAOF as for a node to be started. It must say instead
+// that the node is loading, plan nothing for it or its partition, and be
+// incomplete, so that apply changes nothing until the load is over.
+func TestLoadingNodeIsNotRestarted(t *testing.T) {
+	const pw = "loading-test-password"
+	ctx := context.Background()
+	s := redistest.Start(t, pw, "--enable-debug-command", "yes", "--key-load-delay", "-50")
+	c := redisconn.New(s.Addr, pw, 30*time.Second, 1)
+	defer c.Close()
+	if err := c.Do(ctx, "DEBUG", "POPULATE", 1_500_000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill(t)
+	s.Relaunch(t)
+
+	src := fmt.Sprintf(`
+cluster "c" {
+  partitions = 1
+  hash       = "jump"
+  password   = %q
+}
+host "h" {
+  address   = "127.0.0.1"
+  transport = "local"
+  root      = %q
+  service   = "process"
+}
+node "n0" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+`, pw, t.TempDir(), s.Port)
+	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	spec := cfg.Spec
+	st := plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec)
+	if info, err := c.Info(ctx, "persistence").Result(); err != nil || redisinfo.Parse(info)["loading"] != "1" {
+		t.Fatalf("the node no longer loads after the plan observed it (%v): the test shows nothing (make the load slower)", err)
+	}
+	ns := st.Nodes["n0"]
+	if ns == nil || !ns.Reachable || !ns.Loading || ns.LoadedPerc <= 0 || ns.LoadedPerc >= 100 {
+		t.Fatalf("observed %+v, want reachable, loading, part of its dataset loaded", ns)
+	}
+	p := plan.Diff(spec, st, plan.Options{})
+	unobserved := map[string]string{}
+	for _, n := range p.Unobserved {
+		unobserved[n.Address] = n.Message
+	}
+	if m := unobserved["node.n0"]; !strings.HasPrefix(m, "n0 at "+s.Addr+" is loading its dataset (") {
+		t.Errorf("node.n0's note: %q, want it loading its dataset", m)
+	}
+	if m := unobserved["partition.0"]; !strings.Contains(m, "n0 is loading its dataset: the roles in partition 0 are known once it has loaded") {
+		t.Errorf("partition.0's note: %q, want the roles unknown while n0 loads", m)
+	}
+	for _, r := range p.Resources {
+		if r.Address == "node.n0" || r.Address == "partition.0" {
+			t.Errorf("the plan changes %s while n0 loads: %q, steps %+v", r.Address, r.Reasons, r.Steps)
+		}
+	}
+}
