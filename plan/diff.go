@@ -236,6 +236,46 @@ func passwordLines(decl map[string][]string) map[string][]string {
 	return out
 }
 
+// evicts says what a new maxmemory below what master name holds now does
+// to its data, as soon as apply sets it (CONFIG SET, or the restart that
+// reads it): an eviction policy deletes keys at once until the data fits,
+// and noeviction refuses every write. destructive: keys go. "" when the
+// limit does not shrink below the data, or for a replica, which ignores
+// maxmemory (replica-ignore-maxmemory) and deletes what its master
+// deletes.
+func evicts(name string, desired cluster.Settings, ns *NodeState) (why string, destructive bool) {
+	if ns == nil || !ns.Reachable || ns.Role != "master" || ns.UsedMemory <= 0 {
+		return "", false
+	}
+	setting, ok := desired["maxmemory"]
+	if !ok {
+		return "", false
+	}
+	want, err := strconv.ParseInt(redisconf.Normalize("maxmemory", setting.Values), 10, 64)
+	if err != nil || want <= 0 || want >= ns.UsedMemory {
+		return "", false
+	}
+	if live, err := strconv.ParseInt(ns.Config["maxmemory"], 10, 64); err != nil || live != 0 && live <= want {
+		return "", false // not lowered: the node already lives under this limit or a lower one
+	}
+	policy := ns.Config["maxmemory-policy"]
+	if p, ok := desired["maxmemory-policy"]; ok {
+		policy = redisconf.Normalize("maxmemory-policy", p.Values)
+	}
+	mib := func(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB" }
+	head := fmt.Sprintf("maxmemory %s is below the %s %s uses now", strings.Join(setting.Values, " "), mib(ns.UsedMemory), name)
+	switch {
+	case strings.HasPrefix(policy, "allkeys-"):
+		return fmt.Sprintf("%s: Redis evicts keys (%s) as soon as it is set, until its data fits: about %d%% of it goes",
+			head, policy, 100-100*want/ns.UsedMemory), true
+	case strings.HasPrefix(policy, "volatile-"):
+		return fmt.Sprintf("%s: Redis evicts keys with an expiry (%s) as soon as it is set, until its data fits, and refuses writes (OOM) if those are not enough",
+			head, policy), true
+	}
+	return fmt.Sprintf("%s: under maxmemory-policy %s Redis evicts nothing, and refuses every write (OOM) until its data is below it",
+		head, policy), false
+}
+
 // loadingMessage says that node name, loading its dataset, is up but
 // cannot be judged yet.
 func loadingMessage(name string, ns *NodeState) string {
@@ -526,6 +566,10 @@ func (d *differ) node(t redisconf.Target) {
 	}
 	for _, k := range order {
 		r.Changes = append(r.Changes, *changes[k])
+	}
+	if why, destructive := evicts(t.Name, desired, ns); why != "" {
+		r.Reasons = append(r.Reasons, why)
+		r.Destructive = r.Destructive || destructive
 	}
 	switch {
 	case !running:

@@ -85,3 +85,83 @@ node "n0" {
 		}
 	}
 }
+
+// TestShrinkingMaxmemoryWarns: roma.hcl sets maxmemory below what a
+// master (a real redis-server) holds, with an eviction policy. The plan
+// must say that keys go, and mark the node's change destructive; setting
+// it, as apply does, then does evict them.
+func TestShrinkingMaxmemoryWarns(t *testing.T) {
+	const pw = "maxmemory-test-password"
+	ctx := context.Background()
+	s := redistest.Start(t, pw)
+	c := redisconn.New(s.Addr, pw, 10*time.Second, 1)
+	defer c.Close()
+	pipe := c.Pipeline()
+	for i := range 8000 {
+		pipe.Set(ctx, fmt.Sprintf("k:%d", i), strings.Repeat(fmt.Sprintf("%08d", i), 128), 0) // 1KB
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`
+cluster "c" {
+  partitions = 1
+  hash       = "jump"
+  password   = %q
+  redis {
+    maxmemory        = "4mb"
+    maxmemory-policy = "allkeys-lru"
+  }
+}
+host "h" {
+  address   = "127.0.0.1"
+  transport = "local"
+  root      = %q
+  service   = "process"
+}
+node "n0" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+`, pw, t.TempDir(), s.Port)
+	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p := plan.Diff(cfg.Spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, cfg.Spec), plan.Options{})
+	var node *plan.Resource
+	for i, r := range p.Resources {
+		if r.Address == "node.n0" {
+			node = &p.Resources[i]
+		}
+	}
+	if node == nil {
+		t.Fatalf("no change to node.n0 in the plan: %+v", p.Resources)
+	}
+	want := "maxmemory 4mb is below the "
+	var why string
+	for _, r := range node.Reasons {
+		if strings.HasPrefix(r, want) {
+			why = r
+		}
+	}
+	if !node.Destructive || !strings.Contains(why, "Redis evicts keys (allkeys-lru) as soon as it is set") {
+		t.Fatalf("node.n0: destructive %v, reasons %q; want destructive, and keys evicted", node.Destructive, node.Reasons)
+	}
+	t.Logf("plan: %s", why)
+
+	before, _ := c.DBSize(ctx).Result()
+	if err := c.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory", "4mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, "one-more", "x", 0) // a write runs the eviction, if the cron has not yet
+	after, _ := c.DBSize(ctx).Result()
+	if after >= before {
+		t.Fatalf("keys before the new maxmemory: %d, after: %d; want fewer (the plan's warning would be wrong)", before, after)
+	}
+	t.Logf("keys: %d before, %d after", before, after)
+}

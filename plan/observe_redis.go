@@ -103,7 +103,7 @@ func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *Node
 	defer c.Close()
 	pipe := c.Pipeline()
 	ping := pipe.Ping(ctx)
-	info := pipe.Info(ctx, "server", "replication", "persistence", "keyspace")
+	info := pipe.Info(ctx, "server", "replication", "persistence", "keyspace", "memory")
 	role := pipe.Do(ctx, "ROLE")
 	cfg := pipe.Do(ctx, append([]any{"CONFIG", "GET"}, toAny(names)...)...)
 	acl := pipe.Do(ctx, "ACL", "GETUSER", "default")
@@ -244,4 +244,5 @@ func parseInfo(ns *NodeState, reply string, spec *cluster.Spec, name string) {
 		db = n.Database
 	}
 	ns.Keys = info.Keys(db)
+	ns.UsedMemory = info.Int("used_memory")
 }

@@ -72,6 +72,7 @@ type NodeState struct {
 	Offset     int64  // master_repl_offset or slave_repl_offset
 	Replicas   []string
 	Keys       int64             // in the node's database
+	UsedMemory int64             `json:",omitempty"` // INFO used_memory
 	Loading    bool              // loading its dataset, at start or from its master
 	LoadedPerc float64           `json:",omitempty"` // how much of it, while Loading
 	Config     map[string]string // CONFIG GET of the compared settings
