@@ -23,7 +23,7 @@ func comparedSettings(spec *cluster.Spec) []string {
 		set[k] = true
 	}
 	for _, k := range []string{"port", "bind", "dir", "dbfilename", "pidfile", "logfile", "daemonize",
-		"supervised", "protected-mode", "requirepass", "masterauth", "appendonly", "appendfsync"} {
+		"supervised", "protected-mode", "requirepass", "masterauth", "appendonly", "appendfsync", "appenddirname", "appendfilename"} {
 		set[k] = true
 	}
 	for k := range spec.Redis {

@@ -113,3 +113,29 @@ func loadingOf(ctx context.Context, c *redis.Client) (bool, int64, error) {
 	loading, loaded := Loading(redisinfo.Parse(reply))
 	return loading, loaded, nil
 }
+
+// EnableAOF turns appendonly on at c's node, which has Redis write an
+// append-only file from the data it holds, and waits for that file as long
+// as its writing moves on: a node that is then restarted with appendonly
+// yes in its conf file finds it and loads it. Restarted with appendonly
+// yes and no append-only file, Redis would start empty: it reads no
+// snapshot while AOF is on.
+func EnableAOF(ctx context.Context, c *redis.Client, stall time.Duration) error {
+	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		return fmt.Errorf("CONFIG SET appendonly yes: %w", err)
+	}
+	return WaitProgress(ctx, stall, loadingRetry, func(ctx context.Context) (bool, []int64, error) {
+		reply, err := c.Info(ctx, "persistence").Result()
+		if err != nil {
+			return false, nil, err
+		}
+		kv := redisinfo.Parse(reply)
+		if kv["aof_enabled"] == "1" && kv["aof_rewrite_in_progress"] == "0" && kv["aof_rewrite_scheduled"] == "0" {
+			if kv["aof_last_bgrewrite_status"] != "ok" {
+				return true, nil, errors.New("writing the append-only file failed (see the node's log)")
+			}
+			return true, nil, nil
+		}
+		return false, []int64{kv.Int("current_save_keys_processed")}, errors.New("the append-only file is still being written")
+	})
+}

@@ -346,24 +346,7 @@ func fileSize(ctx context.Context, t remote.Transport, p string) int64 {
 // enableAOF turns appendonly on again, which makes Redis write a new
 // append-only file from the data, and waits for that rewrite.
 func (r *runner) enableAOF(ctx context.Context, c *redis.Client, m target) error {
-	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
-		return fmt.Errorf("%s: CONFIG SET appendonly yes: %w", m.node.Name, r.spec.Password.RedactError(err))
-	}
-	err := redisconn.WaitProgress(ctx, r.opts.ReadyTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
-		info, err := c.Info(ctx, "persistence").Result()
-		if err != nil {
-			return false, nil, err
-		}
-		kv := redisinfo.Parse(info)
-		if kv["aof_enabled"] == "1" && kv["aof_rewrite_in_progress"] == "0" && kv["aof_rewrite_scheduled"] == "0" {
-			if kv["aof_last_bgrewrite_status"] != "ok" {
-				return true, nil, errors.New("rewriting the append-only file failed (see its log)")
-			}
-			return true, nil, nil
-		}
-		return false, []int64{kv.Int("current_save_keys_processed")}, errors.New("the append-only file is still being rewritten")
-	})
-	if err != nil {
+	if err := redisconn.EnableAOF(ctx, c, r.opts.ReadyTimeout); err != nil {
 		return fmt.Errorf("%s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	return nil
