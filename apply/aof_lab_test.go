@@ -14,11 +14,15 @@ import (
 
 // TestAOFSwitchKeepsData: Redis with appendonly yes reads no snapshot at
 // start, and starts empty when there is no append-only file where its
-// conf file says. A partition's only node, restarted in place:
-//   - with AOF turned on together with a restart-only change, came back
-//     empty (500 keys to 0): apply must turn AOF on at runtime first;
-//   - with its AOF moved (appenddirname), would come back empty: the plan
-//     must refuse, and apply, given the plan anyway, must not restart it.
+// conf file says. A partition's only node, holding 500 keys, must keep
+// them all:
+//   - stopped, then started with AOF turned on (it came back empty);
+//   - restarted with AOF turned on and a restart-only change (it came
+//     back empty);
+//   - restarted with its AOF under another name (appenddirname);
+//   - stopped, with its AOF under another name than the one it has: not
+//     started (its AOF may hold writes its snapshot lacks), and started
+//     once the name is set back.
 func TestAOFSwitchKeepsData(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
@@ -26,14 +30,14 @@ func TestAOFSwitchKeepsData(t *testing.T) {
 	config := func(redis string) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
-		fmt.Fprintf(&b, "cluster \"aofswitch\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n%s  }\n}\n\n", redis)
+		fmt.Fprintf(&b, "cluster \"aofswitch\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n    save = \"\"\n%s  }\n}\n\n", redis)
 		fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
 			h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
 		fmt.Fprintf(&b, "node \"a0\" {\n  host      = %q\n  port      = 7430\n  partition = 0\n}\n\n", h.Name)
 		fmt.Fprintf(&b, "status \"ast\" {\n  host = %q\n  port = 7494\n}\n", h.Name)
 		return b.String()
 	}
-	spec := writeConfig(t, dir, config("    appendonly = \"no\"\n    save       = \"\"\n"))
+	spec := writeConfig(t, dir, config("    appendonly = \"no\"\n"))
 	t.Cleanup(func() {
 		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
 			t.Errorf("destroy: %v", err)
@@ -52,41 +56,50 @@ func TestAOFSwitchKeepsData(t *testing.T) {
 		}
 		keys = append(keys, k)
 	}
-	before := pids(t, spec)["a0"]
-
-	// AOF on, with a change that needs a restart.
-	spec = writeConfig(t, dir, config("    appendonly  = \"yes\"\n    save        = \"\"\n    tcp-backlog = 256\n"))
-	if _, err := runApply(t, ctx, spec, nil); err != nil {
-		t.Fatalf("apply turning AOF on with a restart: %v", err)
+	step := func(what, redis string, stopFirst bool) {
+		t.Helper()
+		if stopFirst {
+			if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+				t.Fatalf("%s: stop: %v", what, err)
+			}
+		}
+		spec = writeConfig(t, dir, config(redis))
+		if _, err := runApply(t, ctx, spec, nil); err != nil {
+			t.Fatalf("%s: apply: %v", what, err)
+		}
+		if missing := plantest.Missing(spec, "a0", keys); missing > 0 {
+			t.Fatalf("%s: a0 lacks %d of its %d keys", what, missing, len(keys))
+		}
+		if p := makePlan(t, spec); p.HasChanges() {
+			t.Fatalf("%s: plan after apply has changes: %+v", what, p.Resources)
+		}
 	}
+	step("stopped, started with AOF on", "    appendonly = \"yes\"\n", true)
+	if info, err := c.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "aof_enabled:1") {
+		t.Fatalf("a0 runs without AOF: %v", err)
+	}
+	step("AOF off", "    appendonly = \"no\"\n", false)
+	before := pids(t, spec)["a0"]
+	step("restarted with AOF on", "    appendonly  = \"yes\"\n    tcp-backlog = 256\n", false)
 	if pids(t, spec)["a0"] == before {
 		t.Fatalf("a0 was not restarted")
 	}
-	if missing := plantest.Missing(spec, "a0", keys); missing > 0 {
-		t.Fatalf("a0 lacks %d of its %d keys after its restart with AOF turned on", missing, len(keys))
-	}
-	if info, err := c.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "aof_enabled:1") {
-		t.Fatalf("a0 runs without AOF after the apply: %v", err)
-	}
-	if p := makePlan(t, spec); p.HasChanges() {
-		t.Fatalf("plan after apply has changes: %+v", p.Resources)
+	step("restarted with its AOF moved", "    appendonly    = \"yes\"\n    tcp-backlog   = 256\n    appenddirname = \"aof2\"\n", false)
+	if v, err := c.ConfigGet(ctx, "appenddirname").Result(); err != nil || v["appenddirname"] != "aof2" {
+		t.Fatalf("a0's appenddirname: %v %v, want aof2", v, err)
 	}
 
-	// The AOF moves: refused, and a0 keeps running with its data.
-	spec = writeConfig(t, dir, config("    appendonly    = \"yes\"\n    save          = \"\"\n    tcp-backlog   = 256\n    appenddirname = \"aof2\"\n"))
-	p := makePlan(t, spec)
-	if len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Message, `a0 would start from an empty append-only file there, not from its data: Redis reads no snapshot when AOF is on, and its 500 keys would be lost`) {
-		t.Fatalf("refusals: %+v, want the move of a0's AOF refused", p.Refusals)
+	// Stopped, its AOF named otherwise: not started.
+	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatal(err)
 	}
-	running := pids(t, spec)["a0"]
-	_, err := apply.Apply(ctx, spec, p, apply.Options{Dial: plantest.Dial, ReadyTimeout: 30 * time.Second})
-	if err == nil || !strings.Contains(err.Error(), "not restarted: with appenddirname \"aof2\"") {
-		t.Fatalf("apply of the refused plan: %v, want a0 not restarted", err)
+	spec = writeConfig(t, dir, config("    appendonly    = \"yes\"\n    tcp-backlog   = 256\n    appenddirname = \"aof3\"\n"))
+	_, err := runApply(t, ctx, spec, nil)
+	if err == nil || !strings.Contains(err.Error(), "not started: its conf file keeps the append-only file as aof3/appendonly.aof, but ") || !strings.Contains(err.Error(), "holds aof2/appendonly.aof.manifest") {
+		t.Fatalf("apply starting a0 with its AOF named otherwise: %v, want it not started", err)
 	}
-	if pids(t, spec)["a0"] != running {
-		t.Errorf("a0 was restarted")
+	if c.Ping(ctx).Err() == nil {
+		t.Fatalf("a0 was started")
 	}
-	if missing := plantest.Missing(spec, "a0", keys); missing > 0 {
-		t.Errorf("a0 lacks %d of its %d keys", missing, len(keys))
-	}
+	step("its AOF name set back", "    appendonly    = \"yes\"\n    tcp-backlog   = 256\n    appenddirname = \"aof2\"\n", false)
 }

@@ -313,10 +313,12 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 					return fmt.Errorf("%s's conf file on %s has it at %s, roma.hcl at %s: roma.hcl changed since the last apply; run roma apply, which moves it, or start with the roma.hcl last applied",
 						tg.Name, tg.Host.Name, have, want)
 				}
-				if err := mgr.Start(ctx, t, e.replicaUnit(tg.Name, tg.Host, master)); err != nil {
-					return err
-				}
-				if err := e.waitReady(ctx, tg); err != nil {
+				if err := e.startKeepingData(ctx, t, tg, conf, false, func(ctx context.Context) error {
+					if err := mgr.Start(ctx, t, e.replicaUnit(tg.Name, tg.Host, master)); err != nil {
+						return err
+					}
+					return e.waitReady(ctx, tg)
+				}); err != nil {
 					return err
 				}
 				if master != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
-	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/remote"
 )
 
@@ -468,9 +467,6 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 		return err
 	}
 	cur := e.current(tg.Name) // where it runs now: a move restarts it elsewhere
-	if err := e.keepAOF(ctx, cur, tg, master == nil); err != nil {
-		return err
-	}
 	if err := e.shutdownSave(ctx, cur); err != nil {
 		// The node keeps the file it runs with: the plan still shows
 		// the change.
@@ -479,79 +475,12 @@ func (e *executor) restartAs(ctx context.Context, tg redisconf.Target, master *r
 	if err := e.writeRollConf(ctx, t, tg); err != nil {
 		return err
 	}
-	if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), true); err != nil {
-		return err
-	}
-	return e.waitReady(ctx, tg)
-}
-
-// keepAOF makes sure that tg, running at cur, finds its data when it is
-// restarted with an append-only file: Redis with appendonly yes reads no
-// snapshot, and starts empty when there is no append-only file where its
-// conf file says. A node that runs without AOF and is to be restarted
-// with it writes the file first (CONFIG SET appendonly yes, as Redis
-// documents the switch). A node whose AOF is to move (appenddirname,
-// appendfilename) and that must come back with its own data (inPlace: a
-// master with no replica to take over, a status node) is not restarted:
-// the move is refused. A replica restarted elsewhere gets its data from
-// its master again.
-func (e *executor) keepAOF(ctx context.Context, cur, tg redisconf.Target, inPlace bool) error {
-	want := aofOf(redisconf.Desired(e.spec, tg), nil)
-	if !want.on {
-		return nil
-	}
-	c := e.client(ctx, cur)
-	defer c.Close()
-	live, err := c.ConfigGet(ctx, "append*").Result()
-	if err != nil {
-		return fmt.Errorf("CONFIG GET append* on %s: %w", tg.Name, e.spec.Password.RedactError(err))
-	}
-	have := aofOf(nil, live)
-	if have.dir != want.dir || have.file != want.file {
-		if !inPlace {
-			return nil
+	return e.startKeepingData(ctx, t, tg, redisconf.Render(e.spec, tg), true, func(ctx context.Context) error {
+		if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), true); err != nil {
+			return err
 		}
-		info, _ := e.replication(ctx, cur)
-		fix := fmt.Sprintf("Give partition %d a replica first (its full sync carries the data across), or move the files by hand while the node is stopped (roma stop)", tg.Partition)
-		if tg.Kind == redisconf.KindStatus {
-			fix = "Move the files by hand while the node is stopped (roma stop), or keep the names"
-		}
-		return fmt.Errorf("not restarted: with appenddirname %q and appendfilename %q (now %q and %q), %s would start from an empty append-only file there, not from its data: Redis reads no snapshot when AOF is on, and its %d keys would be lost. %s",
-			want.dir, want.file, have.dir, have.file, tg.Name, info.TotalKeys(), fix)
-	}
-	if have.on {
-		return nil
-	}
-	// Written where the conf file keeps it: appenddirname and
-	// appendfilename are the same (above).
-	if err := redisconn.EnableAOF(ctx, c, e.opts.ReadyTimeout); err != nil {
-		return fmt.Errorf("%s: turning AOF on before its restart: %w", tg.Name, e.spec.Password.RedactError(err))
-	}
-	return nil
-}
-
-// aof is where a node keeps its append-only file, and whether it does.
-type aof struct {
-	on        bool
-	dir, file string
-}
-
-// aofOf reads an aof from desired settings, or from CONFIG GET's reply,
-// with Redis's defaults.
-func aofOf(desired cluster.Settings, live map[string]string) aof {
-	get := func(k, def string) string {
-		if s, ok := desired[k]; ok {
-			if k == "appendonly" {
-				return redisconf.Normalize(k, s.Values) // true, on: yes
-			}
-			return strings.Join(s.Values, " ")
-		}
-		if v, ok := live[k]; ok {
-			return v
-		}
-		return def
-	}
-	return aof{on: get("appendonly", "no") == "yes", dir: get("appenddirname", "appendonlydir"), file: get("appendfilename", "appendonly.aof")}
+		return e.waitReady(ctx, tg)
+	})
 }
 
 func (e *executor) rollPartition(ctx context.Context, names []string) {

@@ -236,47 +236,6 @@ func passwordLines(decl map[string][]string) map[string][]string {
 	return out
 }
 
-// restartsInPlace reports whether a restart of t must bring it back with
-// its own data: a status node, or a partition's only node. (A replica, or
-// a master that hands over first, gets its data from its master again.)
-func (d *differ) restartsInPlace(t redisconf.Target) bool {
-	return t.Kind == redisconf.KindStatus || len(d.spec.PartitionNodes(t.Partition)) == 1
-}
-
-// aofMoves refuses a restart of node t, running (ns), with AOF on and
-// its append-only file somewhere else than now (appenddirname,
-// appendfilename): Redis reads no snapshot when AOF is on, and would start
-// empty. (Turning AOF on in the same place is done at runtime before the
-// restart, as Redis documents the switch.) "" when there is nothing to
-// refuse.
-func aofMoves(t redisconf.Target, desired cluster.Settings, ns *NodeState) string {
-	if s, ok := desired["appendonly"]; !ok || redisconf.Normalize("appendonly", s.Values) != "yes" {
-		return ""
-	}
-	get := func(k, def string) (want, have string) {
-		want, have = def, def
-		if s, ok := desired[k]; ok {
-			want = strings.Join(s.Values, " ")
-		}
-		if v, ok := ns.Config[k]; ok {
-			have = v
-		}
-		return want, have
-	}
-	wantDir, haveDir := get("appenddirname", "appendonlydir")
-	wantFile, haveFile := get("appendfilename", "appendonly.aof")
-	if wantDir == haveDir && wantFile == haveFile {
-		return ""
-	}
-	fix := "Keep the names, or move the files by hand while the node is stopped (roma stop)"
-	if t.Kind == redisconf.KindData {
-		fix = fmt.Sprintf("Keep the names, give partition %d a replica first (its full sync carries the data across), or move the files by hand while the node is stopped (roma stop)", t.Partition)
-	}
-	return fmt.Sprintf("restarted with AOF on, appenddirname %q and appendfilename %q (now %q and %q), %s would start from an empty append-only file there, not from its data: "+
-		"Redis reads no snapshot when AOF is on, and its %d keys would be lost, with no replica to take them from. %s",
-		wantDir, wantFile, haveDir, haveFile, t.Name, ns.Keys, fix)
-}
-
 // evicts says what a new maxmemory below what master name holds now does
 // to its data, as soon as apply sets it (CONFIG SET, or the restart that
 // reads it): an eviction policy deletes keys at once until the data fits,
@@ -607,11 +566,6 @@ func (d *differ) node(t redisconf.Target) {
 	}
 	for _, k := range order {
 		r.Changes = append(r.Changes, *changes[k])
-	}
-	if running && d.restartsInPlace(t) {
-		if msg := aofMoves(t, desired, ns); msg != "" {
-			d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: msg})
-		}
 	}
 	if why, destructive := evicts(t.Name, desired, ns); why != "" {
 		r.Reasons = append(r.Reasons, why)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/roma-redis/roma/cluster"
-	"github.com/roma-redis/roma/redisconf"
 )
 
 // TestEvicts: what plan says of a maxmemory set below what a node holds.
@@ -56,54 +55,6 @@ func TestEvicts(t *testing.T) {
 			why, destructive := evicts("n", tt.desired, tt.ns)
 			if diff := cmp.Diff(tt.want, out{why, destructive}); diff != "" {
 				t.Errorf("evicts (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// TestAOFMoves: which restarts plan refuses because the node would start
-// from an empty append-only file.
-func TestAOFMoves(t *testing.T) {
-	set := func(kv ...string) cluster.Settings {
-		s := cluster.Settings{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			s[kv[i]] = cluster.Setting{Values: []string{kv[i+1]}}
-		}
-		return s
-	}
-	live := func(kv ...string) *NodeState {
-		ns := &NodeState{Reachable: true, Keys: 7, Config: map[string]string{}}
-		for i := 0; i+1 < len(kv); i += 2 {
-			ns.Config[kv[i]] = kv[i+1]
-		}
-		return ns
-	}
-	data := redisconf.Target{Name: "n", Kind: redisconf.KindData, Partition: 2}
-	status := redisconf.Target{Name: "st", Kind: redisconf.KindStatus}
-	tests := []struct {
-		name    string
-		t       redisconf.Target
-		desired cluster.Settings
-		ns      *NodeState
-		want    string
-	}{
-		{"the directory moves", data, set("appendonly", "yes", "appenddirname", "aof2"), live("appendonly", "yes", "appenddirname", "appendonlydir", "appendfilename", "appendonly.aof"),
-			`restarted with AOF on, appenddirname "aof2" and appendfilename "appendonly.aof" (now "appendonlydir" and "appendonly.aof"), n would start from an empty append-only file there, not from its data: ` +
-				`Redis reads no snapshot when AOF is on, and its 7 keys would be lost, with no replica to take them from. Keep the names, give partition 2 a replica first (its full sync carries the data across), or move the files by hand while the node is stopped (roma stop)`},
-		{"the file name moves back to the default", status, set("appendonly", "true"), live("appendonly", "yes", "appenddirname", "appendonlydir", "appendfilename", "mine.aof"),
-			`restarted with AOF on, appenddirname "appendonlydir" and appendfilename "appendonly.aof" (now "appendonlydir" and "mine.aof"), st would start from an empty append-only file there, not from its data: ` +
-				`Redis reads no snapshot when AOF is on, and its 7 keys would be lost, with no replica to take them from. Keep the names, or move the files by hand while the node is stopped (roma stop)`},
-		{"AOF off now, turned on elsewhere", data, set("appendonly", "yes", "appenddirname", "aof2"), live("appendonly", "no", "appenddirname", "appendonlydir"),
-			`restarted with AOF on, appenddirname "aof2" and appendfilename "appendonly.aof" (now "appendonlydir" and "appendonly.aof"), n would start from an empty append-only file there, not from its data: ` +
-				`Redis reads no snapshot when AOF is on, and its 7 keys would be lost, with no replica to take them from. Keep the names, give partition 2 a replica first (its full sync carries the data across), or move the files by hand while the node is stopped (roma stop)`},
-		{"AOF turned on in place: done at runtime first", data, set("appendonly", "yes"), live("appendonly", "no", "appenddirname", "appendonlydir", "appendfilename", "appendonly.aof"), ""},
-		{"AOF stays off", data, set("appenddirname", "aof2"), live("appendonly", "yes", "appenddirname", "appendonlydir"), ""},
-		{"nothing moves", data, set("appendonly", "yes", "appenddirname", "aof2"), live("appendonly", "yes", "appenddirname", "aof2"), ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, aofMoves(tt.t, tt.desired, tt.ns)); diff != "" {
-				t.Errorf("aofMoves (-want +got):\n%s", diff)
 			}
 		})
 	}
