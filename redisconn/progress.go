@@ -124,18 +124,22 @@ func EnableAOF(ctx context.Context, c *redis.Client, stall time.Duration) error 
 	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
 		return fmt.Errorf("CONFIG SET appendonly yes: %w", err)
 	}
+	// A replica in a full sync writes the file once the sync is over:
+	// meanwhile its sync is the progress.
 	return WaitProgress(ctx, stall, loadingRetry, func(ctx context.Context) (bool, []int64, error) {
-		reply, err := c.Info(ctx, "persistence").Result()
+		reply, err := c.Info(ctx, "persistence", "replication").Result()
 		if err != nil {
 			return false, nil, err
 		}
 		kv := redisinfo.Parse(reply)
+		_, loaded := Loading(kv)
+		counters := []int64{kv.Int("current_save_keys_processed"), kv.Int("master_sync_read_bytes"), loaded}
 		if kv["aof_enabled"] == "1" && kv["aof_rewrite_in_progress"] == "0" && kv["aof_rewrite_scheduled"] == "0" {
 			if kv["aof_last_bgrewrite_status"] != "ok" {
 				return true, nil, errors.New("writing the append-only file failed (see the node's log)")
 			}
 			return true, nil, nil
 		}
-		return false, []int64{kv.Int("current_save_keys_processed")}, errors.New("the append-only file is still being written")
+		return false, counters, errors.New("the append-only file is still being written")
 	})
 }

@@ -210,3 +210,29 @@ func TestWaitOutlastsTheStall(t *testing.T) {
 		t.Fatalf("WaitLoaded on a paused node: %v, want no progress for 1s", err)
 	}
 }
+
+// TestEnableAOFOutlastsTheStall: turning AOF on has Redis write the file
+// from 1.5 million keys, made slow (rdb-key-save-delay) to take several
+// times the stall: EnableAOF sees the keys written move on and waits.
+func TestEnableAOFOutlastsTheStall(t *testing.T) {
+	ctx := context.Background()
+	const stall = 2 * time.Second
+	_, c := populated(t)
+	// -60: Redis sleeps on one key in 60 while it writes them.
+	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "-60").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := redisconn.EnableAOF(ctx, c, stall); err != nil {
+		t.Fatalf("EnableAOF: %v (after %s)", err, time.Since(start))
+	}
+	took := time.Since(start)
+	if took < 2*stall {
+		t.Fatalf("the append-only file took %s, not longer than twice the stall of %s: the test shows nothing (make the save slower)", took, stall)
+	}
+	t.Logf("the append-only file took %s, with a stall of %s", took, stall)
+	info, err := c.Info(ctx, "persistence").Result()
+	if err != nil || !strings.Contains(info, "aof_enabled:1") || !strings.Contains(info, "aof_last_bgrewrite_status:ok") {
+		t.Fatalf("after EnableAOF: %v %s", err, info)
+	}
+}
