@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net"
 	"path"
 	"slices"
@@ -234,6 +235,37 @@ func passwordLines(decl map[string][]string) map[string][]string {
 	}
 	slices.Sort(out[passwordsAttr]) // map order: the same file, the same lines
 	return out
+}
+
+// tooFewDatabases refuses a databases setting that leaves out a database
+// where node name (ns) holds keys: restarted, Redis would refuse its own
+// data file ("Data file was created with a Redis server configured to
+// handle more than N databases") and exit. "" when every such database
+// stays.
+func tooFewDatabases(name string, desired cluster.Settings, ns *NodeState) string {
+	n := 16 // Redis's default
+	if s, ok := desired["databases"]; ok {
+		v, err := strconv.Atoi(redisconf.Normalize("databases", s.Values))
+		if err != nil {
+			return ""
+		}
+		n = v
+	}
+	var out []string
+	for _, db := range slices.Sorted(maps.Keys(ns.Databases)) {
+		if db >= n && ns.Databases[db] > 0 {
+			keys := "keys"
+			if ns.Databases[db] == 1 {
+				keys = "key"
+			}
+			out = append(out, fmt.Sprintf("%d (%d %s)", db, ns.Databases[db], keys))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds keys in database %s, and with databases = %d Redis would refuse its data file at its next start and exit: "+
+		"raise databases, or empty those databases first (FLUSHDB in each)", name, strings.Join(out, ", database "), n)
 }
 
 // evicts says what a new maxmemory below what master name holds now does
@@ -566,6 +598,11 @@ func (d *differ) node(t redisconf.Target) {
 	}
 	for _, k := range order {
 		r.Changes = append(r.Changes, *changes[k])
+	}
+	if running {
+		if msg := tooFewDatabases(t.Name, desired, ns); msg != "" {
+			d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: msg})
+		}
 	}
 	if why, destructive := evicts(t.Name, desired, ns); why != "" {
 		r.Reasons = append(r.Reasons, why)

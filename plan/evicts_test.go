@@ -59,3 +59,32 @@ func TestEvicts(t *testing.T) {
 		})
 	}
 }
+
+// TestTooFewDatabases: which databases settings plan refuses because a
+// node would refuse its own data file.
+func TestTooFewDatabases(t *testing.T) {
+	ns := &NodeState{Databases: map[int]int64{0: 10, 5: 3, 9: 1}}
+	tests := []struct {
+		name    string
+		desired cluster.Settings
+		ns      *NodeState
+		want    string
+	}{
+		{"two databases left out", cluster.Settings{"databases": {Values: []string{"4"}}}, ns,
+			"n holds keys in database 5 (3 keys), database 9 (1 key), and with databases = 4 Redis would refuse its data file at its next start and exit: raise databases, or empty those databases first (FLUSHDB in each)"},
+		{"one left out", cluster.Settings{"databases": {Values: []string{"8"}}}, ns,
+			"n holds keys in database 9 (1 key), and with databases = 8 Redis would refuse its data file at its next start and exit: raise databases, or empty those databases first (FLUSHDB in each)"},
+		{"all kept", cluster.Settings{"databases": {Values: []string{"10"}}}, ns, ""},
+		{"Redis's default, 16", cluster.Settings{}, &NodeState{Databases: map[int]int64{15: 1}}, ""},
+		{"beyond the default", cluster.Settings{}, &NodeState{Databases: map[int]int64{20: 2}},
+			"n holds keys in database 20 (2 keys), and with databases = 16 Redis would refuse its data file at its next start and exit: raise databases, or empty those databases first (FLUSHDB in each)"},
+		{"no keys", cluster.Settings{"databases": {Values: []string{"1"}}}, &NodeState{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tooFewDatabases("n", tt.desired, tt.ns)); diff != "" {
+				t.Errorf("tooFewDatabases (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -165,3 +165,52 @@ node "n0" {
 	}
 	t.Logf("keys: %d before, %d after", before, after)
 }
+
+// TestTooFewDatabasesRefused: a real redis-server holds keys in database
+// 5; roma.hcl lowers databases to 4. Restarted so, Redis refuses its own
+// data file and exits: the plan must refuse, naming the database.
+func TestTooFewDatabasesRefused(t *testing.T) {
+	const pw = "databases-test-password"
+	ctx := context.Background()
+	s := redistest.Start(t, pw)
+	o := redisconn.Options(s.Addr, pw, 10*time.Second, 1)
+	o.DB = 5
+	c := redisconn.NewClient(o)
+	defer c.Close()
+	if err := c.Set(ctx, "in-db-5", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`
+cluster "c" {
+  partitions = 1
+  hash       = "jump"
+  password   = %q
+  redis {
+    databases = 4
+  }
+}
+host "h" {
+  address   = "127.0.0.1"
+  transport = "local"
+  root      = %q
+  service   = "process"
+}
+node "n0" {
+  host      = "h"
+  port      = %d
+  partition = 0
+}
+`, pw, t.TempDir(), s.Port)
+	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p := plan.Diff(cfg.Spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, cfg.Spec), plan.Options{})
+	want := "n0 holds keys in database 5 (1 key), and with databases = 4 Redis would refuse its data file at its next start and exit"
+	for _, r := range p.Refusals {
+		if r.Address == "node.n0" && strings.HasPrefix(r.Message, want) {
+			return
+		}
+	}
+	t.Fatalf("refusals: %+v, want %q", p.Refusals, want)
+}

@@ -245,4 +245,5 @@ func parseInfo(ns *NodeState, reply string, spec *cluster.Spec, name string) {
 	}
 	ns.Keys = info.Keys(db)
 	ns.UsedMemory = info.Int("used_memory")
+	ns.Databases = info.Databases()
 }

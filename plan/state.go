@@ -73,6 +73,7 @@ type NodeState struct {
 	Replicas   []string
 	Keys       int64             // in the node's database
 	UsedMemory int64             `json:",omitempty"` // INFO used_memory
+	Databases  map[int]int64     `json:",omitempty"` // keys in each database that has some
 	Loading    bool              // loading its dataset, at start or from its master
 	LoadedPerc float64           `json:",omitempty"` // how much of it, while Loading
 	Config     map[string]string // CONFIG GET of the compared settings
