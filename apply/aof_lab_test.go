@@ -31,7 +31,7 @@ func TestAOFSwitchKeepsData(t *testing.T) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
 		fmt.Fprintf(&b, "cluster \"aofswitch\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n    save = \"\"\n%s  }\n}\n\n", redis)
-		fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+		fmt.Fprintf(&b, "host %q {\n  address = %q\n  root    = \"/var/lib/roma/aofswitch\"\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
 			h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
 		fmt.Fprintf(&b, "node \"a0\" {\n  host      = %q\n  port      = 7430\n  partition = 0\n}\n\n", h.Name)
 		fmt.Fprintf(&b, "status \"ast\" {\n  host = %q\n  port = 7494\n}\n", h.Name)

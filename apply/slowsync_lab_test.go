@@ -30,9 +30,10 @@ func TestSlowSyncOutlastsReadyTimeout(t *testing.T) {
 	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
 	// A diskless sync waits repl-diskless-sync-delay for more replicas,
 	// with nothing to show: ReadyTimeout must be longer than that.
+	root := "/var/lib/roma/slowsync"
 	fmt.Fprintf(&b, "cluster \"slowsync\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n    repl-diskless-sync-delay = 0\n  }\n}\n\n")
-	fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
-		h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	fmt.Fprintf(&b, "host %q {\n  address = %q\n  root    = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+		h.Name, h.Address, root, h.Port, l.IdentityFile, l.KnownHosts)
 	fmt.Fprintf(&b, "status \"sst\" {\n  host = %q\n  port = 7492\n}\n\n", h.Name)
 	node := func(name string, port int) string {
 		return fmt.Sprintf("node %q {\n  host      = %q\n  port      = %d\n  partition = 0\n}\n\n", name, h.Name, port)
@@ -130,9 +131,10 @@ func TestStopStopsALoadingNode(t *testing.T) {
 	h := l.Hosts[len(l.Hosts)-1]
 	var b strings.Builder
 	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
+	root := "/var/lib/roma/loadstop"
 	fmt.Fprintf(&b, "cluster \"loadstop\" {\n  partitions = 1\n  password   = var.redis_password\n}\n\n")
-	fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
-		h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	fmt.Fprintf(&b, "host %q {\n  address = %q\n  root    = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
+		h.Name, h.Address, root, h.Port, l.IdentityFile, l.KnownHosts)
 	fmt.Fprintf(&b, "status \"lst\" {\n  host = %q\n  port = 7493\n}\n\n", h.Name)
 	for i, name := range []string{"ls0", "ls1"} {
 		fmt.Fprintf(&b, "node %q {\n  host      = %q\n  port      = %d\n  partition = 0\n}\n\n", name, h.Name, 7420+i)

@@ -145,9 +145,15 @@ func read(ctx context.Context, clients map[string]*redis.Client, cluster string,
 			r.Status = a.Val
 		}
 	}
+	// ReadQuorum stops waiting once the outcome is settled: a majority
+	// answered, or the others failed so that none can.
+	unanswered := "no answer yet: a majority had answered"
+	if r.Answered*2 <= r.Total {
+		unanswered = "no answer yet: the others had failed, so that no majority could answer"
+	}
 	for addr := range clients {
 		if _, ok := r.PerNode[addr]; !ok && r.Errors[addr] == "" {
-			r.Errors[addr] = "no answer yet: a majority had answered"
+			r.Errors[addr] = unanswered
 		}
 	}
 	var epochs []int64

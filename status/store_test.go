@@ -47,8 +47,8 @@ func TestReadQuorum(t *testing.T) {
 	if !r.Majority || r.Answered != 2 || r.Status == nil || r.Status.Epoch != 7 || r.Status.Alpha != "db1" {
 		t.Fatalf("ReadQuorum: majority %v, answered %d, status %+v; want a majority of 2 and epoch 7 from db1", r.Majority, r.Answered, r.Status)
 	}
-	if _, ok := r.Errors[hung]; !ok || len(r.Errors) != 1 {
-		t.Errorf("ReadQuorum's errors %v: want the hung node %s alone", r.Errors, hung)
+	if e, ok := r.Errors[hung]; !ok || len(r.Errors) != 1 || e != "no answer yet: a majority had answered" {
+		t.Errorf("ReadQuorum's errors %v: want the hung node %s alone, left as a majority had answered", r.Errors, hung)
 	}
 
 	// ReadMajority waits for the hung node until its context ends (the
@@ -64,5 +64,19 @@ func TestReadQuorum(t *testing.T) {
 	}
 	if !r.Majority || r.Answered != 2 || r.Errors[hung] == "" {
 		t.Errorf("ReadMajority: majority %v, answered %d, errors %v", r.Majority, r.Answered, r.Errors)
+	}
+
+	// The two others down: no majority can answer, and the hung node's
+	// error says so, not that a majority had answered.
+	servers[0].Kill(t)
+	servers[1].Kill(t)
+	rctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+	r = status.ReadQuorum(rctx, clients, "qt")
+	cancel()
+	if r.Majority || r.Answered != 0 {
+		t.Fatalf("ReadQuorum with two of three down: majority %v, answered %d", r.Majority, r.Answered)
+	}
+	if e := r.Errors[hung]; e != "no answer yet: the others had failed, so that no majority could answer" {
+		t.Errorf("ReadQuorum with no majority left: the hung node's error %q", e)
 	}
 }
