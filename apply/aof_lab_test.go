@@ -26,23 +26,12 @@ import (
 func TestAOFSwitchKeepsData(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
-	h := l.Hosts[len(l.Hosts)-1]
 	config := func(redis string) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
-		fmt.Fprintf(&b, "cluster \"aofswitch\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n    save = \"\"\n%s  }\n}\n\n", redis)
-		fmt.Fprintf(&b, "host %q {\n  address = %q\n  root    = \"/var/lib/roma/aofswitch\"\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
-			h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
-		fmt.Fprintf(&b, "node \"a0\" {\n  host      = %q\n  port      = 7430\n  partition = 0\n}\n\n", h.Name)
-		fmt.Fprintf(&b, "status \"ast\" {\n  host = %q\n  port = 7494\n}\n", h.Name)
-		return b.String()
+		return oneHost{cluster: "aofswitch", partitions: 1, root: "/var/lib/roma/aofswitch", redis: "    save = \"\"\n" + redis,
+			nodes: []oneHostNode{{"a0", 7430, 0}}, statusPort: 7494}.text(l)
 	}
 	spec := writeConfig(t, dir, config("    appendonly = \"no\"\n"))
-	t.Cleanup(func() {
-		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-	})
+	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -106,31 +106,15 @@ func (e *executor) info(ctx context.Context, tg redisconf.Target, sections ...st
 	return redisinfo.Parse(reply), nil
 }
 
-// waitSynced waits until replica follows master with its link up and its
-// offset caught up with the master's offset as it was when the wait began.
-// A full sync of a large dataset (the master saving it, the replica
-// reading it, then loading it) may take far longer than ReadyTimeout: the
-// wait gives up only when the sync has not moved on for ReadyTimeout.
+// waitSynced waits until replica follows master in sync, as long as the
+// sync moves on (redisconn.WaitSynced).
 func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Target) error {
-	ms, err := e.replication(ctx, master)
-	if err != nil {
-		return err
-	}
-	want := ms.Offset()
-	err = redisconn.WaitProgress(ctx, e.opts.ReadyTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
-		st, err := e.info(ctx, replica, "replication", "persistence")
-		if err != nil {
-			return false, nil, err
-		}
-		if st.Replica() && st.MasterAddr() == e.addr(master) && st.LinkUp() && st.Offset() >= want {
-			return true, nil, nil
-		}
-		mi, _ := e.info(ctx, master, "persistence") // the master's save counts only while it runs
-		return false, redisconn.SyncCounters(mi, st), fmt.Errorf("role %s, following %s, link up %v, offset %d of %d",
-			st["role"], st.MasterAddr(), st.LinkUp(), st.Offset(), want)
-	})
-	if err != nil {
-		return fmt.Errorf("replica %s of %s not in sync: %w", replica.Name, master.Name, err)
+	rc := e.client(ctx, replica)
+	defer rc.Close()
+	mc := e.client(ctx, master)
+	defer mc.Close()
+	if err := redisconn.WaitSynced(ctx, rc, mc, e.addr(master), e.opts.ReadyTimeout); err != nil {
+		return fmt.Errorf("replica %s of %s not in sync: %w", replica.Name, master.Name, e.spec.Password.RedactError(err))
 	}
 	return nil
 }

@@ -25,26 +25,12 @@ import (
 func TestSlowSyncOutlastsReadyTimeout(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
-	h := l.Hosts[len(l.Hosts)-1]
-	var b strings.Builder
-	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
 	// A diskless sync waits repl-diskless-sync-delay for more replicas,
 	// with nothing to show: ReadyTimeout must be longer than that.
-	root := "/var/lib/roma/slowsync"
-	fmt.Fprintf(&b, "cluster \"slowsync\" {\n  partitions = 1\n  password   = var.redis_password\n\n  redis {\n    repl-diskless-sync-delay = 0\n  }\n}\n\n")
-	fmt.Fprintf(&b, "host %q {\n  address = %q\n  root    = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
-		h.Name, h.Address, root, h.Port, l.IdentityFile, l.KnownHosts)
-	fmt.Fprintf(&b, "status \"sst\" {\n  host = %q\n  port = 7492\n}\n\n", h.Name)
-	node := func(name string, port int) string {
-		return fmt.Sprintf("node %q {\n  host      = %q\n  port      = %d\n  partition = 0\n}\n\n", name, h.Name, port)
-	}
-	base := b.String() + node("ss0", 7410)
-	spec := writeConfig(t, dir, base)
-	t.Cleanup(func() {
-		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-	})
+	c := oneHost{cluster: "slowsync", partitions: 1, root: "/var/lib/roma/slowsync", redis: "    repl-diskless-sync-delay = 0\n",
+		nodes: []oneHostNode{{"ss0", 7410, 0}}, statusPort: 7492}
+	spec := writeConfig(t, dir, c.text(l))
+	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -69,7 +55,8 @@ func TestSlowSyncOutlastsReadyTimeout(t *testing.T) {
 	}
 	t.Cleanup(func() { mc.ConfigSet(context.Background(), "rdb-key-save-delay", "0") })
 
-	spec = writeConfig(t, dir, base+node("ss1", 7411))
+	c.nodes = append(c.nodes, oneHostNode{"ss1", 7411, 0})
+	spec = writeConfig(t, dir, c.text(l))
 	const ready = 3 * time.Second
 	p := makePlan(t, spec)
 	ev := &events{}
@@ -129,22 +116,10 @@ func TestStopStopsALoadingNode(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
 	h := l.Hosts[len(l.Hosts)-1]
-	var b strings.Builder
-	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
-	root := "/var/lib/roma/loadstop"
-	fmt.Fprintf(&b, "cluster \"loadstop\" {\n  partitions = 1\n  password   = var.redis_password\n}\n\n")
-	fmt.Fprintf(&b, "host %q {\n  address = %q\n  root    = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
-		h.Name, h.Address, root, h.Port, l.IdentityFile, l.KnownHosts)
-	fmt.Fprintf(&b, "status \"lst\" {\n  host = %q\n  port = 7493\n}\n\n", h.Name)
-	for i, name := range []string{"ls0", "ls1"} {
-		fmt.Fprintf(&b, "node %q {\n  host      = %q\n  port      = %d\n  partition = 0\n}\n\n", name, h.Name, 7420+i)
-	}
-	spec := writeConfig(t, dir, b.String())
-	t.Cleanup(func() {
-		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-	})
+	c := oneHost{cluster: "loadstop", partitions: 1, root: "/var/lib/roma/loadstop",
+		nodes: []oneHostNode{{"ls0", 7420, 0}, {"ls1", 7421, 0}}, statusPort: 7493}
+	spec := writeConfig(t, dir, c.text(l))
+	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -184,7 +159,7 @@ func TestStopStopsALoadingNode(t *testing.T) {
 	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	for _, name := range []string{"ls0", "ls1", "lst"} {
+	for _, name := range []string{"ls0", "ls1", "loadstop-st"} {
 		var port int
 		if nd, ok := spec.Node(name); ok {
 			port = nd.Port

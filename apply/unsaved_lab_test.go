@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roma-redis/roma/apply"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
@@ -21,25 +20,13 @@ import (
 func TestRestartKeepsUnsavedData(t *testing.T) {
 	l := lab.Shared(t)
 	dir := t.TempDir()
-	h := l.Hosts[len(l.Hosts)-1]
-	var b strings.Builder
-	fmt.Fprintf(&b, "variable \"redis_password\" {\n  sensitive = true\n}\n\n")
-	fmt.Fprintf(&b, "cluster \"unsaved\" {\n  partitions = 2\n  password   = var.redis_password\n\n  redis {\n    save       = \"\"\n    appendonly = \"no\"\n  }\n}\n\n")
-	fmt.Fprintf(&b, "host %q {\n  address = %q\n  service = \"process\"\n\n  ssh {\n    user          = \"root\"\n    port          = %d\n    identity_file = %q\n    known_hosts   = %q\n  }\n}\n\n",
-		h.Name, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
-	for i, n := range []struct{ name, part string }{{"u0", "0"}, {"u1a", "1"}, {"u1b", "1"}} {
-		fmt.Fprintf(&b, "node %q {\n  host      = %q\n  port      = %d\n  partition = %s\n}\n\n", n.name, h.Name, 7400+i, n.part)
-	}
-	fmt.Fprintf(&b, "status \"ust\" {\n  host = %q\n  port = 7490\n}\n", h.Name)
-	base := b.String()
+	c := oneHost{cluster: "unsaved", partitions: 2, redis: "    save       = \"\"\n    appendonly = \"no\"\n",
+		nodes: []oneHostNode{{"u0", 7400, 0}, {"u1a", 7401, 1}, {"u1b", 7402, 1}}, statusPort: 7490}
+	base := c.text(l)
 	spec := writeConfig(t, dir, base)
+	destroyAtEnd(t, &spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	t.Cleanup(func() {
-		if _, err := apply.Destroy(context.Background(), spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-	})
 	mustConverge(t, spec)
 
 	keys := map[string][]string{}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
@@ -37,29 +38,7 @@ func TestLoadingNodeIsNotRestarted(t *testing.T) {
 	s.Kill(t)
 	s.Relaunch(t)
 
-	src := fmt.Sprintf(`
-cluster "c" {
-  partitions = 1
-  hash       = "jump"
-  password   = %q
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = %q
-  service   = "process"
-}
-node "n0" {
-  host      = "h"
-  port      = %d
-  partition = 0
-}
-`, pw, t.TempDir(), s.Port)
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	spec := cfg.Spec
+	spec := localSpec(t, pw, s.Port, "")
 	st := plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec)
 	if info, err := c.Info(ctx, "persistence").Result(); err != nil || redisinfo.Parse(info)["loading"] != "1" {
 		t.Fatalf("the node no longer loads after the plan observed it (%v): the test shows nothing (make the load slower)", err)
@@ -103,33 +82,8 @@ func TestShrinkingMaxmemoryWarns(t *testing.T) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	src := fmt.Sprintf(`
-cluster "c" {
-  partitions = 1
-  hash       = "jump"
-  password   = %q
-  redis {
-    maxmemory        = "4mb"
-    maxmemory-policy = "allkeys-lru"
-  }
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = %q
-  service   = "process"
-}
-node "n0" {
-  host      = "h"
-  port      = %d
-  partition = 0
-}
-`, pw, t.TempDir(), s.Port)
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p := plan.Diff(cfg.Spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, cfg.Spec), plan.Options{})
+	spec := localSpec(t, pw, s.Port, "  maxmemory        = \"4mb\"\n  maxmemory-policy = \"allkeys-lru\"\n")
+	p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{})
 	var node *plan.Resource
 	for i, r := range p.Resources {
 		if r.Address == "node.n0" {
@@ -180,15 +134,32 @@ func TestTooFewDatabasesRefused(t *testing.T) {
 	if err := c.Set(ctx, "in-db-5", "x", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+	spec := localSpec(t, pw, s.Port, "  databases = 4\n")
+	p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{})
+	want := "n0 holds keys in database 5 (1 key), and with databases = 4 Redis would refuse its data file at its next start and exit"
+	for _, r := range p.Refusals {
+		if r.Address == "node.n0" && strings.HasPrefix(r.Message, want) {
+			return
+		}
+	}
+	t.Fatalf("refusals: %+v, want %q", p.Refusals, want)
+}
+
+// localSpec is a roma.hcl of one partition whose only node is the
+// redis-server at 127.0.0.1:port, on a host reached without SSH, with the
+// password pw and redis, the lines of a redis block ("" for none).
+func localSpec(t *testing.T, pw string, port int, redis string) *cluster.Spec {
+	t.Helper()
+	block := ""
+	if redis != "" {
+		block = "  redis {\n" + redis + "  }\n"
+	}
 	src := fmt.Sprintf(`
 cluster "c" {
   partitions = 1
   hash       = "jump"
   password   = %q
-  redis {
-    databases = 4
-  }
-}
+%s}
 host "h" {
   address   = "127.0.0.1"
   transport = "local"
@@ -200,17 +171,10 @@ node "n0" {
   port      = %d
   partition = 0
 }
-`, pw, t.TempDir(), s.Port)
+`, pw, block, t.TempDir(), port)
 	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	p := plan.Diff(cfg.Spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, cfg.Spec), plan.Options{})
-	want := "n0 holds keys in database 5 (1 key), and with databases = 4 Redis would refuse its data file at its next start and exit"
-	for _, r := range p.Refusals {
-		if r.Address == "node.n0" && strings.HasPrefix(r.Message, want) {
-			return
-		}
-	}
-	t.Fatalf("refusals: %+v, want %q", p.Refusals, want)
+	return cfg.Spec
 }

@@ -12,10 +12,11 @@ import (
 
 // A Probe looks at work under way on one or more nodes: a dataset being
 // loaded, saved or sent to a replica. done ends the wait, with err as its
-// outcome (nil: the work is over). counters are readings that grow while the work moves on
-// (bytes loaded, keys saved, a replication offset), always in the same
-// order. err, when not done, says where the work stands, or why the
-// nodes could not be read; a wait that gives up returns it.
+// outcome (nil: the work is over). counters are readings that grow while
+// the work moves on (bytes loaded, keys saved, a replication offset),
+// always in the same order. err, when not done, says where the work
+// stands, or why the nodes could not be read; a wait that gives up
+// returns it.
 type Probe func(ctx context.Context) (done bool, counters []int64, err error)
 
 // WaitProgress calls probe every interval until it is done, and gives
@@ -112,6 +113,35 @@ func loadingOf(ctx context.Context, c *redis.Client) (bool, int64, error) {
 	}
 	loading, loaded := Loading(redisinfo.Parse(reply))
 	return loading, loaded, nil
+}
+
+// WaitSynced waits until replica follows master (at masterAddr, host:port)
+// with its link up, no sync under way, and its offset caught up with the
+// master's offset as it is when the wait begins. A full sync of a large
+// dataset may take far longer than stall: the wait gives up only when the
+// sync has not moved on (SyncCounters) for stall.
+func WaitSynced(ctx context.Context, replica, master *redis.Client, masterAddr string, stall time.Duration) error {
+	reply, err := master.Info(ctx, "replication").Result()
+	if err != nil {
+		return fmt.Errorf("INFO on the master: %w", err)
+	}
+	want := redisinfo.Parse(reply).Offset()
+	return WaitProgress(ctx, stall, loadingRetry, func(ctx context.Context) (bool, []int64, error) {
+		reply, err := replica.Info(ctx, "replication", "persistence").Result()
+		if err != nil {
+			return false, nil, err
+		}
+		st := redisinfo.Parse(reply)
+		if st.MasterAddr() == masterAddr && st.LinkUp() && st.Int("master_sync_in_progress") == 0 && st.Offset() >= want {
+			return true, nil, nil
+		}
+		var mi redisinfo.Info // the master's save counts only while it runs
+		if reply, err := master.Info(ctx, "persistence").Result(); err == nil {
+			mi = redisinfo.Parse(reply)
+		}
+		return false, SyncCounters(mi, st), fmt.Errorf("role %s, following %s, link up %v, offset %d of %d",
+			st["role"], st.MasterAddr(), st.LinkUp(), st.Offset(), want)
+	})
 }
 
 // EnableAOF turns appendonly on at c's node, which has Redis write an

@@ -141,27 +141,11 @@ func TestWaitOutlastsTheStall(t *testing.T) {
 	if err := mc.ConfigSet(ctx, "repl-diskless-sync-delay", "0").Err(); err != nil {
 		t.Fatal(err)
 	}
-	want, err := mc.Info(ctx, "replication").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantOffset := redisinfo.Parse(want).Offset()
 	if err := redisconn.ReplicaOf(ctx, rc, "127.0.0.1", strconv.Itoa(m.Port), stall); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err = redisconn.WaitProgress(ctx, stall, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
-		reply, err := rc.Info(ctx, "replication", "persistence").Result()
-		if err != nil {
-			return false, nil, err
-		}
-		ri := redisinfo.Parse(reply)
-		if ri.LinkUp() && ri.Offset() >= wantOffset {
-			return true, nil, nil
-		}
-		mreply, _ := mc.Info(ctx, "persistence").Result()
-		return false, redisconn.SyncCounters(redisinfo.Parse(mreply), ri), errors.New("not in sync")
-	})
+	err := redisconn.WaitSynced(ctx, rc, mc, m.Addr, stall)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("waiting for the sync: %v (after %s)", err, took)

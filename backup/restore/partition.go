@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"path"
 	"regexp"
 	"strconv"
@@ -382,27 +383,7 @@ func (r *runner) startReplica(ctx context.Context, tg, m target) error {
 	}
 	mc := r.client(m)
 	defer mc.Close()
-	mi, err := mc.Info(ctx, "replication").Result()
-	if err != nil {
-		return fmt.Errorf("INFO on %s: %w", m.node.Name, r.spec.Password.RedactError(err))
-	}
-	want := redisinfo.Parse(mi).Int("master_repl_offset")
-	err = redisconn.WaitProgress(ctx, r.opts.ReadyTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, []int64, error) {
-		info, err := c.Info(ctx, "replication", "persistence").Result()
-		if err != nil {
-			return false, nil, err
-		}
-		kv := redisinfo.Parse(info)
-		if kv.LinkUp() && kv["master_sync_in_progress"] == "0" && kv.Int("slave_repl_offset") >= want {
-			return true, nil, nil
-		}
-		var minfo redisinfo.Info
-		if reply, err := mc.Info(ctx, "persistence").Result(); err == nil {
-			minfo = redisinfo.Parse(reply)
-		}
-		return false, redisconn.SyncCounters(minfo, kv), fmt.Errorf("offset %d of %d, link up %v", kv.Int("slave_repl_offset"), want, kv.LinkUp())
-	})
-	if err != nil {
+	if err := redisconn.WaitSynced(ctx, c, mc, net.JoinHostPort(m.host.Address, strconv.Itoa(m.node.Port)), r.opts.ReadyTimeout); err != nil {
 		return fmt.Errorf("not in sync with %s: %w", m.node.Name, r.spec.Password.RedactError(err))
 	}
 	return nil
