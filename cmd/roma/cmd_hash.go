@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/roma-redis/roma/providers/hash"
@@ -27,7 +30,8 @@ func newHashCmd(s *streams) *cobra.Command {
 		Short: "Print the partition of each key",
 		Long: `Hash prints the partition (0..N-1) of each KEY, one per line, as the
 cluster's clients compute it. The partition count and hash function come from
---partitions and --function, or from the cluster in roma.hcl with -c;
+--partitions and --function, or from the cluster in roma.hcl: -c PATH,
+else $ROMA_CONFIG, else the current directory's .hcl files when it has any.
 --function overrides the file's function. A KEY of "-" reads keys from
 standard input, one per line. Put -- before keys that start with a dash.
 
@@ -76,13 +80,18 @@ func runHash(s *streams, c *cobra.Command, o *hashOptions, keys []string) error 
 func hashSetup(s *streams, c *cobra.Command, o *hashOptions) (hash.Func, int, error) {
 	flags := c.Flags()
 	withConfig := flags.Changed("config")
+	if !withConfig && !flags.Changed("partitions") && hasDefaultConfig() {
+		// As every other command: roma.hcl from $ROMA_CONFIG or the
+		// current directory.
+		withConfig = true
+	}
 	switch {
 	case withConfig && flags.Changed("partitions"):
 		return nil, 0, usageError{errors.New("give --partitions or -c, not both")}
-	case !withConfig && !flags.Changed("partitions"):
-		return nil, 0, usageError{errors.New("give the number of partitions with --partitions N, or a roma.hcl with -c PATH")}
 	case !withConfig && (flags.Changed("var") || flags.Changed("var-file")):
 		return nil, 0, usageError{errors.New("--var and --var-file need -c")}
+	case !withConfig && !flags.Changed("partitions"):
+		return nil, 0, usageError{errors.New("give the number of partitions with --partitions N, or a roma.hcl with -c PATH (the current directory holds no .hcl file)")}
 	case o.timeout <= 0:
 		return nil, 0, usageError{fmt.Errorf("--timeout must be positive, not %s", o.timeout)}
 	}
@@ -140,4 +149,19 @@ func hashLines(out *bufio.Writer, in io.Reader, fn hash.Func, n int) error {
 			return fmt.Errorf("read keys from standard input: %w", err)
 		}
 	}
+}
+
+// hasDefaultConfig tells whether a command without -c has a configuration
+// to read: $ROMA_CONFIG is set, or the current directory holds .hcl files.
+func hasDefaultConfig() bool {
+	if os.Getenv("ROMA_CONFIG") != "" {
+		return true
+	}
+	m, _ := filepath.Glob("*.hcl")
+	for _, name := range m {
+		if !strings.HasPrefix(name, ".") { // as hclspec.Load reads them
+			return true
+		}
+	}
+	return false
 }
