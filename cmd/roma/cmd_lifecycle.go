@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -74,9 +77,11 @@ func finish(s *streams, what string, res *apply.Result, err error) error {
 	return nil
 }
 
-// scopedCmd builds start and stop: the whole cluster, or --host.
+// scopedCmd builds start and stop: the whole cluster, or --host. confirm,
+// when not nil, runs before anything is done.
 func scopedCmd(s *streams, use, short, long, what string,
-	run func(ctx context.Context, spec *cluster.Spec, scope apply.Scope, opts apply.Options) (*apply.Result, error)) *cobra.Command {
+	run func(ctx context.Context, spec *cluster.Spec, scope apply.Scope, opts apply.Options) (*apply.Result, error),
+	confirm func(s *streams, o *lifecycleOptions, spec *cluster.Spec) error) *cobra.Command {
 	var o lifecycleOptions
 	c := &cobra.Command{
 		Use: use, Short: short, Long: long,
@@ -92,6 +97,11 @@ func scopedCmd(s *streams, use, short, long, what string,
 			if err := checkHosts(spec, o.hosts); err != nil {
 				return err
 			}
+			if confirm != nil {
+				if err := confirm(s, &o, spec); err != nil {
+					return err
+				}
+			}
 			ctx, stop := signalContext()
 			defer stop()
 			res, err := run(ctx, spec, apply.Scope{Hosts: o.hosts}, o.applyOptions(s))
@@ -100,6 +110,10 @@ func scopedCmd(s *streams, use, short, long, what string,
 	}
 	o.registerCommon(c)
 	c.Flags().StringArrayVar(&o.hosts, "host", nil, "only nodes on this host (repeatable)")
+	if confirm != nil {
+		c.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
+		c.Flags().BoolVar(&o.input, "input", true, "ask for confirmation; -input=false fails instead")
+	}
 	return c
 }
 
@@ -113,7 +127,7 @@ data when the cluster stopped; when the status names none of the nodes to
 start, or that node holds nothing on disk while another does, the node
 holding the most data. A master that runs while that node is to start came
 back on its own, on older data: it becomes its replica. A romad already
-running is left alone.`, "Start", apply.Start)
+running is left alone.`, "Start", apply.Start, nil)
 }
 
 func newStopCmd(s *streams) *cobra.Command {
@@ -122,7 +136,67 @@ func newStopCmd(s *streams) *cobra.Command {
 each partition the replicas first and the master last; with --host, a master
 on those hosts first hands over to an in-sync replica elsewhere (FAILOVER), so
 the partition keeps serving. Status nodes stop last. When the whole cluster
-stops, romad stops first, so that it fails nothing over meanwhile.`, "Stop", apply.Stop)
+stops, romad stops first, so that it fails nothing over meanwhile.
+
+When the stop takes partitions out of service (the whole cluster, or hosts
+that hold every node of a partition or a majority of the status nodes),
+it says so and asks for confirmation unless -auto-approve.`, "Stop", apply.Stop, confirmStop)
+}
+
+// confirmStop asks for "yes" when the stop takes partitions out of
+// service: clients then get HALT, or no status at all, until roma start.
+// A stop of hosts whose partitions keep a node elsewhere (their masters
+// hand over) needs no confirmation.
+func confirmStop(s *streams, o *lifecycleOptions, spec *cluster.Spec) error {
+	outage := stopOutage(spec, o.hosts)
+	if outage == "" || o.autoApprove {
+		return nil
+	}
+	if !o.input {
+		return usageError{fmt.Errorf("stop needs approval: it %s; run again with -auto-approve", outage)}
+	}
+	fmt.Fprintf(s.out, "Do you really want to stop cluster %q? The stop %s.\n  The nodes save their data first, and roma start brings them back.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
+		spec.Name, outage)
+	if !readYes(s) {
+		return fmt.Errorf("stop cancelled: nothing was stopped (use -auto-approve in scripts)")
+	}
+	fmt.Fprintln(s.out)
+	return nil
+}
+
+// stopOutage says what a stop of hosts (none: the whole cluster) takes out
+// of service, or "" when every partition keeps a node and the status keeps
+// a majority.
+func stopOutage(spec *cluster.Spec, hosts []string) string {
+	if len(hosts) == 0 {
+		return fmt.Sprintf("takes the whole cluster out of service (%d partitions, %d nodes)", spec.Partitions, len(spec.Nodes))
+	}
+	stopped := func(host string) bool { return slices.Contains(hosts, host) }
+	var down []string
+	for p := 0; p < spec.Partitions; p++ {
+		nodes := spec.PartitionNodes(p)
+		if len(nodes) > 0 && !slices.ContainsFunc(nodes, func(n cluster.Node) bool { return !stopped(n.Host) }) {
+			down = append(down, strconv.Itoa(p))
+		}
+	}
+	var what []string
+	switch len(down) {
+	case 0:
+	case 1:
+		what = append(what, "takes partition "+down[0]+" out of service (every node of it is on those hosts)")
+	default:
+		what = append(what, "takes partitions "+strings.Join(down, ", ")+" out of service (every node of them is on those hosts)")
+	}
+	var st int
+	for _, n := range spec.Status {
+		if stopped(n.Host) {
+			st++
+		}
+	}
+	if n := len(spec.Status); st > 0 && n-st < n/2+1 {
+		what = append(what, fmt.Sprintf("stops %d of the %d status nodes, leaving no majority to give clients the cluster status", st, n))
+	}
+	return strings.Join(what, ", and ")
 }
 
 func newDestroyCmd(s *streams) *cobra.Command {
