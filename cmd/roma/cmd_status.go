@@ -47,7 +47,9 @@ and INFO, in parallel): role, up or down and since when, replication link
 and lag, memory used, key count. It shows the state, the epoch and the
 alpha romad, each partition's master and replicas, the status nodes'
 agreement, the last backup and, with --drift, how many resources were
-changed outside roma.
+changed outside roma. A node the published status names that roma.hcl no
+longer declares (removed from it, not yet applied) still serves: it is
+probed at its published address and shown "not in roma.hcl".
 
 The state is the worse of the published one and the one the probe finds:
 HALT when a partition has no master up, or when no majority of status

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -37,6 +38,7 @@ func Build(in Inputs) *Report {
 		b.addrs[in.Spec.Addr(n.Host, n.Port)] = n.Name
 	}
 	b.readStatus()
+	b.undeclared()
 	for p := range in.Spec.Partitions {
 		b.partition(p)
 	}
@@ -60,6 +62,42 @@ type builder struct {
 	trusted  *status.Status // the published status, when a majority holds it
 	addrs    map[string]string
 	findings []finding
+	// extra are the data nodes the trusted status names that roma.hcl
+	// does not declare, by partition; extraAddr their published
+	// addresses.
+	extra     map[int][]cluster.Node
+	extraAddr map[string]string
+}
+
+// undeclared finds the data nodes the published status names that
+// roma.hcl does not declare (removed from it, not yet applied). They
+// still serve, so the report shows them with the partition they serve.
+func (b *builder) undeclared() {
+	b.extra, b.extraAddr = map[int][]cluster.Node{}, map[string]string{}
+	s := b.trusted
+	if s == nil {
+		return
+	}
+	for _, name := range s.NodeNames() {
+		n := s.Nodes[name]
+		if _, ok := b.in.Spec.Node(name); ok || n.Partition < 0 || n.Partition >= b.in.Spec.Partitions || n.Addr == "" {
+			continue
+		}
+		host := ""
+		if h, _, err := net.SplitHostPort(n.Addr); err == nil {
+			for _, sh := range b.in.Spec.Hosts {
+				if sh.Address == h {
+					host = sh.Name
+					break
+				}
+			}
+		}
+		b.extra[n.Partition] = append(b.extra[n.Partition], cluster.Node{Name: name, Host: host, Partition: n.Partition, Database: n.Database})
+		b.extraAddr[name] = n.Addr
+		if _, taken := b.addrs[n.Addr]; !taken {
+			b.addrs[n.Addr] = name
+		}
+	}
 }
 
 func (b *builder) add(state, format string, args ...any) {
@@ -122,7 +160,7 @@ func (b *builder) epochs() string {
 
 // partition builds partition p and its nodes.
 func (b *builder) partition(p int) {
-	nodes := b.in.Spec.PartitionNodes(p)
+	nodes := append(b.in.Spec.PartitionNodes(p), b.extra[p]...)
 	var masters []string
 	for _, n := range nodes {
 		if pr, ok := b.probe(n.Name); ok && !pr.Loading && pr.Role == "master" {
@@ -222,6 +260,9 @@ func orUnknown(s string) string {
 // for its partition's master, which masterFindings covers.
 func (b *builder) node(n cluster.Node, part Partition) Node {
 	nd := Node{Name: n.Name, Host: n.Host, Addr: b.in.Spec.Addr(n.Host, n.Port), Partition: n.Partition}
+	if addr, ok := b.extraAddr[n.Name]; ok {
+		nd.Addr, nd.Undeclared = addr, true
+	}
 	var pub status.NodeState
 	if b.trusted != nil {
 		pub = b.trusted.Nodes[n.Name]
@@ -295,7 +336,11 @@ func (b *builder) published() {
 	for _, name := range s.NodeNames() {
 		if n := s.Nodes[name]; n.Partition >= 0 {
 			if _, ok := b.in.Spec.Node(name); !ok {
-				b.add(status.OK, "the published status names node %s, which roma.hcl does not declare", name)
+				if _, shown := b.extraAddr[name]; shown {
+					b.add(status.OK, "the published status names node %s, which roma.hcl does not declare: it serves partition %d until roma apply removes it", name, n.Partition)
+				} else {
+					b.add(status.OK, "the published status names node %s, which roma.hcl does not declare", name)
+				}
 			}
 		}
 	}

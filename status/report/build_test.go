@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -281,5 +282,48 @@ func TestBuildStaleStatus(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// A node removed from roma.hcl but not yet by apply still serves: the
+// report probes it at its published address and shows it, so that a
+// master there is no HALT; one the status does not trust is not shown.
+func TestBuildUndeclaredNode(t *testing.T) {
+	spec := testSpec()
+	spec.Nodes = slices.DeleteFunc(spec.Nodes, func(n cluster.Node) bool { return n.Name == "db2-7001" })
+	s := published(status.OK, 7)
+	s.Nodes["db2-7001"] = status.NodeState{Addr: "10.0.0.2:7001", Partition: 1, Database: 1, State: status.NodeUp, Role: "master", Since: now.Add(-time.Hour)}
+
+	r := Build(Inputs{Spec: spec, Reading: reading(s, 7, 7, 7), Probes: healthy(), Now: now})
+	lag0 := int64(0)
+	want := []Node{
+		{Name: "db2-7001", Host: "db2", Addr: "10.0.0.2:7001", Partition: 1, Role: "master", State: "up",
+			Since: now.Add(-time.Hour), Memory: 1 << 20, MaxMemory: 64 << 20, Keys: 20, Undeclared: true},
+		{Name: "db1-7001", Host: "db1", Addr: "10.0.0.1:7001", Partition: 1, Role: "replica", State: "up",
+			Since: now.Add(-time.Hour), Master: "db2-7001", Link: "up", Lag: &lag0, Memory: 1 << 20, Keys: 20},
+	}
+	if d := cmp.Diff(want, r.Nodes[2:]); d != "" {
+		t.Errorf("partition 1's nodes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"the published status names node db2-7001, which roma.hcl does not declare: it serves partition 1 until roma apply removes it"}, r.Problems); d != "" {
+		t.Errorf("problems (-want +got):\n%s", d)
+	}
+	if r.State != status.OK || !r.Partitions[1].Serving {
+		t.Errorf("state %s, partition 1 serving %v; want OK, serving", r.State, r.Partitions[1].Serving)
+	}
+
+	// Down, it is partition 1's published master down: HALT, with the row
+	// that says so.
+	down := Build(Inputs{Spec: spec, Reading: reading(s, 7, 7, 7), Probes: with(healthy(), "db2-7001", Probe{Err: "connection refused"}), Now: now})
+	if down.State != status.Halt || down.Nodes[2].Name != "db2-7001" || down.Nodes[2].State != status.NodeDown {
+		t.Errorf("down: state %s, node %+v; want HALT and db2-7001 down", down.State, down.Nodes[2])
+	}
+
+	// Without a majority behind the status, only roma.hcl's nodes show.
+	untrusted := Build(Inputs{Spec: spec, Reading: reading(s, 7, 0, 0), Probes: healthy(), Now: now})
+	for _, n := range untrusted.Nodes {
+		if n.Undeclared {
+			t.Errorf("untrusted status: %s shown", n.Name)
+		}
 	}
 }

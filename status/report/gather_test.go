@@ -65,7 +65,8 @@ func TestGather(t *testing.T) {
 		}
 	}
 	s := &status.Status{Version: 1, Cluster: "gather", State: status.OK, Epoch: 2, Alpha: "h", Updated: time.Now(),
-		Partitions: []status.Partition{{Master: "a", Replicas: []string{"b"}}}}
+		Partitions: []status.Partition{{Master: "a", Replicas: []string{"b"}}},
+		Nodes:      map[string]status.NodeState{"a": {Addr: fmt.Sprintf("127.0.0.1:%d", m), Partition: 0, Role: "master", State: status.NodeUp}}}
 	if err := status.Write(ctx, sc, s); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,16 @@ func TestGather(t *testing.T) {
 	}
 	if rep.Published == nil || rep.Published.Epoch != 2 || !rep.Agreement.Majority {
 		t.Errorf("published %+v, agreement %+v", rep.Published, rep.Agreement)
+	}
+
+	// Master a removed from roma.hcl, not yet applied: it is probed at
+	// its published address, and the partition still has its master.
+	removed := *spec
+	removed.Nodes = spec.Nodes[1:]
+	rep = Gather(ctx, &removed, Options{Timeout: time.Second})
+	a, _ = rep.Node("a")
+	if rep.State != status.OK || !a.Undeclared || a.Role != "master" || a.Keys != 5 {
+		t.Errorf("a removed from roma.hcl: state %s, problems %q, node a %+v; want OK, a probed as master", rep.State, rep.Problems, a)
 	}
 
 	_ = rc.Shutdown(ctx).Err()

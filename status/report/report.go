@@ -101,6 +101,11 @@ type Node struct {
 	MaxMemory int64  `json:"maxmemory,omitempty"` // 0: no limit
 	Keys      int64  `json:"keys"`                // in the node's database
 	Error     string `json:"error,omitempty"`     // why it is down
+	// Undeclared is set on a node roma.hcl does not declare (removed
+	// from it, not yet applied) that the published status names: it is
+	// probed at its published address, since it serves until apply
+	// removes it.
+	Undeclared bool `json:"undeclared,omitempty"`
 }
 
 // Drift is what a quick plan found.

@@ -38,7 +38,11 @@ func List(w io.Writer, r *report.Report, o Options) error {
 		if n.State != "down" {
 			mem, keys = size(n.Memory), strconv.FormatInt(n.Keys, 10)
 		}
-		t.add(n.State, strconv.Itoa(n.Partition), n.Name, n.Addr, dash(n.Role), n.State, ago(n.Since, r.Checked), dash(n.Link), lag(n), mem, keys)
+		name := n.Name
+		if n.Undeclared {
+			name += " (not in roma.hcl)"
+		}
+		t.add(n.State, strconv.Itoa(n.Partition), name, n.Addr, dash(n.Role), n.State, ago(n.Since, r.Checked), dash(n.Link), lag(n), mem, keys)
 	}
 	t.write(&b, o, 4)
 	b.WriteByte('\n')

@@ -91,7 +91,16 @@ func halt() *report.Report {
 	return r
 }
 
-var cases = map[string]func() *report.Report{"healthy": healthy, "degraded": degraded, "halt": halt}
+// undeclared is healthy with partition 1's master removed from roma.hcl,
+// not yet applied: shown, as probed at its published address.
+func undeclared() *report.Report {
+	r := healthy()
+	r.Nodes[2].Undeclared = true
+	r.Problems = []string{"the published status names node db2-7001, which roma.hcl does not declare: it serves partition 1 until roma apply removes it"}
+	return r
+}
+
+var cases = map[string]func() *report.Report{"healthy": healthy, "degraded": degraded, "halt": halt, "undeclared": undeclared}
 
 // TestGolden renders every case in every format and compares the output
 // with testdata/<case>.<format> (go test -update rewrites them).

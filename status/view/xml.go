@@ -94,20 +94,21 @@ type xmlReplica struct {
 }
 
 type xmlNode struct {
-	Name      string `xml:"name,attr"`
-	Host      string `xml:"host,attr"`
-	Addr      string `xml:"addr,attr"`
-	Partition int    `xml:"partition,attr"`
-	Role      string `xml:"role,attr,omitempty"`
-	State     string `xml:"state,attr"`
-	Since     string `xml:"since,attr,omitempty"`
-	Master    string `xml:"master,attr,omitempty"`
-	Link      string `xml:"link,attr,omitempty"`
-	Lag       *int64 `xml:"lag,attr"`
-	Memory    *int64 `xml:"memory,attr"`
-	MaxMemory *int64 `xml:"maxmemory,attr"`
-	Keys      *int64 `xml:"keys,attr"`
-	Error     string `xml:"error,attr,omitempty"`
+	Name       string `xml:"name,attr"`
+	Host       string `xml:"host,attr"`
+	Addr       string `xml:"addr,attr"`
+	Partition  int    `xml:"partition,attr"`
+	Role       string `xml:"role,attr,omitempty"`
+	State      string `xml:"state,attr"`
+	Since      string `xml:"since,attr,omitempty"`
+	Master     string `xml:"master,attr,omitempty"`
+	Link       string `xml:"link,attr,omitempty"`
+	Lag        *int64 `xml:"lag,attr"`
+	Memory     *int64 `xml:"memory,attr"`
+	MaxMemory  *int64 `xml:"maxmemory,attr"`
+	Keys       *int64 `xml:"keys,attr"`
+	Error      string `xml:"error,attr,omitempty"`
+	Undeclared bool   `xml:"undeclared,attr,omitempty"`
 }
 
 type xmlBackup struct {
@@ -163,7 +164,7 @@ func toXML(r *report.Report) xmlReport {
 	}
 	for _, n := range r.Nodes {
 		xn := xmlNode{Name: n.Name, Host: n.Host, Addr: n.Addr, Partition: n.Partition, Role: n.Role, State: n.State,
-			Since: xmlTime(n.Since), Master: n.Master, Link: n.Link, Lag: n.Lag, Error: n.Error}
+			Since: xmlTime(n.Since), Master: n.Master, Link: n.Link, Lag: n.Lag, Error: n.Error, Undeclared: n.Undeclared}
 		if n.State != "down" {
 			xn.Memory, xn.Keys = &n.Memory, &n.Keys
 			if n.MaxMemory > 0 {
