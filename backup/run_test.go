@@ -269,6 +269,33 @@ func TestRunNoMaster(t *testing.T) {
 	}
 }
 
+// TestRunUndeclaredMaster: a master removed from roma.hcl, not yet by
+// apply, still serves; its declared replica follows it. The backup takes
+// the replica's data, the master's keys all there, and a consistent
+// backup pauses that master.
+func TestRunUndeclaredMaster(t *testing.T) {
+	for _, consistent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("consistent=%v", consistent), func(t *testing.T) {
+			c := newTestCluster(t, []int{1})
+			c.nodes[0][0].fill(t, 25)
+			c.settle(t)
+			c.spec.Nodes = c.spec.Nodes[1:] // p0-n0 removed from roma.hcl
+			parts := Observe(testCtx(t), c.spec, Clients{Password: testPassword})
+			master := fmt.Sprintf("127.0.0.1:%d", c.nodes[0][0].Port)
+			if p := parts[0]; p.Master == nil || p.Master.Addr != master || p.Source == nil || p.Source.Node.Name != "p0-n1" || len(p.Undeclared) != 1 {
+				t.Fatalf("partition 0: master %+v, source %+v, undeclared %+v; want the master at %s, the source p0-n1", p.Master, p.Source, p.Undeclared, master)
+			}
+			m, err := Run(testCtx(t), c.spec, store.Dir(t.TempDir()), Options{Consistent: consistent})
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if f := m.Files[0]; f.Node != "p0-n1" || f.Keys != c.nodes[0][0].keys(t) || m.Consistent != consistent {
+				t.Errorf("file %+v, consistent %v; want p0-n1's %d keys", f, m.Consistent, c.nodes[0][0].keys(t))
+			}
+		})
+	}
+}
+
 // recordingStore records the order in which files are committed.
 type recordingStore struct {
 	store.Store

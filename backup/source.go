@@ -38,6 +38,11 @@ type Partition struct {
 	Nodes  []NodeState // in declaration order
 	Master *NodeState  // nil when no node is master
 	Source *NodeState  // a healthy replica with the highest offset, else the master
+	// Undeclared are the masters the partition's replicas follow that
+	// roma.hcl does not declare: a node removed from roma.hcl that apply
+	// has not removed yet, which still serves. Master is one of them
+	// when no declared node is master.
+	Undeclared []NodeState
 }
 
 // Clients makes Redis clients of the cluster's data nodes.
@@ -80,14 +85,53 @@ func Observe(ctx context.Context, spec *cluster.Spec, cl Clients) []Partition {
 			parts[s.Node.Partition].Nodes = append(parts[s.Node.Partition].Nodes, s)
 		}
 	}
+	declared := map[string]bool{}
+	for _, s := range states {
+		declared[s.Addr] = true
+	}
 	for p := range parts {
 		parts[p].choose()
+		if parts[p].Master == nil {
+			parts[p].adopt(ctx, cl, declared)
+		}
 	}
 	return parts
 }
 
+// adopt looks for a master that p's replicas follow but roma.hcl does not
+// declare (a node removed from roma.hcl, not yet by apply), and makes it
+// p's master when it answers as one.
+func (p *Partition) adopt(ctx context.Context, cl Clients, declared map[string]bool) {
+	seen := map[string]bool{}
+	for _, n := range p.Nodes {
+		addr := n.MasterAddr
+		if !n.Up() || n.Role != "slave" || addr == "" || declared[addr] || seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		s := observeAddr(ctx, cluster.Node{Name: addr + " (not in roma.hcl)", Partition: p.P}, addr, cl)
+		if s.Up() && s.Role == "master" {
+			p.Undeclared = append(p.Undeclared, s)
+		}
+	}
+	best := -1
+	for i := range p.Undeclared {
+		if best < 0 || p.followers(p.Undeclared[i].Addr) > p.followers(p.Undeclared[best].Addr) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p.Master = &p.Undeclared[best]
+		p.chooseSource()
+	}
+}
+
 func observeNode(ctx context.Context, spec *cluster.Spec, n cluster.Node, cl Clients) NodeState {
-	s := NodeState{Node: n, Addr: spec.Addr(n.Host, n.Port)}
+	return observeAddr(ctx, n, spec.Addr(n.Host, n.Port), cl)
+}
+
+func observeAddr(ctx context.Context, n cluster.Node, addr string, cl Clients) NodeState {
+	s := NodeState{Node: n, Addr: addr}
 	c := cl.New(s.Addr)
 	defer c.Close()
 	info, err := c.Info(ctx, "server", "replication", "persistence", "keyspace").Result()
@@ -125,6 +169,12 @@ func (p *Partition) choose() {
 		return
 	}
 	p.Master = &p.Nodes[best]
+	p.chooseSource()
+}
+
+// chooseSource picks the healthy replica of p.Master with the highest
+// offset, else the master.
+func (p *Partition) chooseSource() {
 	p.Source = p.Master
 	var bestOffset int64 = -1
 	for i := range p.Nodes {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -417,6 +418,11 @@ func TestRestoreRefusals(t *testing.T) {
 			}
 			return undo
 		}, msg: "partition 3 (partition-3.rdb): the file is missing"},
+		// Partition 0's master removed from roma.hcl, not yet by apply:
+		// it still serves, and restore would leave it so.
+		"master not in roma.hcl": {spec: other(func(s *cluster.Spec) {
+			s.Nodes = slices.DeleteFunc(slices.Clone(s.Nodes), func(n cluster.Node) bool { return n.Name == spec.PartitionNodes(0)[0].Name })
+		}), msg: "partition 0: its master at " + spec.Addr(spec.PartitionNodes(0)[0].Host, spec.PartitionNodes(0)[0].Port) + " is a node roma.hcl does not declare"},
 		"manifest of another cluster": {damage: func(t *testing.T) func() {
 			return rewrite(t, h.T, path.Join(dir, backup.ManifestName), func(b []byte) []byte {
 				return []byte(strings.Replace(string(b), `"cluster": "labtest"`, `"cluster": "elsewhere"`, 1))

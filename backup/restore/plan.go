@@ -84,6 +84,10 @@ func Prepare(ctx context.Context, spec *cluster.Spec, st store.Store, id string,
 		if len(want) > 0 && !want[part.P] {
 			continue
 		}
+		for _, u := range part.Undeclared {
+			problems = append(problems, fmt.Errorf("partition %d: its master at %s is a node roma.hcl does not declare (removed from roma.hcl, not yet by roma apply): restore would leave it serving its old data beside the restored nodes; run roma apply first",
+				part.P, u.Addr))
+		}
 		pp := PartitionPlan{P: part.P, File: m.Files[part.P], Expired: checks[part.P].Info.Expired}
 		mi := chooseMaster(part, masters[part.P])
 		for i, n := range part.Nodes {
