@@ -596,6 +596,20 @@ func (d *differ) node(t redisconf.Target) {
 		r.Reasons = append(r.Reasons, "the node does not accept the cluster password")
 		r.Steps = append(r.Steps, Step{Op: "config-set", Node: t.Name})
 	}
+	upgraded := false
+	if ss := hs.Services[t.Name]; running && !moving && ss != nil && ss.Replaced && hs.Redis != "" && hs.Redis != RedisRunning {
+		// A package upgrade replaced the binary under the running node:
+		// a restart, rolled as any other, runs the installed one.
+		if older(hs.Redis, ns.Version) {
+			d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
+				"%s runs Redis %s, but the redis-server installed on %s is %s, older: restarted on it, the node may not read its own data (a newer RDB or AOF format). "+
+					"roma does not downgrade Redis: install Redis %s or newer on %s again", t.Name, ns.Version, t.Host.Name, hs.Redis, ns.Version, t.Host.Name)})
+		} else {
+			put(Change{Attr: "redis-server", Old: ns.Version + " (its binary replaced)", New: hs.Redis + " (installed)", Restart: true})
+			upgraded = true
+			r.Reasons = append(r.Reasons, fmt.Sprintf("the redis-server binary it runs was replaced on %s since it started (a package upgrade): restarted, it runs the installed Redis %s; apply rolls it with its partition", t.Host.Name, hs.Redis))
+		}
+	}
 	for _, k := range order {
 		r.Changes = append(r.Changes, *changes[k])
 	}
@@ -636,9 +650,11 @@ func (d *differ) node(t redisconf.Target) {
 		r.Action = Restart
 		r.Reasons = append(r.Reasons, fmt.Sprintf("it moves from %s to %s: restarted there, rolled with its partition (a master hands over to a replica first)", ns.Addr, addrOf(t)))
 		r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name, Addr: ns.Addr})
-	case needRestart:
+	case needRestart || upgraded:
 		r.Action = Restart
-		r.Reasons = append(r.Reasons, "some changed settings take effect only after a restart; apply rolls it with its partition")
+		if needRestart {
+			r.Reasons = append(r.Reasons, "some changed settings take effect only after a restart; apply rolls it with its partition")
+		}
 		r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name})
 	case len(r.Changes) > 0 || len(r.Steps) > 0:
 		r.Action = Update
@@ -1155,6 +1171,9 @@ func (d *differ) fingerprints() {
 		}
 		for _, s := range sortedKeys(hs.Services) {
 			fmt.Fprintf(h, "svc %s %v\n", s, hs.Services[s].Running)
+			if hs.Services[s].Replaced {
+				fmt.Fprintf(h, "replaced %s\n", s)
+			}
 		}
 		for _, p := range sortedKeys(hs.Sums) {
 			if !strings.HasSuffix(p, "/secrets.hcl") {
@@ -1375,4 +1394,22 @@ func (d *differ) backup() {
 		Changes: []Change{{Attr: "every", New: bk.Every.String(), OldNull: true}, {Attr: "keep", New: strconv.Itoa(bk.Keep), OldNull: true},
 			{Attr: "store", New: bk.Host + ":" + bk.Dir, OldNull: true}},
 		Steps: []Step{{Op: "mkdir", Node: bk.Dir, Target: bk.Host}}})
+}
+
+// older reports whether Redis version a ("7.0.15") is older than b by its
+// major or minor number, which is where formats change. An unreadable
+// version is not older.
+func older(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < 2 && i < len(pa) && i < len(pb); i++ {
+		x, err1 := strconv.Atoi(pa[i])
+		y, err2 := strconv.Atoi(pb[i])
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }

@@ -225,8 +225,9 @@ func titleAddr(title string) string {
 // hostScript is what a plan runs on a host, in one SSH round trip, with
 // as few processes as it can (each costs the host a fork and an exec, and
 // a plan runs it on every host at once): uname where the kernel does not
-// say it in /proc; redis-server --version
-// only when no node runs there (a running node tells its version); one
+// say it in /proc; redis-server --version only when no node runs there
+// (a running node tells its version) or when a running node's binary is
+// no longer the installed one (a package upgrade); one
 // sha256sum for romad's files; one tar of the conf files, written raw
 // after a "tar" line, last. Everything else is the shell's own.
 func hostScript(spec *cluster.Spec, h cluster.Host) string {
@@ -257,13 +258,18 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 	if len(data) > 0 {
 		b.WriteString("for d in " + strings.Join(data, " ") + "; do set -- \"$d\"/*; [ -e \"$1\" ] && printf 'data %s\\n' \"${d##*/}\"; done\n")
 	}
+	// rs: the redis-server a start would run, found on PATH by the shell
+	// alone. A running redis-server whose binary is not rs (a package
+	// upgrade replaced it since it started) is "replaced": its version
+	// is then read from rs, the one a restart runs.
+	b.WriteString("rs=''; ifs=$IFS; IFS=:; for d in $PATH; do [ -x \"${d:-.}/redis-server\" ] && { rs=${d:-.}/redis-server; break; }; done; IFS=$ifs\n")
 	// A process's title up to its first newline, NULs dropped by read:
 	// "redis-server 10.0.0.1:7000", or romad's path and arguments.
-	fmt.Fprintf(&b, "live=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+
+	fmt.Fprintf(&b, "live=''; replaced=''; for p in %s/*.pid; do [ -f \"$p\" ] || continue; pid=''; read -r pid < \"$p\" || true; pid=${pid%%%%[!0-9]*}; "+
 		"printf 'pid %%s %%s\\n' \"$p\" \"${pid:-0}\"; [ -n \"$pid\" ] && [ -r /proc/$pid/cmdline ] || continue; "+
 		"c=''; IFS= read -r c < /proc/$pid/cmdline 2>/dev/null || true; printf 'cmd %%s %%s\\n' \"$pid\" \"$c\"; "+
-		"case $c in *redis*) live=1;; esac; done\n", q(l.RunDir()))
-	b.WriteString("if command -v redis-server >/dev/null 2>&1; then if [ -n \"$live\" ]; then echo redis-running; else printf 'redis '; redis-server --version 2>/dev/null || echo; fi; fi\n")
+		"case $c in *redis*) live=1; if [ -n \"$rs\" ] && [ -e /proc/$pid/exe ] && ! [ /proc/$pid/exe -ef \"$rs\" ]; then printf 'replaced %%s\\n' \"$pid\"; replaced=1; fi;; esac; done\n", q(l.RunDir()))
+	b.WriteString("if [ -n \"$rs\" ]; then if [ -n \"$live\" ] && [ -z \"$replaced\" ]; then echo redis-running; else printf 'redis '; \"$rs\" --version 2>/dev/null || echo; fi; fi\n")
 	b.WriteString("set --; for f in")
 	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets()} {
 		b.WriteString(" " + q(f))
@@ -315,6 +321,7 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 	out := res.Stdout
 	pids := map[string]int{} // service name -> pid in its pidfile
 	cmdlines := map[int]string{}
+	replaced := map[int]bool{} // pids whose binary is not the installed redis-server
 	redisRunning := false
 	for len(out) > 0 {
 		line := out
@@ -331,6 +338,10 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 			hs.Redis = redisVersion(rest)
 		case "redis-running":
 			redisRunning = true
+		case "replaced":
+			if n, err := strconv.Atoi(rest); err == nil {
+				replaced[n] = true
+			}
 		case "dir":
 			hs.Dirs[rest] = true
 		case "data":
@@ -398,6 +409,9 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 		if _, ok := hs.Services[name]; !ok {
 			hs.Services[name] = ss
 		}
+	}
+	for _, ss := range hs.Services {
+		ss.Replaced = ss.Running && replaced[ss.Pid]
 	}
 	return hs
 }

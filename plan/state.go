@@ -52,6 +52,10 @@ type ServiceState struct {
 	// Title is the process title of the pid in the pidfile, when alive
 	// (the process manager): redis-server shows its address in it.
 	Title string `json:",omitempty"`
+	// Replaced is set on a running redis-server whose binary is no longer
+	// the host's installed redis-server (a package upgrade replaced it
+	// since it started): a restart runs the installed one.
+	Replaced bool `json:",omitempty"`
 }
 
 // NodeState is what one Redis node said over the Redis protocol.
