@@ -37,7 +37,7 @@ var (
 	descAlpha = prometheus.NewDesc("roma_alpha", "1 when this romad is the alpha.", []string{"romad"}, nil)
 	descEpoch = prometheus.NewDesc("roma_epoch", "The epoch of the status this romad last wrote or read.", nil, nil)
 	descState = prometheus.NewDesc("roma_cluster_state", "1 for the cluster's current state.", []string{"state"}, nil)
-	descBack  = prometheus.NewDesc("roma_last_backup_timestamp_seconds", "When the last backup ran.", []string{"ok"}, nil)
+	descBack  = prometheus.NewDesc("roma_last_backup_timestamp_seconds", "When the last scheduled backup ran.", []string{"ok"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
