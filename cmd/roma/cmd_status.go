@@ -49,7 +49,9 @@ alpha romad, each partition's master and replicas, the status nodes'
 agreement, the last scheduled backup (romad's) and, with --drift, how many resources were
 changed outside roma. A node the published status names that roma.hcl no
 longer declares (removed from it, not yet applied) still serves: it is
-probed at its published address and shown "not in roma.hcl".
+probed at its published address and shown "not in roma.hcl". A node
+added to roma.hcl, not yet applied (it does not answer, and the published
+status does not name it), is shown "not created yet", and is no problem.
 
 The state is the worse of the published one and the one the probe finds:
 HALT when a partition has no master up, or when no majority of status

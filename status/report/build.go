@@ -188,6 +188,18 @@ func (b *builder) partition(p int) {
 	b.masterFindings(part, published, masters)
 }
 
+// unapplied reports whether data node name is one roma.hcl declares but
+// the trusted published status does not name: romad, whose status names
+// every node it watches, has not been told of it, so apply has not run
+// since it was added.
+func (b *builder) unapplied(name string) bool {
+	if b.trusted == nil || len(b.trusted.Nodes) == 0 {
+		return false
+	}
+	_, named := b.trusted.Nodes[name]
+	return !named
+}
+
 // probe returns the probe of a node that answered.
 func (b *builder) probe(name string) (Probe, bool) {
 	pr, ok := b.in.Probes[name]
@@ -275,7 +287,12 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 		if pub.State == status.NodeDown {
 			nd.Since = pub.Since.UTC()
 		}
-		if !isMaster {
+		switch {
+		case isMaster:
+		case b.unapplied(n.Name):
+			nd.Error = "not created yet: " + nd.Error
+			b.add(status.OK, "node %s of partition %d does not answer, and the published status does not name it: added to roma.hcl, not yet applied (roma apply creates it)", n.Name, n.Partition)
+		default:
 			b.add(status.Degraded, "node %s of partition %d is down: %s", n.Name, n.Partition, nd.Error)
 		}
 		return nd

@@ -32,8 +32,11 @@ func published(state string, epoch int64) *status.Status {
 	return &status.Status{
 		Version: 1, Cluster: "shop", State: state, Epoch: epoch, Alpha: "db1", Updated: now.Add(-time.Minute),
 		Partitions: []status.Partition{{Master: "db1-7000", Replicas: []string{"db2-7000"}}, {Master: "db2-7001", Replicas: []string{"db1-7001"}}},
-		Nodes: map[string]status.NodeState{
+		Nodes: map[string]status.NodeState{ // romad names every node it watches
 			"db1-7000": {State: status.NodeUp, Role: "master", Since: now.Add(-time.Hour)},
+			"db2-7000": {Addr: "10.0.0.2:7000", Partition: 0, Role: "replica"},
+			"db2-7001": {Addr: "10.0.0.2:7001", Partition: 1, Role: "master", Database: 1},
+			"db1-7001": {Addr: "10.0.0.1:7001", Partition: 1, Role: "replica", Database: 1},
 		},
 	}
 }
@@ -325,5 +328,38 @@ func TestBuildUndeclaredNode(t *testing.T) {
 		if n.Undeclared {
 			t.Errorf("untrusted status: %s shown", n.Name)
 		}
+	}
+}
+
+// A node added to roma.hcl, not yet applied, does not answer, and the
+// status romad publishes (which names every node it watches) does not
+// name it: it is not down, and the cluster is not DEGRADED for it. A node
+// the status names that does not answer is down.
+func TestBuildUnappliedNode(t *testing.T) {
+	spec := testSpec()
+	spec.Hosts = append(spec.Hosts, cluster.Host{Name: "db3", Address: "10.0.0.3"})
+	spec.Nodes = append(spec.Nodes, cluster.Node{Name: "db3-7001", Host: "db3", Port: 7001, Partition: 1, Database: 1})
+	probes := with(healthy(), "db3-7001", Probe{Err: "dial tcp 10.0.0.3:7001: connect: connection refused"})
+
+	r := Build(Inputs{Spec: spec, Reading: reading(published(status.OK, 7), 7, 7, 7), Probes: probes, Now: now})
+	n, _ := r.Node("db3-7001")
+	if r.State != status.OK || n.State != status.NodeDown || n.Error != "not created yet: dial tcp 10.0.0.3:7001: connect: connection refused" {
+		t.Errorf("state %s, node %+v; want OK, db3-7001 not created yet", r.State, n)
+	}
+	want := []string{"node db3-7001 of partition 1 does not answer, and the published status does not name it: added to roma.hcl, not yet applied (roma apply creates it)"}
+	if d := cmp.Diff(want, r.Problems); d != "" {
+		t.Errorf("problems (-want +got):\n%s", d)
+	}
+
+	// Named by the status: down.
+	named := published(status.OK, 7)
+	named.Nodes["db3-7001"] = status.NodeState{Addr: "10.0.0.3:7001", Partition: 1, Role: "replica", State: status.NodeDown}
+	if r := Build(Inputs{Spec: spec, Reading: reading(named, 7, 7, 7), Probes: probes, Now: now}); r.State != status.Degraded {
+		t.Errorf("db3-7001 named by the status and not answering: state %s, want DEGRADED", r.State)
+	}
+	// No status to trust: down.
+	r = Build(Inputs{Spec: spec, Reading: reading(published(status.OK, 7), 7, 0, 0), Probes: probes, Now: now})
+	if !slices.Contains(r.Problems, "node db3-7001 of partition 1 is down: dial tcp 10.0.0.3:7001: connect: connection refused") {
+		t.Errorf("db3-7001 not answering, no status trusted: problems %q, want it down", r.Problems)
 	}
 }

@@ -66,7 +66,10 @@ func TestGather(t *testing.T) {
 	}
 	s := &status.Status{Version: 1, Cluster: "gather", State: status.OK, Epoch: 2, Alpha: "h", Updated: time.Now(),
 		Partitions: []status.Partition{{Master: "a", Replicas: []string{"b"}}},
-		Nodes:      map[string]status.NodeState{"a": {Addr: fmt.Sprintf("127.0.0.1:%d", m), Partition: 0, Role: "master", State: status.NodeUp}}}
+		Nodes: map[string]status.NodeState{
+			"a": {Addr: fmt.Sprintf("127.0.0.1:%d", m), Partition: 0, Role: "master", State: status.NodeUp},
+			"b": {Addr: fmt.Sprintf("127.0.0.1:%d", r), Partition: 0, Role: "replica", State: status.NodeUp},
+		}}
 	if err := status.Write(ctx, sc, s); err != nil {
 		t.Fatal(err)
 	}
