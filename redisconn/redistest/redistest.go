@@ -1,12 +1,14 @@
 package redistest
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -79,21 +81,34 @@ func Start(t testing.TB, password string, args ...string) *Server {
 func (s *Server) launch(t testing.TB) {
 	t.Helper()
 	s.cmd = exec.Command("redis-server", s.argv...)
+	// Its own process group: Kill kills its forks too (a BGSAVE child
+	// writes on into Dir after its parent is gone).
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	s.Pid = s.cmd.Process.Pid
 }
 
-// Kill kills the server (SIGKILL) and waits until it is gone.
+// Kill kills the server (SIGKILL) and its forks, and waits until they are
+// gone.
 func (s *Server) Kill(t testing.TB) {
 	t.Helper()
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Kill()
+	pgid := s.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	_ = s.cmd.Wait()
 	s.cmd = nil
+	// A fork, reparented, is gone once no process of the group runs (a
+	// zombie no one reaps writes nothing).
+	for deadline := time.Now().Add(5 * time.Second); groupRuns(pgid); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("redis-server %d: its process group outlived SIGKILL", pgid)
+			return
+		}
+	}
 }
 
 // Relaunch starts a server that Kill stopped again, on the same port and
@@ -112,4 +127,25 @@ func (s *Server) Relaunch(t testing.TB) {
 			t.Fatalf("redis-server on %s does not accept connections 10s after its relaunch: %v", s.Addr, err)
 		}
 	}
+}
+
+// groupRuns reports whether a process of process group pgid runs (is not
+// a zombie), from /proc/PID/stat: "pid (comm) state ppid pgrp ...".
+func groupRuns(pgid int) bool {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(b[i+1:]))
+		if len(fields) >= 3 && fields[0] != "Z" && fields[0] != "X" && fields[2] == strconv.Itoa(pgid) {
+			return true
+		}
+	}
+	return false
 }

@@ -289,6 +289,9 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 		}
 		switch {
 		case isMaster:
+		case nd.Undeclared:
+			// Removed from roma.hcl: apply stops it, and romad's status
+			// names it until romad is told.
 		case b.unapplied(n.Name):
 			nd.Error = "not created yet: " + nd.Error
 			b.add(status.OK, "node %s of partition %d does not answer, and the published status does not name it: added to roma.hcl, not yet applied (roma apply creates it)", n.Name, n.Partition)
@@ -298,7 +301,7 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 		return nd
 	case pr.Loading:
 		nd.State = status.NodeLoading
-		if !isMaster {
+		if !isMaster && !nd.Undeclared {
 			b.add(status.Degraded, "node %s of partition %d is still loading its data", n.Name, n.Partition)
 		}
 	default:
@@ -327,7 +330,7 @@ func (b *builder) replica(nd *Node, pr Probe, part Partition) {
 			nd.Lag = &lag
 		}
 	}
-	if nd.State != status.NodeUp || !part.Serving || nd.Name == part.Master {
+	if nd.State != status.NodeUp || !part.Serving || nd.Name == part.Master || nd.Undeclared {
 		return
 	}
 	switch {
@@ -354,7 +357,11 @@ func (b *builder) published() {
 		if n := s.Nodes[name]; n.Partition >= 0 {
 			if _, ok := b.in.Spec.Node(name); !ok {
 				if _, shown := b.extraAddr[name]; shown {
-					b.add(status.OK, "the published status names node %s, which roma.hcl does not declare: it serves partition %d until roma apply removes it", name, n.Partition)
+					if _, up := b.probe(name); up {
+						b.add(status.OK, "the published status names node %s, which roma.hcl does not declare: it serves partition %d until roma apply removes it", name, n.Partition)
+					} else {
+						b.add(status.OK, "the published status names node %s, which roma.hcl does not declare, and it does not answer: removed, and romad not yet told", name)
+					}
 				} else {
 					b.add(status.OK, "the published status names node %s, which roma.hcl does not declare", name)
 				}

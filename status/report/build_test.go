@@ -322,6 +322,21 @@ func TestBuildUndeclaredNode(t *testing.T) {
 		t.Errorf("down: state %s, node %+v; want HALT and db2-7001 down", down.State, down.Nodes[2])
 	}
 
+	// A removed replica, down (apply stopped it; romad, not yet told,
+	// still names it): no problem.
+	s.Nodes["db2-7009"] = status.NodeState{Addr: "10.0.0.2:7009", Partition: 0, State: status.NodeDown, Role: "replica"}
+	gone := Build(Inputs{Spec: spec, Reading: reading(s, 7, 7, 7), Probes: with(healthy(), "db2-7009", Probe{Err: "connection refused"}), Now: now})
+	if gone.State != status.OK {
+		t.Errorf("a removed replica down: state %s, problems %q; want OK", gone.State, gone.Problems)
+	}
+	if !slices.Contains(gone.Problems, "the published status names node db2-7009, which roma.hcl does not declare, and it does not answer: removed, and romad not yet told") {
+		t.Errorf("a removed replica down: problems %q", gone.Problems)
+	}
+	if n, ok := gone.Node("db2-7009"); !ok || !n.Undeclared || n.State != status.NodeDown {
+		t.Errorf("removed replica: %+v, want shown down, not in roma.hcl", n)
+	}
+	delete(s.Nodes, "db2-7009")
+
 	// Without a majority behind the status, only roma.hcl's nodes show.
 	untrusted := Build(Inputs{Spec: spec, Reading: reading(s, 7, 0, 0), Probes: healthy(), Now: now})
 	for _, n := range untrusted.Nodes {
