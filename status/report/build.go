@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"sort"
@@ -38,7 +39,7 @@ func Build(in Inputs) *Report {
 		b.addrs[in.Spec.Addr(n.Host, n.Port)] = n.Name
 	}
 	b.readStatus()
-	b.undeclared()
+	b.addUndeclared()
 	for p := range in.Spec.Partitions {
 		b.partition(p)
 	}
@@ -69,27 +70,34 @@ type builder struct {
 	extraAddr map[string]string
 }
 
-// undeclared finds the data nodes the published status names that
-// roma.hcl does not declare (removed from it, not yet applied). They
-// still serve, so the report shows them with the partition they serve.
-func (b *builder) undeclared() {
-	b.extra, b.extraAddr = map[int][]cluster.Node{}, map[string]string{}
-	s := b.trusted
+// undeclared returns the data nodes s names that spec does not declare
+// (removed from roma.hcl, not yet by apply), by name: they still serve,
+// so Gather probes them at their published address, and the report shows
+// them with the partition they serve.
+func undeclared(spec *cluster.Spec, s *status.Status) map[string]status.NodeState {
+	out := map[string]status.NodeState{}
 	if s == nil {
-		return
+		return out
 	}
-	for _, name := range s.NodeNames() {
-		n := s.Nodes[name]
-		if _, ok := b.in.Spec.Node(name); ok || n.Partition < 0 || n.Partition >= b.in.Spec.Partitions || n.Addr == "" {
-			continue
+	for name, n := range s.Nodes {
+		if _, ok := spec.Node(name); !ok && n.Partition >= 0 && n.Partition < spec.Partitions && n.Addr != "" {
+			out[name] = n
 		}
+	}
+	return out
+}
+
+// addUndeclared adds the undeclared nodes of the trusted status to the
+// partitions they serve, on the host roma.hcl gives their address.
+func (b *builder) addUndeclared() {
+	b.extra, b.extraAddr = map[int][]cluster.Node{}, map[string]string{}
+	nodes := undeclared(b.in.Spec, b.trusted)
+	for _, name := range slices.Sorted(maps.Keys(nodes)) {
+		n := nodes[name]
 		host := ""
 		if h, _, err := net.SplitHostPort(n.Addr); err == nil {
-			for _, sh := range b.in.Spec.Hosts {
-				if sh.Address == h {
-					host = sh.Name
-					break
-				}
+			if i := slices.IndexFunc(b.in.Spec.Hosts, func(sh cluster.Host) bool { return sh.Address == h }); i >= 0 {
+				host = b.in.Spec.Hosts[i].Name
 			}
 		}
 		b.extra[n.Partition] = append(b.extra[n.Partition], cluster.Node{Name: name, Host: host, Partition: n.Partition, Database: n.Database})

@@ -73,9 +73,9 @@ func Gather(ctx context.Context, spec *cluster.Spec, o Options) *Report {
 	// Nodes the published status names that roma.hcl does not declare
 	// (removed from it, not yet applied) still serve: probe them at their
 	// published address.
-	for name, addr := range undeclared(spec, in.Reading.Status) {
+	for name, n := range undeclared(spec, in.Reading.Status) {
 		wg.Go(func() {
-			p := probeNode(ctx, addr, spec.Password, timeout)
+			p := probeNode(ctx, n.Addr, spec.Password, timeout)
 			mu.Lock()
 			in.Probes[name] = p
 			mu.Unlock()
@@ -84,21 +84,6 @@ func Gather(ctx context.Context, spec *cluster.Spec, o Options) *Report {
 	wg.Wait()
 	in.Now = time.Now()
 	return Build(in)
-}
-
-// undeclared returns the data nodes s names that spec does not declare,
-// with their published addresses.
-func undeclared(spec *cluster.Spec, s *status.Status) map[string]string {
-	out := map[string]string{}
-	if s == nil {
-		return out
-	}
-	for name, n := range s.Nodes {
-		if _, ok := spec.Node(name); !ok && n.Partition >= 0 && n.Addr != "" {
-			out[name] = n.Addr
-		}
-	}
-	return out
 }
 
 // newClient returns a client of addr with password (or the one it
