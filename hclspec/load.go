@@ -65,6 +65,23 @@ func LoadSource(src []byte, filename, dir string, opts Options) (*Config, hcl.Di
 	return cfg, cfg.Scrub(append(diags, d...))
 }
 
+// ConfigFiles returns the paths of the configuration files of directory
+// dir, in name order: its .hcl files, hidden ones left out.
+func ConfigFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
 // readFiles parses the configuration files at path, in name order.
 func readFiles(parser *hclparse.Parser, path string) ([]*hcl.File, string, hcl.Diagnostics) {
 	st, err := os.Stat(path)
@@ -75,17 +92,11 @@ func readFiles(parser *hclparse.Parser, path string) ([]*hcl.File, string, hcl.D
 	var names []string
 	dir := path
 	if st.IsDir() {
-		entries, err := os.ReadDir(path)
+		names, err = ConfigFiles(path)
 		if err != nil {
 			return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration",
 				Detail: fmt.Sprintf("%s: %v.", path, unwrapPathErr(err))}}
 		}
-		for _, e := range entries {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
-				names = append(names, filepath.Join(path, e.Name()))
-			}
-		}
-		sort.Strings(names)
 		if len(names) == 0 {
 			return nil, "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No configuration files",
 				Detail: fmt.Sprintf("The directory %s holds no .hcl files. Give the path of a roma.hcl, or run roma in the directory that holds it.", path)}}

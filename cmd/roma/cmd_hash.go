@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/providers/hash"
 	"github.com/spf13/cobra"
 )
@@ -157,11 +156,6 @@ func hasDefaultConfig() bool {
 	if os.Getenv("ROMA_CONFIG") != "" {
 		return true
 	}
-	m, _ := filepath.Glob("*.hcl")
-	for _, name := range m {
-		if !strings.HasPrefix(name, ".") { // as hclspec.Load reads them
-			return true
-		}
-	}
-	return false
+	names, _ := hclspec.ConfigFiles(".")
+	return len(names) > 0
 }
