@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -149,18 +150,28 @@ it says so and asks for confirmation unless -auto-approve.`, "Stop", apply.Stop,
 // hand over) needs no confirmation.
 func confirmStop(s *streams, o *lifecycleOptions, spec *cluster.Spec) error {
 	outage := stopOutage(spec, o.hosts)
-	if outage == "" || o.autoApprove {
+	if outage == "" {
+		return nil
+	}
+	return o.confirm(s, fmt.Sprintf("stop needs approval: it %s; run again with -auto-approve", outage),
+		fmt.Sprintf("Do you really want to stop cluster %q? The stop %s.\n  The nodes save their data first, and roma start brings them back.", spec.Name, outage),
+		"stop cancelled: nothing was stopped (use -auto-approve in scripts)")
+}
+
+// confirm asks for "yes" on the terminal, with question, unless
+// -auto-approve; with -input=false it fails with needs instead, and an
+// answer other than "yes" fails with cancelled.
+func (o *lifecycleOptions) confirm(s *streams, needs, question, cancelled string) error {
+	if o.autoApprove {
 		return nil
 	}
 	if !o.input {
-		return usageError{fmt.Errorf("stop needs approval: it %s; run again with -auto-approve", outage)}
+		return usageError{errors.New(needs)}
 	}
-	fmt.Fprintf(s.out, "Do you really want to stop cluster %q? The stop %s.\n  The nodes save their data first, and roma start brings them back.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
-		spec.Name, outage)
+	fmt.Fprintf(s.out, "%s\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ", question)
 	if !readYes(s) {
-		return fmt.Errorf("stop cancelled: nothing was stopped (use -auto-approve in scripts)")
+		return errors.New(cancelled)
 	}
-	fmt.Fprintln(s.out)
 	return nil
 }
 
@@ -216,19 +227,15 @@ them (conf files, pidfiles, service units). Data directories stay unless
 			if err != nil {
 				return err
 			}
-			if !o.autoApprove {
-				if !o.input {
-					return usageError{fmt.Errorf("destroy needs approval: run again with -auto-approve")}
-				}
-				what := "Data directories are kept."
-				if o.purge {
-					what = "DATA DIRECTORIES ARE DELETED TOO (-purge-data)."
-				}
-				fmt.Fprintf(s.out, "Do you really want to destroy cluster %q (%d nodes, %d status nodes on %d hosts)? %s\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
-					spec.Name, len(spec.Nodes), len(spec.Status), len(spec.Hosts), what)
-				if !readYes(s) {
-					return fmt.Errorf("destroy cancelled")
-				}
+			what := "Data directories are kept."
+			if o.purge {
+				what = "DATA DIRECTORIES ARE DELETED TOO (-purge-data)."
+			}
+			if err := o.confirm(s, "destroy needs approval: run again with -auto-approve",
+				fmt.Sprintf("Do you really want to destroy cluster %q (%d nodes, %d status nodes on %d hosts)? %s",
+					spec.Name, len(spec.Nodes), len(spec.Status), len(spec.Hosts), what),
+				"destroy cancelled"); err != nil {
+				return err
 			}
 			ctx, stop := signalContext()
 			defer stop()
