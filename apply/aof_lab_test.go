@@ -2,7 +2,6 @@ package apply_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -37,14 +36,7 @@ func TestAOFSwitchKeepsData(t *testing.T) {
 	defer cancel()
 	c := plantest.NodeClient(spec, "a0")
 	defer c.Close()
-	var keys []string
-	for i := range 500 {
-		k := fmt.Sprintf("a:%d", i)
-		if err := c.Set(ctx, k, k, 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
+	keys := plantest.Write(t, spec, "a0", "a", 500)
 	step := func(what, redis string, stopFirst bool) {
 		t.Helper()
 		if stopFirst {

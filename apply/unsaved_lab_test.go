@@ -2,7 +2,6 @@ package apply_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -31,15 +30,7 @@ func TestRestartKeepsUnsavedData(t *testing.T) {
 
 	keys := map[string][]string{}
 	for _, name := range []string{"u0", "u1a"} {
-		c := plantest.NodeClient(spec, name)
-		for i := range 500 {
-			k := fmt.Sprintf("%s:%d", name, i)
-			if err := c.Set(ctx, k, k, 0).Err(); err != nil {
-				t.Fatalf("SET %s on %s: %v", k, name, err)
-			}
-			keys[name] = append(keys[name], k)
-		}
-		c.Close()
+		keys[name] = plantest.Write(t, spec, name, name, 500)
 	}
 	m1, _ := roles(t, spec, 1)
 	if m1 != "u1a" {

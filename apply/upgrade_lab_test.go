@@ -3,10 +3,10 @@ package apply_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +42,13 @@ func TestUpgradedRedisIsRolled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		copyFile(t, real, filepath.Join(bin, "redis-server.new"))
+		b, err := os.ReadFile(real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, "redis-server.new"), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Rename(filepath.Join(bin, "redis-server.new"), filepath.Join(bin, "redis-server")); err != nil {
 			t.Fatal(err)
 		}
@@ -69,16 +75,7 @@ func TestUpgradedRedisIsRolled(t *testing.T) {
 			t.Fatalf("%s runs %q (%v), not the test's /usr/local/bin/redis-server", name, exe, err)
 		}
 	}
-	c := plantest.NodeClient(spec, "u0")
-	defer c.Close()
-	var keys []string
-	for i := range 300 {
-		k := fmt.Sprintf("u:%d", i)
-		if err := c.Set(ctx, k, k, 0).Err(); err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
+	keys := plantest.Write(t, spec, "u0", "u", 300)
 
 	install() // the upgrade
 	before := pids(t, spec)
@@ -86,8 +83,8 @@ func TestUpgradedRedisIsRolled(t *testing.T) {
 	p := plan.Diff(spec, st, plan.Options{})
 	version := st.Hosts[h.Name].Redis
 	for _, addr := range []string{"node.u0", "node.u1", "status.upgrade-st"} {
-		r := resourceOf(p, addr)
-		if r == nil || r.Action != plan.Restart || !hasChange(r, "redis-server") ||
+		r := plantest.Find(p, addr)
+		if r == nil || r.Action != plan.Restart || !slices.ContainsFunc(r.Changes, func(c plan.Change) bool { return c.Attr == "redis-server" }) ||
 			!strings.Contains(strings.Join(r.Reasons, "; "), "the redis-server binary it runs was replaced on "+h.Name+" since it started (a package upgrade): restarted, it runs the installed Redis "+version) {
 			t.Errorf("%s: %+v; want a restart onto the installed redis-server %s", addr, r, version)
 		}
@@ -118,42 +115,5 @@ func TestUpgradedRedisIsRolled(t *testing.T) {
 	}
 	if missing := plantest.Missing(spec, "u0", keys) + plantest.Missing(spec, "u1", keys); missing > 0 {
 		t.Errorf("%d keys lost in the roll", missing)
-	}
-}
-
-func resourceOf(p *plan.Plan, addr string) *plan.Resource {
-	for i := range p.Resources {
-		if p.Resources[i].Address == addr {
-			return &p.Resources[i]
-		}
-	}
-	return nil
-}
-
-func hasChange(r *plan.Resource, attr string) bool {
-	for _, c := range r.Changes {
-		if c.Attr == attr {
-			return true
-		}
-	}
-	return false
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -57,18 +57,9 @@ func checkNoSecret(t *testing.T, p *plan.Plan) {
 	}
 }
 
-func find(p *plan.Plan, addr string) *plan.Resource {
-	for i := range p.Resources {
-		if p.Resources[i].Address == addr {
-			return &p.Resources[i]
-		}
-	}
-	return nil
-}
-
 func mustFind(t *testing.T, p *plan.Plan, addr string, action plan.Action, drift bool) *plan.Resource {
 	t.Helper()
-	r := find(p, addr)
+	r := plantest.Find(p, addr)
 	if r == nil {
 		t.Fatalf("plan has no %s; resources: %v", addr, addresses(p))
 	}
@@ -601,7 +592,7 @@ func TestPlanLab(t *testing.T) {
 			}
 		}
 		for i := range spec.Partitions {
-			if r := find(p, fmt.Sprintf("partition.%d", i)); r != nil {
+			if r := plantest.Find(p, fmt.Sprintf("partition.%d", i)); r != nil {
 				t.Errorf("partition.%d is judged (%s, steps %v) though its nodes refuse the password", i, r.Action, r.Steps)
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/remote"
@@ -202,6 +203,32 @@ func Missing(spec *cluster.Spec, name string, keys []string) int {
 		}
 	}
 	return missing
+}
+
+// Write writes n keys, "prefix:0" on, on data node name, each holding its
+// own name (as Missing reads them), and returns them.
+func Write(t testing.TB, spec *cluster.Spec, name, prefix string, n int) []string {
+	t.Helper()
+	c := NodeClient(spec, name)
+	defer c.Close()
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%s:%d", prefix, i)
+		if err := c.Set(context.Background(), keys[i], keys[i], 0).Err(); err != nil {
+			t.Fatalf("SET %s on %s: %v", keys[i], name, err)
+		}
+	}
+	return keys
+}
+
+// Find returns the resource of p at addr, or nil.
+func Find(p *plan.Plan, addr string) *plan.Resource {
+	for i := range p.Resources {
+		if p.Resources[i].Address == addr {
+			return &p.Resources[i]
+		}
+	}
+	return nil
 }
 
 // NodeClient returns a client of data node name.
