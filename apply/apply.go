@@ -609,12 +609,14 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 		}
 		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "starting", doneMsg: "started",
 			run: func(ctx context.Context, t remote.Transport) error {
-				return e.startKeepingData(ctx, t, tg, redisconf.Render(e.spec, tg), false, func(ctx context.Context) error {
-					if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, e.followTarget(ctx, tg.Name)), restart); err != nil {
+				master := e.followTarget(ctx, tg.Name)
+				err := e.startKeepingData(ctx, t, tg, redisconf.Render(e.spec, tg), false, func(ctx context.Context) error {
+					if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), restart); err != nil {
 						return err
 					}
 					return e.waitReady(ctx, tg)
 				})
+				return damagedHint(err, tg, master)
 			}})
 	}
 	if len(jobs) > 0 {

@@ -319,7 +319,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 					}
 					return e.waitReady(ctx, tg)
 				}); err != nil {
-					return err
+					return damagedHint(err, tg, master)
 				}
 				if master != nil {
 					return e.waitSynced(ctx, tg, *master)
