@@ -101,7 +101,7 @@ func init() {
 	def(-6, keyAndStore(6), 0, "georadius")
 	def(-5, keyAndStore(5), 0, "georadiusbymember")
 	def(-2, sortKeys, 0, "sort")
-	def1(-2, ro, "sort_ro")
+	def(-2, sortKeys, ro, "sort_ro")
 	// Hash field expiry (Redis 7.4 and later).
 	def1(-6, 0, "hexpire", "hpexpire", "hexpireat", "hpexpireat")
 	def1(-5, 0, "hpersist")

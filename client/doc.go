@@ -27,7 +27,10 @@
 // MSET is not atomic across partitions. Every other command whose keys
 // span partitions (RENAME, SUNIONSTORE, EVAL, MSETNX...) is refused with
 // [ErrCrossPartition], as is a transaction whose commands do; keys in one
-// partition, by hash tag or by chance, are accepted.
+// partition, by hash tag or by chance, are accepted. SORT's BY and GET
+// patterns form keys that Redis reads on the sorted key's node: a pattern
+// must carry a hash tag, before its '*', of the sorted key's partition
+// (SORT {u1}.ids BY {u1}.w_*), as Redis Cluster asks.
 //
 // Pipelines run as one pipeline per node, in parallel. TxPipeline
 // (MULTI/EXEC) and [Client.Watch] run on one partition's master.

@@ -1,12 +1,15 @@
 package client
 
 import (
+	"bytes"
 	"encoding"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/roma-redis/roma/providers/hash"
 )
 
 // keyFinder returns the positions of a command's keys in its arguments
@@ -130,14 +133,36 @@ func keyAndStore(opts int) keyFinder {
 	}
 }
 
-// sortKeys finds SORT's key and its STORE destination. The patterns of BY
-// and GET are read on the sorted key's partition only.
+// sortKeys finds SORT's (and SORT_RO's) key, its STORE destination, and
+// the BY and GET patterns that read other keys. Redis reads the keys a
+// pattern forms (its first '*' replaced by each element, up to a "->")
+// on the sorted key's node, so a pattern counts as a key: one whose hash
+// tag ends before its '*' forms keys of that tag's partition, and routes
+// as that key would; any other may form keys of every partition, and is
+// refused, as Redis Cluster refuses it. BY without a '*' (no sorting) and
+// GET # read no key.
 func sortKeys(args []any) ([]int, error) {
 	out := []int{1}
 	for i := 2; i < len(args); i++ {
-		switch strings.ToLower(argString(args[i])) {
+		switch opt := strings.ToLower(argString(args[i])); opt {
 		case "by", "get":
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("%s needs a pattern", strings.ToUpper(opt))
+			}
 			i++
+			pat := argBytes(args[i])
+			star := bytes.IndexByte(pat, '*')
+			if star < 0 || (opt == "get" && string(pat) == "#") {
+				continue
+			}
+			// The tag's '}' must come before the '*': the keys formed
+			// then share the pattern's tag, whatever the elements hold.
+			if tag := hash.HashedPart(pat); len(tag) == len(pat) || bytes.IndexByte(pat, '{')+1+len(tag) > star {
+				return nil, cmdErr(strings.ToLower(argString(args[0])), ErrCrossPartition,
+					"%s pattern %q may form keys of any partition: give it a hash tag before its '*' that puts its keys in the sorted key's partition, as in SORT {user1}.ids BY {user1}.weight_*",
+					strings.ToUpper(opt), pat)
+			}
+			out = append(out, i)
 		case "limit":
 			i += 2
 		case "store":

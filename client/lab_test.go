@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -303,8 +304,9 @@ func keysIn(t *testing.T, c *client.Client, p, n int) []string {
 	return out
 }
 
-// TestLabRefusals: RENAME, SUNIONSTORE, MULTI/EXEC and EVAL with keys in
-// two partitions are refused and change nothing; with hash tags they run.
+// TestLabRefusals: RENAME, SUNIONSTORE, MULTI/EXEC, EVAL, and SORT whose
+// patterns form keys, with keys in two partitions are refused and change
+// nothing; with hash tags they run.
 func TestLabRefusals(t *testing.T) {
 	lc := getCluster(t)
 	c := newClient(t, lc, client.Options{})
@@ -372,6 +374,29 @@ func TestLabRefusals(t *testing.T) {
 	}, "{u1}.n", "{u1}.m")
 	if m, _ := c.Get(ctx, "{u1}.m").Int(); err != nil || m != 14 {
 		t.Errorf("Watch: {u1}.m = %d, %v", m, err)
+	}
+	// SORT reads the keys its BY and GET patterns form on the sorted
+	// key's node: with the key's hash tag before the '*' they are there.
+	c.RPush(ctx, "{u1}.ids", 1, 2, 3)
+	for i, w := range []int{30, 20, 10} {
+		c.Set(ctx, fmt.Sprintf("{u1}.w_%d", i+1), w, 0)
+		c.Set(ctx, fmt.Sprintf("{u1}.o_%d", i+1), fmt.Sprint("o", i+1), 0)
+	}
+	sorted, err := c.Sort(ctx, "{u1}.ids", &redis.Sort{By: "{u1}.w_*", Get: []string{"#", "{u1}.o_*"}}).Result()
+	if want := []string{"3", "o3", "2", "o2", "1", "o1"}; err != nil || !slices.Equal(sorted, want) {
+		t.Errorf("SORT BY and GET with the key's hash tag = %q, %v; want %q", sorted, err, want)
+	}
+	other := "" // a hash tag of another partition than {u1}'s
+	for i := 2; other == ""; i++ {
+		l1, _ := c.Locate("{u1}")
+		if l, _ := c.Locate(fmt.Sprintf("{u%d}", i)); l.Partition != l1.Partition {
+			other = fmt.Sprintf("{u%d}", i)
+		}
+	}
+	for _, by := range []string{"w_*", other + ".w_*", "{u1*}.w"} {
+		if err := c.SortRO(ctx, "{u1}.ids", &redis.Sort{By: by}).Err(); !errors.Is(err, client.ErrCrossPartition) {
+			t.Errorf("SORT_RO BY %s, whose keys may be in another partition: %v, want ErrCrossPartition", by, err)
+		}
 	}
 	if err := c.Watch(ctx, func(*redis.Tx) error { return nil }, a, b); !errors.Is(err, client.ErrCrossPartition) {
 		t.Errorf("Watch across partitions: %v", err)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -85,6 +86,8 @@ func (c *Client) routeArgs(v *view, args []any, lc *lookupCache) (route, error) 
 	switch {
 	case err == errArity:
 		return route{}, &CommandError{Command: name, Err: ErrArgs}
+	case errors.As(err, new(*CommandError)):
+		return route{}, err
 	case err != nil:
 		return route{}, cmdErr(name, ErrArgs, "%v", err)
 	}

@@ -39,7 +39,8 @@ MGET, MSET, DEL, UNLINK, EXISTS and TOUCH may name keys in several
 partitions: they are split and their replies merged. Other commands whose
 keys span partitions (RENAME, SUNIONSTORE, EVAL, a MULTI...EXEC) are
 refused; keys with one hash tag, as in {user1}.a and {user1}.b, share a
-partition.
+partition. So are SORT's BY and GET patterns without such a tag before
+their '*': SORT {user1}.ids BY {user1}.w_* runs.
 
 Commands without a key (DBSIZE, KEYS, SCAN, FLUSHALL, INFO, PING) and
 commands roma does not know run on every partition with --all: DBSIZE,
