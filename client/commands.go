@@ -80,7 +80,7 @@ func init() {
 		"llen", "scard", "smembers", "zcard", "hgetall", "hkeys", "hvals", "hlen", "xlen")
 	def1(2, 0, "incr", "decr", "getdel", "persist")
 	def1(3, ro, "getbit", "hget", "hexists", "hstrlen", "lindex", "sismember", "zscore", "zrank", "zrevrank")
-	def1(3, 0, "incrby", "decrby", "incrbyfloat", "getset", "setnx", "append", "move")
+	def1(3, 0, "incrby", "decrby", "incrbyfloat", "getset", "setnx", "append")
 	def1(4, ro, "getrange", "substr", "lrange", "zcount", "zlexcount")
 	def1(4, 0, "setex", "psetex", "setrange", "setbit", "hincrby", "hincrbyfloat", "hsetnx",
 		"lrem", "lset", "ltrim", "zincrby", "zremrangebylex", "zremrangebyrank", "zremrangebyscore")
@@ -160,8 +160,9 @@ func init() {
 
 	commands["config"].guard = guardConfig
 	commands["acl"].guard = guardACL
+	commands["copy"].guard = guardCopy
 
-	refuse("roma selects each node's database itself", "select", "swapdb")
+	refuse("roma selects each node's database itself", "select", "swapdb", "move")
 	refuse("roma's failover owns replication", "replicaof", "slaveof", "failover", "sync", "psync", "replconf")
 	refuse("roma authenticates with the cluster password", "auth", "hello")
 	refuse("roma does not route Pub/Sub", "publish", "subscribe", "psubscribe", "unsubscribe",
@@ -244,6 +245,19 @@ func guardConfig(args []any) error {
 		name := strings.ToLower(argString(args[i]))
 		if instead, ok := redisconf.Managed(name); ok {
 			return cmdErr("CONFIG", ErrRefused, "SET %s is not allowed through roma, which sets it itself: use %s in roma.hcl", name, instead)
+		}
+	}
+	return nil
+}
+
+// guardCopy refuses COPY into another database (its DB option): that
+// database is outside roma's partitions, or another partition's when
+// several share a server, where the key would sit in a partition its hash
+// does not name.
+func guardCopy(args []any) error {
+	for _, a := range args[3:] {
+		if strings.EqualFold(argString(a), "db") {
+			return cmdErr("COPY", ErrRefused, "DB is not allowed through roma, which selects each node's database itself: copy within the key's own database")
 		}
 	}
 	return nil

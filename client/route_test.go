@@ -431,7 +431,7 @@ func TestCommandNames(t *testing.T) {
 	}
 }
 
-// TestGuards: the uses of CONFIG and ACL that would take the cluster out
+// TestGuards: the uses of CONFIG, ACL, COPY and MOVE that would take the cluster out
 // of roma's hands are refused, and the rest go through.
 func TestGuards(t *testing.T) {
 	tests := map[string]struct {
@@ -450,7 +450,11 @@ func TestGuards(t *testing.T) {
 			`ACL: SETUSER default is not allowed through roma: roma, romad and the replicas log in as the default user, with the cluster's "password" attribute in roma.hcl`},
 		"config rewrite": {[]any{"CONFIG", "REWRITE"},
 			"CONFIG: REWRITE is not allowed through roma, which writes each node's conf file from roma.hcl (a rewritten one is readable by all, password included): change roma.hcl and run roma apply"},
+		"copy db": {[]any{"COPY", "{u}a", "{u}b", "REPLACE", "db", "1"},
+			"COPY: DB is not allowed through roma, which selects each node's database itself: copy within the key's own database"},
+		"move":                 {[]any{"move", "a", "1"}, "MOVE: not allowed through roma: roma selects each node's database itself"},
 		"config set maxmemory": {args: []any{"config", "set", "maxmemory", "10mb"}},
+		"copy":                 {args: []any{"copy", "{u}a", "{u}b", "REPLACE"}},
 		"config get":           {args: []any{"config", "get", "requirepass"}},
 		"config resetstat":     {args: []any{"config", "resetstat"}},
 		"acl setuser other":    {args: []any{"acl", "setuser", "app", "on", ">pw", "~*", "+@read"}},
