@@ -17,15 +17,20 @@ import (
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // StatusPage renders the HTML status page: the same page as roma status
-// -format html, built from the published status alone.
-var StatusPage = func(w http.ResponseWriter, st *status.Status) error {
-	return view.WriteHTML(w, report.FromStatus(st, time.Now()), view.HTMLOptions{Refresh: 5 * time.Second})
+// -format html, built from the status romad serves (see served) and the
+// problem, when there is one, of its status nodes.
+var StatusPage = func(w http.ResponseWriter, st *status.Status, problem string) error {
+	r := report.FromStatus(st, time.Now())
+	if problem != "" {
+		r.Problems = append([]string{problem}, r.Problems...)
+	}
+	return view.WriteHTML(w, r, view.HTMLOptions{Refresh: 5 * time.Second})
 }
 
 func (d *Daemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st := d.Status()
+		st, q := d.served()
 		if st == nil {
 			http.Error(w, "no status yet", http.StatusServiceUnavailable)
 			return
@@ -37,16 +42,19 @@ func (d *Daemon) handler() http.Handler {
 			*status.Status
 			Romad        string `json:"romad"`
 			RomadIsAlpha bool   `json:"romad_is_alpha"`
-		}{st, d.cfg.Self, d.isAlpha()})
+			// Problem: no majority of the status nodes answers this
+			// romad, and so State is HALT.
+			Problem string `json:"problem,omitempty"`
+		}{st, d.cfg.Self, d.isAlpha(), q.problem()})
 	})
 	mux.HandleFunc("GET /status.html", func(w http.ResponseWriter, r *http.Request) {
-		st := d.Status()
+		st, q := d.served()
 		if st == nil {
 			http.Error(w, "no status yet", http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := StatusPage(w, st); err != nil {
+		if err := StatusPage(w, st, q.problem()); err != nil {
 			fmt.Fprintf(w, "<!-- %s -->", template.HTMLEscapeString(err.Error()))
 		}
 	})

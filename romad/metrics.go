@@ -31,24 +31,30 @@ func newMetrics(d *Daemon) *metrics {
 type collector struct{ d *Daemon }
 
 var (
-	descUp    = prometheus.NewDesc("roma_node_up", "1 when the node answers this romad.", []string{"node", "partition"}, nil)
-	descRole  = prometheus.NewDesc("roma_node_role", "1 for the node's current role.", []string{"node", "role"}, nil)
-	descLag   = prometheus.NewDesc("roma_replication_lag_bytes", "How far a replica is behind its partition's master.", []string{"node"}, nil)
-	descAlpha = prometheus.NewDesc("roma_alpha", "1 when this romad is the alpha.", []string{"romad"}, nil)
-	descEpoch = prometheus.NewDesc("roma_epoch", "The epoch of the status this romad last wrote or read.", nil, nil)
-	descState = prometheus.NewDesc("roma_cluster_state", "1 for the cluster's current state.", []string{"state"}, nil)
-	descBack  = prometheus.NewDesc("roma_last_backup_timestamp_seconds", "When the last scheduled backup ran.", []string{"ok"}, nil)
+	descUp     = prometheus.NewDesc("roma_node_up", "1 when the node answers this romad.", []string{"node", "partition"}, nil)
+	descRole   = prometheus.NewDesc("roma_node_role", "1 for the node's current role.", []string{"node", "role"}, nil)
+	descLag    = prometheus.NewDesc("roma_replication_lag_bytes", "How far a replica is behind its partition's master.", []string{"node"}, nil)
+	descAlpha  = prometheus.NewDesc("roma_alpha", "1 when this romad is the alpha.", []string{"romad"}, nil)
+	descEpoch  = prometheus.NewDesc("roma_epoch", "The epoch of the status this romad last wrote or read.", nil, nil)
+	descState  = prometheus.NewDesc("roma_cluster_state", "1 for the cluster's current state: HALT while no majority of the status nodes answers this romad, as clients then see it.", []string{"state"}, nil)
+	descQuorum = prometheus.NewDesc("roma_status_quorum", "1 while a majority of the status nodes answers this romad; 0: clients that cannot read them treat the cluster as HALT, and no romad can be alpha.", nil, nil)
+	descBack   = prometheus.NewDesc("roma_last_backup_timestamp_seconds", "When the last scheduled backup ran.", []string{"ok"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descRole, descLag, descAlpha, descEpoch, descState, descBack} {
+	for _, d := range []*prometheus.Desc{descUp, descRole, descLag, descAlpha, descEpoch, descState, descQuorum, descBack} {
 		ch <- d
 	}
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	d := c.d
-	st := d.Status()
+	st, q := d.served()
+	quorum := 1.0
+	if !q.lostSince.IsZero() {
+		quorum = 0
+	}
+	ch <- prometheus.MustNewConstMetric(descQuorum, prometheus.GaugeValue, quorum)
 	for name, v := range d.views {
 		s := v.snap(d.downAfter)
 		up := 0.0

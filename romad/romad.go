@@ -62,6 +62,11 @@ type Daemon struct {
 	others      map[string]map[string]string
 	current     *status.Status // the last status written or read
 
+	// started is when Run began; quorumLost, whether the Run loop last
+	// saw no majority of the status nodes answer (observeQuorum).
+	started    time.Time
+	quorumLost bool
+
 	// restarted is signalled when a node answers under a new run id (it
 	// restarted): the alpha decides at once rather than at its next
 	// round, since a master back with less data takes writes it will
@@ -135,6 +140,7 @@ func New(cfg Config) (*Daemon, error) {
 // Run watches, elects and serves until ctx ends; then it gives the lease
 // up so another romad takes over at once.
 func (d *Daemon) Run(ctx context.Context) error {
+	d.started = time.Now()
 	defer func() {
 		for _, c := range d.clients {
 			c.Close()
@@ -203,6 +209,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if time.Since(lastSeen) >= 300*time.Millisecond {
 			d.publishSeen(ctx)
 			d.scheduleBackup(ctx)
+			d.observeQuorum()
 			lastSeen = time.Now()
 		}
 		d.mu.Lock()

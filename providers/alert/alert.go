@@ -18,6 +18,10 @@ const (
 	KindNodeDown     = "node_down"     // a node has been down longer than down_for
 	KindResolved     = "resolved"      // an incident is over
 	KindBackupFailed = "backup_failed" // a scheduled backup failed
+	// KindNoQuorum: a romad has not read a majority of the status nodes
+	// for longer than down_for: clients treat the cluster as HALT, and no
+	// romad can be alpha.
+	KindNoQuorum = "status_quorum_lost"
 )
 
 // Alert is one message to an operator: what happened to which cluster,

@@ -54,13 +54,37 @@ func nodeDownAlert(cfg Config, inc *incident, o Observation, since time.Time, do
 	}
 }
 
+func noQuorumAlert(cfg Config, inc *incident, q QuorumObservation, downFor time.Duration) Alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "romad on %s has not read a majority of the status nodes of cluster %s since %s (%s; this alert's down_for is %s): %d of %d answer it.\n",
+		q.Romad, cfg.Cluster, stamp(q.LostSince), ago(q.Time, q.LostSince), downFor, q.Answering, q.Total)
+	b.WriteString("Clients that cannot read a majority of them treat the cluster as HALT, and no romad can be alpha: nothing fails over, and no other alert comes.\n")
+	if len(q.Down) > 0 {
+		fmt.Fprintf(&b, "\nStatus nodes that do not answer it: %s\n", strings.Join(q.Down, ", "))
+	}
+	footer(&b, cfg, inc)
+	return Alert{
+		Cluster:  cfg.Cluster,
+		Kind:     KindNoQuorum,
+		Subject:  fmt.Sprintf("[roma %s] HALT for clients: %d of %d status nodes answer romad on %s", cfg.Cluster, q.Answering, q.Total, q.Romad),
+		Body:     b.String(),
+		Time:     q.Time,
+		Incident: inc.id,
+		State:    StateHalt,
+	}
+}
+
 func resolvedAlert(cfg Config, inc *incident, o Observation) Alert {
 	var b strings.Builder
 	var subject string
-	if inc.kind == KindHalt {
+	switch inc.kind {
+	case KindNoQuorum:
+		subject = fmt.Sprintf("[roma %s] resolved: a majority of the status nodes answers again", cfg.Cluster)
+		fmt.Fprintf(&b, "A majority of the status nodes of cluster %s has answered since %s (%s).\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
+	case KindHalt:
 		subject = fmt.Sprintf("[roma %s] resolved: cluster out of HALT", cfg.Cluster)
 		fmt.Fprintf(&b, "Cluster %s left HALT at %s and has stayed out of it for %s.\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
-	} else {
+	default:
 		subject = fmt.Sprintf("[roma %s] resolved: node %s is back", cfg.Cluster, inc.node)
 		fmt.Fprintf(&b, "Node %s of cluster %s has not been down since %s (%s).\n", inc.node, cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
 	}

@@ -32,6 +32,24 @@ type Observation struct {
 	Detail string
 }
 
+// QuorumObservation is what one romad sees of the status nodes: every
+// romad observes it, alpha or not, since without a majority of them no
+// romad is alpha, and the alpha's alerts stop.
+type QuorumObservation struct {
+	// Time is when it was seen; zero means now.
+	Time time.Time
+	// Romad is the host of the romad that sees it.
+	Romad string
+	// LostSince is when the romad last read a majority of the status
+	// nodes, when it reads none now; zero while it reads one.
+	LostSince time.Time
+	// Answering and Total count the status nodes: those that answer the
+	// romad, and all of them.
+	Answering, Total int
+	// Down names the status nodes that do not answer.
+	Down []string
+}
+
 // Config sets up a Tracker.
 type Config struct {
 	Cluster      string
@@ -66,6 +84,10 @@ type Delivery struct {
 //   - node down: when a node has been down longer than a destination's
 //     DownFor, that destination is told once; not again until the node
 //     has been up for Quiet.
+//   - status quorum lost (ObserveQuorum): when a romad has not read a
+//     majority of the status nodes for longer than a destination's
+//     DownFor, that destination is told once; not again until a majority
+//     has answered for Quiet.
 //   - resolved: when an incident is over (its condition clear for Quiet),
 //     each destination told of it gets a "resolved" alert with the same
 //     Incident, unless NoResolved.
@@ -128,6 +150,40 @@ func (t *Tracker) Observe(o Observation) []Delivery {
 	t.observeHalt(o, &out)
 	t.observeNodes(o, &out)
 	t.closeQuiet(o, &out)
+	t.mu.Unlock()
+	return t.enqueue(out)
+}
+
+// ObserveQuorum takes what a romad sees of the status nodes, queues the
+// alerts it calls for and returns them. It never blocks on delivery.
+func (t *Tracker) ObserveQuorum(q QuorumObservation) []Delivery {
+	if q.Time.IsZero() {
+		q.Time = time.Now()
+	}
+	t.mu.Lock()
+	var out []due
+	inc := t.incidents[KindNoQuorum]
+	switch {
+	case q.LostSince.IsZero():
+		if inc != nil && inc.cleared.IsZero() {
+			inc.cleared = q.Time
+		}
+	default:
+		if inc != nil {
+			inc.cleared = time.Time{}
+		}
+		for i, d := range t.cfg.Destinations {
+			if q.Time.Sub(q.LostSince) < d.DownFor || (inc != nil && inc.told[i]) {
+				continue
+			}
+			if inc == nil {
+				inc = t.open(KindNoQuorum, "", q.Time)
+			}
+			inc.told[i] = true
+			out = append(out, due{i, noQuorumAlert(t.cfg, inc, q, d.DownFor)})
+		}
+	}
+	t.closeQuiet(Observation{Time: q.Time}, &out)
 	t.mu.Unlock()
 	return t.enqueue(out)
 }

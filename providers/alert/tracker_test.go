@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,6 +209,54 @@ func TestTracker(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrackerQuorum: a romad that reads no majority of the status nodes
+// (no alpha, so no other alert) tells each destination once its down_for
+// has passed, once per incident, and "resolved" once a majority has
+// answered for Quiet.
+func TestTrackerQuorum(t *testing.T) {
+	tr := NewTracker(Config{Cluster: "shop", Destinations: testDestinations()})
+	const id = "shop/status_quorum_lost/20260102T150435Z" // opened at t0+30s
+	lost := func(now, since int) QuorumObservation {
+		return QuorumObservation{Time: at(now), Romad: "db1", LostSince: at(since), Answering: 1, Total: 3, Down: []string{"st2", "st3"}}
+	}
+	back := func(now int) QuorumObservation {
+		return QuorumObservation{Time: at(now), Romad: "db1", Answering: 3, Total: 3}
+	}
+	steps := []struct {
+		q    QuorumObservation
+		want []sent
+	}{
+		{lost(0, 0), nil},
+		{lost(29, 0), nil},
+		{lost(30, 0), []sent{{"hook", KindNoQuorum, "", id}}},
+		{lost(31, 0), nil},
+		{lost(60, 0), []sent{{"mail", KindNoQuorum, "", id}}},
+		{back(70), nil},
+		{lost(80, 80), nil}, // back within Quiet: the same incident
+		{lost(200, 80), nil},
+		{back(210), nil},
+		{back(509), nil},
+		{back(510), []sent{{"mail", KindResolved, "", id}, {"hook", KindResolved, "", id}}},
+		{back(600), nil},
+		{lost(700, 700), nil},
+		{lost(730, 700), []sent{{"hook", KindNoQuorum, "", "shop/status_quorum_lost/20260102T151615Z"}}},
+	}
+	for i, s := range steps {
+		ds := tr.ObserveQuorum(s.q)
+		if diff := cmp.Diff(s.want, summarize(ds)); diff != "" {
+			t.Errorf("step %d (t0+%s, lost since %v): alerts (-want +got):\n%s", i, s.q.Time.Sub(t0), s.q.LostSince, diff)
+		}
+		if i == 2 {
+			a := ds[0].Alert
+			wantBody := "romad on db1 has not read a majority of the status nodes of cluster shop since 2026-01-02 15:04:05 UTC (30s; this alert's down_for is 30s): 1 of 3 answer it."
+			if a.Subject != "[roma shop] HALT for clients: 1 of 3 status nodes answer romad on db1" || !strings.HasPrefix(a.Body, wantBody) ||
+				!strings.Contains(a.Body, "Status nodes that do not answer it: st2, st3") || a.State != StateHalt {
+				t.Errorf("the alert: %+v", a)
+			}
+		}
 	}
 }
 

@@ -1,0 +1,121 @@
+package romad
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/providers/alert"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestStatusQuorumLost: the status nodes stop answering (here the only
+// one, of real redis-servers). Clients then treat the cluster as HALT,
+// and no romad can be alpha, so the alpha's alerts stop too. romad must
+// not go on serving the last status it read, OK, as if nothing were
+// wrong: /status, /status.html and /metrics say HALT and why, and romad,
+// alpha or not, sends its own alert once down_for has passed.
+func TestStatusQuorumLost(t *testing.T) {
+	p := newPair(t, "sq", "status-quorum-test-password", "1s")
+	var mu sync.Mutex
+	var alerts []alert.Alert
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a alert.Alert
+		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
+			mu.Lock()
+			alerts = append(alerts, a)
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	d, err := New(Config{Spec: p.spec, Self: "h", Listen: "-", Lease: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	h := d.handler()
+	get := func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Body.String()
+	}
+
+	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(get("/status"), `"state": "OK"`); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("romad does not serve the OK status: %s", get("/status"))
+		}
+	}
+	if m := get("/metrics"); !strings.Contains(m, "\nroma_status_quorum 1\n") || !strings.Contains(m, `roma_cluster_state{state="OK"} 1`) {
+		t.Fatalf("metrics before the status node goes: %s", grepRoma(m))
+	}
+
+	p.st.Kill(t)
+	problem := "only 0 of 1 status nodes answer this romad (s1 down): clients that cannot read a majority of them treat the cluster as HALT, and no romad can be alpha to fail a master over"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m := get("/metrics")
+		if strings.Contains(m, "\nroma_status_quorum 0\n") && strings.Contains(m, `roma_cluster_state{state="HALT"} 1`) && strings.Contains(m, `roma_cluster_state{state="OK"} 0`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics 10s after the only status node went: %s", grepRoma(m))
+		}
+	}
+	var served struct {
+		State   string                      `json:"state"`
+		Problem string                      `json:"problem"`
+		Nodes   map[string]status.NodeState `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(get("/status")), &served); err != nil {
+		t.Fatal(err)
+	}
+	if served.State != status.Halt || served.Problem != problem || served.Nodes["s1"].State != status.NodeDown || served.Nodes["n1"].State != status.NodeUp {
+		t.Errorf("/status with no status node answering: state %s, problem %q, s1 %s, n1 %s; want HALT, %q, s1 down, n1 up",
+			served.State, served.Problem, served.Nodes["s1"].State, served.Nodes["n1"].State, problem)
+	}
+	if page := get("/status.html"); !strings.Contains(page, "HALT") || !strings.Contains(page, "only 0 of 1 status nodes answer this romad") {
+		t.Errorf("/status.html says neither HALT nor why:\n%s", page)
+	}
+
+	var got []alert.Alert
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		got = append([]alert.Alert(nil), alerts...)
+		mu.Unlock()
+		if len(got) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(got) != 1 || got[0].Kind != alert.KindNoQuorum || got[0].Subject != "[roma sq] HALT for clients: 0 of 1 status nodes answer romad on h" {
+		t.Fatalf("alerts within 15s of the status node's loss: %+v; want one %s", got, alert.KindNoQuorum)
+	}
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(alerts) != 1 {
+		t.Errorf("%d alerts for one incident: %+v", len(alerts), alerts)
+	}
+}
+
+// grepRoma returns the roma_ lines of a metrics page.
+func grepRoma(page string) string {
+	var out []string
+	for _, l := range strings.Split(page, "\n") {
+		if strings.HasPrefix(l, "roma_") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
