@@ -629,6 +629,11 @@ func (d *differ) node(t redisconf.Target) {
 		why := "stopped"
 		if s := hs.Services[t.Name]; s != nil && s.Running {
 			why = fmt.Sprintf("its process (pid %d) runs but does not answer at %s", s.Pid, addrOf(t))
+			if ns != nil && ns.Err != "" {
+				// What it said: a refused PING (MISCONF: it cannot save)
+				// is no silence.
+				why += ": " + strings.TrimPrefix(ns.Err, fmt.Sprintf("node %s at %s: ", t.Name, ns.Addr))
+			}
 			r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name})
 		} else {
 			r.Steps = append(r.Steps, Step{Op: "start", Node: t.Name})
