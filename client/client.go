@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -218,7 +219,7 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 			return cmd.Err()
 		}
 		var retry bool
-		if retry, werr = c.awaitFailover(ctx, v.epoch); !retry {
+		if retry, werr = c.awaitFailover(ctx, v, n); !retry {
 			stillFailed(cmd, werr)
 			return cmd.Err()
 		}
@@ -297,13 +298,19 @@ func failedOver(cmd redis.Cmder) bool {
 	return false
 }
 
-// awaitFailover waits, at most FailoverWait, for a status newer than
-// epoch, after a command failed in a way a failover explains. retry says
-// whether sending it again can help: not once ctx has ended with no newer
-// status. werr, when no newer status came, says so (ErrNoFailover), for
-// stillFailed.
-func (c *Client) awaitFailover(ctx context.Context, epoch int64) (retry bool, werr error) {
-	werr = c.w.waitNewer(ctx, epoch, c.opt.FailoverWait)
+// awaitFailover waits, at most FailoverWait, for a status newer than v in
+// which none of the failed nodes is a partition's master any longer,
+// after commands failed on them in a way a failover explains. Any newer
+// status is not enough: romad publishes one per change, and during a
+// roll the switchover of another partition, or a replica back up, comes
+// before the one that moves these nodes' partitions, and a retry on it
+// would meet the same READONLY. retry says whether sending them again
+// can help: not once ctx has ended with no such status. werr, when none
+// came, says so (ErrNoFailover), for stillFailed.
+func (c *Client) awaitFailover(ctx context.Context, v *view, failed ...*node) (retry bool, werr error) {
+	werr = c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait, func(nv *view) bool {
+		return !slices.ContainsFunc(failed, nv.isMaster)
+	})
 	return werr == nil || ctx.Err() == nil, werr
 }
 

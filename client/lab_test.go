@@ -744,3 +744,94 @@ func TestLabAddressOnly(t *testing.T) {
 		t.Errorf("GET addr-only:1 in database %d of %s = %q", labDB, loc.Master.Name, got)
 	}
 }
+
+// TestLabFailoverAfterOtherStatus: romad publishes a status per change,
+// and during a roll several come close together: another partition's
+// switchover, a replica back up. Here the status of another change comes
+// first, once partition 0's old master already refuses writes
+// (READONLY), and the one that moves partition 0 comes 500ms later. A
+// write that met READONLY must wait for that one: retried on the first
+// newer status, which still names the old master, it met READONLY again
+// and failed (roma cli printed it during apply's rolls). No write may
+// fail.
+func TestLabFailoverAfterOtherStatus(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{PollInterval: time.Minute})
+	const p = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := lc.status()
+	old := before.Partitions[p].Master
+	masters := map[int]string{}
+	for i, part := range before.Partitions {
+		masters[i] = part.Master
+	}
+	keys := keysIn(t, c, p, 8)
+	var mu sync.Mutex
+	var failed []error
+	writes := 0
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				var errs []error
+				if w == 0 { // one writer sends pipelines
+					cmds, _ := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+						for j := range 8 {
+							pipe.Set(ctx, keys[j], i, 0)
+						}
+						return nil
+					})
+					for _, cmd := range cmds {
+						errs = append(errs, cmd.Err())
+					}
+				} else {
+					errs = append(errs, c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err())
+				}
+				mu.Lock()
+				for _, err := range errs {
+					writes++
+					if err != nil && ctx.Err() == nil {
+						failed = append(failed, err)
+					}
+				}
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	// The other change's status, as soon as the old master is a replica.
+	other := make(chan error, 1)
+	go func() {
+		oc := plantest.NodeClient(lc.spec, old)
+		defer oc.Close()
+		for ctx.Err() == nil {
+			if role, err := oc.Do(ctx, "ROLE").Slice(); err == nil && len(role) > 0 && role[0] == "slave" {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		other <- clienttest.Publish(ctx, lc.spec, clienttest.Status(lc.spec, before.Epoch+1, masters))
+	}()
+	lc.mu.Lock()
+	next, err := clienttest.Failover(ctx, lc.spec, lc.st, lc.st.Partitions[p].Replicas[0], lc.st.Epoch+2, 500*time.Millisecond)
+	if err == nil {
+		lc.st = next
+	}
+	lc.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new status", func() bool { st, _ := c.Status(); return st.Epoch == next.Epoch })
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	t.Logf("%d writes, %d failed", writes, len(failed))
+	if len(failed) > 0 {
+		t.Errorf("%d writes failed across the two statuses: %v", len(failed), failed)
+	}
+}

@@ -108,13 +108,17 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	// an error, or a reply may hold one.
 	if attempt == 0 && (raw || slices.ContainsFunc(errs, func(err error) bool { return err != nil })) {
 		var again []redis.Cmder
+		var failed []*node
 		for i, cmd := range seq {
 			if grp[i] >= 0 && failedOver(cmd) {
 				again = append(again, cmd)
+				if n := g.nodes[grp[i]]; !slices.Contains(failed, n) {
+					failed = append(failed, n)
+				}
 			}
 		}
 		if len(again) > 0 {
-			retry, werr := c.awaitFailover(ctx, v.epoch)
+			retry, werr := c.awaitFailover(ctx, v, failed...)
 			if retry {
 				for _, cmd := range again {
 					cmd.SetErr(nil)
@@ -244,7 +248,7 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 			return stale()
 		}
 		var retry bool
-		if retry, werr = c.awaitFailover(ctx, v.epoch); !retry {
+		if retry, werr = c.awaitFailover(ctx, v, n); !retry {
 			return stale()
 		}
 		for _, cmd := range inner {

@@ -178,7 +178,7 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 			return cmd.Err()
 		}
 	}
-	retry, werr := c.awaitFailover(ctx, v.epoch)
+	retry, werr := c.awaitFailover(ctx, v, n)
 	if !retry {
 		stillFailed(cmd, werr)
 		return cmd.Err()

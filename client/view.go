@@ -41,6 +41,16 @@ type node struct {
 	client *redis.Client
 }
 
+// isMaster reports whether n is a partition's master in v.
+func (v *view) isMaster(n *node) bool {
+	for i := range v.parts {
+		if m := v.parts[i].master; m == n || m != nil && m.Addr == n.Addr && m.DB == n.DB {
+			return true
+		}
+	}
+	return false
+}
+
 // pick returns the node partition p's command goes to.
 func (v *view) pick(p int, read bool, replicas bool) (*node, error) {
 	if v.err != nil {

@@ -175,19 +175,20 @@ func (w *watcher) install(v *view) {
 }
 
 // staleAfter is waitNewer's return once it stops waiting: nil when the
-// view is newer than epoch after all, else an ErrNoFailover error ending
-// in when.
-func (w *watcher) staleAfter(epoch int64, when string) error {
-	if w.cur.Load().epoch > epoch {
+// view is newer than epoch and moved after all, else an ErrNoFailover
+// error ending in when.
+func (w *watcher) staleAfter(epoch int64, moved func(*view) bool, when string) error {
+	if v := w.cur.Load(); v.epoch > epoch && moved(v) {
 		return nil
 	}
 	return fmt.Errorf("%w %s", ErrNoFailover, when)
 }
 
-// waitNewer waits, at most d, for a view with an epoch above epoch,
-// rereading the status meanwhile. When none comes, it returns an
-// ErrNoFailover error saying how long it waited or that ctx ended first.
-func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) error {
+// waitNewer waits, at most d, for a view with an epoch above epoch of
+// which moved holds, rereading the status meanwhile. When none comes, it
+// returns an ErrNoFailover error saying how long it waited or that ctx
+// ended first.
+func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration, moved func(*view) bool) error {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -196,7 +197,7 @@ func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) e
 		w.mu.Lock()
 		ch := w.changed
 		w.mu.Unlock()
-		if w.cur.Load().epoch > epoch {
+		if v := w.cur.Load(); v.epoch > epoch && moved(v) {
 			return nil
 		}
 		w.refreshSoon()
@@ -204,12 +205,12 @@ func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration) e
 		case <-ch:
 		case <-tick.C:
 		case <-deadline.C:
-			return w.staleAfter(epoch, fmt.Sprintf("within %s", d))
+			return w.staleAfter(epoch, moved, fmt.Sprintf("within %s", d))
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return w.staleAfter(epoch, "before the command's deadline")
+				return w.staleAfter(epoch, moved, "before the command's deadline")
 			}
-			return w.staleAfter(epoch, "before the command was canceled")
+			return w.staleAfter(epoch, moved, "before the command was canceled")
 		}
 	}
 }
