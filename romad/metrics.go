@@ -33,6 +33,8 @@ type collector struct{ d *Daemon }
 var (
 	descUp     = prometheus.NewDesc("roma_node_up", "1 when the node answers this romad.", []string{"node", "partition"}, nil)
 	descRole   = prometheus.NewDesc("roma_node_role", "1 for the node's current role.", []string{"node", "role"}, nil)
+	descMem    = prometheus.NewDesc("roma_node_memory_used_bytes", "The memory the node uses (INFO's used_memory).", []string{"node"}, nil)
+	descMax    = prometheus.NewDesc("roma_node_maxmemory_bytes", "The node's maxmemory; absent when it has none.", []string{"node"}, nil)
 	descLag    = prometheus.NewDesc("roma_replication_lag_bytes", "How far a replica is behind its partition's master.", []string{"node"}, nil)
 	descAlpha  = prometheus.NewDesc("roma_alpha", "1 when this romad is the alpha.", []string{"romad"}, nil)
 	descEpoch  = prometheus.NewDesc("roma_epoch", "The epoch of the status this romad last wrote or read.", nil, nil)
@@ -42,7 +44,7 @@ var (
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descRole, descLag, descAlpha, descEpoch, descState, descQuorum, descBack} {
+	for _, d := range []*prometheus.Desc{descUp, descRole, descMem, descMax, descLag, descAlpha, descEpoch, descState, descQuorum, descBack} {
 		ch <- d
 	}
 }
@@ -66,6 +68,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			part = itoa(s.Partition)
 		}
 		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up, name, part)
+		if s.Answering {
+			ch <- prometheus.MustNewConstMetric(descMem, prometheus.GaugeValue, float64(s.Memory), name)
+			if s.MaxMemory > 0 {
+				ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.MaxMemory), name)
+			}
+		}
 		for _, r := range []string{"master", "replica"} {
 			val := 0.0
 			if s.Role == r || s.Role == "slave" && r == "replica" {

@@ -30,6 +30,7 @@ type nodeView struct {
 	Offset      int64
 	Keys        int64
 	Memory      int64
+	MaxMemory   int64 // 0: no limit
 	RunID       string
 	Loading     bool
 	Priority    int       // replica-priority; 0 means never promote
@@ -51,6 +52,7 @@ type snapshot struct {
 	LinkUp               bool
 	LinkDownFor          time.Duration
 	Offset, Keys, Memory int64
+	MaxMemory            int64
 	RunID                string
 	Loading              bool
 	Priority             int
@@ -71,7 +73,7 @@ func (v *nodeView) snap(downAfter time.Duration) snapshot {
 	return snapshot{Name: v.Name, Addr: v.Addr, Partition: v.Partition, Up: up,
 		Answering: v.everOK && time.Since(v.lastOK) < 3*probeInterval,
 		Role:      v.Role, MasterAddr: v.MasterAddr, LinkUp: v.LinkUp, LinkDownFor: v.LinkDownFor,
-		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, RunID: v.RunID, Loading: v.Loading,
+		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, MaxMemory: v.MaxMemory, RunID: v.RunID, Loading: v.Loading,
 		Priority: v.Priority, Booted: v.Booted, LastOK: v.lastOK, Probed: v.probed, Err: v.lastErr}
 }
 
@@ -146,6 +148,7 @@ func (v *nodeView) parseInfo(reply string) {
 	v.RunID = info["run_id"]
 	v.Loading = info["loading"] == "1"
 	v.Memory = info.Int("used_memory")
+	v.MaxMemory = info.Int("maxmemory")
 	v.MasterAddr = info.MasterAddr()
 	v.LinkUp = info.Replica() && info.LinkUp()
 	v.LinkDownFor = 0

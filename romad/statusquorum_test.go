@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/status"
@@ -37,20 +40,7 @@ func TestStatusQuorumLost(t *testing.T) {
 	}))
 	defer hook.Close()
 	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
-	d, err := New(Config{Spec: p.spec, Self: "h", Listen: "-", Lease: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	h := d.handler()
-	get := func(path string) string {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-		return rec.Body.String()
-	}
+	get := serve(t, p.spec)
 
 	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(get("/status"), `"state": "OK"`); time.Sleep(50 * time.Millisecond) {
@@ -118,4 +108,55 @@ func grepRoma(page string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// serve runs a romad of spec on host h (1s lease, no HTTP listener) until
+// the test ends, and returns a GET of its HTTP handler: the body at path.
+func serve(t *testing.T, spec *cluster.Spec) (get func(path string) string) {
+	t.Helper()
+	d, err := New(Config{Spec: spec, Self: "h", Listen: "-", Lease: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	h := d.handler()
+	return func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Body.String()
+	}
+}
+
+// TestMemoryMetrics: /metrics gives each node's used memory and, when it
+// has one, its maxmemory, read from the nodes (real redis-servers).
+func TestMemoryMetrics(t *testing.T) {
+	p := newPair(t, "mem", "memory-metrics-test-password", "1s")
+	c := redis.NewClient(&redis.Options{Addr: p.n1.Addr, Password: "memory-metrics-test-password"})
+	defer c.Close()
+	if err := c.ConfigSet(context.Background(), "maxmemory", "64mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	get := serve(t, p.spec)
+	used := regexp.MustCompile(`\nroma_node_memory_used_bytes\{node="n1"\} ([0-9.e+]+)\n`)
+	var m string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m = get("/metrics")
+		if used.MatchString(m) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if sm := used.FindStringSubmatch(m); sm == nil {
+		t.Errorf("no used memory for n1 within 10s:\n%s", grepRoma(m))
+	} else if v, err := strconv.ParseFloat(sm[1], 64); err != nil || v < 100_000 {
+		t.Errorf("n1's used memory: %s, want a redis-server's (over 100 kB)", sm[1])
+	}
+	if !strings.Contains(m, "\nroma_node_maxmemory_bytes{node=\"n1\"} 6.7108864e+07\n") {
+		t.Errorf("no maxmemory of 64 MiB for n1:\n%s", grepRoma(m))
+	}
+	if strings.Contains(m, `roma_node_maxmemory_bytes{node="n2"}`) {
+		t.Errorf("a maxmemory for n2, which has none:\n%s", grepRoma(m))
+	}
 }

@@ -316,6 +316,11 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 		nd.State = status.NodeUp
 	}
 	nd.Role, nd.Memory, nd.MaxMemory, nd.Keys = pr.Role, pr.Memory, pr.MaxMemory, pr.Keys[n.Database]
+	if isMaster && nd.State == status.NodeUp {
+		if msg := memoryFull(n.Name, pr); msg != "" {
+			b.add(status.Degraded, "%s", msg)
+		}
+	}
 	if pub.State == nd.State && !pub.Since.IsZero() {
 		nd.Since = pub.Since.UTC()
 	} else if pr.Uptime >= 0 && nd.State == status.NodeUp {
@@ -437,4 +442,24 @@ func rank(state string) int {
 		return 2
 	}
 	return -1
+}
+
+// fullShare is the share of maxmemory above which a master that evicts
+// nothing is reported: it refuses every write once full.
+const fullShare = 0.9
+
+// memoryFull says when master name, under maxmemory-policy noeviction,
+// uses more than fullShare of its maxmemory, or all of it; "" otherwise.
+// Under a policy that evicts, a full master is a cache doing its job.
+func memoryFull(name string, pr Probe) string {
+	if pr.MaxMemory <= 0 || pr.Policy != "noeviction" || float64(pr.Memory) < fullShare*float64(pr.MaxMemory) {
+		return ""
+	}
+	mib := func(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+	if pr.Memory >= pr.MaxMemory {
+		return fmt.Sprintf("master %s is full: it uses %s, its maxmemory is %s, and under maxmemory-policy noeviction it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys",
+			name, mib(pr.Memory), mib(pr.MaxMemory))
+	}
+	return fmt.Sprintf("master %s uses %.0f%% of its maxmemory (%s of %s): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys",
+		name, 100*float64(pr.Memory)/float64(pr.MaxMemory), mib(pr.Memory), mib(pr.MaxMemory))
 }

@@ -221,6 +221,22 @@ func TestBuildStates(t *testing.T) {
 			reading(pub(status.OK, 7), 7, 7, 7), with(healthy(), "db1-7000", Probe{Role: "master", Loading: true}),
 			want{status.Halt, SourceProbe, []string{"partition 0 has no master up: its published master db1-7000 is still loading its data"}, []string{"db1-7000", "db2-7001"}},
 		},
+		"master nearly full, noeviction": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 60 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			want{status.Degraded, SourceProbe, []string{"master db1-7000 uses 94% of its maxmemory (60.0 MiB of 64.0 MiB): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"master full, noeviction": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(healthy(), "db2-7001", Probe{Role: "master", Offset: 50, Memory: 65 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			want{status.Degraded, SourceProbe, []string{"master db2-7001 is full: it uses 65.0 MiB, its maxmemory is 64.0 MiB, and under maxmemory-policy noeviction it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"master full, evicting": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64 << 20, MaxMemory: 64 << 20, Policy: "allkeys-lru"}),
+				"db2-7000", Probe{Role: "replica", MasterAddr: "10.0.0.1:7000", Link: "up", Offset: 900, Memory: 63 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			want{status.OK, SourceStatus, nil, []string{"db1-7000", "db2-7001"}},
+		},
 		"maintenance and failed backup": {
 			reading(func() *status.Status {
 				s := pub(status.OK, 7)
@@ -245,11 +261,11 @@ func TestBuildStates(t *testing.T) {
 }
 
 func TestParseInfo(t *testing.T) {
-	info := "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:120\r\n\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:67108864\r\n" +
+	info := "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:120\r\n\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:67108864\r\nmaxmemory_policy:noeviction\r\n" +
 		"# Persistence\r\nloading:0\r\n# Replication\r\nrole:slave\r\nmaster_host:127.0.0.11\r\nmaster_port:7000\r\nmaster_link_status:up\r\n" +
 		"slave_repl_offset:4242\r\nmaster_repl_offset:4242\r\n# Keyspace\r\ndb0:keys=12,expires=0,avg_ttl=0\r\ndb3:keys=5,expires=1,avg_ttl=0\r\n"
 	want := Probe{Role: "replica", MasterAddr: "127.0.0.11:7000", Link: "up", Offset: 4242, Uptime: 2 * time.Minute,
-		Memory: 1 << 20, MaxMemory: 64 << 20, Keys: map[int]int64{0: 12, 3: 5}}
+		Memory: 1 << 20, MaxMemory: 64 << 20, Policy: "noeviction", Keys: map[int]int64{0: 12, 3: 5}}
 	if d := cmp.Diff(want, ParseInfo(info)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}

@@ -34,6 +34,7 @@ type Probe struct {
 	Uptime    time.Duration // -1 when INFO did not say
 	Memory    int64
 	MaxMemory int64
+	Policy    string        // maxmemory-policy
 	Keys      map[int]int64 // per database
 }
 
@@ -120,7 +121,7 @@ func ParseInfo(reply string) Probe {
 	info := redisinfo.Parse(reply)
 	p := Probe{Keys: info.Databases(), Uptime: -1, Role: info["role"], Link: info["master_link_status"],
 		MasterAddr: info.MasterAddr(), Offset: info.Offset(), Memory: info.Int("used_memory"),
-		MaxMemory: info.Int("maxmemory"), Loading: info["loading"] == "1"}
+		MaxMemory: info.Int("maxmemory"), Policy: info["maxmemory_policy"], Loading: info["loading"] == "1"}
 	if info.Replica() {
 		p.Role = "replica"
 	}
