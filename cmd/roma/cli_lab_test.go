@@ -95,11 +95,8 @@ func cmdPause(ts *testscript.TestScript, neg bool, args []string) {
 func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(syscall.Kill(nodePid(ts, args), syscall.SIGKILL))
 	spec := labSpec(ts)
-	n, ok := spec.Node(args[0])
-	if !ok {
-		ts.Fatalf("crash: no node %s", args[0])
-	}
-	addr := spec.Addr(n.Host, n.Port)
+	host, port := labNode(ts, args[0])
+	addr := spec.Addr(host, port)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -128,13 +125,30 @@ func cmdResume(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(syscall.Kill(pid, syscall.SIGCONT))
 }
 
+// labNode returns the host and port of the lab cluster's data or status
+// node name.
+func labNode(ts *testscript.TestScript, name string) (host string, port int) {
+	spec := labSpec(ts)
+	if n, ok := spec.Node(name); ok {
+		return n.Host, n.Port
+	}
+	for _, s := range spec.Status {
+		if s.Name == name {
+			return s.Host, s.Port
+		}
+	}
+	ts.Fatalf("no node %s in the lab cluster", name)
+	return "", 0
+}
+
 // nodePid is the pid of lab node NODE's redis-server (INFO's process_id:
 // lab hosts have mount namespaces of their own, not pid namespaces).
 func nodePid(ts *testscript.TestScript, args []string) int {
 	if len(args) != 1 {
 		ts.Fatalf("usage: pause|crash NODE")
 	}
-	c := plantest.NodeClient(labSpec(ts), args[0])
+	host, port := labNode(ts, args[0])
+	c := plantest.Client(labSpec(ts), host, port)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

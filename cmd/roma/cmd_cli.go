@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/client"
+	"github.com/roma-redis/roma/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -61,7 +62,9 @@ a failover turns away (READONLY) are sent again to the new master.
 
 A command gives up on a node that does not answer within --timeout,
 naming it; a blocking command (BLPOP, XREAD BLOCK, WAIT...) waits its own
-timeout first, and as long as it takes when that is 0.
+timeout first, and as long as it takes when that is 0. When no majority
+of the status nodes answers, cli tries again for up to 3s (a status node
+restarted by a roll is back by then) before it gives up.
 
 Exit status: 0, or 1 when a command failed (an error reply included).
 Flags go before the command; everything after it is passed on as it is.`,
@@ -105,7 +108,7 @@ func runCLI(ctx context.Context, s *streams, o *cliOptions, args []string) error
 	sctx, cancel := context.WithTimeout(ctx, o.timeout)
 	// Each command's context bounds its wait for a reply (cmdCtx): BLPOP
 	// and friends may block for as long as they say.
-	c, err := client.NewFromSpec(sctx, spec, client.Options{ReplicaReads: o.replicas, ReadTimeout: -1})
+	c, err := newClient(sctx, spec, client.Options{ReplicaReads: o.replicas, ReadTimeout: -1})
 	cancel()
 	if err != nil {
 		return err
@@ -190,4 +193,27 @@ func cliError(err error, all bool) error {
 		return fmt.Errorf("unknown command %s: roma does not know which of its arguments are keys; run it on every partition with --all", name)
 	}
 	return err
+}
+
+// statusWait is how long cli waits for a majority of the status nodes to
+// answer, as the client waits for a failover: a status node restarted by
+// a roll is back within it, and with a single status node that restart
+// is the whole majority.
+const statusWait = 3 * time.Second
+
+// newClient is client.NewFromSpec, tried again for up to statusWait (and
+// within ctx) while no majority of the status nodes answers.
+func newClient(ctx context.Context, spec *cluster.Spec, o client.Options) (*client.Client, error) {
+	deadline := time.Now().Add(statusWait)
+	for {
+		c, err := client.NewFromSpec(ctx, spec, o)
+		if err == nil || !errors.Is(err, client.ErrNoMajority) || time.Now().After(deadline) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
