@@ -103,6 +103,19 @@ func (c *Client) Do(ctx context.Context, args ...any) *redis.Cmd {
 	return cmd
 }
 
+// view returns the view a command routes by. While no majority of the
+// status nodes answers (one restarting, and it is the majority), it waits
+// up to FailoverWait for a new reading, as a failed-over command waits
+// for the new status, and the command fails (ErrNoMajority, ErrHalt) only
+// then: a status node's restart costs no command.
+func (c *Client) view(ctx context.Context) *view {
+	v := c.w.view()
+	if v.err == nil || !errors.Is(v.err, ErrNoMajority) {
+		return v
+	}
+	return c.w.waitMajority(ctx, c.opt.FailoverWait)
+}
+
 // Status returns the status the client routes by, and the error every
 // command gets meanwhile (HALT, no majority), if any.
 func (c *Client) Status() (*status.Status, error) {
@@ -207,7 +220,7 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 	}
 	var werr error // why no newer status came after the first attempt
 	for attempt := 0; ; attempt++ {
-		v := c.w.view()
+		v := c.view(ctx)
 		n, err := v.pick(p, false, false)
 		if err != nil {
 			return setErr(cmd, err)
@@ -255,7 +268,7 @@ func (c *Client) Watch(ctx context.Context, fn func(*redis.Tx) error, keys ...st
 	if len(keys) == 0 {
 		return cmdErr("WATCH", ErrArgs, "needs at least one key")
 	}
-	v := c.w.view()
+	v := c.view(ctx)
 	part := -1
 	for _, k := range keys {
 		p, err := v.partition(k)

@@ -45,7 +45,9 @@
 // ([ErrConnLost]), or that got no reply in time ([ErrNoReply]), is not
 // retried, since it may have run; both errors name the node. While the
 // cluster is in HALT, or no majority of status nodes answers, every
-// command fails with an error that is [ErrHalt].
+// command fails with an error that is [ErrHalt]; with no majority, only
+// after waiting FailoverWait for one to answer again (a status node
+// restarted by a roll).
 //
 // With Options.ReplicaReads, read-only commands go to replicas that are
 // up, in turn, falling back to the master.

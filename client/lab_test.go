@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -528,9 +529,28 @@ func TestLabNoMajority(t *testing.T) {
 	lc := getCluster(t)
 	l := lab.Shared(t)
 	o := client.SpecOptions(lc.spec)
-	o.StatusAddrs = append(o.StatusAddrs, l.UnusedAddress()+":7100", l.UnusedAddress()+":7101")
+	// One refuses connections; the other takes them and never answers,
+	// so the outcome waits for it and the live node's answer is always
+	// in (with two refusals, the outcome could settle before it, and
+	// the count be 0 under load).
+	hung, err := net.Listen("tcp", l.UnusedAddress()+":7101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	o.StatusAddrs = append(o.StatusAddrs, l.UnusedAddress()+":7100", hung.Addr().String())
 	o.DialTimeout = 500 * time.Millisecond
-	_, err := client.New(context.Background(), o)
+	o.StatusTimeout = 500 * time.Millisecond
+	_, err = client.New(context.Background(), o)
 	if !errors.Is(err, client.ErrNoMajority) || !errors.Is(err, client.ErrHalt) {
 		t.Fatalf("New with 1 of 3 status nodes: %v", err)
 	}
@@ -833,5 +853,65 @@ func TestLabFailoverAfterOtherStatus(t *testing.T) {
 	t.Logf("%d writes, %d failed", writes, len(failed))
 	if len(failed) > 0 {
 		t.Errorf("%d writes failed across the two statuses: %v", len(failed), failed)
+	}
+}
+
+// TestLabStatusNodeRestart: the lab cluster's one status node restarts
+// (a roll restarts it; here it crashes and comes back a second later).
+// With no majority the client must not route by the status it has, and
+// commands got ErrNoMajority at once; they wait for the status node
+// instead, as for a failover, and none fails.
+func TestLabStatusNodeRestart(t *testing.T) {
+	lc := getCluster(t)
+	c := newClient(t, lc, client.Options{})
+	sn := lc.spec.Status[0]
+	keys := keysIn(t, c, 0, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var failed []error
+	writes := 0
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				var err error
+				if w == 0 {
+					err = c.Set(ctx, keys[i%len(keys)], i, 0).Err()
+				} else {
+					_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+						p.Set(ctx, keys[i%len(keys)], i, 0)
+						p.Get(ctx, keys[(i+1)%len(keys)])
+						return nil
+					})
+					if errors.Is(err, redis.Nil) {
+						err = nil
+					}
+				}
+				mu.Lock()
+				writes++
+				if err != nil && ctx.Err() == nil {
+					failed = append(failed, err)
+				}
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	plantest.Crash(t, lc.spec, sn.Host, sn.Port, sn.Name)
+	waitFor(t, "the client to see no majority", func() bool {
+		_, err := c.Status()
+		return errors.Is(err, client.ErrNoMajority)
+	})
+	time.Sleep(time.Second)
+	plantest.StartByHand(t, lc.spec, sn.Name)
+	waitFor(t, "the status again", func() bool { _, err := c.Status(); return err == nil })
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	t.Logf("%d writes, %d failed", writes, len(failed))
+	if len(failed) > 0 {
+		t.Errorf("%d commands failed while the status node restarted: %v", len(failed), failed[:min(len(failed), 3)])
 	}
 }

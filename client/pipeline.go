@@ -15,7 +15,7 @@ import (
 // a failover explains run once more, in a second round, after a newer
 // status or FailoverWait.
 func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) {
-	v := c.w.view()
+	v := c.view(ctx)
 	st := pipeStates.Get().(*pipeState)
 	defer pipeStates.Put(st)
 	g := grouper{v: v, nodes: st.nodes[:0], counts: st.counts[:0], part: slices.Grow(st.part[:0], len(v.parts))[:len(v.parts)]}
@@ -217,7 +217,7 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 	}
 	var werr error // why no newer status came after the first attempt
 	for attempt := 0; ; attempt++ {
-		v := c.w.view()
+		v := c.view(ctx)
 		part, err := c.txPartition(v, inner)
 		if err != nil {
 			return fail(err)

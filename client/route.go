@@ -149,7 +149,7 @@ func crossErr(name string, p1, p2 int) error {
 // first failure that a failover explains it waits for a newer status and
 // tries once more.
 func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) error {
-	v := c.w.view()
+	v := c.view(ctx)
 	r, err := c.route(v, cmd)
 	if err != nil {
 		return setErr(cmd, err)

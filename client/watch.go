@@ -174,21 +174,29 @@ func (w *watcher) install(v *view) {
 	w.mu.Unlock()
 }
 
-// staleAfter is waitNewer's return once it stops waiting: nil when the
-// view is newer than epoch and moved after all, else an ErrNoFailover
-// error ending in when.
-func (w *watcher) staleAfter(epoch int64, moved func(*view) bool, when string) error {
-	if v := w.cur.Load(); v.epoch > epoch && moved(v) {
-		return nil
-	}
-	return fmt.Errorf("%w %s", ErrNoFailover, when)
-}
-
 // waitNewer waits, at most d, for a view with an epoch above epoch of
 // which moved holds, rereading the status meanwhile. When none comes, it
 // returns an ErrNoFailover error saying how long it waited or that ctx
 // ended first.
 func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration, moved func(*view) bool) error {
+	if why := w.await(ctx, d, func(v *view) bool { return v.epoch > epoch && moved(v) }); why != "" {
+		return fmt.Errorf("%w %s", ErrNoFailover, why)
+	}
+	return nil
+}
+
+// waitMajority waits, at most d, while the view is HALT for want of a
+// majority of status nodes (one restarting), rereading the status
+// meanwhile, and returns the view then current.
+func (w *watcher) waitMajority(ctx context.Context, d time.Duration) *view {
+	w.await(ctx, d, func(v *view) bool { return !errors.Is(v.err, ErrNoMajority) })
+	return w.cur.Load()
+}
+
+// await waits, at most d, until ok holds of the current view, asking for
+// a new reading of the status every 100ms meanwhile. It returns "" once
+// ok holds, else why it stopped: "within d", or that ctx ended first.
+func (w *watcher) await(ctx context.Context, d time.Duration, ok func(*view) bool) string {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -197,20 +205,27 @@ func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration, m
 		w.mu.Lock()
 		ch := w.changed
 		w.mu.Unlock()
-		if v := w.cur.Load(); v.epoch > epoch && moved(v) {
-			return nil
+		if ok(w.cur.Load()) {
+			return ""
 		}
 		w.refreshSoon()
+		why := ""
 		select {
 		case <-ch:
 		case <-tick.C:
 		case <-deadline.C:
-			return w.staleAfter(epoch, moved, fmt.Sprintf("within %s", d))
+			why = fmt.Sprintf("within %s", d)
 		case <-ctx.Done():
+			why = "before the command was canceled"
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return w.staleAfter(epoch, moved, "before the command's deadline")
+				why = "before the command's deadline"
 			}
-			return w.staleAfter(epoch, moved, "before the command was canceled")
+		}
+		if why != "" {
+			if ok(w.cur.Load()) {
+				return ""
+			}
+			return why
 		}
 	}
 }

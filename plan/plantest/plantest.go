@@ -305,17 +305,25 @@ func ServerPid(t testing.TB, c *redis.Client, name string) int {
 	return int(pid)
 }
 
-// StartByHand starts data node name's redis-server on its host from its
+// StartByHand starts data or status node name's redis-server on its host from its
 // conf file, with args after it, as an operator or a crash's restart
 // would, without roma: a plain redis-server, a master unless args say
 // otherwise.
 func StartByHand(t testing.TB, spec *cluster.Spec, name string, args ...string) {
 	t.Helper()
-	n, ok := spec.Node(name)
-	if !ok {
+	host := ""
+	if n, ok := spec.Node(name); ok {
+		host = n.Host
+	}
+	for _, s := range spec.Status {
+		if s.Name == name {
+			host = s.Host
+		}
+	}
+	if host == "" {
 		t.Fatalf("no node %s", name)
 	}
-	h, _ := spec.Host(n.Host)
+	h, _ := spec.Host(host)
 	ctx := context.Background()
 	tr, err := Dial(ctx, h)
 	if err != nil {
