@@ -17,7 +17,9 @@ import (
 // TestKeysMatchRedis checks the routing table's key positions against a
 // real redis-server's (7.0): for each command the table routes by its
 // keys and the server knows, COMMAND GETKEYS on sample arguments must
-// name the keys the table's finder names. A wrong position routes a
+// name the keys the table's finder names, and a command the table sends
+// to replicas (with Options.ReplicaReads) must be one Redis flags
+// readonly. A wrong position routes a
 // command by a value, to a partition that does not hold its key, and
 // nothing else would tell. The samples are built from the server's own
 // arity and key specs, or written out below for commands whose keys
@@ -33,6 +35,7 @@ func TestKeysMatchRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	samples := movableSamples()
+	containers := map[string]bool{"object": true, "memory": true, "xinfo": true, "xgroup": true}
 	var names []string
 	for name := range commands {
 		names = append(names, name)
@@ -49,6 +52,22 @@ func TestKeysMatchRedis(t *testing.T) {
 			continue // newer than this server (hash field expiry, 7.4)
 		}
 		argsList := samples[name]
+		if info.flags&readOnly != 0 {
+			// A container's flags are its subcommands' (OBJECT ENCODING).
+			flagsOf := map[string][]string{name: ri.Flags}
+			if containers[name] {
+				flagsOf = map[string][]string{}
+				for _, args := range argsList {
+					full := name + "|" + strings.ToLower(fmt.Sprint(args[1]))
+					flagsOf[full] = subcommandFlags(ctx, t, c, full)
+				}
+			}
+			for full, flags := range flagsOf {
+				if !slices.Contains(flags, "readonly") {
+					t.Errorf("%s: the table sends it to replicas (read-only), Redis does not flag it readonly (%v)", full, flags)
+				}
+			}
+		}
 		if argsList == nil {
 			if ri.FirstKeyPos == 0 {
 				t.Errorf("%s: the table routes it by keys, Redis gives it none", name)
@@ -190,4 +209,23 @@ func tableKeys(info *cmdInfo, args []any) ([]int, error) {
 		return nil, err
 	}
 	return slices.Clone(pos), nil
+}
+
+// subcommandFlags is COMMAND INFO's flags of a subcommand ("object|encoding").
+func subcommandFlags(ctx context.Context, t *testing.T, c *redis.Client, name string) []string {
+	t.Helper()
+	reply, err := c.Do(ctx, "command", "info", name).Slice()
+	if err != nil || len(reply) != 1 {
+		t.Fatalf("COMMAND INFO %s: %v %v", name, reply, err)
+	}
+	info, ok := reply[0].([]any)
+	if !ok || len(info) < 3 {
+		t.Fatalf("COMMAND INFO %s: %v", name, reply)
+	}
+	var flags []string
+	fs, _ := info[2].([]any)
+	for _, f := range fs {
+		flags = append(flags, fmt.Sprint(f))
+	}
+	return flags
 }
