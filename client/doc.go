@@ -50,7 +50,10 @@
 // restarted by a roll).
 //
 // With Options.ReplicaReads, read-only commands go to replicas that are
-// up, in turn, falling back to the master.
+// up, in turn, falling back to the master. A replica out of sync with its
+// master (its link down: a full sync under way, or the link broken) is
+// published "syncing", and serves no read until it is up again: what it
+// holds may be old, or empty.
 //
 // Package client imports go-redis, cluster (for roma.hcl's model), status
 // and providers/hash; nothing in roma imports it but the roma command.

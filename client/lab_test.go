@@ -521,6 +521,41 @@ func TestLabReplicaReads(t *testing.T) {
 	if after := calls(); after == before {
 		t.Errorf("the replica %s served no GET (%s)", replica, after)
 	}
+
+	// Published syncing (not in sync with its master: what it holds may
+	// be old or empty), the replica serves no read; up again, it does.
+	publishReplica := func(state string) {
+		t.Helper()
+		st := lc.publish(t, func(cur *status.Status) *status.Status {
+			masters := map[int]string{}
+			for p, part := range cur.Partitions {
+				masters[p] = part.Master
+			}
+			next := clienttest.Status(lc.spec, cur.Epoch+1, masters)
+			ns := next.Nodes[replica]
+			ns.State = state
+			next.Nodes[replica] = ns
+			return next
+		})
+		waitFor(t, "the status with "+replica+" "+state, func() bool { s, _ := c.Status(); return s.Epoch == st.Epoch })
+	}
+	publishReplica(status.NodeSyncing)
+	before = calls()
+	for range 5 {
+		if v, err := c.Get(ctx, k).Result(); err != nil || v != "r" {
+			t.Fatalf("GET with the replica syncing = %q, %v", v, err)
+		}
+	}
+	if after := calls(); after != before {
+		t.Errorf("the replica %s, published syncing, served GETs (%s, then %s)", replica, before, after)
+	}
+	publishReplica(status.NodeUp)
+	if v, err := c.Get(ctx, k).Result(); err != nil || v != "r" {
+		t.Fatalf("GET with the replica up again = %q, %v", v, err)
+	}
+	if after := calls(); after == before {
+		t.Errorf("the replica %s, up again, served no GET", replica)
+	}
 }
 
 // TestLabNoMajority: without a majority of status nodes, New fails with

@@ -498,6 +498,8 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 			state = status.NodeDown
 		case s.Loading:
 			state = status.NodeLoading
+		case s.Role == "slave" && !s.LinkUp && s.Partition >= 0:
+			state = status.NodeSyncing
 		}
 		if a.states[name] != state || a.since[name].IsZero() {
 			began := now

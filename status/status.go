@@ -24,6 +24,11 @@ const (
 	NodeUp      = "up"
 	NodeDown    = "down"
 	NodeLoading = "loading"
+	// NodeSyncing is a replica that answers but is not in sync with its
+	// master (its link is down: a full sync under way, or the link
+	// broken): what it serves may be old, or empty, so clients read
+	// from it only once it is up again.
+	NodeSyncing = "syncing"
 )
 
 // Status is the published state of one cluster.

@@ -27,7 +27,7 @@ func FromStatus(s *status.Status, now time.Time) *Report {
 		}
 		nd := Node{Name: name, Addr: n.Addr, Partition: n.Partition, Role: n.Role, State: n.State,
 			Since: n.Since.UTC(), Memory: n.Memory, Keys: n.Keys}
-		if n.Role == "replica" && n.State == status.NodeUp {
+		if n.Role == "replica" && (n.State == status.NodeUp || n.State == status.NodeSyncing) {
 			lag := n.Lag
 			nd.Lag = &lag
 		}

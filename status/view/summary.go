@@ -76,7 +76,7 @@ func paint(o Options, state, s string) string {
 	switch state {
 	case "OK", "up":
 		code = "32"
-	case "DEGRADED", "loading":
+	case "DEGRADED", "loading", "syncing":
 		code = "33"
 	case "HALT", "down":
 		code = "31"
