@@ -704,69 +704,36 @@ func failoverUnderWrites(t *testing.T, lc *labCluster, c *client.Client, p, batc
 	keys := keysIn(t, c, p, 8)
 	others := keysIn(t, c, (p+1)%len(lc.status().Partitions), 8)
 	const writers = 4
-	var mu sync.Mutex
-	var failed []error
-	writes := 0
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ctx.Err() == nil; i++ {
-				if batch == 0 {
-					err := c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err()
-					mu.Lock()
-					writes++
-					if err != nil && ctx.Err() == nil {
-						failed = append(failed, err)
-					}
-					mu.Unlock()
-					continue
+	w := startWriters(ctx, writers, func(w, i int) []error {
+		if batch == 0 {
+			return []error{c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err()}
+		}
+		cmds, _ := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for j := range batch {
+				k := keys
+				if j%2 == 1 {
+					k = others
 				}
-				cmds, _ := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-					for j := range batch {
-						k := keys
-						if j%2 == 1 {
-							k = others
-						}
-						pipe.Set(ctx, k[(w+i+j)%len(k)], i, 0)
-					}
-					return nil
-				})
-				mu.Lock()
-				for _, cmd := range cmds {
-					writes++
-					if err := cmd.Err(); err != nil && ctx.Err() == nil {
-						failed = append(failed, err)
-					}
-				}
-				mu.Unlock()
-				// Pipelines without a pause would keep both CPUs busy, and
-				// the packages tested beside this one (romad's failover
-				// timing) need some.
-				time.Sleep(5 * time.Millisecond)
+				pipe.Set(ctx, k[(w+i+j)%len(k)], i, 0)
 			}
-		}()
-	}
+			return nil
+		})
+		// Pipelines without a pause would keep both CPUs busy, and the
+		// packages tested beside this one (romad's failover timing) need
+		// some.
+		time.Sleep(5 * time.Millisecond)
+		return cmdErrs(cmds)
+	})
 	time.Sleep(300 * time.Millisecond)
 	before()
-	lc.mu.Lock()
-	next, err := clienttest.Failover(ctx, lc.spec, lc.st, lc.st.Partitions[p].Replicas[0], lc.st.Epoch+1, 300*time.Millisecond)
-	if err == nil {
-		lc.st = next
-	}
-	lc.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	next := lc.failover(t, ctx, p, 1, 300*time.Millisecond)
 	took := waitFor(t, "the new status", func() bool { st, _ := c.Status(); return st.Epoch == next.Epoch })
 	t.Logf("the client followed the failover %v after the status was published", took)
 	if took > time.Second {
 		t.Errorf("the client took %v to follow the failover (subscription lost?)", took)
 	}
 	time.Sleep(300 * time.Millisecond)
-	cancel()
-	wg.Wait()
+	writes, failed := w.stop()
 	t.Logf("%d writes, %d failed: %v", writes, len(failed), failed)
 	if inFlight := writers * max(batch, 1); len(failed) > inFlight {
 		t.Errorf("%d writes failed during the failover, more than the %d in flight: %v", len(failed), inFlight, failed)
@@ -822,39 +789,20 @@ func TestLabFailoverAfterOtherStatus(t *testing.T) {
 		masters[i] = part.Master
 	}
 	keys := keysIn(t, c, p, 8)
-	var mu sync.Mutex
-	var failed []error
-	writes := 0
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				var errs []error
-				if w == 0 { // one writer sends pipelines
-					cmds, _ := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-						for j := range 8 {
-							pipe.Set(ctx, keys[j], i, 0)
-						}
-						return nil
-					})
-					for _, cmd := range cmds {
-						errs = append(errs, cmd.Err())
-					}
-				} else {
-					errs = append(errs, c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err())
-				}
-				mu.Lock()
-				for _, err := range errs {
-					writes++
-					if err != nil && ctx.Err() == nil {
-						failed = append(failed, err)
-					}
-				}
-				mu.Unlock()
-				time.Sleep(time.Millisecond)
+	w := startWriters(ctx, 4, func(w, i int) []error {
+		defer time.Sleep(time.Millisecond)
+		if w > 0 {
+			return []error{c.Set(ctx, keys[(w+i)%len(keys)], i, 0).Err()}
+		}
+		// One writer sends pipelines.
+		cmds, _ := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for j := range 8 {
+				pipe.Set(ctx, keys[j], i, 0)
 			}
+			return nil
 		})
-	}
+		return cmdErrs(cmds)
+	})
 	time.Sleep(300 * time.Millisecond)
 	// The other change's status, as soon as the old master is a replica.
 	other := make(chan error, 1)
@@ -869,22 +817,13 @@ func TestLabFailoverAfterOtherStatus(t *testing.T) {
 		}
 		other <- clienttest.Publish(ctx, lc.spec, clienttest.Status(lc.spec, before.Epoch+1, masters))
 	}()
-	lc.mu.Lock()
-	next, err := clienttest.Failover(ctx, lc.spec, lc.st, lc.st.Partitions[p].Replicas[0], lc.st.Epoch+2, 500*time.Millisecond)
-	if err == nil {
-		lc.st = next
-	}
-	lc.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	next := lc.failover(t, ctx, p, 2, 500*time.Millisecond)
 	if err := <-other; err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the new status", func() bool { st, _ := c.Status(); return st.Epoch == next.Epoch })
 	time.Sleep(300 * time.Millisecond)
-	cancel()
-	wg.Wait()
+	writes, failed := w.stop()
 	t.Logf("%d writes, %d failed", writes, len(failed))
 	if len(failed) > 0 {
 		t.Errorf("%d writes failed across the two statuses: %v", len(failed), failed)
@@ -903,36 +842,18 @@ func TestLabStatusNodeRestart(t *testing.T) {
 	keys := keysIn(t, c, 0, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var mu sync.Mutex
-	var failed []error
-	writes := 0
-	var wg sync.WaitGroup
-	for w := range 2 {
-		wg.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				var err error
-				if w == 0 {
-					err = c.Set(ctx, keys[i%len(keys)], i, 0).Err()
-				} else {
-					_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
-						p.Set(ctx, keys[i%len(keys)], i, 0)
-						p.Get(ctx, keys[(i+1)%len(keys)])
-						return nil
-					})
-					if errors.Is(err, redis.Nil) {
-						err = nil
-					}
-				}
-				mu.Lock()
-				writes++
-				if err != nil && ctx.Err() == nil {
-					failed = append(failed, err)
-				}
-				mu.Unlock()
-				time.Sleep(2 * time.Millisecond)
-			}
+	w := startWriters(ctx, 2, func(w, i int) []error {
+		defer time.Sleep(2 * time.Millisecond)
+		if w == 0 {
+			return []error{c.Set(ctx, keys[i%len(keys)], i, 0).Err()}
+		}
+		cmds, _ := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, keys[i%len(keys)], i, 0)
+			p.Get(ctx, keys[(i+1)%len(keys)])
+			return nil
 		})
-	}
+		return cmdErrs(cmds)
+	})
 	time.Sleep(200 * time.Millisecond)
 	plantest.Crash(t, lc.spec, sn.Host, sn.Port, sn.Name)
 	waitFor(t, "the client to see no majority", func() bool {
@@ -943,10 +864,75 @@ func TestLabStatusNodeRestart(t *testing.T) {
 	plantest.StartByHand(t, lc.spec, sn.Name)
 	waitFor(t, "the status again", func() bool { _, err := c.Status(); return err == nil })
 	time.Sleep(200 * time.Millisecond)
-	cancel()
-	wg.Wait()
+	writes, failed := w.stop()
 	t.Logf("%d writes, %d failed", writes, len(failed))
 	if len(failed) > 0 {
 		t.Errorf("%d commands failed while the status node restarted: %v", len(failed), failed[:min(len(failed), 3)])
 	}
+}
+
+// writers are goroutines that send commands until stopped, and count
+// them and their failures.
+type writers struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	writes int
+	failed []error
+}
+
+// startWriters starts n writers: writer w's i-th round sends what it
+// likes and returns each command's error (nil, or redis.Nil, for
+// success). Errors after ctx ended do not count.
+func startWriters(ctx context.Context, n int, round func(w, i int) []error) *writers {
+	ctx, cancel := context.WithCancel(ctx)
+	ws := &writers{cancel: cancel}
+	for w := range n {
+		ws.wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				errs := round(w, i)
+				ws.mu.Lock()
+				for _, err := range errs {
+					ws.writes++
+					if err != nil && !errors.Is(err, redis.Nil) && ctx.Err() == nil {
+						ws.failed = append(ws.failed, err)
+					}
+				}
+				ws.mu.Unlock()
+			}
+		})
+	}
+	return ws
+}
+
+// stop stops the writers and returns how many commands they sent and
+// the errors of those that failed.
+func (ws *writers) stop() (int, []error) {
+	ws.cancel()
+	ws.wg.Wait()
+	return ws.writes, ws.failed
+}
+
+// cmdErrs returns each command's error.
+func cmdErrs(cmds []redis.Cmder) []error {
+	errs := make([]error, len(cmds))
+	for i, cmd := range cmds {
+		errs[i] = cmd.Err()
+	}
+	return errs
+}
+
+// failover makes partition p's first replica its master as romad would
+// (clienttest.Failover, gap as there), publishes that at the last
+// published epoch plus ahead, and returns that status.
+func (lc *labCluster) failover(t *testing.T, ctx context.Context, p int, ahead int64, gap time.Duration) *status.Status {
+	t.Helper()
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	next, err := clienttest.Failover(ctx, lc.spec, lc.st, lc.st.Partitions[p].Replicas[0], lc.st.Epoch+ahead, gap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.st = next
+	return next
 }
