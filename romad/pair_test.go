@@ -94,6 +94,13 @@ romad {
 // no HTTP, until the test ends or stop is called.
 func runRomad(t *testing.T, spec *cluster.Spec) (stop func()) {
 	t.Helper()
+	_, stop = startRomad(t, spec)
+	return stop
+}
+
+// startRomad is runRomad, and returns the romad too.
+func startRomad(t *testing.T, spec *cluster.Spec) (d *Daemon, stop func()) {
+	t.Helper()
 	d, err := New(Config{Spec: spec, Self: "h", Listen: "-", Lease: time.Second,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -110,7 +117,7 @@ func runRomad(t *testing.T, spec *cluster.Spec) (stop func()) {
 		})
 	}
 	t.Cleanup(stop)
-	return stop
+	return d, stop
 }
 
 // waitStatus waits, for at most 15s, until cond holds for the status on

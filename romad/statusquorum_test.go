@@ -3,8 +3,6 @@ package romad
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -110,18 +108,11 @@ func grepRoma(page string) string {
 	return strings.Join(out, "\n")
 }
 
-// serve runs a romad of spec on host h (1s lease, no HTTP listener) until
-// the test ends, and returns a GET of its HTTP handler: the body at path.
+// serve runs a romad of spec (startRomad) until the test ends, and
+// returns a GET of its HTTP handler: the body at path.
 func serve(t *testing.T, spec *cluster.Spec) (get func(path string) string) {
 	t.Helper()
-	d, err := New(Config{Spec: spec, Self: "h", Listen: "-", Lease: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	d, _ := startRomad(t, spec)
 	h := d.handler()
 	return func(path string) string {
 		rec := httptest.NewRecorder()
