@@ -128,17 +128,11 @@ func cmdResume(ts *testscript.TestScript, neg bool, args []string) {
 // labNode returns the host and port of the lab cluster's data or status
 // node name.
 func labNode(ts *testscript.TestScript, name string) (host string, port int) {
-	spec := labSpec(ts)
-	if n, ok := spec.Node(name); ok {
-		return n.Host, n.Port
+	host, port, ok := plantest.NodeAt(labSpec(ts), name)
+	if !ok {
+		ts.Fatalf("no node %s in the lab cluster", name)
 	}
-	for _, s := range spec.Status {
-		if s.Name == name {
-			return s.Host, s.Port
-		}
-	}
-	ts.Fatalf("no node %s in the lab cluster", name)
-	return "", 0
+	return host, port
 }
 
 // nodePid is the pid of lab node NODE's redis-server (INFO's process_id:

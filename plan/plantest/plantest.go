@@ -305,22 +305,27 @@ func ServerPid(t testing.TB, c *redis.Client, name string) int {
 	return int(pid)
 }
 
+// NodeAt returns the host and port of spec's data or status node name.
+func NodeAt(spec *cluster.Spec, name string) (host string, port int, ok bool) {
+	if n, ok := spec.Node(name); ok {
+		return n.Host, n.Port, true
+	}
+	for _, s := range spec.Status {
+		if s.Name == name {
+			return s.Host, s.Port, true
+		}
+	}
+	return "", 0, false
+}
+
 // StartByHand starts data or status node name's redis-server on its host from its
 // conf file, with args after it, as an operator or a crash's restart
 // would, without roma: a plain redis-server, a master unless args say
 // otherwise.
 func StartByHand(t testing.TB, spec *cluster.Spec, name string, args ...string) {
 	t.Helper()
-	host := ""
-	if n, ok := spec.Node(name); ok {
-		host = n.Host
-	}
-	for _, s := range spec.Status {
-		if s.Name == name {
-			host = s.Host
-		}
-	}
-	if host == "" {
+	host, _, ok := NodeAt(spec, name)
+	if !ok {
 		t.Fatalf("no node %s", name)
 	}
 	h, _ := spec.Host(host)
