@@ -134,3 +134,56 @@ func Continues(master, replica Info) bool {
 	}
 	return off <= master.Int("master_repl_offset")
 }
+
+// Expires is the number of keys with an expiry (the expires= of each
+// db<N> keyspace line), in all databases.
+func (i Info) Expires() int64 {
+	var n int64
+	for k, v := range i {
+		if s, ok := strings.CutPrefix(k, "db"); ok {
+			if _, err := strconv.Atoi(s); err == nil {
+				e, _ := strconv.ParseInt(fields(v)["expires"], 10, 64)
+				n += e
+			}
+		}
+	}
+	return n
+}
+
+// Memory is what INFO says of a server's memory and its limit.
+type Memory struct {
+	Used    int64  // used_memory
+	Max     int64  // maxmemory; 0: no limit
+	Policy  string // maxmemory_policy
+	Expires int64  // keys with an expiry, in all databases
+}
+
+// Memory reads the memory figures of an INFO reply that has the memory
+// and keyspace sections.
+func (i Info) Memory() Memory {
+	return Memory{Used: i.Int("used_memory"), Max: i.Int("maxmemory"), Policy: i["maxmemory_policy"], Expires: i.Expires()}
+}
+
+// Evicts reports whether the server, once at its maxmemory, makes room by
+// evicting keys: under an allkeys-* policy, or a volatile-* one while
+// some key has an expiry (a volatile-* policy evicts only those). When it
+// does not, Redis refuses every write that needs memory (OOM).
+func (m Memory) Evicts() bool {
+	switch {
+	case strings.HasPrefix(m.Policy, "allkeys-"):
+		return true
+	case strings.HasPrefix(m.Policy, "volatile-"):
+		return m.Expires > 0
+	}
+	return false
+}
+
+// NearFull reports whether the server has a maxmemory, evicts nothing to
+// stay under it (see Evicts), and uses at least share of it; full
+// reports whether it uses all of it, so that it refuses writes now.
+func (m Memory) NearFull(share float64) (near, full bool) {
+	if m.Max <= 0 || m.Evicts() || float64(m.Used) < share*float64(m.Max) {
+		return false, false
+	}
+	return true, m.Used >= m.Max
+}

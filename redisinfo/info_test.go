@@ -78,3 +78,28 @@ func TestContinues(t *testing.T) {
 		}
 	}
 }
+
+func TestMemory(t *testing.T) {
+	got := Parse("# Memory\r\nused_memory:900\r\nmaxmemory:1000\r\nmaxmemory_policy:volatile-lru\r\n# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=100\r\ndb5:keys=9,expires=4,avg_ttl=0\r\n").Memory()
+	if diff := cmp.Diff(Memory{Used: 900, Max: 1000, Policy: "volatile-lru", Expires: 5}, got); diff != "" {
+		t.Errorf("Memory (-want +got):\n%s", diff)
+	}
+	for _, c := range []struct {
+		name       string
+		m          Memory
+		near, full bool
+	}{
+		{"no limit", Memory{Used: 1 << 30, Policy: "noeviction"}, false, false},
+		{"noeviction below share", Memory{Used: 899, Max: 1000, Policy: "noeviction"}, false, false},
+		{"noeviction at share", Memory{Used: 900, Max: 1000, Policy: "noeviction"}, true, false},
+		{"noeviction full", Memory{Used: 1000, Max: 1000, Policy: "noeviction"}, true, true},
+		{"allkeys evicts", Memory{Used: 1000, Max: 1000, Policy: "allkeys-lru"}, false, false},
+		{"volatile with expiring keys evicts", Memory{Used: 1000, Max: 1000, Policy: "volatile-ttl", Expires: 1}, false, false},
+		{"volatile with none evicts nothing", Memory{Used: 1200, Max: 1000, Policy: "volatile-lfu"}, true, true},
+	} {
+		near, full := c.m.NearFull(0.9)
+		if near != c.near || full != c.full {
+			t.Errorf("%s: NearFull = %v, %v; want %v, %v", c.name, near, full, c.near, c.full)
+		}
+	}
+}

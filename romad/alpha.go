@@ -15,6 +15,7 @@ import (
 	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
+	"github.com/roma-redis/roma/status/report"
 )
 
 // alphaState is what the alpha decides with.
@@ -43,6 +44,9 @@ type alphaState struct {
 	lastKeys   map[string]int64 // keys each node held when last seen up
 	since      map[string]time.Time
 	states     map[string]string
+	// fullSince is when each master that evicts nothing was first seen
+	// using report.FullShare of its maxmemory or more (memory_full).
+	fullSince map[string]time.Time
 }
 
 func (d *Daemon) becomeAlpha(ctx context.Context, epoch int64) {
@@ -630,5 +634,40 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 			detail += "partition " + strconv.Itoa(p) + " has no master; "
 		}
 	}
-	d.alerts.Observe(alert.Observation{Time: time.Now(), State: st.State, Down: down, Detail: strings.TrimSuffix(detail, "; ")})
+	d.alerts.Observe(alert.Observation{Time: time.Now(), State: st.State, Down: down, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)})
+}
+
+// fullMasters returns each master, up, that evicts nothing and uses
+// report.FullShare of its maxmemory or more, with since when; it logs
+// when one becomes so and when it has room again.
+func (d *Daemon) fullMasters(a *alphaState, st *status.Status) map[string]alert.Full {
+	if a.fullSince == nil {
+		a.fullSince = map[string]time.Time{}
+	}
+	full := map[string]alert.Full{}
+	for _, part := range st.Partitions {
+		v, ok := d.views[part.Master]
+		if !ok || st.Nodes[part.Master].State != status.NodeUp {
+			continue
+		}
+		s := v.snap(d.downAfter)
+		problem := report.MemoryProblem(part.Master, redisinfo.Memory{Used: s.Memory, Max: s.MaxMemory, Policy: s.Policy, Expires: s.Expires})
+		if problem == "" {
+			continue
+		}
+		since, seen := a.fullSince[part.Master]
+		if !seen {
+			since = time.Now()
+			a.fullSince[part.Master] = since
+			d.log.Warn("master nearly full", "node", part.Master, "problem", problem)
+		}
+		full[part.Master] = alert.Full{Since: since, Detail: problem}
+	}
+	for name := range a.fullSince {
+		if _, ok := full[name]; !ok {
+			delete(a.fullSince, name)
+			d.log.Info("master no longer nearly full", "node", name)
+		}
+	}
+	return full
 }

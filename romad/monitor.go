@@ -30,7 +30,9 @@ type nodeView struct {
 	Offset      int64
 	Keys        int64
 	Memory      int64
-	MaxMemory   int64 // 0: no limit
+	MaxMemory   int64  // 0: no limit
+	Policy      string // maxmemory-policy
+	Expires     int64  // keys with an expiry, in all databases
 	RunID       string
 	Loading     bool
 	Priority    int       // replica-priority; 0 means never promote
@@ -53,6 +55,8 @@ type snapshot struct {
 	LinkDownFor          time.Duration
 	Offset, Keys, Memory int64
 	MaxMemory            int64
+	Policy               string
+	Expires              int64
 	RunID                string
 	Loading              bool
 	Priority             int
@@ -73,7 +77,7 @@ func (v *nodeView) snap(downAfter time.Duration) snapshot {
 	return snapshot{Name: v.Name, Addr: v.Addr, Partition: v.Partition, Up: up,
 		Answering: v.everOK && time.Since(v.lastOK) < 3*probeInterval,
 		Role:      v.Role, MasterAddr: v.MasterAddr, LinkUp: v.LinkUp, LinkDownFor: v.LinkDownFor,
-		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, MaxMemory: v.MaxMemory, RunID: v.RunID, Loading: v.Loading,
+		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, MaxMemory: v.MaxMemory, Policy: v.Policy, Expires: v.Expires, RunID: v.RunID, Loading: v.Loading,
 		Priority: v.Priority, Booted: v.Booted, LastOK: v.lastOK, Probed: v.probed, Err: v.lastErr}
 }
 
@@ -149,6 +153,8 @@ func (v *nodeView) parseInfo(reply string) {
 	v.Loading = info["loading"] == "1"
 	v.Memory = info.Int("used_memory")
 	v.MaxMemory = info.Int("maxmemory")
+	v.Policy = info["maxmemory_policy"]
+	v.Expires = info.Expires()
 	v.MasterAddr = info.MasterAddr()
 	v.LinkUp = info.Replica() && info.LinkUp()
 	v.LinkDownFor = 0

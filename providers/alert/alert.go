@@ -22,6 +22,10 @@ const (
 	// for longer than down_for: clients treat the cluster as HALT, and no
 	// romad can be alpha.
 	KindNoQuorum = "status_quorum_lost"
+	// KindMemoryFull: a master that evicts nothing has used nearly all of
+	// its maxmemory for longer than down_for: it refuses writes (OOM)
+	// once full.
+	KindMemoryFull = "memory_full"
 )
 
 // Alert is one message to an operator: what happened to which cluster,
@@ -35,8 +39,8 @@ type Alert struct {
 	Body     string    `json:"body"`
 	Time     time.Time `json:"time"`
 	Incident string    `json:"incident"`
-	// Node is the node the alert is about, for node_down and its
-	// resolution; empty otherwise.
+	// Node is the node the alert is about, for node_down and memory_full
+	// and their resolution; empty otherwise.
 	Node string `json:"node,omitempty"`
 	// State is the cluster state (OK, DEGRADED, HALT) when the alert was
 	// raised, when known.

@@ -54,6 +54,26 @@ func nodeDownAlert(cfg Config, inc *incident, o Observation, since time.Time, do
 	}
 }
 
+func memoryFullAlert(cfg Config, inc *incident, o Observation, f Full, downFor time.Duration) Alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Master %s of cluster %s has been nearly full since %s (%s; this alert's down_for is %s), and it evicts nothing to make room: it refuses writes (OOM) once full.\n",
+		inc.node, cfg.Cluster, stamp(f.Since), ago(o.Time, f.Since), downFor)
+	if f.Detail != "" {
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(f.Detail))
+	}
+	footer(&b, cfg, inc)
+	return Alert{
+		Cluster:  cfg.Cluster,
+		Kind:     KindMemoryFull,
+		Subject:  fmt.Sprintf("[roma %s] master %s nearly full: writes refused once full", cfg.Cluster, inc.node),
+		Body:     b.String(),
+		Time:     o.Time,
+		Incident: inc.id,
+		Node:     inc.node,
+		State:    o.State,
+	}
+}
+
 func noQuorumAlert(cfg Config, inc *incident, q QuorumObservation, downFor time.Duration) Alert {
 	var b strings.Builder
 	fmt.Fprintf(&b, "romad on %s has not read a majority of the status nodes of cluster %s since %s (%s; this alert's down_for is %s): %d of %d answer it.\n",
@@ -84,6 +104,9 @@ func resolvedAlert(cfg Config, inc *incident, o Observation) Alert {
 	case KindHalt:
 		subject = fmt.Sprintf("[roma %s] resolved: cluster out of HALT", cfg.Cluster)
 		fmt.Fprintf(&b, "Cluster %s left HALT at %s and has stayed out of it for %s.\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
+	case KindMemoryFull:
+		subject = fmt.Sprintf("[roma %s] resolved: master %s has room again", cfg.Cluster, inc.node)
+		fmt.Fprintf(&b, "Node %s of cluster %s has not been a nearly full master that evicts nothing since %s (%s).\n", inc.node, cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
 	default:
 		subject = fmt.Sprintf("[roma %s] resolved: node %s is back", cfg.Cluster, inc.node)
 		fmt.Fprintf(&b, "Node %s of cluster %s has not been down since %s (%s).\n", inc.node, cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))

@@ -30,6 +30,19 @@ type Observation struct {
 	// Detail, when set, says why the cluster is in HALT (which partition
 	// has no master); it goes into the HALT alert.
 	Detail string
+	// Full holds each master that evicts nothing and uses nearly all of
+	// its maxmemory, or all of it: it refuses writes (OOM) once full.
+	Full map[string]Full
+}
+
+// Full is a master near or at its maxmemory that makes no room by
+// evicting.
+type Full struct {
+	// Since is when it was first seen so.
+	Since time.Time
+	// Detail says what it uses, of what limit, under which policy, and
+	// what to do.
+	Detail string
 }
 
 // QuorumObservation is what one romad sees of the status nodes: every
@@ -84,6 +97,10 @@ type Delivery struct {
 //   - node down: when a node has been down longer than a destination's
 //     DownFor, that destination is told once; not again until the node
 //     has been up for Quiet.
+//   - memory full: when a master that evicts nothing has used nearly
+//     all of its maxmemory for longer than a destination's DownFor, that
+//     destination is told once; not again until it has been clear for
+//     Quiet.
 //   - status quorum lost (ObserveQuorum): when a romad has not read a
 //     majority of the status nodes for longer than a destination's
 //     DownFor, that destination is told once; not again until a majority
@@ -99,7 +116,7 @@ type Tracker struct {
 	queues []chan Alert
 
 	mu         sync.Mutex
-	incidents  map[string]*incident // by key: "halt", "node_down/<node>"
+	incidents  map[string]*incident // by key: "halt", "node_down/<node>", "memory_full/<node>"
 	lastNotify map[string]time.Time // by alert kind, for Notify
 	reportMu   sync.Mutex
 }
@@ -108,7 +125,7 @@ type Tracker struct {
 // stayed clear for Quiet.
 type incident struct {
 	id      string
-	kind    string // KindHalt or KindNodeDown
+	kind    string // KindHalt, KindNodeDown, KindMemoryFull or KindNoQuorum
 	node    string
 	opened  time.Time
 	cleared time.Time // when the condition last cleared; zero while it holds
@@ -149,6 +166,7 @@ func (t *Tracker) Observe(o Observation) []Delivery {
 	var out []due
 	t.observeHalt(o, &out)
 	t.observeNodes(o, &out)
+	t.observeFull(o, &out)
 	t.closeQuiet(o, &out)
 	t.mu.Unlock()
 	return t.enqueue(out)
@@ -209,25 +227,43 @@ func (t *Tracker) observeHalt(o Observation, out *[]due) {
 }
 
 func (t *Tracker) observeNodes(o Observation, out *[]due) {
-	for _, node := range sortedKeys(o.Down) {
-		since := o.Down[node]
-		inc := t.incidents[nodeKey(node)]
+	t.observePerNode(KindNodeDown, o.Down, o, out, func(inc *incident, d Destination) Alert {
+		return nodeDownAlert(t.cfg, inc, o, o.Down[inc.node], d.DownFor)
+	})
+}
+
+func (t *Tracker) observeFull(o Observation, out *[]due) {
+	since := make(map[string]time.Time, len(o.Full))
+	for n, f := range o.Full {
+		since[n] = f.Since
+	}
+	t.observePerNode(KindMemoryFull, since, o, out, func(inc *incident, d Destination) Alert {
+		return memoryFullAlert(t.cfg, inc, o, o.Full[inc.node], d.DownFor)
+	})
+}
+
+// observePerNode opens an incident of kind for each node whose condition
+// has held since since[node] for longer than a destination's DownFor, and
+// marks cleared the incidents of kind whose node is no longer in since.
+func (t *Tracker) observePerNode(kind string, since map[string]time.Time, o Observation, out *[]due, text func(*incident, Destination) Alert) {
+	for _, node := range sortedKeys(since) {
+		inc := t.incidents[kind+"/"+node]
 		if inc != nil {
 			inc.cleared = time.Time{}
 		}
 		for i, d := range t.cfg.Destinations {
-			if o.Time.Sub(since) < d.DownFor || (inc != nil && inc.told[i]) {
+			if o.Time.Sub(since[node]) < d.DownFor || (inc != nil && inc.told[i]) {
 				continue
 			}
 			if inc == nil {
-				inc = t.open(KindNodeDown, node, o.Time)
+				inc = t.open(kind, node, o.Time)
 			}
 			inc.told[i] = true
-			*out = append(*out, due{i, nodeDownAlert(t.cfg, inc, o, since, d.DownFor)})
+			*out = append(*out, due{i, text(inc, d)})
 		}
 	}
 	for _, inc := range t.incidents {
-		if _, down := o.Down[inc.node]; inc.kind == KindNodeDown && !down && inc.cleared.IsZero() {
+		if _, held := since[inc.node]; inc.kind == kind && !held && inc.cleared.IsZero() {
 			inc.cleared = o.Time
 		}
 	}
@@ -256,7 +292,7 @@ func (t *Tracker) closeQuiet(o Observation, out *[]due) {
 func (t *Tracker) open(kind, node string, now time.Time) *incident {
 	key := kind
 	if node != "" {
-		key = nodeKey(node)
+		key = kind + "/" + node
 	}
 	inc := &incident{
 		id:     incidentID(t.cfg.Cluster, key, now),
@@ -297,8 +333,6 @@ func (t *Tracker) Notify(a Alert) []Delivery {
 	}
 	return t.enqueue(out)
 }
-
-func nodeKey(node string) string { return KindNodeDown + "/" + node }
 
 // incidentID names an incident by cluster, condition and opening time:
 // "shop/halt/20260102T150405Z", "shop/node_down/db1-7000/20260102T150405Z".

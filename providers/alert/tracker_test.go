@@ -260,6 +260,60 @@ func TestTrackerQuorum(t *testing.T) {
 	}
 }
 
+// TestTrackerMemoryFull: a nearly full master is its own incident, apart
+// from the same node being down, opened per destination after DownFor,
+// and resolved once it has had room for Quiet.
+func TestTrackerMemoryFull(t *testing.T) {
+	tr := NewTracker(Config{Cluster: "shop", Destinations: testDestinations()})
+	const id = "shop/memory_full/db1-7000/20260102T150435Z" // opened at t0+30s
+	const detail = "master db1-7000 uses 95% of its maxmemory"
+	full := func(now, since int, down bool) Observation {
+		o := Observation{Time: at(now), State: StateDegraded, Full: map[string]Full{"db1-7000": {Since: at(since), Detail: detail}}}
+		if down {
+			o.Down = map[string]time.Time{"db1-7000": at(since)}
+		}
+		return o
+	}
+	room := func(now int) Observation { return Observation{Time: at(now), State: StateOK} }
+	steps := []struct {
+		o    Observation
+		want []sent
+	}{
+		{full(0, 0, false), nil},
+		{full(29, 0, false), nil},
+		{full(30, 0, false), []sent{{"hook", KindMemoryFull, "db1-7000", id}}},
+		{full(60, 0, false), []sent{{"mail", KindMemoryFull, "db1-7000", id}}},
+		{room(70), nil},
+		{full(80, 80, false), nil}, // full again within Quiet: the same incident
+		{room(90), nil},
+		{room(389), nil},
+		{room(390), []sent{{"mail", KindResolved, "db1-7000", id}, {"hook", KindResolved, "db1-7000", id}}},
+		// The node down for as long is a node_down incident, not this one.
+		{full(400, 400, true), nil},
+		{full(430, 400, true), []sent{
+			{"hook", KindNodeDown, "db1-7000", "shop/node_down/db1-7000/20260102T151115Z"},
+			{"hook", KindMemoryFull, "db1-7000", "shop/memory_full/db1-7000/20260102T151115Z"},
+		}},
+	}
+	for i, s := range steps {
+		ds := tr.Observe(s.o)
+		if diff := cmp.Diff(s.want, summarize(ds)); diff != "" {
+			t.Errorf("step %d (t0+%s): alerts (-want +got):\n%s", i, s.o.Time.Sub(t0), diff)
+		}
+		if i == 2 {
+			a := ds[0].Alert
+			wantBody := "Master db1-7000 of cluster shop has been nearly full since 2026-01-02 15:04:05 UTC (30s; this alert's down_for is 30s), and it evicts nothing to make room: it refuses writes (OOM) once full."
+			if a.Subject != "[roma shop] master db1-7000 nearly full: writes refused once full" || !strings.HasPrefix(a.Body, wantBody) ||
+				!strings.Contains(a.Body, detail) || a.State != StateDegraded {
+				t.Errorf("the alert: %+v", a)
+			}
+		}
+		if i == 8 && !strings.HasPrefix(ds[0].Alert.Subject, "[roma shop] resolved: master db1-7000 has room again") {
+			t.Errorf("the resolution: %+v", ds[0].Alert)
+		}
+	}
+}
+
 // TestTrackerNeverStorms flaps the cluster and its nodes at random for a
 // day and checks the promise: per destination and condition, opening
 // alerts are at least Quiet apart, and every incident has one opening

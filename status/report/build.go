@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -317,7 +318,7 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 	}
 	nd.Role, nd.Memory, nd.MaxMemory, nd.Keys = pr.Role, pr.Memory, pr.MaxMemory, pr.Keys[n.Database]
 	if isMaster && nd.State == status.NodeUp {
-		if msg := memoryFull(n.Name, pr); msg != "" {
+		if msg := MemoryProblem(n.Name, redisinfo.Memory{Used: pr.Memory, Max: pr.MaxMemory, Policy: pr.Policy, Expires: pr.Expires}); msg != "" {
 			b.add(status.Degraded, "%s", msg)
 		}
 	}
@@ -444,22 +445,29 @@ func rank(state string) int {
 	return -1
 }
 
-// fullShare is the share of maxmemory above which a master that evicts
+// FullShare is the share of maxmemory above which a master that evicts
 // nothing is reported: it refuses every write once full.
-const fullShare = 0.9
+const FullShare = 0.9
 
-// memoryFull says when master name, under maxmemory-policy noeviction,
-// uses more than fullShare of its maxmemory, or all of it; "" otherwise.
-// Under a policy that evicts, a full master is a cache doing its job.
-func memoryFull(name string, pr Probe) string {
-	if pr.MaxMemory <= 0 || pr.Policy != "noeviction" || float64(pr.Memory) < fullShare*float64(pr.MaxMemory) {
+// MemoryProblem says when master name, under a maxmemory-policy that
+// evicts nothing it holds (noeviction, or volatile-* with no key that has
+// an expiry), uses FullShare of its maxmemory or more, or all of it; ""
+// otherwise. Under a policy that evicts, a full master is a cache doing
+// its job.
+func MemoryProblem(name string, m redisinfo.Memory) string {
+	near, full := m.NearFull(FullShare)
+	if !near {
 		return ""
 	}
 	mib := func(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-	if pr.Memory >= pr.MaxMemory {
-		return fmt.Sprintf("master %s is full: it uses %s, its maxmemory is %s, and under maxmemory-policy noeviction it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys",
-			name, mib(pr.Memory), mib(pr.MaxMemory))
+	policy := "under maxmemory-policy " + m.Policy
+	if m.Policy != "noeviction" {
+		policy += ", with no key that has an expiry to evict,"
 	}
-	return fmt.Sprintf("master %s uses %.0f%% of its maxmemory (%s of %s): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys",
-		name, 100*float64(pr.Memory)/float64(pr.MaxMemory), mib(pr.Memory), mib(pr.MaxMemory))
+	if full {
+		return fmt.Sprintf("master %s is full: it uses %s, its maxmemory is %s, and %s it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys",
+			name, mib(m.Used), mib(m.Max), policy)
+	}
+	return fmt.Sprintf("master %s uses %.0f%% of its maxmemory (%s of %s): %s it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys",
+		name, 100*float64(m.Used)/float64(m.Max), mib(m.Used), mib(m.Max), policy)
 }

@@ -237,6 +237,16 @@ func TestBuildStates(t *testing.T) {
 				"db2-7000", Probe{Role: "replica", MasterAddr: "10.0.0.1:7000", Link: "up", Offset: 900, Memory: 63 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
 			want{status.OK, SourceStatus, nil, []string{"db1-7000", "db2-7001"}},
 		},
+		"master full, volatile-lru with no key that expires": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64 << 20, MaxMemory: 64 << 20, Policy: "volatile-lru"}),
+			want{status.Degraded, SourceProbe, []string{"master db1-7000 is full: it uses 64.0 MiB, its maxmemory is 64.0 MiB, and under maxmemory-policy volatile-lru, with no key that has an expiry to evict, it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"master full, volatile-lru with keys that expire": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64 << 20, MaxMemory: 64 << 20, Policy: "volatile-lru", Expires: 3}),
+			want{status.OK, SourceStatus, nil, []string{"db1-7000", "db2-7001"}},
+		},
 		"maintenance and failed backup": {
 			reading(func() *status.Status {
 				s := pub(status.OK, 7)
@@ -265,7 +275,7 @@ func TestParseInfo(t *testing.T) {
 		"# Persistence\r\nloading:0\r\n# Replication\r\nrole:slave\r\nmaster_host:127.0.0.11\r\nmaster_port:7000\r\nmaster_link_status:up\r\n" +
 		"slave_repl_offset:4242\r\nmaster_repl_offset:4242\r\n# Keyspace\r\ndb0:keys=12,expires=0,avg_ttl=0\r\ndb3:keys=5,expires=1,avg_ttl=0\r\n"
 	want := Probe{Role: "replica", MasterAddr: "127.0.0.11:7000", Link: "up", Offset: 4242, Uptime: 2 * time.Minute,
-		Memory: 1 << 20, MaxMemory: 64 << 20, Policy: "noeviction", Keys: map[int]int64{0: 12, 3: 5}}
+		Memory: 1 << 20, MaxMemory: 64 << 20, Policy: "noeviction", Keys: map[int]int64{0: 12, 3: 5}, Expires: 1}
 	if d := cmp.Diff(want, ParseInfo(info)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}

@@ -36,6 +36,7 @@ type Probe struct {
 	MaxMemory int64
 	Policy    string        // maxmemory-policy
 	Keys      map[int]int64 // per database
+	Expires   int64         // keys with an expiry, in all databases
 }
 
 // Gather reads the status from every status node and probes every data
@@ -121,7 +122,7 @@ func ParseInfo(reply string) Probe {
 	info := redisinfo.Parse(reply)
 	p := Probe{Keys: info.Databases(), Uptime: -1, Role: info["role"], Link: info["master_link_status"],
 		MasterAddr: info.MasterAddr(), Offset: info.Offset(), Memory: info.Int("used_memory"),
-		MaxMemory: info.Int("maxmemory"), Policy: info["maxmemory_policy"], Loading: info["loading"] == "1"}
+		MaxMemory: info.Int("maxmemory"), Policy: info["maxmemory_policy"], Expires: info.Expires(), Loading: info["loading"] == "1"}
 	if info.Replica() {
 		p.Role = "replica"
 	}

@@ -1,0 +1,118 @@
+package romad
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/providers/alert"
+	"github.com/roma-redis/roma/redisinfo"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestMemoryFullAlert: a master that evicts nothing (maxmemory-policy
+// noeviction, or volatile-* with no key that has an expiry) refuses every
+// write once full. The alpha alerts (memory_full, naming the master and
+// the policy) once it has used nearly all of its maxmemory for down_for;
+// not while it has room, nor while a volatile-* policy has keys to evict.
+// Real redis-servers and a real webhook receiver.
+func TestMemoryFullAlert(t *testing.T) {
+	const pw = "memory-full-test-password"
+	p := newPair(t, "mf", pw, "1s")
+	var mu sync.Mutex
+	var alerts []alert.Alert
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a alert.Alert
+		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
+			mu.Lock()
+			alerts = append(alerts, a)
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	received := func() []alert.Alert {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]alert.Alert(nil), alerts...)
+	}
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	serve(t, p.spec)
+	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: p.n1.Addr, Password: pw})
+	defer c.Close()
+	set := func(kv ...string) {
+		t.Helper()
+		for i := 0; i < len(kv); i += 2 {
+			if err := c.ConfigSet(ctx, kv[i], kv[i+1]).Err(); err != nil {
+				t.Fatalf("CONFIG SET %s %s: %v", kv[i], kv[i+1], err)
+			}
+		}
+	}
+	// maxmemory a little above what n1 uses: 95% full.
+	nearlyFull := func() {
+		t.Helper()
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		set("maxmemory", strconv.FormatInt(redisinfo.Parse(info).Int("used_memory")*100/95, 10))
+	}
+	// quiet checks that no alert comes for 3 down_for.
+	quiet := func(what string) {
+		t.Helper()
+		time.Sleep(3 * time.Second)
+		if got := received(); len(got) > 0 {
+			t.Fatalf("alerts %s: %+v", what, got)
+		}
+	}
+
+	set("maxmemory", "1gb")
+	quiet("with maxmemory far above what n1 uses")
+	// volatile-lru with a key that has an expiry: it evicts that key.
+	if err := c.Set(ctx, "session", "x", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	set("maxmemory-policy", "volatile-lru")
+	nearlyFull()
+	quiet("with n1 nearly full under volatile-lru, a key having an expiry")
+
+	// The key gone, volatile-lru evicts nothing.
+	if err := c.Del(ctx, "session").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []alert.Alert
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got = received(); len(got) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(got) != 1 || got[0].Kind != alert.KindMemoryFull || got[0].Node != "n1" ||
+		got[0].Subject != "[roma mf] master n1 nearly full: writes refused once full" ||
+		!strings.Contains(got[0].Body, "under maxmemory-policy volatile-lru, with no key that has an expiry to evict, it refuses every write (OOM) once full") {
+		t.Fatalf("alerts within 15s of n1 nearly full under volatile-lru with no key that has an expiry: %+v; want one %s for n1", got, alert.KindMemoryFull)
+	}
+	// The replica n2, as full, is no master: no alert of its own.
+	c2 := redis.NewClient(&redis.Options{Addr: p.n2.Addr, Password: pw})
+	defer c2.Close()
+	info, err := c2.Info(ctx, "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.ConfigSet(ctx, "maxmemory", strconv.FormatInt(redisinfo.Parse(info).Int("used_memory")*100/95, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if got := received(); len(got) != 1 {
+		t.Errorf("%d alerts for one nearly full master: %+v", len(got), got)
+	}
+}
