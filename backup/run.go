@@ -80,6 +80,9 @@ func Run(ctx context.Context, spec *cluster.Spec, st store.Store, opts Options) 
 	opts.defaults()
 	start := opts.Now().UTC()
 	cl := Clients{Password: spec.Password.Reveal(), Previous: spec.Password.Previous().Reveal(), LocalAddr: opts.LocalAddr}
+	if err := restoreUnderWay(ctx, spec, cl); err != nil {
+		return nil, fmt.Errorf("no backup taken: %w", err)
+	}
 	parts := Observe(ctx, spec, cl)
 	var problems []error
 	for _, p := range parts {

@@ -57,7 +57,9 @@ type Daemon struct {
 	maintParts  []int          // the partitions it names; nil: all
 	maintEnded  time.Time      // when this romad saw maintenance end
 	lastBackup  *status.Backup // the last scheduled backup's record
+	ownBackup   *status.Backup // the record of this romad's last scheduled backup
 	backupRun   atomic.Bool    // a scheduled backup is running here
+	backupHeld  atomic.Bool    // a due scheduled backup is held back by maintenance
 	alpha       *alphaState    // nil when not alpha
 	others      map[string]map[string]string
 	current     *status.Status // the last status written or read
@@ -368,21 +370,48 @@ func (d *Daemon) scheduleBackup(ctx context.Context) {
 	if b == nil || b.Host != d.cfg.Self || d.backupRun.Load() {
 		return
 	}
-	var last *status.Backup
-	for _, r := range fromQuorum(ctx, d.statuses, 300*time.Millisecond, func(ctx context.Context, c *redis.Client) (*status.Backup, error) {
-		cmd := c.Get(ctx, status.BackupKey(d.spec.Name))
-		if err := cmd.Err(); err != nil && err != redis.Nil {
-			return nil, err
+	type reading struct {
+		rec   *status.Backup
+		maint bool
+	}
+	rs := fromQuorum(ctx, d.statuses, 300*time.Millisecond, func(ctx context.Context, c *redis.Client) (reading, error) {
+		pipe := c.Pipeline()
+		rec := pipe.Get(ctx, status.BackupKey(d.spec.Name))
+		maint := pipe.Exists(ctx, status.MaintenanceKey(d.spec.Name))
+		_, _ = pipe.Exec(ctx)
+		if err := rec.Err(); err != nil && err != redis.Nil {
+			return reading{}, err
 		}
-		return backupRecord(cmd), nil
-	}) {
-		if r != nil && (last == nil || r.Time.After(last.Time)) {
-			last = r
+		if err := maint.Err(); err != nil {
+			return reading{}, err
 		}
+		return reading{backupRecord(rec), maint.Val() > 0}, nil
+	})
+	// The newest record: the status nodes', or this romad's own last run
+	// when they could not take it (status nodes down): else it would
+	// start another backup at once, and again.
+	d.mu.Lock()
+	last := d.ownBackup
+	d.mu.Unlock()
+	maint := false
+	for _, r := range rs {
+		if r.rec != nil && (last == nil || r.rec.Time.After(last.Time)) {
+			last = r.rec
+		}
+		maint = maint || r.maint
 	}
 	if !backup.Due(d.spec, last, time.Now()) {
 		return
 	}
+	// In maintenance (roma restore, or the operator's own) a backup could
+	// take partitions half restored: it waits for the end.
+	if maint {
+		if !d.backupHeld.Swap(true) {
+			d.log.Info("scheduled backup due, held back until the maintenance ends")
+		}
+		return
+	}
+	d.backupHeld.Store(false)
 	st, err := backup.LocalStore(d.spec, d.cfg.Self)
 	if err != nil {
 		return
@@ -392,11 +421,19 @@ func (d *Daemon) scheduleBackup(ctx context.Context) {
 		defer d.backupRun.Store(false)
 		d.log.Info("scheduled backup starting", "store", b.Dir)
 		rec, err := backup.Scheduled(ctx, d.spec, st, d.host.Address)
+		if errors.Is(err, backup.ErrRestoreUnderWay) {
+			// A restore began as it did: held back like the others.
+			d.log.Info("scheduled backup held back", "why", err)
+			return
+		}
 		if err != nil {
 			d.log.Error("scheduled backup failed", "err", err)
 		} else {
 			d.log.Info("scheduled backup complete", "id", rec.ID, "seconds", rec.Duration)
 		}
+		d.mu.Lock()
+		d.ownBackup = rec
+		d.mu.Unlock()
 		data, _ := json.Marshal(rec)
 		for _, c := range d.statuses {
 			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
