@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roma-redis/roma/cluster"
@@ -92,4 +93,32 @@ func FailureAlert(spec *cluster.Spec, where string, rec *status.Backup, err erro
 	}
 	return alert.Alert{Cluster: spec.Name, Kind: alert.KindBackupFailed, Subject: subject, Body: b.String(),
 		Time: rec.Time, Incident: "backup-" + NewID(rec.Time)}
+}
+
+// Record publishes rec, a backup into the declared store, as the
+// cluster's last backup on every status node that holds none begun later
+// (status.WriteBackup): roma status shows it, and romad's schedule counts
+// from it. It returns how many status nodes hold it or a newer one, and
+// the errors of the others.
+func Record(ctx context.Context, spec *cluster.Spec, rec *status.Backup) (stored int, err error) {
+	cl := Clients{Password: spec.Password.Reveal(), Previous: spec.Password.Previous().Reveal(), Timeout: 2 * time.Second}
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, s := range spec.Status {
+		wg.Go(func() {
+			c := cl.New(spec.Addr(s.Host, s.Port))
+			defer c.Close()
+			_, werr := status.WriteBackup(ctx, c, spec.Name, rec)
+			mu.Lock()
+			defer mu.Unlock()
+			if werr != nil {
+				errs = append(errs, fmt.Errorf("status node %s: %w", s.Name, werr))
+				return
+			}
+			stored++
+		})
+	}
+	wg.Wait()
+	return stored, errors.Join(errs...)
 }

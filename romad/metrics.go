@@ -40,7 +40,7 @@ var (
 	descEpoch  = prometheus.NewDesc("roma_epoch", "The epoch of the status this romad last wrote or read.", nil, nil)
 	descState  = prometheus.NewDesc("roma_cluster_state", "1 for the cluster's current state: HALT while no majority of the status nodes answers this romad, as clients then see it.", []string{"state"}, nil)
 	descQuorum = prometheus.NewDesc("roma_status_quorum", "1 while a majority of the status nodes answers this romad; 0: clients that cannot read them treat the cluster as HALT, and no romad can be alpha.", nil, nil)
-	descBack   = prometheus.NewDesc("roma_last_backup_timestamp_seconds", "When the last scheduled backup ran.", []string{"ok"}, nil)
+	descBack   = prometheus.NewDesc("roma_last_backup_timestamp_seconds", "When the last backup into the declared store (scheduled, or by roma backup) ran.", []string{"ok"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {

@@ -56,7 +56,7 @@ type Daemon struct {
 	maintenance bool           // the maintenance key is set (alpha reads it)
 	maintParts  []int          // the partitions it names; nil: all
 	maintEnded  time.Time      // when this romad saw maintenance end
-	lastBackup  *status.Backup // the last scheduled backup's record
+	lastBackup  *status.Backup // the last backup's record (scheduled, or roma backup's)
 	ownBackup   *status.Backup // the record of this romad's last scheduled backup
 	backupRun   atomic.Bool    // a scheduled backup is running here
 	backupHeld  atomic.Bool    // a due scheduled backup is held back by maintenance
@@ -275,7 +275,7 @@ func (d *Daemon) publishSeen(ctx context.Context) {
 }
 
 // readOthers reads the other romads' views from the status nodes, with
-// the maintenance flag (roma restore) and the last scheduled backup's
+// the maintenance flag (roma restore) and the last backup's
 // record, from a quorum of them. It reports whether a majority answered;
 // if not, the last reading stands (a slow read must not end maintenance).
 func (d *Daemon) readOthers(ctx context.Context) bool {
@@ -434,10 +434,9 @@ func (d *Daemon) scheduleBackup(ctx context.Context) {
 		d.mu.Lock()
 		d.ownBackup = rec
 		d.mu.Unlock()
-		data, _ := json.Marshal(rec)
 		for _, c := range d.statuses {
 			wctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_ = c.Set(wctx, status.BackupKey(d.spec.Name), data, 0).Err()
+			_, _ = status.WriteBackup(wctx, c, d.spec.Name, rec)
 			cancel()
 		}
 	}()

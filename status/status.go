@@ -71,7 +71,8 @@ type NodeState struct {
 	Keys      int64     `json:"keys"`
 }
 
-// Backup is the last backup romad ran.
+// Backup is the record of the last backup into the declared store: one
+// romad scheduled, or one roma backup took there.
 type Backup struct {
 	ID       string    `json:"id"`
 	Time     time.Time `json:"time"`
@@ -111,8 +112,9 @@ type Maintenance struct {
 	Partitions []int `json:"partitions,omitempty"`
 }
 
-// BackupKey holds the record (JSON of Backup) of the last scheduled
-// backup, written by the romad that ran it.
+// BackupKey holds the record (JSON of Backup) of the last backup into
+// the declared store, written by the romad that ran it or by roma backup
+// (WriteBackup: the one begun last stands).
 func BackupKey(c string) string { return "roma:" + c + ":backup" }
 
 // Channel is where a change is PUBLISHed.

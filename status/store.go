@@ -209,3 +209,38 @@ func (r Reading) Summary() string {
 	}
 	return s
 }
+
+// WriteBackup stores rec as the record of the cluster's last backup
+// (BackupKey) on one status node, unless the node holds the record of a
+// backup begun later: the backup host's romad and roma backup both write
+// it, and the newest must stand. It reports whether rec was stored.
+func WriteBackup(ctx context.Context, c *redis.Client, cluster string, rec *Backup) (bool, error) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return false, err
+	}
+	key := BackupKey(cluster)
+	for range 3 {
+		stored := false
+		err = c.Watch(ctx, func(tx *redis.Tx) error {
+			cur, err := tx.Get(ctx, key).Bytes()
+			if err != nil && err != redis.Nil {
+				return err
+			}
+			var old Backup
+			if err == nil && json.Unmarshal(cur, &old) == nil && old.Time.After(rec.Time) {
+				return nil
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, data, 0)
+				return nil
+			})
+			stored = err == nil
+			return err
+		}, key)
+		if err != redis.TxFailedErr {
+			return stored, err
+		}
+	}
+	return false, err
+}

@@ -2,6 +2,7 @@ package status_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,42 @@ func TestReadQuorum(t *testing.T) {
 	}
 	if e := r.Errors[hung]; e != "no answer yet: the others had failed, so that no majority could answer" {
 		t.Errorf("ReadQuorum with no majority left: the hung node's error %q", e)
+	}
+}
+
+// TestWriteBackup: the record of a backup begun later stands, whichever
+// is written last (a real redis-server).
+func TestWriteBackup(t *testing.T) {
+	const pw = "status-backup-test-password"
+	ctx := context.Background()
+	s := redistest.Start(t, pw)
+	c := redisconn.New(s.Addr, pw, 10*time.Second, 2)
+	defer c.Close()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	read := func() string {
+		t.Helper()
+		v, err := c.Get(ctx, status.BackupKey("wb")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for i, step := range []struct {
+		rec    status.Backup
+		stored bool
+		want   string
+	}{
+		{status.Backup{ID: "a", Time: t0, OK: true}, true, "a"},
+		{status.Backup{ID: "b", Time: t0.Add(time.Hour), OK: true}, true, "b"},
+		{status.Backup{ID: "older", Time: t0.Add(30 * time.Minute), OK: true}, false, "b"},
+		{status.Backup{ID: "same time", Time: t0.Add(time.Hour), Error: "disk full"}, true, "same time"},
+	} {
+		stored, err := status.WriteBackup(ctx, c, "wb", &step.rec)
+		if err != nil || stored != step.stored {
+			t.Errorf("step %d (%s): stored %v, %v; want %v", i, step.rec.ID, stored, err, step.stored)
+		}
+		if got := read(); !strings.Contains(got, `"id":"`+step.want+`"`) {
+			t.Errorf("step %d: the record is %s; want backup %s", i, got, step.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/roma-redis/roma/backup"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/store"
+	"github.com/roma-redis/roma/status"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -84,8 +85,12 @@ is incomplete. --consistent pauses writes on every master just long enough
 for all partitions to share one point in time, and says for how long.
 
 The store is the backup block's (host and dir), or --to: HOST:/dir on a host
-of roma.hcl (over SSH/SFTP) or a directory on this machine. After a backup
-into the declared store, backups beyond its keep are removed.`,
+of roma.hcl (over SSH/SFTP) or a directory on this machine. A backup into
+the declared store is recorded on the status nodes as the cluster's last
+backup (roma status shows it; romad's next scheduled one comes the backup
+block's every after it), and backups beyond its keep are removed.
+
+A backup is refused while roma restore holds the cluster in maintenance.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keepSet := cmd.Flags().Changed("keep")
@@ -132,8 +137,18 @@ func runBackup(s *streams, o *backupOptions, args []string, keepSet bool) error 
 	if k := m.Keys(); k >= 0 {
 		keys = fmt.Sprintf("%d keys", k)
 	}
+	took := time.Since(start)
 	fmt.Fprintf(s.out, "\nBackup %s complete: %d partitions, %s, %s in %s.\n", m.ID, m.Partitions, backup.HumanSize(m.Size()), keys,
-		time.Since(start).Round(10*time.Millisecond))
+		took.Round(10*time.Millisecond))
+	if declared := store.Declared(spec); declared != "" && (o.store == "" || o.store == declared) && len(spec.Status) > 0 {
+		// Into the declared store: the cluster's last backup, for roma
+		// status and romad's schedule, as a scheduled one would be.
+		rec := &status.Backup{ID: m.ID, Time: m.Started, OK: true, Duration: took.Seconds()}
+		if n, err := backup.Record(ctx, spec, rec); n < status.Majority(len(spec.Status)) {
+			fmt.Fprintf(s.err, "Warning: the backup is complete, but only %d of %d status nodes recorded it as the last backup (%v): roma status and romad's schedule go by an older one.\n",
+				n, len(spec.Status), err)
+		}
+	}
 	if keep > 0 {
 		removed, err := backup.Prune(ctx, st, spec.Name, keep)
 		if len(removed) > 0 {

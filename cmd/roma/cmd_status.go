@@ -46,7 +46,7 @@ func newStatusCmd(s *streams) *cobra.Command {
 and INFO, in parallel): role, up or down and since when, replication link
 and lag, memory used, key count. It shows the state, the epoch and the
 alpha romad, each partition's master and replicas, the status nodes'
-agreement, the last scheduled backup (romad's) and, with --drift, how many resources were
+agreement, the last backup (romad's scheduled one, or roma backup's into the declared store) and, with --drift, how many resources were
 changed outside roma. A node the published status names that roma.hcl no
 longer declares (removed from it, not yet applied) still serves: it is
 probed at its published address and shown "not in roma.hcl". A node

@@ -62,9 +62,9 @@ func List(w io.Writer, r *report.Report, o Options) error {
 		if !bk.OK {
 			ok = "FAILED (" + bk.Error + ")"
 		}
-		fmt.Fprintf(&b, "Last scheduled backup: %s at %s (%s ago), took %.1fs, id %s\n", ok, stamp(bk.Time), ago(bk.Time, r.Checked), bk.Duration, bk.ID)
+		fmt.Fprintf(&b, "Last backup: %s at %s (%s ago), took %.1fs, id %s\n", ok, stamp(bk.Time), ago(bk.Time, r.Checked), bk.Duration, bk.ID)
 	} else {
-		b.WriteString("Last scheduled backup: none recorded\n")
+		b.WriteString("Last backup: none recorded\n")
 	}
 	if d := r.Drift; d != nil {
 		fmt.Fprintf(&b, "Drift: %s changed outside roma", plural(d.Items, "resource", "resources"))

@@ -46,7 +46,7 @@ func Summary(w io.Writer, r *report.Report, o Options) error {
 		if !bk.OK {
 			ok = "FAILED"
 		}
-		fmt.Fprintf(&b, "; last scheduled backup %s %s ago", ok, ago(bk.Time, r.Checked))
+		fmt.Fprintf(&b, "; last backup %s %s ago", ok, ago(bk.Time, r.Checked))
 	}
 	if d := r.Drift; d != nil {
 		fmt.Fprintf(&b, "; drift %d", d.Items)
