@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"slices"
 	"sort"
@@ -469,5 +470,5 @@ func MemoryProblem(name string, m redisinfo.Memory) string {
 			name, mib(m.Used), mib(m.Max), policy)
 	}
 	return fmt.Sprintf("master %s uses %.0f%% of its maxmemory (%s of %s): %s it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys",
-		name, 100*float64(m.Used)/float64(m.Max), mib(m.Used), mib(m.Max), policy)
+		name, math.Floor(100*float64(m.Used)/float64(m.Max)), mib(m.Used), mib(m.Max), policy)
 }

@@ -224,7 +224,12 @@ func TestBuildStates(t *testing.T) {
 		"master nearly full, noeviction": {
 			reading(pub(status.OK, 7), 7, 7, 7),
 			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 60 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
-			want{status.Degraded, SourceProbe, []string{"master db1-7000 uses 94% of its maxmemory (60.0 MiB of 64.0 MiB): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
+			want{status.Degraded, SourceProbe, []string{"master db1-7000 uses 93% of its maxmemory (60.0 MiB of 64.0 MiB): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
+		},
+		"master a few bytes short of full, noeviction": {
+			reading(pub(status.OK, 7), 7, 7, 7),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64<<20 - 100, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			want{status.Degraded, SourceProbe, []string{"master db1-7000 uses 99% of its maxmemory (64.0 MiB of 64.0 MiB): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
 		},
 		"master full, noeviction": {
 			reading(pub(status.OK, 7), 7, 7, 7),
