@@ -610,6 +610,11 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 		jobs = append(jobs, job{address: r.Address, host: tg.Host.Name, verb: "starting", doneMsg: "started",
 			run: func(ctx context.Context, t remote.Transport) error {
 				master := e.followTarget(ctx, tg.Name)
+				if restart && tg.Kind == redisconf.KindData {
+					if err := e.stopUnsaving(ctx, tg, master); err != nil {
+						return err
+					}
+				}
 				err := e.startKeepingData(ctx, t, tg, redisconf.Render(e.spec, tg), false, func(ctx context.Context) error {
 					if err := runService(ctx, t, tg.Host, e.replicaUnit(tg.Name, tg.Host, master), restart); err != nil {
 						return err

@@ -206,11 +206,15 @@ func (e *executor) rdbSize(ctx context.Context, tg redisconf.Target) int64 {
 // running reports whether tg runs, with its INFO replication. A node
 // loading its dataset runs: it refuses PING with LOADING, and answers
 // INFO. start waits its load out; stop stops it (Redis saves nothing
-// while it loads, and the file it loads stays as it was).
+// while it loads, and the file it loads stays as it was). So does a node
+// that cannot save (MISCONF): stop was silent about it, and left it
+// running; it now says why it cannot stop it (shutdownSave).
 func (e *executor) running(ctx context.Context, tg redisconf.Target) (redisinfo.Info, bool) {
 	c := e.client(ctx, tg)
 	defer c.Close()
-	if err := c.Ping(ctx).Err(); err != nil && !redis.IsLoadingError(err) {
+	// A node loading its data runs; so does one that cannot save, which
+	// answers PING with MISCONF (and stop says why it cannot stop it).
+	if err := c.Ping(ctx).Err(); err != nil && !redis.IsLoadingError(err) && !strings.HasPrefix(err.Error(), "MISCONF") {
 		return nil, false
 	}
 	st, err := e.replication(ctx, tg)

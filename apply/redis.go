@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
@@ -32,6 +33,12 @@ func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Clien
 // does without answering anything else: the reply is awaited for as long
 // as ReadyTimeout, at least 15s.
 func (e *executor) shutdownSave(ctx context.Context, tg redisconf.Target) error {
+	if said, ok := e.cannotSave(ctx, tg); ok {
+		// SHUTDOWN SAVE would be refused until a save succeeds.
+		return fmt.Errorf("%s cannot save its data (%q), so it cannot be stopped with a save (SHUTDOWN SAVE). "+
+			"Fix what stops it saving (see %s on %s: a full disk, its data directory removed), have it save (BGSAVE), then run roma again; it is left running",
+			tg.Name, said, cluster.LayoutOf(tg.Host).Log(tg.Name), tg.Host.Name)
+	}
 	wait := max(15*time.Second, e.opts.ReadyTimeout)
 	c := e.clientReading(ctx, tg, wait)
 	defer c.Close()

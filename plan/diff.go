@@ -632,7 +632,11 @@ func (d *differ) node(t redisconf.Target) {
 			if ns != nil && ns.Err != "" {
 				// What it said: a refused PING (MISCONF: it cannot save)
 				// is no silence.
-				why += ": " + strings.TrimPrefix(ns.Err, fmt.Sprintf("node %s at %s: ", t.Name, ns.Addr))
+				said := strings.TrimPrefix(ns.Err, fmt.Sprintf("node %s at %s: ", t.Name, ns.Addr))
+				if strings.HasPrefix(said, "MISCONF ") {
+					said, _, _ = strings.Cut(said, ". ") // its first sentence says it
+				}
+				why += ": " + said
 			}
 			r.Steps = append(r.Steps, Step{Op: "restart", Node: t.Name})
 		} else {
@@ -641,7 +645,14 @@ func (d *differ) node(t redisconf.Target) {
 		if ns != nil && ns.Err != "" && why == "stopped" {
 			why = "stopped (" + ns.Err + ")"
 		}
-		r.Reasons = append([]string{why + ": start it"}, r.Reasons...)
+		todo := ": start it"
+		if ns != nil && strings.Contains(ns.Err, ": MISCONF ") && t.Kind == redisconf.KindData {
+			// Redis will not exit without saving: apply's restart of it
+			// is no plain one (apply.stopUnsaving).
+			todo = fmt.Sprintf(": it cannot save its data (see %s on %s). apply restarts it without saving if another node is its partition's master, which holds its data; if none is, apply leaves it running: fix what stops it saving, and have it save (BGSAVE)",
+				cluster.LayoutOf(t.Host).Log(t.Name), t.Host.Name)
+		}
+		r.Reasons = append([]string{why + todo}, r.Reasons...)
 		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)
 	case moving && t.Kind == redisconf.KindStatus:
 		r.Action = Restart

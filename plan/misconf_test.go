@@ -77,6 +77,9 @@ func TestNodeRefusingPingSaysWhy(t *testing.T) {
 	if r == nil || len(r.Reasons) == 0 || !strings.HasPrefix(r.Reasons[0], want) {
 		t.Fatalf("node.n0: %+v; want its first reason to start %q", r, want)
 	}
+	if tail := "it cannot save its data (see " + cluster.LayoutOf(h).Log("n0") + " on h). apply restarts it without saving if another node is its partition's master, which holds its data; if none is, apply leaves it running"; !strings.Contains(r.Reasons[0], tail) {
+		t.Errorf("node.n0's first reason: %q; want it to say %q", r.Reasons[0], tail)
+	}
 	if strings.Contains(r.Reasons[0], pw) {
 		t.Errorf("the reason shows the password: %q", r.Reasons[0])
 	}
