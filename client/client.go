@@ -294,7 +294,9 @@ func setErr(cmd redis.Cmder, err error) error {
 
 // failedOver reports whether cmd failed in a way a failover explains and
 // that leaves it unexecuted, so that a retry elsewhere is safe: READONLY,
-// LOADING, MASTERDOWN, or a connection that could not be made.
+// LOADING, MASTERDOWN, MISCONF (a master that cannot save refuses writes,
+// and PING, so romad fails it over), or a connection that could not be
+// made.
 func failedOver(cmd redis.Cmder) bool {
 	err := cmd.Err()
 	if err != nil {
@@ -306,7 +308,7 @@ func failedOver(cmd redis.Cmder) bool {
 			return false
 		}
 		msg := string(b[1:min(len(b), 16)])
-		return strings.HasPrefix(msg, "READONLY ") || strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ")
+		return strings.HasPrefix(msg, "READONLY ") || strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ") || strings.HasPrefix(msg, "MISCONF ")
 	}
 	return false
 }
@@ -343,9 +345,9 @@ func isFailover(err error) bool {
 
 // failoverReply reports whether an error reply is one a failover explains,
 // as go-redis's IsReadOnlyError, IsLoadingError and IsMasterDownError read
-// it.
+// it, or MISCONF.
 func failoverReply(s string) bool {
-	return strings.HasPrefix(s, "READONLY ") || strings.HasPrefix(s, "LOADING ") || strings.HasPrefix(s, "MASTERDOWN ") ||
+	return strings.HasPrefix(s, "READONLY ") || strings.HasPrefix(s, "LOADING ") || strings.HasPrefix(s, "MASTERDOWN ") || strings.HasPrefix(s, "MISCONF ") ||
 		strings.Contains(s, "-READONLY You can't write against a read only replica")
 }
 

@@ -35,8 +35,9 @@
 // Pipelines run as one pipeline per node, in parallel. TxPipeline
 // (MULTI/EXEC) and [Client.Watch] run on one partition's master.
 //
-// Failover. A command refused with READONLY, LOADING or MASTERDOWN, or
-// whose connection could not be made, was not executed: the client waits
+// Failover. A command refused with READONLY, LOADING, MASTERDOWN or
+// MISCONF (a master that cannot save, which romad fails over), or whose
+// connection could not be made, was not executed: the client waits
 // (at most Options.FailoverWait) for a status with a newer epoch, then
 // retries it once; it gives up sooner when the command's context ends. A
 // node that could not be reached fails the command with [ErrUnreachable],
