@@ -619,10 +619,15 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 	if d.alerts == nil || maint {
 		return
 	}
-	down := map[string]time.Time{}
+	down, why := map[string]time.Time{}, map[string]string{}
 	for name, n := range st.Nodes {
 		if n.State == status.NodeDown {
 			down[name] = n.Since
+			if v, ok := d.views[name]; ok {
+				if s := v.snap(d.downAfter); s.Err != "" {
+					why[name] = d.spec.Password.Redact(s.Err)
+				}
+			}
 		}
 	}
 	detail := ""
@@ -634,7 +639,7 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 			detail += "partition " + strconv.Itoa(p) + " has no master; "
 		}
 	}
-	d.alerts.Observe(alert.Observation{Time: time.Now(), State: st.State, Down: down, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)})
+	d.alerts.Observe(alert.Observation{Time: time.Now(), State: st.State, Down: down, Why: why, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)})
 }
 
 // fullMasters returns each master, up, that evicts nothing and uses

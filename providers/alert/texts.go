@@ -38,6 +38,9 @@ func nodeDownAlert(cfg Config, inc *incident, o Observation, since time.Time, do
 	var b strings.Builder
 	fmt.Fprintf(&b, "Node %s of cluster %s has been down since %s (%s; this alert's down_for is %s).\n",
 		inc.node, cfg.Cluster, stamp(since), ago(o.Time, since), downFor)
+	if why := o.Why[inc.node]; why != "" {
+		fmt.Fprintf(&b, "The last try to reach it met: %s\n", why)
+	}
 	if o.State != "" {
 		fmt.Fprintf(&b, "The cluster is %s.\n", o.State)
 	}

@@ -27,6 +27,9 @@ type Observation struct {
 	State string
 	// Down holds each node that is down now, with the time it went down.
 	Down map[string]time.Time
+	// Why holds, for nodes in Down, what the last try to reach it met
+	// (a refused connection, a timeout, a MISCONF reply), when known.
+	Why map[string]string
 	// Detail, when set, says why the cluster is in HALT (which partition
 	// has no master); it goes into the HALT alert.
 	Detail string

@@ -411,7 +411,8 @@ func TestTrackerNotify(t *testing.T) {
 func TestTrackerTexts(t *testing.T) {
 	tr := NewTracker(Config{Cluster: "shop", Destinations: testDestinations()[:1]})
 	down := map[string]time.Time{"db1-7000": at(-5), "db2-7000": at(-65)}
-	halt := tr.Observe(Observation{Time: at(0), State: StateHalt, Down: down, Detail: "partition 1 has no master: db1-7000 and db2-7000 are down"})
+	halt := tr.Observe(Observation{Time: at(0), State: StateHalt, Down: down, Detail: "partition 1 has no master: db1-7000 and db2-7000 are down",
+		Why: map[string]string{"db2-7000": "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk"}})
 	tr.Observe(Observation{Time: at(10), State: StateOK})
 	resolved := tr.Observe(Observation{Time: at(310), State: StateOK})
 
@@ -433,6 +434,7 @@ func TestTrackerTexts(t *testing.T) {
 			Cluster: "shop", Kind: KindNodeDown, Time: at(0), Incident: node2ID, Node: "db2-7000", State: StateHalt,
 			Subject: "[roma shop] node db2-7000 down for 1m5s",
 			Body: "Node db2-7000 of cluster shop has been down since 2026-01-02 15:03:00 UTC (1m5s; this alert's down_for is 1m0s).\n" +
+				"The last try to reach it met: MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk\n" +
 				"The cluster is HALT.\n" +
 				fmt.Sprintf(footer, node2ID),
 		}},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,5 +115,57 @@ func TestMemoryFullAlert(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if got := received(); len(got) != 1 {
 		t.Errorf("%d alerts for one nearly full master: %+v", len(got), got)
+	}
+}
+
+// TestNodeDownAlertSaysWhy: the node_down alert says what romad met
+// trying to reach the node: here a replica that cannot save (its
+// directory removed), which answers MISCONF. Real redis-servers and a
+// real webhook receiver.
+func TestNodeDownAlertSaysWhy(t *testing.T) {
+	const pw = "node-down-why-test-password"
+	p := newPair(t, "nd", pw, "1s")
+	var mu sync.Mutex
+	var alerts []alert.Alert
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a alert.Alert
+		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
+			mu.Lock()
+			alerts = append(alerts, a)
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	serve(t, p.spec)
+	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: p.n2.Addr, Password: pw})
+	defer c.Close()
+	if err := c.ConfigSet(ctx, "save", "3600 1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(p.n2.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []alert.Alert
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		got = append([]alert.Alert(nil), alerts...)
+		mu.Unlock()
+		if len(got) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(got) != 1 || got[0].Kind != alert.KindNodeDown || got[0].Node != "n2" ||
+		!strings.Contains(got[0].Body, "The last try to reach it met: MISCONF Redis is configured to save RDB snapshots") {
+		t.Fatalf("alerts within 15s of n2 unable to save: %+v; want one %s for n2 that says MISCONF", got, alert.KindNodeDown)
+	}
+	if strings.Contains(got[0].Body, pw) {
+		t.Errorf("the alert shows the password: %s", got[0].Body)
 	}
 }
