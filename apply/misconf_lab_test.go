@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/client/clienttest"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
@@ -30,6 +31,17 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 		nodes: []oneHostNode{{"m0", 7452, 0}, {"m1", 7453, 0}}, statusPort: 7497}.text(l))
 	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
+	t.Cleanup(func() {
+		// Before destroyAtEnd: a node left unable to save cannot stop
+		// with a save.
+		for _, name := range []string{"m0", "m1"} {
+			c := plantest.NodeClient(spec, name)
+			if err := c.Ping(context.Background()).Err(); err != nil && strings.HasPrefix(err.Error(), "MISCONF") {
+				_ = c.Do(context.Background(), "SHUTDOWN", "NOSAVE").Err()
+			}
+			c.Close()
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	h := l.Hosts[len(l.Hosts)-1]
@@ -49,6 +61,14 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	// m0's data directory goes, and its next snapshot fails.
 	cannotSave(t, ctx, tr, spec, layout, "m0")
 
+	// The plan says m0 runs, as romad published it master.
+	if err := clienttest.Publish(ctx, spec, clienttest.Status(spec, 1, map[int]string{0: "m0"})); err != nil {
+		t.Fatal(err)
+	}
+	want := "m0, the last master of partition 0 as romad last published, runs but does not answer"
+	if r := plantest.Find(makePlan(t, spec), "partition.0"); r == nil || len(r.Reasons) == 0 || !strings.HasPrefix(r.Reasons[0], want) {
+		t.Errorf("partition.0 in the plan: %+v; want its reason to start %q", r, want)
+	}
 	_, err = runApply(t, ctx, spec, nil)
 	if err == nil {
 		t.Fatal("apply restarted m0, the partition's master, which cannot save: no error")
@@ -68,6 +88,9 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	m1 := plantest.NodeClient(spec, "m1")
 	defer m1.Close()
 	if err := m1.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := clienttest.Publish(ctx, spec, clienttest.Status(spec, 2, map[int]string{0: "m1"})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := runApply(t, ctx, spec, nil); err != nil {
@@ -101,7 +124,6 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	if missing := plantest.Missing(spec, "m1", keys); missing != 0 {
 		t.Errorf("m1 lost %d of %d keys", missing, len(keys))
 	}
-	_ = m1.Do(ctx, "SHUTDOWN", "NOSAVE").Err() // for destroyAtEnd
 }
 
 // cannotSave removes name's data directory and has it snapshot, which

@@ -805,7 +805,11 @@ func (d *differ) partition(i int) {
 		if len(running) == 0 {
 			r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: it was the last master, as romad last published, so it has the newest data (%s)", i, master.Name, unlessEmpty))
 		} else {
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%s, the last master of partition %d as romad last published, is stopped: start it and make it master again, as it has the newest data (%s)", master.Name, i, unlessEmpty))
+			stopped := "is stopped"
+			if hs := d.st.Hosts[master.Host]; hs != nil && hs.Services[master.Name] != nil && hs.Services[master.Name].Running {
+				stopped = "runs but does not answer"
+			}
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s, the last master of partition %d as romad last published, %s: start it and make it master again, as it has the newest data (%s)", master.Name, i, stopped, unlessEmpty))
 		}
 		for _, m := range masters {
 			r.Destructive = true
