@@ -68,6 +68,9 @@ func NewFromSpec(ctx context.Context, spec *cluster.Spec, o Options) (*Client, e
 	so := SpecOptions(spec)
 	o.Cluster, o.StatusAddrs, o.Password = so.Cluster, so.StatusAddrs, so.Password
 	o.Databases, o.NodeAddrs, o.Hash = so.Databases, so.NodeAddrs, so.Hash
+	if o.FailoverWait <= 0 {
+		o.FailoverWait = so.FailoverWait
+	}
 	return New(ctx, o)
 }
 

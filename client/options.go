@@ -36,7 +36,9 @@ type Options struct {
 	StatusTimeout time.Duration
 	// FailoverWait is how long a command that failed because of a
 	// failover (READONLY, LOADING, connection refused...) waits for a
-	// newer status before its one retry (default 3s).
+	// newer status before its one retry (default 3s; from roma.hcl,
+	// romad's down_after and 2s more: romad fails a master over once it
+	// has been silent for down_after, and a shorter wait gave up before).
 	FailoverWait time.Duration
 
 	// DialTimeout, ReadTimeout and WriteTimeout apply to every
@@ -50,6 +52,11 @@ type Options struct {
 	// default when 0).
 	PoolSize int
 }
+
+// failoverMargin is how long after down_after a failover is waited for:
+// romad's alpha acts on its next round, promotes, and publishes (about
+// 0.3s in make bench's failover trials).
+const failoverMargin = 2 * time.Second
 
 func (o *Options) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -80,6 +87,9 @@ func SpecOptions(spec *cluster.Spec) Options {
 	}
 	for _, s := range spec.Status {
 		o.StatusAddrs = append(o.StatusAddrs, spec.Addr(s.Host, s.Port))
+	}
+	if spec.Romad != nil && spec.Romad.DownAfter > 0 {
+		o.FailoverWait = spec.Romad.DownAfter + failoverMargin
 	}
 	for _, n := range spec.Nodes {
 		o.Databases[n.Name] = n.Database

@@ -1,0 +1,72 @@
+package romad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/client"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestClientFollowsRomadFailover: a client built from roma.hcl, with no
+// option of its own, under a write loop while the master is killed and
+// romad (a real one, down_after 4s) fails it over to its replica. Its
+// commands wait for the failover as long as romad takes, down_after and
+// a little more: at most the writes in flight when the master died fail.
+// (With a fixed 3s wait, shorter than down_after, every write of those 4s
+// failed.) Real redis-servers.
+func TestClientFollowsRomadFailover(t *testing.T) {
+	p := newPair(t, "cf", "client-failover-test-password", "4s")
+	runRomad(t, p.spec)
+	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := client.NewFromSpec(ctx, p.spec, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	type result struct {
+		writes int
+		failed []error
+	}
+	const writers = 4
+	done := make(chan result, writers)
+	for w := range writers {
+		go func() {
+			var r result
+			for i := 0; ctx.Err() == nil; i++ {
+				err := c.Set(ctx, fmt.Sprintf("counter%d", w), i, 0).Err()
+				switch {
+				case err == nil:
+					r.writes++
+				case ctx.Err() == nil || !errors.Is(err, context.Canceled):
+					r.failed = append(r.failed, err)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			done <- r
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	killed := time.Now()
+	p.n1.Kill(t)
+	p.waitStatus(t, "n2 master", func(s *status.Status) bool { return s.Partitions[0].Master == "n2" })
+	t.Logf("romad failed over %v after the kill", time.Since(killed).Round(time.Millisecond))
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	var all result
+	for range writers {
+		r := <-done
+		all.writes += r.writes
+		all.failed = append(all.failed, r.failed...)
+	}
+	t.Logf("%d writes, %d failed: %v", all.writes, len(all.failed), all.failed)
+	if len(all.failed) > writers {
+		t.Errorf("%d writes failed across the failover, more than the %d in flight: %v", len(all.failed), writers, all.failed)
+	}
+}
