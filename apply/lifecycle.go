@@ -403,13 +403,28 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 // hands over to an in-sync replica elsewhere first (FAILOVER). Status
 // nodes stop last.
 func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
+	return stop(ctx, spec, scope, opts, true)
+}
+
+// stop is Stop; without save, the nodes stop without saving (SHUTDOWN
+// NOSAVE), for destroy -purge-data, which deletes their data anyway: a
+// save would only take time, and a node that cannot save (MISCONF) would
+// not stop.
+func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, save bool) (*Result, error) {
 	return lifecycle(ctx, spec, opts, "stop", func(ctx context.Context, e *executor) error {
+		verb := "stopping (SHUTDOWN SAVE)"
+		if !save {
+			verb = "stopping (SHUTDOWN NOSAVE: its data goes)"
+		}
 		stopOne := func(ctx context.Context, tg redisconf.Target) bool {
 			addr := "node." + tg.Name
 			if tg.Kind == redisconf.KindStatus {
 				addr = "status." + tg.Name
 			}
-			return e.step(ctx, addr, tg.Host.Name, "stopping (SHUTDOWN SAVE)", "stopped", func(ctx context.Context) error {
+			return e.step(ctx, addr, tg.Host.Name, verb, "stopped", func(ctx context.Context) error {
+				if !save {
+					return e.stopDiscarding(ctx, tg)
+				}
 				return e.stopNode(ctx, tg)
 			})
 		}
@@ -495,11 +510,31 @@ func (e *executor) stopNode(ctx context.Context, tg redisconf.Target) error {
 	return mgr.Stop(ctx, t, e.unit(tg.Name, tg.Host))
 }
 
+// stopDiscarding stops a node without saving (SHUTDOWN NOSAVE), then
+// the service manager makes sure the process is gone.
+func (e *executor) stopDiscarding(ctx context.Context, tg redisconf.Target) error {
+	c := e.client(ctx, tg)
+	err := redisconn.Shutdown(ctx, c, 10*time.Second, "NOSAVE")
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("SHUTDOWN NOSAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+	}
+	t, err := e.conn(ctx, tg.Host.Name)
+	if err != nil {
+		return err
+	}
+	mgr, err := service.For(tg.Host.Service)
+	if err != nil {
+		return err
+	}
+	return mgr.Stop(ctx, t, e.unit(tg.Name, tg.Host))
+}
+
 // Destroy stops everything roma.hcl declares and removes roma's files for
 // it: conf files, pidfiles, service units. Data directories stay unless
-// purge is set.
+// purge is set; then the nodes stop without saving.
 func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) (*Result, error) {
-	res, err := Stop(ctx, spec, Scope{}, opts)
+	res, err := stop(ctx, spec, Scope{}, opts, !purge)
 	if err != nil {
 		return res, err
 	}

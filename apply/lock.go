@@ -81,7 +81,14 @@ exec 9>>"$LOCK.guard"
 flock -w 20 9
 now=$(date +%%s)
 held() { [ -s "$LOCK" ] && exp=$(sed -n 's/.*"expires": *\([0-9]*\).*/\1/p' "$LOCK") && [ -n "$exp" ] && [ "$exp" -gt "$now" ]; }
-write() { printf '{"id":"%%s","holder":"%%s","operation":"%%s","created":"%%s","expires":%%s}\n' "$1" "$2" "$3" "$4" $((now + $5)) > "$LOCK.tmp"; mv "$LOCK.tmp" "$LOCK"; }
+write() {
+  if ! printf '{"id":"%%s","holder":"%%s","operation":"%%s","created":"%%s","expires":%%s}\n' "$1" "$2" "$3" "$4" $((now + $5)) > "$LOCK.tmp" 2>/dev/null; then
+    rm -f "$LOCK.tmp" 2>/dev/null || true
+    echo "cannot write the lock file $LOCK; its filesystem: $(df -Pk "$(dirname "$LOCK")" | awk 'NR==2 {print $4 " KiB free of " $2 " (" $5 " used)"}')" >&2
+    exit 1
+  fi
+  mv "$LOCK.tmp" "$LOCK"
+}
 %s
 `, q(file), body)
 }

@@ -31,17 +31,6 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 		nodes: []oneHostNode{{"m0", 7452, 0}, {"m1", 7453, 0}}, statusPort: 7497}.text(l))
 	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
-	t.Cleanup(func() {
-		// Before destroyAtEnd: a node left unable to save cannot stop
-		// with a save.
-		for _, name := range []string{"m0", "m1"} {
-			c := plantest.NodeClient(spec, name)
-			if err := c.Ping(context.Background()).Err(); err != nil && strings.HasPrefix(err.Error(), "MISCONF") {
-				_ = c.Do(context.Background(), "SHUTDOWN", "NOSAVE").Err()
-			}
-			c.Close()
-		}
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	h := l.Hosts[len(l.Hosts)-1]
@@ -123,6 +112,15 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	}
 	if missing := plantest.Missing(spec, "m1", keys); missing != 0 {
 		t.Errorf("m1 lost %d of %d keys", missing, len(keys))
+	}
+
+	// destroy -purge-data deletes the data: the nodes stop without
+	// saving, so one that cannot save stops too.
+	if _, err := apply.Destroy(ctx, spec, true, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("destroy -purge-data with m1 unable to save: %v", err)
+	}
+	if err := m1.Ping(ctx).Err(); err == nil || strings.HasPrefix(err.Error(), "MISCONF") {
+		t.Errorf("m1 after destroy -purge-data: %v, want it gone", err)
 	}
 }
 

@@ -217,7 +217,8 @@ func newDestroyCmd(s *streams) *cobra.Command {
 		Short: "Stop and remove everything roma.hcl declares",
 		Long: `Destroy stops every node roma.hcl declares and removes roma's files for
 them (conf files, pidfiles, service units). Data directories stay unless
--purge-data is given. It asks for confirmation unless -auto-approve.`,
+-purge-data is given (the nodes then stop without saving: SHUTDOWN NOSAVE).
+It asks for confirmation unless -auto-approve.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if err := checkReady(o.ready); err != nil {
