@@ -422,10 +422,7 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 				addr = "status." + tg.Name
 			}
 			return e.step(ctx, addr, tg.Host.Name, verb, "stopped", func(ctx context.Context) error {
-				if !save {
-					return e.stopDiscarding(ctx, tg)
-				}
-				return e.stopNode(ctx, tg)
+				return e.stopNode(ctx, tg, save)
 			})
 		}
 		if len(scope.Hosts) == 0 {
@@ -493,31 +490,16 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 
 // stopNode saves and stops a node: SHUTDOWN SAVE (a master first waits
 // for its replicas to catch up; a node writing its first append-only file
-// is asked again until it is done), then the service manager makes sure
-// the process is gone and its pidfile removed.
-func (e *executor) stopNode(ctx context.Context, tg redisconf.Target) error {
-	if err := e.shutdownSave(ctx, tg); err != nil {
-		return err
+// is asked again until it is done), or SHUTDOWN NOSAVE without save; then
+// the service manager makes sure the process is gone and its pidfile
+// removed.
+func (e *executor) stopNode(ctx context.Context, tg redisconf.Target, save bool) error {
+	shutdown := e.shutdownSave
+	if !save {
+		shutdown = e.shutdownNoSave
 	}
-	t, err := e.conn(ctx, tg.Host.Name)
-	if err != nil {
+	if err := shutdown(ctx, tg); err != nil {
 		return err
-	}
-	mgr, err := service.For(tg.Host.Service)
-	if err != nil {
-		return err
-	}
-	return mgr.Stop(ctx, t, e.unit(tg.Name, tg.Host))
-}
-
-// stopDiscarding stops a node without saving (SHUTDOWN NOSAVE), then
-// the service manager makes sure the process is gone.
-func (e *executor) stopDiscarding(ctx context.Context, tg redisconf.Target) error {
-	c := e.client(ctx, tg)
-	err := redisconn.Shutdown(ctx, c, 10*time.Second, "NOSAVE")
-	c.Close()
-	if err != nil {
-		return fmt.Errorf("SHUTDOWN NOSAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 	}
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {

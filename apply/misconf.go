@@ -8,7 +8,6 @@ import (
 
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
-	"github.com/roma-redis/roma/redisconn"
 )
 
 // cannotSave reports whether the node at tg runs but cannot save its data:
@@ -48,10 +47,8 @@ func (e *executor) stopUnsaving(ctx context.Context, tg redisconf.Target, master
 			"Fix what stops it saving (see %s on %s: a full disk, its data directory removed), have it save (BGSAVE), then run roma again; it is left running",
 			tg.Name, said, tg.Partition, log, tg.Host.Name)
 	}
-	c := e.client(ctx, tg)
-	defer c.Close()
-	if err := redisconn.Shutdown(ctx, c, 10*time.Second, "NOSAVE"); err != nil {
-		return fmt.Errorf("SHUTDOWN NOSAVE on %s, which cannot save its data (%q; see %s on %s): %w", tg.Name, said, log, tg.Host.Name, e.spec.Password.RedactError(err))
+	if err := e.shutdownNoSave(ctx, tg); err != nil {
+		return fmt.Errorf("%w (it cannot save its data: %q; see %s on %s)", err, said, log, tg.Host.Name)
 	}
 	return nil
 }

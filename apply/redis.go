@@ -54,6 +54,16 @@ func (e *executor) shutdownSave(ctx context.Context, tg redisconf.Target) error 
 	return fmt.Errorf("SHUTDOWN SAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
 }
 
+// shutdownNoSave stops the node at tg without saving (SHUTDOWN NOSAVE).
+func (e *executor) shutdownNoSave(ctx context.Context, tg redisconf.Target) error {
+	c := e.client(ctx, tg)
+	defer c.Close()
+	if err := redisconn.Shutdown(ctx, c, 10*time.Second, "NOSAVE"); err != nil {
+		return fmt.Errorf("SHUTDOWN NOSAVE on %s: %w", tg.Name, e.spec.Password.RedactError(err))
+	}
+	return nil
+}
+
 // clientReading is client with a reply awaited for at most readTimeout.
 func (e *executor) clientReading(ctx context.Context, tg redisconf.Target, readTimeout time.Duration) *redis.Client {
 	newClient := func(password, previous string) *redis.Client {
