@@ -90,6 +90,17 @@ type Backup struct {
 	Dir   string
 }
 
+// OverdueAfter is how long after the last backup began scheduled backups
+// are overdue: twice every, so that a backup that runs long, or is
+// retried after a failure, is not called missing. Zero when none are
+// scheduled.
+func (b *Backup) OverdueAfter() time.Duration {
+	if b == nil || b.Every <= 0 {
+		return 0
+	}
+	return 2 * b.Every
+}
+
 // Alert declares where alerts go. Kind is "email" or "webhook".
 type Alert struct {
 	Kind     string

@@ -169,3 +169,54 @@ func TestNodeDownAlertSaysWhy(t *testing.T) {
 		t.Errorf("the alert shows the password: %s", got[0].Body)
 	}
 }
+
+// TestBackupOverdueAlert: scheduled backups that stop (romad on the backup
+// host gone; here the backup host runs none) were noticed by no one. The
+// alpha alerts (backup_overdue) once none has begun for twice the backup
+// block's every, naming the backup host. Real redis-servers and a real
+// webhook receiver.
+func TestBackupOverdueAlert(t *testing.T) {
+	p := newPair(t, "bo", "backup-overdue-test-password", "1s")
+	var mu sync.Mutex
+	var alerts []alert.Alert
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a alert.Alert
+		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
+			mu.Lock()
+			alerts = append(alerts, a)
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	p.spec.Hosts = append(p.spec.Hosts, cluster.Host{Name: "vault", Address: "127.0.0.1", Transport: "local", Root: t.TempDir(), Service: "process"})
+	p.spec.Backup = &cluster.Backup{Every: 2 * time.Second, Keep: 3, Host: "vault", Dir: t.TempDir()}
+	// The last backup, 3s ago: overdue 1s after romad starts.
+	last := &status.Backup{ID: "b1", Time: time.Now().Add(-3 * time.Second).UTC(), OK: true}
+	if _, err := status.WriteBackup(context.Background(), p.status, "bo", last); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, p.spec)
+
+	var got []alert.Alert
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		got = append([]alert.Alert(nil), alerts...)
+		mu.Unlock()
+		if len(got) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(got) != 1 || got[0].Kind != alert.KindBackupOverdue ||
+		!strings.Contains(got[0].Body, "The last backup of cluster bo began "+last.Time.Format("2006-01-02 15:04:05 MST")) ||
+		!strings.Contains(got[0].Body, "roma.hcl asks for one every 2s: scheduled backups are overdue") ||
+		!strings.Contains(got[0].Body, "romad on the backup host vault takes them") {
+		t.Fatalf("alerts within 15s: %+v; want one %s naming the backup host", got, alert.KindBackupOverdue)
+	}
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(alerts) != 1 {
+		t.Errorf("%d alerts for one incident: %+v", len(alerts), alerts)
+	}
+}

@@ -639,7 +639,19 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 			detail += "partition " + strconv.Itoa(p) + " has no master; "
 		}
 	}
-	d.alerts.Observe(alert.Observation{Time: time.Now(), State: st.State, Down: down, Why: why, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)})
+	o := alert.Observation{Time: time.Now(), State: st.State, Down: down, Why: why, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)}
+	if sb := d.spec.Backup; sb.OverdueAfter() > 0 {
+		// Overdue counts from the last backup, or, with none recorded,
+		// from when this romad started.
+		from := d.started
+		if st.Backup != nil {
+			from, o.LastBackup = st.Backup.Time, st.Backup.Time
+		}
+		if due := from.Add(sb.OverdueAfter()); o.Time.After(due) {
+			o.BackupOverdue, o.BackupEvery, o.BackupHost = due, sb.Every, sb.Host
+		}
+	}
+	d.alerts.Observe(o)
 }
 
 // fullMasters returns each master, up, that evicts nothing and uses

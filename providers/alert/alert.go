@@ -26,6 +26,9 @@ const (
 	// its maxmemory for longer than down_for: it refuses writes (OOM)
 	// once full.
 	KindMemoryFull = "memory_full"
+	// KindBackupOverdue: no scheduled backup has begun for twice the
+	// backup block's every (romad on the backup host gone, say).
+	KindBackupOverdue = "backup_overdue"
 )
 
 // Alert is one message to an operator: what happened to which cluster,

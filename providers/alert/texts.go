@@ -77,6 +77,33 @@ func memoryFullAlert(cfg Config, inc *incident, o Observation, f Full, downFor t
 	}
 }
 
+func backupOverdueAlert(cfg Config, inc *incident, o Observation) Alert {
+	var b strings.Builder
+	last := "No backup of cluster " + cfg.Cluster + " has been recorded"
+	if !o.LastBackup.IsZero() {
+		last = fmt.Sprintf("The last backup of cluster %s began %s (%s ago)", cfg.Cluster, stamp(o.LastBackup), ago(o.Time, o.LastBackup))
+	}
+	fmt.Fprintf(&b, "%s, and roma.hcl asks for one every %s: scheduled backups are overdue since %s.\n", last, o.BackupEvery, stamp(o.BackupOverdue))
+	fmt.Fprintf(&b, "romad on the backup host %s takes them: check that it runs (roma plan shows it), and its log.\n", o.BackupHost)
+	footer(&b, cfg, inc)
+	return Alert{
+		Cluster:  cfg.Cluster,
+		Kind:     KindBackupOverdue,
+		Subject:  backupOverdueSubject(cfg, o),
+		Body:     b.String(),
+		Time:     o.Time,
+		Incident: inc.id,
+		State:    o.State,
+	}
+}
+
+func backupOverdueSubject(cfg Config, o Observation) string {
+	if o.LastBackup.IsZero() {
+		return fmt.Sprintf("[roma %s] backups overdue: none recorded", cfg.Cluster)
+	}
+	return fmt.Sprintf("[roma %s] backups overdue: none for %s", cfg.Cluster, ago(o.Time, o.LastBackup))
+}
+
 func noQuorumAlert(cfg Config, inc *incident, q QuorumObservation, downFor time.Duration) Alert {
 	var b strings.Builder
 	fmt.Fprintf(&b, "romad on %s has not read a majority of the status nodes of cluster %s since %s (%s; this alert's down_for is %s): %d of %d answer it.\n",
@@ -104,6 +131,9 @@ func resolvedAlert(cfg Config, inc *incident, o Observation) Alert {
 	case KindNoQuorum:
 		subject = fmt.Sprintf("[roma %s] resolved: a majority of the status nodes answers again", cfg.Cluster)
 		fmt.Fprintf(&b, "A majority of the status nodes of cluster %s has answered since %s (%s).\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
+	case KindBackupOverdue:
+		subject = fmt.Sprintf("[roma %s] resolved: backups are taken again", cfg.Cluster)
+		fmt.Fprintf(&b, "A backup of cluster %s has been recorded since %s (%s).\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))
 	case KindHalt:
 		subject = fmt.Sprintf("[roma %s] resolved: cluster out of HALT", cfg.Cluster)
 		fmt.Fprintf(&b, "Cluster %s left HALT at %s and has stayed out of it for %s.\n", cfg.Cluster, stamp(inc.cleared), ago(o.Time, inc.cleared))

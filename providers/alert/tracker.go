@@ -36,6 +36,13 @@ type Observation struct {
 	// Full holds each master that evicts nothing and uses nearly all of
 	// its maxmemory, or all of it: it refuses writes (OOM) once full.
 	Full map[string]Full
+	// BackupOverdue, when set, is since when scheduled backups are
+	// overdue: the last one, LastBackup (zero: none seen), began longer
+	// ago than twice the backup block's every, BackupEvery.
+	BackupOverdue, LastBackup time.Time
+	BackupEvery               time.Duration
+	// BackupHost is the host whose romad takes scheduled backups.
+	BackupHost string
 }
 
 // Full is a master near or at its maxmemory that makes no room by
@@ -104,6 +111,9 @@ type Delivery struct {
 //     all of its maxmemory for longer than a destination's DownFor, that
 //     destination is told once; not again until it has been clear for
 //     Quiet.
+//   - backup overdue: when no scheduled backup has begun for twice the
+//     backup block's every, every destination is told once; not again
+//     until backups have run for Quiet.
 //   - status quorum lost (ObserveQuorum): when a romad has not read a
 //     majority of the status nodes for longer than a destination's
 //     DownFor, that destination is told once; not again until a majority
@@ -119,7 +129,7 @@ type Tracker struct {
 	queues []chan Alert
 
 	mu         sync.Mutex
-	incidents  map[string]*incident // by key: "halt", "node_down/<node>", "memory_full/<node>"
+	incidents  map[string]*incident // by key: "halt", "node_down/<node>", "memory_full/<node>", "backup_overdue", "status_quorum_lost"
 	lastNotify map[string]time.Time // by alert kind, for Notify
 	reportMu   sync.Mutex
 }
@@ -128,7 +138,7 @@ type Tracker struct {
 // stayed clear for Quiet.
 type incident struct {
 	id      string
-	kind    string // KindHalt, KindNodeDown, KindMemoryFull or KindNoQuorum
+	kind    string // KindHalt, KindNodeDown, KindMemoryFull, KindBackupOverdue or KindNoQuorum
 	node    string
 	opened  time.Time
 	cleared time.Time // when the condition last cleared; zero while it holds
@@ -170,6 +180,9 @@ func (t *Tracker) Observe(o Observation) []Delivery {
 	t.observeHalt(o, &out)
 	t.observeNodes(o, &out)
 	t.observeFull(o, &out)
+	t.observeSingle(KindBackupOverdue, o.BackupOverdue, o.Time, &out, func(inc *incident, _ Destination) Alert {
+		return backupOverdueAlert(t.cfg, inc, o)
+	})
 	t.closeQuiet(o, &out)
 	t.mu.Unlock()
 	return t.enqueue(out)
@@ -183,30 +196,39 @@ func (t *Tracker) ObserveQuorum(q QuorumObservation) []Delivery {
 	}
 	t.mu.Lock()
 	var out []due
-	inc := t.incidents[KindNoQuorum]
-	switch {
-	case q.LostSince.IsZero():
-		if inc != nil && inc.cleared.IsZero() {
-			inc.cleared = q.Time
-		}
-	default:
-		if inc != nil {
-			inc.cleared = time.Time{}
-		}
-		for i, d := range t.cfg.Destinations {
-			if q.Time.Sub(q.LostSince) < d.DownFor || (inc != nil && inc.told[i]) {
-				continue
-			}
-			if inc == nil {
-				inc = t.open(KindNoQuorum, "", q.Time)
-			}
-			inc.told[i] = true
-			out = append(out, due{i, noQuorumAlert(t.cfg, inc, q, d.DownFor)})
-		}
-	}
+	t.observeSingle(KindNoQuorum, q.LostSince, q.Time, &out, func(inc *incident, d Destination) Alert {
+		return noQuorumAlert(t.cfg, inc, q, d.DownFor)
+	})
 	t.closeQuiet(Observation{Time: q.Time}, &out)
 	t.mu.Unlock()
 	return t.enqueue(out)
+}
+
+// observeSingle opens the incident of kind, a condition of the whole
+// cluster, for each destination once it has held since since for longer
+// than the destination's DownFor; a zero since means it does not hold,
+// and marks the incident cleared.
+func (t *Tracker) observeSingle(kind string, since, now time.Time, out *[]due, text func(*incident, Destination) Alert) {
+	inc := t.incidents[kind]
+	if since.IsZero() {
+		if inc != nil && inc.cleared.IsZero() {
+			inc.cleared = now
+		}
+		return
+	}
+	if inc != nil {
+		inc.cleared = time.Time{}
+	}
+	for i, d := range t.cfg.Destinations {
+		if now.Sub(since) < d.DownFor || (inc != nil && inc.told[i]) {
+			continue
+		}
+		if inc == nil {
+			inc = t.open(kind, "", now)
+		}
+		inc.told[i] = true
+		*out = append(*out, due{i, text(inc, d)})
+	}
 }
 
 func (t *Tracker) observeHalt(o Observation, out *[]due) {

@@ -314,6 +314,47 @@ func TestTrackerMemoryFull(t *testing.T) {
 	}
 }
 
+// TestTrackerBackupOverdue: backups overdue is one incident for the
+// cluster, opened per destination after DownFor, and resolved once
+// backups have run again for Quiet.
+func TestTrackerBackupOverdue(t *testing.T) {
+	tr := NewTracker(Config{Cluster: "shop", Destinations: testDestinations()})
+	const id = "shop/backup_overdue/20260102T150435Z" // opened at t0+30s
+	last := at(-12 * 3600)
+	overdue := func(now int) Observation {
+		return Observation{Time: at(now), State: StateOK, BackupOverdue: at(0), LastBackup: last, BackupEvery: 6 * time.Hour, BackupHost: "db3"}
+	}
+	fine := func(now int) Observation { return Observation{Time: at(now), State: StateOK} }
+	steps := []struct {
+		o    Observation
+		want []sent
+	}{
+		{fine(-10), nil},
+		{overdue(0), nil},
+		{overdue(29), nil},
+		{overdue(30), []sent{{"hook", KindBackupOverdue, "", id}}},
+		{overdue(31), nil},
+		{overdue(60), []sent{{"mail", KindBackupOverdue, "", id}}},
+		{fine(100), nil},
+		{fine(399), nil},
+		{fine(400), []sent{{"mail", KindResolved, "", id}, {"hook", KindResolved, "", id}}},
+	}
+	for i, s := range steps {
+		ds := tr.Observe(s.o)
+		if diff := cmp.Diff(s.want, summarize(ds)); diff != "" {
+			t.Errorf("step %d (t0+%s): alerts (-want +got):\n%s", i, s.o.Time.Sub(t0), diff)
+		}
+		if i == 3 {
+			a := ds[0].Alert
+			wantBody := "The last backup of cluster shop began 2026-01-02 03:04:05 UTC (12h0m30s ago), and roma.hcl asks for one every 6h0m0s: scheduled backups are overdue since 2026-01-02 15:04:05 UTC.\n" +
+				"romad on the backup host db3 takes them: check that it runs (roma plan shows it), and its log.\n"
+			if a.Subject != "[roma shop] backups overdue: none for 12h0m30s" || !strings.HasPrefix(a.Body, wantBody) {
+				t.Errorf("the alert: %q\n%s", a.Subject, a.Body)
+			}
+		}
+	}
+}
+
 // TestTrackerNeverStorms flaps the cluster and its nodes at random for a
 // day and checks the promise: per destination and condition, opening
 // alerts are at least Quiet apart, and every incident has one opening

@@ -395,6 +395,10 @@ func (b *builder) published() {
 	if bk := s.Backup; bk != nil && !bk.OK {
 		b.add(status.OK, "the last backup (%s) failed: %s", bk.ID, orUnknown(bk.Error))
 	}
+	if bk, sb := s.Backup, b.in.Spec.Backup; bk != nil && sb.OverdueAfter() > 0 && b.in.Now.Sub(bk.Time) > sb.OverdueAfter() {
+		b.add(status.OK, "no backup since %s (%s ago), and roma.hcl asks for one every %s: scheduled backups are overdue; check romad on the backup host %s",
+			bk.Time.UTC().Format("2006-01-02 15:04:05Z"), b.in.Now.Sub(bk.Time).Round(time.Minute), sb.Every, sb.Host)
+	}
 }
 
 // decide sets the state, its source and the problems, most serious first.

@@ -409,3 +409,27 @@ func TestBuildUnappliedNode(t *testing.T) {
 		t.Errorf("db3-7001 not answering, no status trusted: problems %q, want it down", r.Problems)
 	}
 }
+
+// TestBuildBackupOverdue: with a backup block, a last backup older than
+// twice its every says scheduled backups stopped (romad on the backup
+// host is gone, say), which nothing else shows.
+func TestBuildBackupOverdue(t *testing.T) {
+	spec := testSpec()
+	spec.Backup = &cluster.Backup{Every: 6 * time.Hour, Host: "db2", Dir: "/var/backups/roma"}
+	for name, c := range map[string]struct {
+		backup *status.Backup
+		want   []string
+	}{
+		"recent":      {&status.Backup{ID: "b1", Time: now.Add(-11 * time.Hour), OK: true}, nil},
+		"none at all": {nil, nil},
+		"overdue": {&status.Backup{ID: "b1", Time: now.Add(-13 * time.Hour), OK: true},
+			[]string{"no backup since " + now.Add(-13*time.Hour).UTC().Format("2006-01-02 15:04:05Z") + " (13h0m0s ago), and roma.hcl asks for one every 6h0m0s: scheduled backups are overdue; check romad on the backup host db2"}},
+	} {
+		st := published(status.OK, 7)
+		st.Backup = c.backup
+		r := Build(Inputs{Spec: spec, Reading: reading(st, 7, 7, 7), Probes: healthy(), Now: now})
+		if diff := cmp.Diff(c.want, r.Problems); diff != "" {
+			t.Errorf("%s: problems (-want +got):\n%s", name, diff)
+		}
+	}
+}
