@@ -28,23 +28,8 @@ import (
 func TestMemoryFullAlert(t *testing.T) {
 	const pw = "memory-full-test-password"
 	p := newPair(t, "mf", pw, "1s")
-	var mu sync.Mutex
-	var alerts []alert.Alert
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var a alert.Alert
-		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
-			mu.Lock()
-			alerts = append(alerts, a)
-			mu.Unlock()
-		}
-	}))
-	defer hook.Close()
-	received := func() []alert.Alert {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]alert.Alert(nil), alerts...)
-	}
-	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	hookURL, received := alertHook(t)
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
 	serve(t, p.spec)
 	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
 
@@ -91,12 +76,7 @@ func TestMemoryFullAlert(t *testing.T) {
 	if err := c.Del(ctx, "session").Err(); err != nil {
 		t.Fatal(err)
 	}
-	var got []alert.Alert
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if got = received(); len(got) > 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+	got := waitAlerts(received)
 	if len(got) != 1 || got[0].Kind != alert.KindMemoryFull || got[0].Node != "n1" ||
 		got[0].Subject != "[roma mf] master n1 nearly full: writes refused once full" ||
 		!strings.Contains(got[0].Body, "under maxmemory-policy volatile-lru, with no key that has an expiry to evict, it refuses every write (OOM) once full") {
@@ -125,18 +105,8 @@ func TestMemoryFullAlert(t *testing.T) {
 func TestNodeDownAlertSaysWhy(t *testing.T) {
 	const pw = "node-down-why-test-password"
 	p := newPair(t, "nd", pw, "1s")
-	var mu sync.Mutex
-	var alerts []alert.Alert
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var a alert.Alert
-		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
-			mu.Lock()
-			alerts = append(alerts, a)
-			mu.Unlock()
-		}
-	}))
-	defer hook.Close()
-	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	hookURL, received := alertHook(t)
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
 	serve(t, p.spec)
 	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
 
@@ -152,15 +122,7 @@ func TestNodeDownAlertSaysWhy(t *testing.T) {
 	if err := c.BgSave(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	var got []alert.Alert
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		mu.Lock()
-		got = append([]alert.Alert(nil), alerts...)
-		mu.Unlock()
-		if len(got) > 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+	got := waitAlerts(received)
 	if len(got) != 1 || got[0].Kind != alert.KindNodeDown || got[0].Node != "n2" ||
 		!strings.Contains(got[0].Body, "The last try to reach it met: MISCONF Redis is configured to save RDB snapshots") {
 		t.Fatalf("alerts within 15s of n2 unable to save: %+v; want one %s for n2 that says MISCONF", got, alert.KindNodeDown)
@@ -177,6 +139,34 @@ func TestNodeDownAlertSaysWhy(t *testing.T) {
 // webhook receiver.
 func TestBackupOverdueAlert(t *testing.T) {
 	p := newPair(t, "bo", "backup-overdue-test-password", "1s")
+	hookURL, received := alertHook(t)
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
+	p.spec.Hosts = append(p.spec.Hosts, cluster.Host{Name: "vault", Address: "127.0.0.1", Transport: "local", Root: t.TempDir(), Service: "process"})
+	p.spec.Backup = &cluster.Backup{Every: 2 * time.Second, Keep: 3, Host: "vault", Dir: t.TempDir()}
+	// The last backup, 3s ago: overdue 1s after romad starts.
+	last := &status.Backup{ID: "b1", Time: time.Now().Add(-3 * time.Second).UTC(), OK: true}
+	if _, err := status.WriteBackup(context.Background(), p.status, "bo", last); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, p.spec)
+
+	got := waitAlerts(received)
+	if len(got) != 1 || got[0].Kind != alert.KindBackupOverdue ||
+		!strings.Contains(got[0].Body, "The last backup of cluster bo began "+last.Time.Format("2006-01-02 15:04:05 MST")) ||
+		!strings.Contains(got[0].Body, "roma.hcl asks for one every 2s: scheduled backups are overdue") ||
+		!strings.Contains(got[0].Body, "romad on the backup host vault takes them") {
+		t.Fatalf("alerts within 15s: %+v; want one %s naming the backup host", got, alert.KindBackupOverdue)
+	}
+	time.Sleep(2 * time.Second)
+	if got := received(); len(got) != 1 {
+		t.Errorf("%d alerts for one incident: %+v", len(got), got)
+	}
+}
+
+// alertHook is a webhook receiver of alerts for the test: its URL, and
+// the alerts it has received so far.
+func alertHook(t *testing.T) (url string, received func() []alert.Alert) {
+	t.Helper()
 	var mu sync.Mutex
 	var alerts []alert.Alert
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -187,36 +177,20 @@ func TestBackupOverdueAlert(t *testing.T) {
 			mu.Unlock()
 		}
 	}))
-	defer hook.Close()
-	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
-	p.spec.Hosts = append(p.spec.Hosts, cluster.Host{Name: "vault", Address: "127.0.0.1", Transport: "local", Root: t.TempDir(), Service: "process"})
-	p.spec.Backup = &cluster.Backup{Every: 2 * time.Second, Keep: 3, Host: "vault", Dir: t.TempDir()}
-	// The last backup, 3s ago: overdue 1s after romad starts.
-	last := &status.Backup{ID: "b1", Time: time.Now().Add(-3 * time.Second).UTC(), OK: true}
-	if _, err := status.WriteBackup(context.Background(), p.status, "bo", last); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, p.spec)
-
-	var got []alert.Alert
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	t.Cleanup(hook.Close)
+	return hook.URL, func() []alert.Alert {
 		mu.Lock()
-		got = append([]alert.Alert(nil), alerts...)
-		mu.Unlock()
-		if len(got) > 0 || time.Now().After(deadline) {
-			break
+		defer mu.Unlock()
+		return append([]alert.Alert(nil), alerts...)
+	}
+}
+
+// waitAlerts returns the alerts received once there is one, or after
+// 15s.
+func waitAlerts(received func() []alert.Alert) []alert.Alert {
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got := received(); len(got) > 0 || time.Now().After(deadline) {
+			return got
 		}
-	}
-	if len(got) != 1 || got[0].Kind != alert.KindBackupOverdue ||
-		!strings.Contains(got[0].Body, "The last backup of cluster bo began "+last.Time.Format("2006-01-02 15:04:05 MST")) ||
-		!strings.Contains(got[0].Body, "roma.hcl asks for one every 2s: scheduled backups are overdue") ||
-		!strings.Contains(got[0].Body, "romad on the backup host vault takes them") {
-		t.Fatalf("alerts within 15s: %+v; want one %s naming the backup host", got, alert.KindBackupOverdue)
-	}
-	time.Sleep(2 * time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alerts) != 1 {
-		t.Errorf("%d alerts for one incident: %+v", len(alerts), alerts)
 	}
 }

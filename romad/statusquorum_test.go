@@ -3,12 +3,10 @@ package romad
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,18 +24,8 @@ import (
 // alpha or not, sends its own alert once down_for has passed.
 func TestStatusQuorumLost(t *testing.T) {
 	p := newPair(t, "sq", "status-quorum-test-password", "1s")
-	var mu sync.Mutex
-	var alerts []alert.Alert
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var a alert.Alert
-		if err := json.NewDecoder(r.Body).Decode(&a); err == nil {
-			mu.Lock()
-			alerts = append(alerts, a)
-			mu.Unlock()
-		}
-	}))
-	defer hook.Close()
-	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hook.URL, DownFor: time.Second}}
+	hookURL, received := alertHook(t)
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
 	get := serve(t, p.spec)
 
 	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
@@ -77,23 +65,13 @@ func TestStatusQuorumLost(t *testing.T) {
 		t.Errorf("/status.html says neither HALT nor why:\n%s", page)
 	}
 
-	var got []alert.Alert
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		mu.Lock()
-		got = append([]alert.Alert(nil), alerts...)
-		mu.Unlock()
-		if len(got) > 0 || time.Now().After(deadline) {
-			break
-		}
-	}
+	got := waitAlerts(received)
 	if len(got) != 1 || got[0].Kind != alert.KindNoQuorum || got[0].Subject != "[roma sq] HALT for clients: 0 of 1 status nodes answer romad on h" {
 		t.Fatalf("alerts within 15s of the status node's loss: %+v; want one %s", got, alert.KindNoQuorum)
 	}
 	time.Sleep(2 * time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alerts) != 1 {
-		t.Errorf("%d alerts for one incident: %+v", len(alerts), alerts)
+	if got := received(); len(got) != 1 {
+		t.Errorf("%d alerts for one incident: %+v", len(got), got)
 	}
 }
 
