@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/apply"
-	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
 )
@@ -29,25 +28,14 @@ func TestDamagedDataHint(t *testing.T) {
 	mustConverge(t, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	h := l.Hosts[len(l.Hosts)-1]
-	host, _ := spec.Host(h.Name)
-	tr, err := plantest.Dial(ctx, host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	layout := cluster.LayoutOf(host)
+	lh := dialHost(t, ctx, spec)
+	h, layout := lh.host, lh.layout
 	defer func() {
-		if _, err := tr.Run(context.Background(), "rm -rf "+layout.Data("d0")+".damaged "+layout.Data("d1")+".damaged"); err != nil {
+		if _, err := lh.tr.Run(context.Background(), "rm -rf "+layout.Data("d0")+".damaged "+layout.Data("d1")+".damaged"); err != nil {
 			t.Errorf("removing the data moved aside: %v", err)
 		}
 	}()
-	run := func(script string) {
-		t.Helper()
-		if res, err := tr.Run(ctx, script); err != nil || res.ExitCode != 0 {
-			t.Fatalf("%s on %s: %v %s", script, h.Name, err, res.Stderr)
-		}
-	}
+	run := func(script string) { t.Helper(); lh.run(ctx, script) }
 	// damage appends a line that is not a command to the newest
 	// increment of name's append-only file.
 	damage := func(name string) {
@@ -79,7 +67,7 @@ func TestDamagedDataHint(t *testing.T) {
 		"d1's data files in " + layout.Data("d1") + " on " + h.Name + " are damaged",
 		"d1 is to replicate from d0, which holds partition 0's data: move " + layout.Data("d1") + " aside"}
 	start(replicaHint...)
-	_, err = runApply(t, ctx, spec, nil)
+	_, err := runApply(t, ctx, spec, nil)
 	refused("apply", err, replicaHint...)
 	run("mv " + layout.Data("d1") + " " + layout.Data("d1") + ".damaged")
 	if _, err := apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/apply"
-	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
-	"github.com/roma-redis/roma/plan/plantest"
 )
 
 // TestLockOnFullDisk: the lock host's filesystem full, the lock cannot be
@@ -20,21 +18,12 @@ func TestLockOnFullDisk(t *testing.T) {
 	l := lab.Shared(t)
 	spec := writeConfig(t, t.TempDir(), oneHost{cluster: "lockfull", partitions: 1, root: "/var/lib/roma/lockfull",
 		nodes: []oneHostNode{{"f0", 7454, 0}}, statusPort: 7498}.text(l))
-	h := apply.LockHost(spec)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	tr, err := plantest.Dial(ctx, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	run := func(script string) {
-		t.Helper()
-		if res, err := tr.Run(ctx, script); err != nil || res.ExitCode != 0 {
-			t.Fatalf("%s on %s: %v %s", script, h.Name, err, res.Stderr)
-		}
-	}
-	runDir := cluster.LayoutOf(h).RunDir()
+	lh := dialHost(t, ctx, spec)
+	h, tr := apply.LockHost(spec), lh.tr
+	run := func(script string) { t.Helper(); lh.run(ctx, script) }
+	runDir := lh.layout.RunDir()
 	run("mkdir -p " + runDir + " && mount -t tmpfs -o size=64k tmpfs " + runDir)
 	defer func() {
 		if res, err := tr.Run(context.Background(), "umount "+runDir+" && rm -rf "+h.Root); err != nil || res.ExitCode != 0 {
@@ -43,7 +32,7 @@ func TestLockOnFullDisk(t *testing.T) {
 	}()
 	run("dd if=/dev/zero of=" + runDir + "/filler bs=4k 2>/dev/null || true")
 
-	_, err = apply.AcquireLock(ctx, tr, h, "test", 0, 0)
+	_, err := apply.AcquireLock(ctx, tr, h, "test", 0, 0)
 	want := "taking the cluster lock on " + h.Name + ": cannot write the lock file " + runDir + "/apply.lock; its filesystem: 0 KiB free of 64 (100% used)"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("taking the lock with its filesystem full: %v; want %q", err, want)

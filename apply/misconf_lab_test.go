@@ -11,7 +11,6 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
-	"github.com/roma-redis/roma/remote"
 )
 
 // TestRestartNodeThatCannotSave: a node whose snapshot failed (here its
@@ -33,14 +32,8 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	mustConverge(t, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	h := l.Hosts[len(l.Hosts)-1]
-	host, _ := spec.Host(h.Name)
-	tr, err := plantest.Dial(ctx, host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	layout := cluster.LayoutOf(host)
+	lh := dialHost(t, ctx, spec)
+	h, layout := lh.host, lh.layout
 	if m, _ := roles(t, spec, 0); m != "m0" {
 		t.Fatalf("master after bootstrap: %s, want m0", m)
 	}
@@ -48,7 +41,7 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	waitKeysOn(t, spec, "m1", keys)
 
 	// m0's data directory goes, and its next snapshot fails.
-	cannotSave(t, ctx, tr, spec, layout, "m0")
+	cannotSave(t, ctx, lh, spec, "m0")
 
 	// The plan says m0 runs, as romad published it master.
 	if err := clienttest.Publish(ctx, spec, clienttest.Status(spec, 1, map[int]string{0: "m0"})); err != nil {
@@ -58,7 +51,7 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 	if r := plantest.Find(makePlan(t, spec), "partition.0"); r == nil || len(r.Reasons) == 0 || !strings.HasPrefix(r.Reasons[0], want) {
 		t.Errorf("partition.0 in the plan: %+v; want its reason to start %q", r, want)
 	}
-	_, err = runApply(t, ctx, spec, nil)
+	_, err := runApply(t, ctx, spec, nil)
 	if err == nil {
 		t.Fatal("apply restarted m0, the partition's master, which cannot save: no error")
 	}
@@ -92,7 +85,7 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 		waitKeysOn(t, spec, name, keys)
 	}
 	// Stopped without saving, not signalled in vain until killed.
-	res, err := tr.Run(ctx, "grep -c \"can't exit\" "+layout.Log("m0")+" || true")
+	res, err := lh.tr.Run(ctx, "grep -c \"can't exit\" "+layout.Log("m0")+" || true")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +98,7 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 
 	// roma stop cannot stop with a save a node that cannot save: it says
 	// why at once, rather than asking again until ReadyTimeout.
-	cannotSave(t, ctx, tr, spec, layout, "m1")
+	cannotSave(t, ctx, lh, spec, "m1")
 	_, err = apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial})
 	if err == nil || !strings.Contains(err.Error(), "m1 cannot save its data (\"MISCONF") || !strings.Contains(err.Error(), "so it cannot be stopped with a save (SHUTDOWN SAVE)") {
 		t.Errorf("stop with m1 unable to save: %v", err)
@@ -126,11 +119,9 @@ func TestRestartNodeThatCannotSave(t *testing.T) {
 
 // cannotSave removes name's data directory and has it snapshot, which
 // fails: it then answers MISCONF.
-func cannotSave(t *testing.T, ctx context.Context, tr remote.Transport, spec *cluster.Spec, layout cluster.Layout, name string) {
+func cannotSave(t *testing.T, ctx context.Context, lh *labHost, spec *cluster.Spec, name string) {
 	t.Helper()
-	if res, err := tr.Run(ctx, "rm -rf "+layout.Data(name)); err != nil || res.ExitCode != 0 {
-		t.Fatalf("removing %s's data directory: %v %s", name, err, res.Stderr)
-	}
+	lh.run(ctx, "rm -rf "+lh.layout.Data(name))
 	c := plantest.NodeClient(spec, name)
 	defer c.Close()
 	if err := c.BgSave(ctx).Err(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/lab"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/remote"
 )
 
 // oneHost is a small cluster of a test's own on the lab's last host,
@@ -56,4 +57,33 @@ func destroyAtEnd(t *testing.T, spec **cluster.Spec) {
 			t.Errorf("destroy: %v", err)
 		}
 	})
+}
+
+// labHost is a shell on the lab host of a oneHost cluster.
+type labHost struct {
+	t      *testing.T
+	tr     remote.Transport
+	host   cluster.Host
+	layout cluster.Layout
+}
+
+// dialHost connects to the lab host of spec, a oneHost cluster, until the
+// test ends.
+func dialHost(t *testing.T, ctx context.Context, spec *cluster.Spec) *labHost {
+	t.Helper()
+	host := spec.Hosts[0]
+	tr, err := plantest.Dial(ctx, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return &labHost{t: t, tr: tr, host: host, layout: cluster.LayoutOf(host)}
+}
+
+// run runs script on the host, failing the test unless it succeeds.
+func (h *labHost) run(ctx context.Context, script string) {
+	h.t.Helper()
+	if res, err := h.tr.Run(ctx, script); err != nil || res.ExitCode != 0 {
+		h.t.Fatalf("%s on %s: %v %s", script, h.host.Name, err, res.Stderr)
+	}
 }
