@@ -27,11 +27,7 @@ import (
 // Real redis-servers and a real webhook receiver.
 func TestMemoryFullAlert(t *testing.T) {
 	const pw = "memory-full-test-password"
-	p := newPair(t, "mf", pw, "1s")
-	hookURL, received := alertHook(t)
-	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
-	serve(t, p.spec)
-	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	p, received := alertedPair(t, "mf", pw)
 
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: p.n1.Addr, Password: pw})
@@ -104,11 +100,7 @@ func TestMemoryFullAlert(t *testing.T) {
 // real webhook receiver.
 func TestNodeDownAlertSaysWhy(t *testing.T) {
 	const pw = "node-down-why-test-password"
-	p := newPair(t, "nd", pw, "1s")
-	hookURL, received := alertHook(t)
-	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
-	serve(t, p.spec)
-	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	p, received := alertedPair(t, "nd", pw)
 
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: p.n2.Addr, Password: pw})
@@ -193,4 +185,17 @@ func waitAlerts(received func() []alert.Alert) []alert.Alert {
 			return got
 		}
 	}
+}
+
+// alertedPair is newPair (down_after 1s) with a webhook alert (down_for
+// 1s) and a romad serving it, once it has published n1 master; received
+// returns the alerts so far.
+func alertedPair(t *testing.T, name, pw string) (p *pair, received func() []alert.Alert) {
+	t.Helper()
+	p = newPair(t, name, pw, "1s")
+	hookURL, received := alertHook(t)
+	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
+	serve(t, p.spec)
+	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	return p, received
 }
