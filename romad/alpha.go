@@ -529,7 +529,7 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 			role = "replica"
 		}
 		ns := status.NodeState{Addr: s.Addr, Partition: s.Partition, Role: role, State: state, Since: a.since[name],
-			Memory: s.Memory, Keys: s.Keys}
+			Memory: s.Mem.Used, Keys: s.Keys}
 		if n, ok := d.spec.Node(name); ok {
 			ns.Database = n.Database
 		}
@@ -668,7 +668,7 @@ func (d *Daemon) fullMasters(a *alphaState, st *status.Status) map[string]alert.
 			continue
 		}
 		s := v.snap(d.downAfter)
-		problem := report.MemoryProblem(part.Master, redisinfo.Memory{Used: s.Memory, Max: s.MaxMemory, Policy: s.Policy, Expires: s.Expires})
+		problem := report.MemoryProblem(part.Master, s.Mem)
 		if problem == "" {
 			continue
 		}

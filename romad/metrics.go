@@ -69,9 +69,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up, name, part)
 		if s.Answering {
-			ch <- prometheus.MustNewConstMetric(descMem, prometheus.GaugeValue, float64(s.Memory), name)
-			if s.MaxMemory > 0 {
-				ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.MaxMemory), name)
+			ch <- prometheus.MustNewConstMetric(descMem, prometheus.GaugeValue, float64(s.Mem.Used), name)
+			if s.Mem.Max > 0 {
+				ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.Mem.Max), name)
 			}
 		}
 		for _, r := range []string{"master", "replica"} {

@@ -29,10 +29,7 @@ type nodeView struct {
 	LinkDownFor time.Duration
 	Offset      int64
 	Keys        int64
-	Memory      int64
-	MaxMemory   int64  // 0: no limit
-	Policy      string // maxmemory-policy
-	Expires     int64  // keys with an expiry, in all databases
+	Mem         redisinfo.Memory // used, maxmemory (0: no limit), policy, keys with an expiry
 	RunID       string
 	Loading     bool
 	Priority    int       // replica-priority; 0 means never promote
@@ -46,22 +43,20 @@ const neverSynced = time.Duration(math.MaxInt64)
 
 // snapshot is a consistent copy of a nodeView.
 type snapshot struct {
-	Name, Addr           string
-	Partition            int
-	Up                   bool // answered within down_after
-	Answering            bool // answered at the last probe
-	Role, MasterAddr     string
-	LinkUp               bool
-	LinkDownFor          time.Duration
-	Offset, Keys, Memory int64
-	MaxMemory            int64
-	Policy               string
-	Expires              int64
-	RunID                string
-	Loading              bool
-	Priority             int
-	Booted               time.Time
-	LastOK               time.Time
+	Name, Addr       string
+	Partition        int
+	Up               bool // answered within down_after
+	Answering        bool // answered at the last probe
+	Role, MasterAddr string
+	LinkUp           bool
+	LinkDownFor      time.Duration
+	Offset, Keys     int64
+	Mem              redisinfo.Memory
+	RunID            string
+	Loading          bool
+	Priority         int
+	Booted           time.Time
+	LastOK           time.Time
 	// Probed is when the probe this snapshot comes from was sent: a
 	// snapshot probed before an alpha's command may not show it.
 	Probed time.Time
@@ -77,7 +72,7 @@ func (v *nodeView) snap(downAfter time.Duration) snapshot {
 	return snapshot{Name: v.Name, Addr: v.Addr, Partition: v.Partition, Up: up,
 		Answering: v.everOK && time.Since(v.lastOK) < 3*probeInterval,
 		Role:      v.Role, MasterAddr: v.MasterAddr, LinkUp: v.LinkUp, LinkDownFor: v.LinkDownFor,
-		Offset: v.Offset, Keys: v.Keys, Memory: v.Memory, MaxMemory: v.MaxMemory, Policy: v.Policy, Expires: v.Expires, RunID: v.RunID, Loading: v.Loading,
+		Offset: v.Offset, Keys: v.Keys, Mem: v.Mem, RunID: v.RunID, Loading: v.Loading,
 		Priority: v.Priority, Booted: v.Booted, LastOK: v.lastOK, Probed: v.probed, Err: v.lastErr}
 }
 
@@ -151,10 +146,7 @@ func (v *nodeView) parseInfo(reply string) {
 	v.Role = info["role"]
 	v.RunID = info["run_id"]
 	v.Loading = info["loading"] == "1"
-	v.Memory = info.Int("used_memory")
-	v.MaxMemory = info.Int("maxmemory")
-	v.Policy = info["maxmemory_policy"]
-	v.Expires = info.Expires()
+	v.Mem = info.Memory()
 	v.MasterAddr = info.MasterAddr()
 	v.LinkUp = info.Replica() && info.LinkUp()
 	v.LinkDownFor = 0
