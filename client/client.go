@@ -310,8 +310,7 @@ func failedOver(cmd redis.Cmder) bool {
 		if len(b) == 0 || b[0] != '-' {
 			return false
 		}
-		msg := string(b[1:min(len(b), 16)])
-		return strings.HasPrefix(msg, "READONLY ") || strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ") || strings.HasPrefix(msg, "MISCONF ")
+		return failoverReply(string(b[1:min(len(b), 16)]))
 	}
 	return false
 }
