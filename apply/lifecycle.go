@@ -214,7 +214,7 @@ func (e *executor) running(ctx context.Context, tg redisconf.Target) (redisinfo.
 	defer c.Close()
 	// A node loading its data runs; so does one that cannot save, which
 	// answers PING with MISCONF (and stop says why it cannot stop it).
-	if err := c.Ping(ctx).Err(); err != nil && !redis.IsLoadingError(err) && !strings.HasPrefix(err.Error(), "MISCONF") {
+	if err := c.Ping(ctx).Err(); err != nil && !redis.IsLoadingError(err) && !isMisconf(err) {
 		return nil, false
 	}
 	st, err := e.replication(ctx, tg)

@@ -6,25 +6,37 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
 )
 
-// cannotSave reports whether the node at tg runs but cannot save its data:
-// it answers PING with MISCONF (a snapshot failed: a full disk, its data
-// directory removed), and refuses writes until a save succeeds. It
-// returns what the node said.
-func (e *executor) cannotSave(ctx context.Context, tg redisconf.Target) (string, bool) {
-	c := e.client(ctx, tg)
-	defer c.Close()
+// isMisconf reports whether err is Redis's MISCONF: a node that cannot
+// save its data (a snapshot failed: a full disk, its data directory
+// removed) refuses writes, and PING, until a save succeeds.
+func isMisconf(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "MISCONF")
+}
+
+// cannotSave reports whether the node c reaches runs but cannot save its
+// data (isMisconf), and returns the first sentence of what it said.
+func cannotSave(ctx context.Context, c *redis.Client) (string, bool) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	err := c.Ping(pctx).Err()
-	if err == nil || !strings.HasPrefix(err.Error(), "MISCONF") {
+	if !isMisconf(err) {
 		return "", false
 	}
 	msg, _, _ := strings.Cut(err.Error(), ". ")
 	return msg, true
+}
+
+// unsavable is the error for node tg, which cannot save (it said said),
+// left running because of why: it says what to fix.
+func unsavable(tg redisconf.Target, said, why string) error {
+	return fmt.Errorf("%s cannot save its data (%q)%s. "+
+		"Fix what stops it saving (see %s on %s: a full disk, its data directory removed), have it save (BGSAVE), then run roma again; it is left running",
+		tg.Name, said, why, cluster.LayoutOf(tg.Host).Log(tg.Name), tg.Host.Name)
 }
 
 // stopUnsaving makes way for the restart of a data node that runs but
@@ -37,18 +49,17 @@ func (e *executor) cannotSave(ctx context.Context, tg redisconf.Target) (string,
 // its replica and copies the data. Otherwise it is left running, and the
 // error says what to fix first.
 func (e *executor) stopUnsaving(ctx context.Context, tg redisconf.Target, master *redisconf.Target) error {
-	said, ok := e.cannotSave(ctx, tg)
+	c := e.client(ctx, tg)
+	said, ok := cannotSave(ctx, c)
+	c.Close()
 	if !ok {
 		return nil
 	}
-	log := cluster.LayoutOf(tg.Host).Log(tg.Name)
 	if master == nil || master.Name == tg.Name {
-		return fmt.Errorf("%s cannot save its data (%q): a restart would lose every write it took since its last save, and no other node holds partition %d's data. "+
-			"Fix what stops it saving (see %s on %s: a full disk, its data directory removed), have it save (BGSAVE), then run roma again; it is left running",
-			tg.Name, said, tg.Partition, log, tg.Host.Name)
+		return unsavable(tg, said, fmt.Sprintf(": a restart would lose every write it took since its last save, and no other node holds partition %d's data", tg.Partition))
 	}
 	if err := e.shutdownNoSave(ctx, tg); err != nil {
-		return fmt.Errorf("%w (it cannot save its data: %q; see %s on %s)", err, said, log, tg.Host.Name)
+		return fmt.Errorf("%w (it cannot save its data: %q; see %s on %s)", err, said, cluster.LayoutOf(tg.Host).Log(tg.Name), tg.Host.Name)
 	}
 	return nil
 }

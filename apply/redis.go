@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
@@ -33,15 +32,13 @@ func (e *executor) client(ctx context.Context, tg redisconf.Target) *redis.Clien
 // does without answering anything else: the reply is awaited for as long
 // as ReadyTimeout, at least 15s.
 func (e *executor) shutdownSave(ctx context.Context, tg redisconf.Target) error {
-	if said, ok := e.cannotSave(ctx, tg); ok {
-		// SHUTDOWN SAVE would be refused until a save succeeds.
-		return fmt.Errorf("%s cannot save its data (%q), so it cannot be stopped with a save (SHUTDOWN SAVE). "+
-			"Fix what stops it saving (see %s on %s: a full disk, its data directory removed), have it save (BGSAVE), then run roma again; it is left running",
-			tg.Name, said, cluster.LayoutOf(tg.Host).Log(tg.Name), tg.Host.Name)
-	}
 	wait := max(15*time.Second, e.opts.ReadyTimeout)
 	c := e.clientReading(ctx, tg, wait)
 	defer c.Close()
+	if said, ok := cannotSave(ctx, c); ok {
+		// SHUTDOWN SAVE would be refused until a save succeeds.
+		return unsavable(tg, said, ", so it cannot be stopped with a save (SHUTDOWN SAVE)")
+	}
 	err := redisconn.Shutdown(ctx, c, e.opts.ReadyTimeout, "SAVE")
 	if err == nil {
 		return nil
