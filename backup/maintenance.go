@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/status"
 )
@@ -39,30 +40,38 @@ func (e *RestoreError) Unwrap() error { return ErrRestoreUnderWay }
 func restoreUnderWay(ctx context.Context, spec *cluster.Spec, cl Clients) error {
 	var mu sync.Mutex
 	var found *RestoreError
-	var wg sync.WaitGroup
-	for _, s := range spec.Status {
-		wg.Go(func() {
-			addr := spec.Addr(s.Host, s.Port)
-			c := Clients{Password: cl.Password, Previous: cl.Previous, LocalAddr: cl.LocalAddr, Timeout: 2 * time.Second}.New(addr)
-			defer c.Close()
-			v, err := c.Get(ctx, status.MaintenanceKey(spec.Name)).Result()
-			if err != nil {
-				return
-			}
-			var m status.Maintenance
-			if json.Unmarshal([]byte(v), &m) != nil || !strings.HasPrefix(m.Operation, "restore") {
-				return // the operator's own maintenance, or another operation's
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if found == nil {
-				found = &RestoreError{Maintenance: m, StatusNode: s.Name}
-			}
-		})
-	}
-	wg.Wait()
+	onStatusNodes(ctx, spec, cl, func(s cluster.StatusNode, c *redis.Client) {
+		v, err := c.Get(ctx, status.MaintenanceKey(spec.Name)).Result()
+		if err != nil {
+			return
+		}
+		var m status.Maintenance
+		if json.Unmarshal([]byte(v), &m) != nil || !strings.HasPrefix(m.Operation, "restore") {
+			return // the operator's own maintenance, or another operation's
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if found == nil {
+			found = &RestoreError{Maintenance: m, StatusNode: s.Name}
+		}
+	})
 	if found == nil {
 		return nil
 	}
 	return found
+}
+
+// onStatusNodes runs f on every status node of spec at once, each with a
+// client of its own (cl, with 2s timeouts), and returns when all are done.
+func onStatusNodes(ctx context.Context, spec *cluster.Spec, cl Clients, f func(cluster.StatusNode, *redis.Client)) {
+	cl.Timeout = 2 * time.Second
+	var wg sync.WaitGroup
+	for _, s := range spec.Status {
+		wg.Go(func() {
+			c := cl.New(spec.Addr(s.Host, s.Port))
+			defer c.Close()
+			f(s, c)
+		})
+	}
+	wg.Wait()
 }

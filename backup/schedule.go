@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/providers/alert"
 	"github.com/roma-redis/roma/providers/store"
@@ -101,24 +102,17 @@ func FailureAlert(spec *cluster.Spec, where string, rec *status.Backup, err erro
 // from it. It returns how many status nodes hold it or a newer one, and
 // the errors of the others.
 func Record(ctx context.Context, spec *cluster.Spec, rec *status.Backup) (stored int, err error) {
-	cl := Clients{Password: spec.Password.Reveal(), Previous: spec.Password.Previous().Reveal(), Timeout: 2 * time.Second}
 	var mu sync.Mutex
 	var errs []error
-	var wg sync.WaitGroup
-	for _, s := range spec.Status {
-		wg.Go(func() {
-			c := cl.New(spec.Addr(s.Host, s.Port))
-			defer c.Close()
-			_, werr := status.WriteBackup(ctx, c, spec.Name, rec)
-			mu.Lock()
-			defer mu.Unlock()
-			if werr != nil {
-				errs = append(errs, fmt.Errorf("status node %s: %w", s.Name, werr))
-				return
-			}
-			stored++
-		})
-	}
-	wg.Wait()
+	onStatusNodes(ctx, spec, Clients{Password: spec.Password.Reveal(), Previous: spec.Password.Previous().Reveal()}, func(s cluster.StatusNode, c *redis.Client) {
+		_, werr := status.WriteBackup(ctx, c, spec.Name, rec)
+		mu.Lock()
+		defer mu.Unlock()
+		if werr != nil {
+			errs = append(errs, fmt.Errorf("status node %s: %w", s.Name, werr))
+			return
+		}
+		stored++
+	})
 	return stored, errors.Join(errs...)
 }
