@@ -626,7 +626,7 @@ func (d *differ) node(t redisconf.Target) {
 	case !running:
 		r.Action = Repair
 		r.Drift = true
-		why := "stopped"
+		why, todo := "stopped", ": start it"
 		if s := hs.Services[t.Name]; s != nil && s.Running {
 			why = fmt.Sprintf("its process (pid %d) runs but does not answer at %s", s.Pid, addrOf(t))
 			if ns != nil && ns.Err != "" {
@@ -635,6 +635,12 @@ func (d *differ) node(t redisconf.Target) {
 				said := strings.TrimPrefix(ns.Err, fmt.Sprintf("node %s at %s: ", t.Name, ns.Addr))
 				if strings.HasPrefix(said, "MISCONF ") {
 					said, _, _ = strings.Cut(said, ". ") // its first sentence says it
+					if t.Kind == redisconf.KindData {
+						// Redis will not exit without saving: apply's
+						// restart of it is no plain one (apply.stopUnsaving).
+						todo = fmt.Sprintf(": it cannot save its data (see %s on %s). apply restarts it without saving if another node is its partition's master, which holds its data; if none is, apply leaves it running: fix what stops it saving, and have it save (BGSAVE)",
+							cluster.LayoutOf(t.Host).Log(t.Name), t.Host.Name)
+					}
 				}
 				why += ": " + said
 			}
@@ -644,13 +650,6 @@ func (d *differ) node(t redisconf.Target) {
 		}
 		if ns != nil && ns.Err != "" && why == "stopped" {
 			why = "stopped (" + ns.Err + ")"
-		}
-		todo := ": start it"
-		if ns != nil && strings.Contains(ns.Err, ": MISCONF ") && t.Kind == redisconf.KindData {
-			// Redis will not exit without saving: apply's restart of it
-			// is no plain one (apply.stopUnsaving).
-			todo = fmt.Sprintf(": it cannot save its data (see %s on %s). apply restarts it without saving if another node is its partition's master, which holds its data; if none is, apply leaves it running: fix what stops it saving, and have it save (BGSAVE)",
-				cluster.LayoutOf(t.Host).Log(t.Name), t.Host.Name)
 		}
 		r.Reasons = append([]string{why + todo}, r.Reasons...)
 		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)
