@@ -317,9 +317,9 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 	default:
 		nd.State = status.NodeUp
 	}
-	nd.Role, nd.Memory, nd.MaxMemory, nd.Keys = pr.Role, pr.Memory, pr.MaxMemory, pr.Keys[n.Database]
+	nd.Role, nd.Memory, nd.MaxMemory, nd.Keys = pr.Role, pr.Mem.Used, pr.Mem.Max, pr.Keys[n.Database]
 	if isMaster && nd.State == status.NodeUp {
-		if msg := MemoryProblem(n.Name, redisinfo.Memory{Used: pr.Memory, Max: pr.MaxMemory, Policy: pr.Policy, Expires: pr.Expires}); msg != "" {
+		if msg := MemoryProblem(n.Name, pr.Mem); msg != "" {
 			b.add(status.Degraded, "%s", msg)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -65,11 +66,11 @@ func reading(s *status.Status, epochs ...int64) status.Reading {
 }
 
 func master(offset int64) Probe {
-	return Probe{Role: "master", Offset: offset, Uptime: 2 * time.Hour, Memory: 1 << 20, MaxMemory: 64 << 20, Keys: map[int]int64{0: 10, 1: 20}}
+	return Probe{Role: "master", Offset: offset, Uptime: 2 * time.Hour, Keys: map[int]int64{0: 10, 1: 20}, Mem: redisinfo.Memory{Used: 1 << 20, Max: 64 << 20}}
 }
 
 func replica(of string, offset int64) Probe {
-	return Probe{Role: "replica", MasterAddr: of, Link: "up", Offset: offset, Uptime: time.Hour, Memory: 1 << 20, Keys: map[int]int64{0: 9, 1: 20}}
+	return Probe{Role: "replica", MasterAddr: of, Link: "up", Offset: offset, Uptime: time.Hour, Keys: map[int]int64{0: 9, 1: 20}, Mem: redisinfo.Memory{Used: 1 << 20}}
 }
 
 func healthy() map[string]Probe {
@@ -223,33 +224,33 @@ func TestBuildStates(t *testing.T) {
 		},
 		"master nearly full, noeviction": {
 			reading(pub(status.OK, 7), 7, 7, 7),
-			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 60 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Mem: redisinfo.Memory{Used: 60 << 20, Max: 64 << 20, Policy: "noeviction"}}),
 			want{status.Degraded, SourceProbe, []string{"master db1-7000 uses 93% of its maxmemory (60.0 MiB of 64.0 MiB): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
 		},
 		"master a few bytes short of full, noeviction": {
 			reading(pub(status.OK, 7), 7, 7, 7),
-			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64<<20 - 100, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Mem: redisinfo.Memory{Used: 64<<20 - 100, Max: 64 << 20, Policy: "noeviction"}}),
 			want{status.Degraded, SourceProbe, []string{"master db1-7000 uses 99% of its maxmemory (64.0 MiB of 64.0 MiB): under maxmemory-policy noeviction it refuses every write (OOM) once full; raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
 		},
 		"master full, noeviction": {
 			reading(pub(status.OK, 7), 7, 7, 7),
-			with(healthy(), "db2-7001", Probe{Role: "master", Offset: 50, Memory: 65 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			with(healthy(), "db2-7001", Probe{Role: "master", Offset: 50, Mem: redisinfo.Memory{Used: 65 << 20, Max: 64 << 20, Policy: "noeviction"}}),
 			want{status.Degraded, SourceProbe, []string{"master db2-7001 is full: it uses 65.0 MiB, its maxmemory is 64.0 MiB, and under maxmemory-policy noeviction it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
 		},
 		"master full, evicting": {
 			reading(pub(status.OK, 7), 7, 7, 7),
-			with(with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64 << 20, MaxMemory: 64 << 20, Policy: "allkeys-lru"}),
-				"db2-7000", Probe{Role: "replica", MasterAddr: "10.0.0.1:7000", Link: "up", Offset: 900, Memory: 63 << 20, MaxMemory: 64 << 20, Policy: "noeviction"}),
+			with(with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Mem: redisinfo.Memory{Used: 64 << 20, Max: 64 << 20, Policy: "allkeys-lru"}}),
+				"db2-7000", Probe{Role: "replica", MasterAddr: "10.0.0.1:7000", Link: "up", Offset: 900, Mem: redisinfo.Memory{Used: 63 << 20, Max: 64 << 20, Policy: "noeviction"}}),
 			want{status.OK, SourceStatus, nil, []string{"db1-7000", "db2-7001"}},
 		},
 		"master full, volatile-lru with no key that expires": {
 			reading(pub(status.OK, 7), 7, 7, 7),
-			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64 << 20, MaxMemory: 64 << 20, Policy: "volatile-lru"}),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Mem: redisinfo.Memory{Used: 64 << 20, Max: 64 << 20, Policy: "volatile-lru"}}),
 			want{status.Degraded, SourceProbe, []string{"master db1-7000 is full: it uses 64.0 MiB, its maxmemory is 64.0 MiB, and under maxmemory-policy volatile-lru, with no key that has an expiry to evict, it refuses every write (OOM): raise maxmemory in roma.hcl and apply, or delete keys"}, []string{"db1-7000", "db2-7001"}},
 		},
 		"master full, volatile-lru with keys that expire": {
 			reading(pub(status.OK, 7), 7, 7, 7),
-			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Memory: 64 << 20, MaxMemory: 64 << 20, Policy: "volatile-lru", Expires: 3}),
+			with(healthy(), "db1-7000", Probe{Role: "master", Offset: 1000, Mem: redisinfo.Memory{Used: 64 << 20, Max: 64 << 20, Policy: "volatile-lru", Expires: 3}}),
 			want{status.OK, SourceStatus, nil, []string{"db1-7000", "db2-7001"}},
 		},
 		"maintenance and failed backup": {
@@ -280,7 +281,7 @@ func TestParseInfo(t *testing.T) {
 		"# Persistence\r\nloading:0\r\n# Replication\r\nrole:slave\r\nmaster_host:127.0.0.11\r\nmaster_port:7000\r\nmaster_link_status:up\r\n" +
 		"slave_repl_offset:4242\r\nmaster_repl_offset:4242\r\n# Keyspace\r\ndb0:keys=12,expires=0,avg_ttl=0\r\ndb3:keys=5,expires=1,avg_ttl=0\r\n"
 	want := Probe{Role: "replica", MasterAddr: "127.0.0.11:7000", Link: "up", Offset: 4242, Uptime: 2 * time.Minute,
-		Memory: 1 << 20, MaxMemory: 64 << 20, Policy: "noeviction", Keys: map[int]int64{0: 12, 3: 5}, Expires: 1}
+		Keys: map[int]int64{0: 12, 3: 5}, Mem: redisinfo.Memory{Used: 1 << 20, Max: 64 << 20, Policy: "noeviction", Expires: 1}}
 	if d := cmp.Diff(want, ParseInfo(info)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}

@@ -30,13 +30,10 @@ type Probe struct {
 	Link       string // replicas: up or down
 	// Offset is master_repl_offset on a master and slave_repl_offset on a
 	// replica: the replication stream position it has reached.
-	Offset    int64
-	Uptime    time.Duration // -1 when INFO did not say
-	Memory    int64
-	MaxMemory int64
-	Policy    string        // maxmemory-policy
-	Keys      map[int]int64 // per database
-	Expires   int64         // keys with an expiry, in all databases
+	Offset int64
+	Uptime time.Duration    // -1 when INFO did not say
+	Mem    redisinfo.Memory // used, maxmemory, policy, keys with an expiry
+	Keys   map[int]int64    // per database
 }
 
 // Gather reads the status from every status node and probes every data
@@ -121,8 +118,8 @@ func probeNode(ctx context.Context, addr string, password cluster.Secret, timeou
 func ParseInfo(reply string) Probe {
 	info := redisinfo.Parse(reply)
 	p := Probe{Keys: info.Databases(), Uptime: -1, Role: info["role"], Link: info["master_link_status"],
-		MasterAddr: info.MasterAddr(), Offset: info.Offset(), Memory: info.Int("used_memory"),
-		MaxMemory: info.Int("maxmemory"), Policy: info["maxmemory_policy"], Expires: info.Expires(), Loading: info["loading"] == "1"}
+		MasterAddr: info.MasterAddr(), Offset: info.Offset(), Mem: info.Memory(),
+		Loading: info["loading"] == "1"}
 	if info.Replica() {
 		p.Role = "replica"
 	}
