@@ -78,14 +78,22 @@ func (i Info) Keys(db int) int64 {
 // Databases returns the key count of every database that has keys.
 func (i Info) Databases() map[int]int64 {
 	out := map[int]int64{}
-	for k := range i {
+	i.keyspace(func(db int, line map[string]string) {
+		out[db], _ = strconv.ParseInt(line["keys"], 10, 64)
+	})
+	return out
+}
+
+// keyspace calls f with each database of the keyspace section and the
+// fields of its line (keys=, expires=).
+func (i Info) keyspace(f func(db int, line map[string]string)) {
+	for k, v := range i {
 		if s, ok := strings.CutPrefix(k, "db"); ok {
 			if db, err := strconv.Atoi(s); err == nil {
-				out[db] = i.Keys(db)
+				f(db, fields(v))
 			}
 		}
 	}
-	return out
 }
 
 // TotalKeys is the number of keys in all databases.
@@ -139,14 +147,10 @@ func Continues(master, replica Info) bool {
 // db<N> keyspace line), in all databases.
 func (i Info) Expires() int64 {
 	var n int64
-	for k, v := range i {
-		if s, ok := strings.CutPrefix(k, "db"); ok {
-			if _, err := strconv.Atoi(s); err == nil {
-				e, _ := strconv.ParseInt(fields(v)["expires"], 10, 64)
-				n += e
-			}
-		}
-	}
+	i.keyspace(func(_ int, line map[string]string) {
+		e, _ := strconv.ParseInt(line["expires"], 10, 64)
+		n += e
+	})
 	return n
 }
 

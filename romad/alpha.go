@@ -45,7 +45,7 @@ type alphaState struct {
 	since      map[string]time.Time
 	states     map[string]string
 	// fullSince is when each master that evicts nothing was first seen
-	// using report.FullShare of its maxmemory or more (memory_full).
+	// so nearly full that report.MemoryProblem reports it (memory_full).
 	fullSince map[string]time.Time
 }
 
@@ -655,7 +655,7 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 }
 
 // fullMasters returns each master, up, that evicts nothing and uses
-// report.FullShare of its maxmemory or more, with since when; it logs
+// nearly all of its maxmemory (report.MemoryProblem), with since when; it logs
 // when one becomes so and when it has room again.
 func (d *Daemon) fullMasters(a *alphaState, st *status.Status) map[string]alert.Full {
 	if a.fullSince == nil {

@@ -450,17 +450,17 @@ func rank(state string) int {
 	return -1
 }
 
-// FullShare is the share of maxmemory above which a master that evicts
+// fullShare is the share of maxmemory above which a master that evicts
 // nothing is reported: it refuses every write once full.
-const FullShare = 0.9
+const fullShare = 0.9
 
 // MemoryProblem says when master name, under a maxmemory-policy that
 // evicts nothing it holds (noeviction, or volatile-* with no key that has
-// an expiry), uses FullShare of its maxmemory or more, or all of it; ""
+// an expiry), uses fullShare of its maxmemory or more, or all of it; ""
 // otherwise. Under a policy that evicts, a full master is a cache doing
 // its job.
 func MemoryProblem(name string, m redisinfo.Memory) string {
-	near, full := m.NearFull(FullShare)
+	near, full := m.NearFull(fullShare)
 	if !near {
 		return ""
 	}
