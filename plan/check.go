@@ -46,6 +46,9 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 	if err != nil {
 		return fmt.Errorf("checking the conf file of %s on %s: %w", tg.Name, tg.Host.Name, err)
 	}
+	if res.ExitCode == 127 {
+		return noRedisServer(tg.Host.Name)
+	}
 	sensitive := func(d string) bool {
 		return tg.Settings[d].Sensitive || redisconf.Secret(d) || d == "user" // user: the default user's password hashes
 	}
@@ -68,6 +71,13 @@ func CheckConf(ctx context.Context, t remote.Transport, spec *cluster.Spec, tg r
 		return redactSettings(spec.Password.RedactError(fmt.Errorf("the conf file roma.hcl gives %s: %w", tg.Name, err)), tg.Settings)
 	}
 	return nil
+}
+
+// noRedisServer is CheckConf's error when host has no redis-server to
+// check a conf file with: none of its nodes could start either.
+func noRedisServer(host string) error {
+	return fmt.Errorf("redis-server is not installed on %s: %w on the PATH of its shell; install it (Debian: apt-get install redis-server)",
+		host, remote.ErrCommandNotFound)
 }
 
 // redactSettings returns err with what of set's sensitive settings must
@@ -118,7 +128,9 @@ func checkModules(ctx context.Context, t remote.Transport, tg redisconf.Target) 
 // refuses, so that plan says what apply would stop at: a value Redis
 // refuses that roma validate lets through, or a directive the host's
 // Redis version does not know. A host it cannot reach is left to the
-// plan's observation, which says so. It changes nothing on the hosts.
+// plan's observation, which says so. A host with no redis-server gets
+// one refusal of its own, not one per node. It changes nothing on the
+// hosts.
 func Check(ctx context.Context, dial Dialer, spec *cluster.Spec, p *Plan, parallelism int) {
 	byAddr := map[string]redisconf.Target{}
 	for _, t := range targets(spec) {
@@ -148,10 +160,19 @@ func Check(ctx context.Context, dial Dialer, spec *cluster.Spec, p *Plan, parall
 		}
 		defer t.Close()
 		for _, r := range byHost[hn] {
-			if err := CheckConf(ctx, t, spec, byAddr[r.Address]); err != nil {
-				mu.Lock()
-				refusals = append(refusals, Note{Address: r.Address, Message: err.Error() + "; apply would stop before changing anything"})
-				mu.Unlock()
+			err := CheckConf(ctx, t, spec, byAddr[r.Address])
+			if err == nil {
+				continue
+			}
+			addr := r.Address
+			if errors.Is(err, remote.ErrCommandNotFound) {
+				addr = "host." + hn
+			}
+			mu.Lock()
+			refusals = append(refusals, Note{Address: addr, Message: err.Error() + "; apply would stop before changing anything"})
+			mu.Unlock()
+			if addr != r.Address {
+				break
 			}
 		}
 		return nil

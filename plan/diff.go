@@ -172,9 +172,6 @@ func (d *differ) host(h cluster.Host) {
 		r.Action = Update
 		r.Reasons = append(r.Reasons, "directories are missing: "+strings.Join(missing, ", "))
 	}
-	if hs.Redis == "" {
-		d.note(addr, "redis-server is not installed on %s (%s %s): install it (Debian: apt-get install redis-server) before apply", h.Name, hs.OS, hs.Arch)
-	}
 	d.add(r)
 }
 
