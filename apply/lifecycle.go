@@ -77,6 +77,30 @@ func lifecycle(ctx context.Context, spec *cluster.Spec, opts Options, op string,
 	return e.res, err
 }
 
+// followSynced waits until tg, started as a replica of master, is in
+// sync with it. When romad fails master over meanwhile, tg follows the
+// new master (another node of its partition), or is master itself: start
+// has then done its part, a node that runs and replicates, and waits for
+// tg's sync with the master romad gave it.
+func (e *executor) followSynced(ctx context.Context, tg, master redisconf.Target) error {
+	for range 3 {
+		err := e.syncWait(ctx, tg, master)
+		var nf *redisconn.NotFollowingError
+		if !errors.As(err, &nf) {
+			return err
+		}
+		if nf.Follows == "" {
+			return nil
+		}
+		i := slices.IndexFunc(e.spec.PartitionNodes(tg.Partition), func(n cluster.Node) bool { return e.addr(e.targets[n.Name]) == nf.Follows })
+		if i < 0 {
+			return fmt.Errorf("%s, started as a replica of %s: %s now, not a node of partition %d", tg.Name, master.Name, e.following(nf), tg.Partition)
+		}
+		master = e.targets[e.spec.PartitionNodes(tg.Partition)[i].Name]
+	}
+	return fmt.Errorf("%s was repointed to another master 3 times as it synced: run roma start again once romad's failovers are over", tg.Name)
+}
+
 // startingMaster picks, of a partition's stopped nodes, the one to start
 // as master by lastOrMost over the data each holds on disk.
 func (e *executor) startingMaster(ctx context.Context, stopped []redisconf.Target, published string) int {
@@ -326,7 +350,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 					return damagedHint(err, tg, master)
 				}
 				if master != nil {
-					return e.waitSynced(ctx, tg, *master)
+					return e.followSynced(ctx, tg, *master)
 				}
 				return nil
 			})
@@ -385,7 +409,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 					if err := e.replicaOf(ctx, *older, master); err != nil {
 						return err
 					}
-					return e.waitSynced(ctx, *older, *master)
+					return e.followSynced(ctx, *older, *master)
 				})
 			}
 			for _, tg := range stopped {

@@ -120,17 +120,44 @@ func (e *executor) info(ctx context.Context, tg redisconf.Target, sections ...st
 	return redisinfo.Parse(reply), nil
 }
 
-// waitSynced waits until replica follows master in sync, as long as the
-// sync moves on (redisconn.WaitSynced).
+// waitSynced waits until replica follows master in sync with it
+// (redisconn.WaitSynced). One that romad promoted or repointed meanwhile
+// fails the wait at once, saying so.
 func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Target) error {
+	err := e.syncWait(ctx, replica, master)
+	var nf *redisconn.NotFollowingError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("replica %s of %s not in sync: %s now (did romad fail %s over?)", replica.Name, master.Name, e.following(nf), master.Name)
+	}
+	return err
+}
+
+// syncWait is waitSynced, with a *redisconn.NotFollowingError as it is.
+func (e *executor) syncWait(ctx context.Context, replica, master redisconf.Target) error {
 	rc := e.client(ctx, replica)
 	defer rc.Close()
 	mc := e.client(ctx, master)
 	defer mc.Close()
-	if err := redisconn.WaitSynced(ctx, rc, mc, e.addr(master), e.opts.ReadyTimeout); err != nil {
+	err := redisconn.WaitSynced(ctx, rc, mc, e.addr(master), e.opts.ReadyTimeout)
+	var nf *redisconn.NotFollowingError
+	if err != nil && !errors.As(err, &nf) {
 		return fmt.Errorf("replica %s of %s not in sync: %w", replica.Name, master.Name, e.spec.Password.RedactError(err))
 	}
-	return nil
+	return err
+}
+
+// following says what a node that left its master does now: "it is a
+// master", or "it follows" the node, by name, at nf.Follows.
+func (e *executor) following(nf *redisconn.NotFollowingError) string {
+	if nf.Follows == "" {
+		return "it is a master"
+	}
+	for name, tg := range e.targets {
+		if tg.Kind == redisconf.KindData && e.addr(tg) == nf.Follows {
+			return "it follows " + name
+		}
+	}
+	return "it follows " + nf.Follows
 }
 
 // failover hands mastership from master to replica with Redis FAILOVER,

@@ -119,20 +119,35 @@ func loadingOf(ctx context.Context, c *redis.Client) (bool, int64, error) {
 // with its link up, no sync under way, and its offset caught up with the
 // master's offset as it is when the wait begins. A full sync of a large
 // dataset may take far longer than stall: the wait gives up only when the
-// sync has not moved on (SyncCounters) for stall.
+// sync has not moved on (SyncCounters) for stall. A replica that stops
+// following masterAddr meanwhile (romad failed the master over, and
+// promoted it or repointed it to the new master) ends the wait at once
+// (once it has for repointGrace) with a *NotFollowingError: its offset,
+// which rises as it follows another, is no progress of this sync.
 func WaitSynced(ctx context.Context, replica, master *redis.Client, masterAddr string, stall time.Duration) error {
 	reply, err := master.Info(ctx, "replication").Result()
 	if err != nil {
 		return fmt.Errorf("INFO on the master: %w", err)
 	}
 	want := redisinfo.Parse(reply).Offset()
+	var left time.Time // when the replica was first seen following another
 	return WaitProgress(ctx, stall, loadingRetry, func(ctx context.Context) (bool, []int64, error) {
 		reply, err := replica.Info(ctx, "replication", "persistence").Result()
 		if err != nil {
 			return false, nil, err
 		}
 		st := redisinfo.Parse(reply)
-		if st.MasterAddr() == masterAddr && st.LinkUp() && st.Int("master_sync_in_progress") == 0 && st.Offset() >= want {
+		if st.MasterAddr() != masterAddr && st["role"] != "" {
+			if left.IsZero() {
+				left = time.Now()
+			}
+			if time.Since(left) >= repointGrace {
+				return true, nil, &NotFollowingError{Want: masterAddr, Follows: st.MasterAddr()}
+			}
+			return false, nil, fmt.Errorf("role %s, following %q, not %s", st["role"], st.MasterAddr(), masterAddr)
+		}
+		left = time.Time{}
+		if st.LinkUp() && st.Int("master_sync_in_progress") == 0 && st.Offset() >= want {
 			return true, nil, nil
 		}
 		var mi redisinfo.Info // the master's save counts only while it runs
@@ -142,6 +157,25 @@ func WaitSynced(ctx context.Context, replica, master *redis.Client, masterAddr s
 		return false, SyncCounters(mi, st), fmt.Errorf("role %s, following %s, link up %v, offset %d of %d",
 			st["role"], st.MasterAddr(), st.LinkUp(), st.Offset(), want)
 	})
+}
+
+// repointGrace is how long a replica must follow another master before
+// WaitSynced takes it as repointed: a romad that has not yet followed a
+// switchover under way may repoint it back for a moment.
+const repointGrace = 2 * time.Second
+
+// NotFollowingError is WaitSynced's error for a replica that no longer
+// follows the master it waited on.
+type NotFollowingError struct {
+	Want    string // the master's address it waited on
+	Follows string // the master it follows now; "" when it is a master itself
+}
+
+func (e *NotFollowingError) Error() string {
+	if e.Follows == "" {
+		return "it is a master now, no longer a replica of " + e.Want
+	}
+	return "it follows " + e.Follows + " now, not " + e.Want
 }
 
 // EnableAOF turns appendonly on at c's node, which has Redis write an
