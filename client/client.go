@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
@@ -70,6 +71,9 @@ func NewFromSpec(ctx context.Context, spec *cluster.Spec, o Options) (*Client, e
 	o.Databases, o.NodeAddrs, o.Hash = so.Databases, so.NodeAddrs, so.Hash
 	if o.FailoverWait <= 0 {
 		o.FailoverWait = so.FailoverWait
+	}
+	if o.DownAfter <= 0 {
+		o.DownAfter = so.DownAfter
 	}
 	return New(ctx, o)
 }
@@ -228,8 +232,14 @@ func (c *Client) ProcessPartition(ctx context.Context, p int, cmd redis.Cmder) e
 		if err != nil {
 			return setErr(cmd, err)
 		}
+		sent := time.Now()
 		_ = n.client.Process(ctx, cmd)
 		nodeErr(cmd, n, p)
+		if succeeded(cmd) && writes(cmd) {
+			if err := c.deposed(ctx, v, n, sent); err != nil {
+				return setErr(cmd, err)
+			}
+		}
 		if attempt > 0 || !failedOver(cmd) {
 			stillFailed(cmd, werr)
 			return cmd.Err()

@@ -44,7 +44,14 @@
 // naming the node, and with [ErrNoFailover] when no newer status came in
 // time. A command whose connection broke after it was sent
 // ([ErrConnLost]), or that got no reply in time ([ErrNoReply]), is not
-// retried, since it may have run; both errors name the node. While the
+// retried, since it may have run; both errors name the node. A write
+// that its master ran, but only once romad had failed that master over
+// (it paused, or was cut off from romad, for down_after, and took the
+// command as it came back), fails with [ErrDeposed] rather than
+// succeeding: romad makes that node a replica of the new master, and the
+// write is likely lost. The client sees it by the status, which has moved
+// on while the command was out; a reply that took half of down_after or
+// more has the status read again first. While the
 // cluster is in HALT, or no majority of status nodes answers, every
 // command fails with an error that is [ErrHalt]; with no majority, only
 // after waiting FailoverWait for one to answer again (a status node

@@ -55,6 +55,13 @@ var (
 	// for a retry to help: within FailoverWait, or before the command's
 	// context ended. It comes wrapped with the command's own error.
 	ErrNoFailover = errors.New("no failover published")
+	// ErrDeposed: a write ran on a master that romad failed over while
+	// the command was out (the master paused, or cut off from romad, for
+	// down_after): it took the write after its replicas had left it, so
+	// the write is likely lost once romad makes it a replica of the new
+	// master. It is not retried, since it did run; the error names the
+	// node.
+	ErrDeposed = errors.New("master failed over while the command ran")
 )
 
 // HaltError is returned for every command while the cluster is in HALT

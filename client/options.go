@@ -40,6 +40,11 @@ type Options struct {
 	// romad's down_after and 2s more: romad fails a master over once it
 	// has been silent for down_after, and a shorter wait gave up before).
 	FailoverWait time.Duration
+	// DownAfter is romad's down_after (default 5s; from roma.hcl, its
+	// own). A write whose reply took half as long or more has the status
+	// read again before it is reported done: romad may have failed its
+	// master over just before the master answered (ErrDeposed).
+	DownAfter time.Duration
 
 	// DialTimeout, ReadTimeout and WriteTimeout apply to every
 	// connection to a node (defaults 2s, 3s, 3s; a negative ReadTimeout
@@ -67,6 +72,7 @@ func (o *Options) setDefaults() {
 	def(&o.PollInterval, time.Second)
 	def(&o.StatusTimeout, 2*time.Second)
 	def(&o.FailoverWait, 3*time.Second)
+	def(&o.DownAfter, 5*time.Second)
 	def(&o.DialTimeout, 2*time.Second)
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = 3 * time.Second
@@ -90,6 +96,7 @@ func SpecOptions(spec *cluster.Spec) Options {
 	}
 	if spec.Romad != nil && spec.Romad.DownAfter > 0 {
 		o.FailoverWait = spec.Romad.DownAfter + failoverMargin
+		o.DownAfter = spec.Romad.DownAfter
 	}
 	for _, n := range spec.Nodes {
 		o.Databases[n.Name] = n.Database

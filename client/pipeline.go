@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -97,6 +98,7 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		}
 	}
 	var wg sync.WaitGroup
+	sent := time.Now()
 	for i := 1; i < len(g.nodes); i++ {
 		wg.Go(func() { run(i) })
 	}
@@ -104,6 +106,18 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		run(0)
 	}
 	wg.Wait()
+	for i, n := range g.nodes {
+		if !v.isMaster(n) {
+			continue
+		}
+		if err := c.deposed(ctx, v, n, sent); err != nil {
+			for _, cmd := range groups[i] {
+				if succeeded(cmd) && writes(cmd) {
+					cmd.SetErr(err)
+				}
+			}
+		}
+	}
 	// Failed-over commands are looked for only when a node's pipeline had
 	// an error, or a reply may hold one.
 	if attempt == 0 && (raw || slices.ContainsFunc(errs, func(err error) bool { return err != nil })) {
@@ -226,6 +240,7 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 		if err != nil {
 			return fail(err)
 		}
+		sent := time.Now()
 		_, err = n.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			for _, cmd := range inner {
 				_ = p.Process(ctx, cmd)
@@ -243,6 +258,11 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 				stillFailed(cmd, werr)
 			}
 			return stillFailedErr(err, werr)
+		}
+		if err == nil && slices.ContainsFunc(inner, writes) {
+			if err = c.deposed(ctx, v, n, sent); err != nil {
+				return fail(err)
+			}
 		}
 		if attempt > 0 || !txFailedOver(err, inner) {
 			return stale()

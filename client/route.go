@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -164,8 +165,14 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 	if err != nil {
 		return setErr(cmd, err)
 	}
+	sent := time.Now()
 	_ = n.client.Process(ctx, cmd)
 	nodeErr(cmd, n, r.part)
+	if !r.read() && n == v.parts[r.part].master && succeeded(cmd) {
+		if err := c.deposed(ctx, v, n, sent); err != nil {
+			return setErr(cmd, err)
+		}
+	}
 	if attempt > 0 || !failedOver(cmd) {
 		return cmd.Err()
 	}
