@@ -61,3 +61,12 @@ if [ -d backup ]; then
   echo "== restore: roma restore of 4 partitions in the lab (verify, stage, load, replicas in sync)"
   go test ./backup/restore -run '^$' -bench Restore -benchtime 1x -timeout 20m
 fi
+if [ -d bench/chaos ]; then
+  # a 3 × 3 cluster with 3 romads under 6 writers for 2 minutes, a fault
+  # every 7s (kill -9 or SIGSTOP of a master, kill -9 of a replica, of the
+  # alpha romad, of a status node or of a whole host, SIGSTOP of a status
+  # node), brought back with roma start; then every key read back:
+  # acknowledged writes lost (target 0), and the failures by kind.
+  echo "== chaos: acknowledged writes lost under faults (3 partitions × 3 nodes, 3 romads)"
+  go run ./bench/chaos -d 2m
+fi
