@@ -276,7 +276,9 @@ func Check(args ...any) error {
 
 // Watch runs fn in a WATCH of keys on their partition's master, as
 // go-redis's Client.Watch does; keys must share a partition. The commands
-// fn sends through its Tx go to that master, whatever their keys.
+// fn sends through its Tx go to that master, whatever their keys. When
+// romad failed that master over meanwhile, Watch returns ErrDeposed: what
+// fn's transaction wrote is likely lost.
 func (c *Client) Watch(ctx context.Context, fn func(*redis.Tx) error, keys ...string) error {
 	if len(keys) == 0 {
 		return cmdErr("WATCH", ErrArgs, "needs at least one key")
@@ -297,7 +299,11 @@ func (c *Client) Watch(ctx context.Context, fn func(*redis.Tx) error, keys ...st
 	if err != nil {
 		return err
 	}
-	return n.client.Watch(ctx, fn, keys...)
+	sent := time.Now()
+	if err := n.client.Watch(ctx, fn, keys...); err != nil {
+		return err
+	}
+	return c.deposed(ctx, v, n, sent)
 }
 
 func setErr(cmd redis.Cmder, err error) error {

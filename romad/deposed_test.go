@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/client"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
@@ -20,7 +21,8 @@ import (
 // then makes n1 n2's replica: those writes are gone. Found by a chaos run
 // on a scratch cluster, where 6 acknowledged writes (one per writer) went
 // so. The client must report such a write failed (ErrDeposed), not done:
-// every write it acknowledged must be on the master at the end. Real
+// every write it acknowledged must be on the master at the end, also
+// those of a writer whose writes are transactions in a WATCH. Real
 // redis-servers; the client's ReadTimeout (10s) outlasts the pause.
 func TestClientDeposedMaster(t *testing.T) {
 	p := newPair(t, "dp", "deposed-test-password", "2s")
@@ -45,7 +47,19 @@ func TestClientDeposedMaster(t *testing.T) {
 			var r result
 			for i := 0; ctx.Err() == nil; i++ {
 				k := fmt.Sprintf("w%d:%d", w, i)
-				err := c.Set(ctx, k, i, 0).Err()
+				var err error
+				if w == writers-1 {
+					// One writer's writes are transactions in a WATCH.
+					err = c.Watch(ctx, func(tx *redis.Tx) error {
+						_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+							p.Set(ctx, k, i, 0)
+							return nil
+						})
+						return err
+					}, k)
+				} else {
+					err = c.Set(ctx, k, i, 0).Err()
+				}
 				switch {
 				case err == nil:
 					r.acked = append(r.acked, k)
