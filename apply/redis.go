@@ -122,7 +122,8 @@ func (e *executor) info(ctx context.Context, tg redisconf.Target, sections ...st
 
 // waitSynced waits until replica follows master in sync with it
 // (redisconn.WaitSynced). One that romad promoted or repointed meanwhile
-// fails the wait at once, saying so.
+// ends the wait within a moment (2s), saying so, rather than after the
+// stall: its offset keeps rising as it follows another master.
 func (e *executor) waitSynced(ctx context.Context, replica, master redisconf.Target) error {
 	err := e.syncWait(ctx, replica, master)
 	var nf *redisconn.NotFollowingError
