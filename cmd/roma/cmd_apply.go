@@ -2,13 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/roma-redis/roma/apply"
@@ -78,7 +75,7 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	var js *jsonStream
 	if o.json {

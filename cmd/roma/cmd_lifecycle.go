@@ -66,8 +66,14 @@ func checkHosts(spec *cluster.Spec, hosts []string) error {
 	return nil
 }
 
+// signalContext is the context of a command that changes the cluster or
+// runs long: canceled by an interrupt, SIGTERM, a hangup (the SSH session
+// or terminal gone), or a write to a closed output pipe (SIGPIPE: roma
+// apply | head). Canceled, the command stops at the end of its current
+// step and releases the cluster lock; killed by the signal, it held the
+// lock until its TTL ran out.
 func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 }
 
 func finish(s *streams, what string, res *apply.Result, err error) error {
