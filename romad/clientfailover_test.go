@@ -31,28 +31,11 @@ func TestClientFollowsRomadFailover(t *testing.T) {
 	}
 	defer c.Close()
 
-	type result struct {
-		writes int
-		failed []error
-	}
 	const writers = 4
-	done := make(chan result, writers)
-	for w := range writers {
-		go func() {
-			var r result
-			for i := 0; ctx.Err() == nil; i++ {
-				err := c.Set(ctx, fmt.Sprintf("counter%d", w), i, 0).Err()
-				switch {
-				case err == nil:
-					r.writes++
-				case ctx.Err() == nil || !errors.Is(err, context.Canceled):
-					r.failed = append(r.failed, err)
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
-			done <- r
-		}()
-	}
+	gather := startWriters(ctx, writers, func(w, i int) (string, error) {
+		k := fmt.Sprintf("counter%d", w)
+		return k, c.Set(ctx, k, i, 0).Err()
+	})
 	// The replica holds the writers' keys, as romad sees it: romad
 	// promotes no replica that holds none of the data its master had.
 	p.waitStatus(t, "n2 holding the writers' keys", func(s *status.Status) bool { return s.Nodes["n2"].Keys >= writers })
@@ -63,13 +46,8 @@ func TestClientFollowsRomadFailover(t *testing.T) {
 	t.Logf("romad failed over %v after the kill", time.Since(killed).Round(time.Millisecond))
 	time.Sleep(500 * time.Millisecond)
 	cancel()
-	var all result
-	for range writers {
-		r := <-done
-		all.writes += r.writes
-		all.failed = append(all.failed, r.failed...)
-	}
-	t.Logf("%d writes, %d failed: %v", all.writes, len(all.failed), all.failed)
+	all := gather()
+	t.Logf("%d writes, %d failed: %v", len(all.acked), len(all.failed), all.failed)
 	// Only writes that may have run fail: those in flight when the
 	// master died (on a machine this loaded, also one sent on a pooled
 	// connection before the client saw it close). None that could wait

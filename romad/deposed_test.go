@@ -36,41 +36,21 @@ func TestClientDeposedMaster(t *testing.T) {
 	}
 	defer c.Close()
 
-	type result struct {
-		acked  []string
-		failed []error
-	}
 	const writers = 4
-	done := make(chan result, writers)
-	for w := range writers {
-		go func() {
-			var r result
-			for i := 0; ctx.Err() == nil; i++ {
-				k := fmt.Sprintf("w%d:%d", w, i)
-				var err error
-				if w == writers-1 {
-					// One writer's writes are transactions in a WATCH.
-					err = c.Watch(ctx, func(tx *redis.Tx) error {
-						_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-							p.Set(ctx, k, i, 0)
-							return nil
-						})
-						return err
-					}, k)
-				} else {
-					err = c.Set(ctx, k, i, 0).Err()
-				}
-				switch {
-				case err == nil:
-					r.acked = append(r.acked, k)
-				case ctx.Err() == nil || !errors.Is(err, context.Canceled):
-					r.failed = append(r.failed, err)
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
-			done <- r
-		}()
-	}
+	gather := startWriters(ctx, writers, func(w, i int) (string, error) {
+		k := fmt.Sprintf("w%d:%d", w, i)
+		if w < writers-1 {
+			return k, c.Set(ctx, k, i, 0).Err()
+		}
+		// One writer's writes are transactions in a WATCH.
+		return k, c.Watch(ctx, func(tx *redis.Tx) error {
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, k, i, 0)
+				return nil
+			})
+			return err
+		}, k)
+	})
 	p.waitStatus(t, "n2 holding the writers' keys", func(s *status.Status) bool { return s.Nodes["n2"].Keys >= writers })
 	time.Sleep(200 * time.Millisecond)
 	resume := p.n1.Pause(t)
@@ -83,12 +63,7 @@ func TestClientDeposedMaster(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	cancel()
-	var all result
-	for range writers {
-		r := <-done
-		all.acked = append(all.acked, r.acked...)
-		all.failed = append(all.failed, r.failed...)
-	}
+	all := gather()
 	var deposed int
 	for _, err := range all.failed {
 		switch {

@@ -1,0 +1,47 @@
+package romad
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// writeLoad is what writers of a client test did: the keys whose writes
+// were acknowledged, and the errors of those that failed.
+type writeLoad struct {
+	acked  []string
+	failed []error
+}
+
+// startWriters starts n writers that call write(w, i) for their i-th
+// write, 2ms apart, until ctx ends; write returns the key it wrote. The
+// returned func waits for them to end (after ctx has) and gathers what
+// they did; a write that failed because ctx ended is not counted.
+func startWriters(ctx context.Context, n int, write func(w, i int) (string, error)) (gather func() writeLoad) {
+	res := make([]writeLoad, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				k, err := write(w, i)
+				switch {
+				case err == nil:
+					res[w].acked = append(res[w].acked, k)
+				case ctx.Err() == nil || !errors.Is(err, context.Canceled):
+					res[w].failed = append(res[w].failed, err)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	return func() writeLoad {
+		wg.Wait()
+		var all writeLoad
+		for _, r := range res {
+			all.acked = append(all.acked, r.acked...)
+			all.failed = append(all.failed, r.failed...)
+		}
+		return all
+	}
+}
