@@ -92,11 +92,11 @@ func (e *executor) followSynced(ctx context.Context, tg, master redisconf.Target
 		if nf.Follows == "" {
 			return nil
 		}
-		i := slices.IndexFunc(e.spec.PartitionNodes(tg.Partition), func(n cluster.Node) bool { return e.addr(e.targets[n.Name]) == nf.Follows })
-		if i < 0 {
+		next, ok := e.dataNodeAt(nf.Follows, tg.Partition)
+		if !ok {
 			return fmt.Errorf("%s, started as a replica of %s: %s now, not a node of partition %d", tg.Name, master.Name, e.following(nf), tg.Partition)
 		}
-		master = e.targets[e.spec.PartitionNodes(tg.Partition)[i].Name]
+		master = next
 	}
 	return fmt.Errorf("%s was repointed to another master 3 times as it synced: run roma start again once romad's failovers are over", tg.Name)
 }

@@ -153,12 +153,22 @@ func (e *executor) following(nf *redisconn.NotFollowingError) string {
 	if nf.Follows == "" {
 		return "it is a master"
 	}
-	for name, tg := range e.targets {
-		if tg.Kind == redisconf.KindData && e.addr(tg) == nf.Follows {
-			return "it follows " + name
-		}
+	if tg, ok := e.dataNodeAt(nf.Follows, -1); ok {
+		return "it follows " + tg.Name
 	}
 	return "it follows " + nf.Follows
+}
+
+// dataNodeAt returns the data node of partition p (any, when p < 0) that
+// roma.hcl puts at addr (host:port). Nodes may share a server, each with
+// a database of its own.
+func (e *executor) dataNodeAt(addr string, p int) (redisconf.Target, bool) {
+	for _, tg := range e.targets {
+		if tg.Kind == redisconf.KindData && (p < 0 || tg.Partition == p) && e.addr(tg) == addr {
+			return tg, true
+		}
+	}
+	return redisconf.Target{}, false
 }
 
 // failover hands mastership from master to replica with Redis FAILOVER,
