@@ -17,16 +17,34 @@ import (
 // sees it by the status: a newer one, in which the node is no longer the
 // master and was not handed over (deposed).
 
-// deposed returns the error of a write that node n, a partition master in
-// view v, ran when romad failed n over while the command was out (sent at
-// sent), else nil. A reply that took DownAfter/2 or more has the status
-// read again first: romad may have failed n over just before n answered.
+// deposed returns the error of a write that node n ran, sent at sent on
+// view v, when romad failed n, a partition master in v, over while the
+// command was out; else nil (n served none as master: a replica).
 func (c *Client) deposed(ctx context.Context, v *view, n *node, sent time.Time) error {
+	if c.w.view().epoch <= v.epoch && time.Since(sent) < c.opt.DownAfter/2 {
+		return nil // the common case: a quick reply, and no newer status
+	}
+	if !v.isMaster(n) {
+		return nil
+	}
+	return deposedIn(v, c.viewAfter(ctx, v, sent), n)
+}
+
+// viewAfter returns the view to check writes sent at sent on view v
+// against: the current one, read again first when it is no newer than v
+// and the reply took DownAfter/2 or more, since romad may have failed the
+// master over just before it answered.
+func (c *Client) viewAfter(ctx context.Context, v *view, sent time.Time) *view {
 	cur := c.w.view()
 	if cur.epoch <= v.epoch && time.Since(sent) >= c.opt.DownAfter/2 {
 		c.w.refresh(ctx)
 		cur = c.w.view()
 	}
+	return cur
+}
+
+// deposedIn is deposed against the view cur.
+func deposedIn(v, cur *view, n *node) error {
 	if cur.epoch <= v.epoch || cur.status == nil {
 		return nil
 	}

@@ -106,11 +106,9 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		run(0)
 	}
 	wg.Wait()
+	cur := c.viewAfter(ctx, v, sent) // once: every node's replies are in
 	for i, n := range g.nodes {
-		if !v.isMaster(n) {
-			continue
-		}
-		if err := c.deposed(ctx, v, n, sent); err != nil {
+		if err := deposedIn(v, cur, n); err != nil {
 			for _, cmd := range groups[i] {
 				if succeeded(cmd) && writes(cmd) {
 					cmd.SetErr(err)

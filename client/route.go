@@ -168,7 +168,7 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 	sent := time.Now()
 	_ = n.client.Process(ctx, cmd)
 	nodeErr(cmd, n, r.part)
-	if !r.read() && n == v.parts[r.part].master && succeeded(cmd) {
+	if !r.read() && succeeded(cmd) {
 		if err := c.deposed(ctx, v, n, sent); err != nil {
 			return setErr(cmd, err)
 		}

@@ -22,7 +22,8 @@ import (
 // on a scratch cluster, where 6 acknowledged writes (one per writer) went
 // so. The client must report such a write failed (ErrDeposed), not done:
 // every write it acknowledged must be on the master at the end, also
-// those of a writer whose writes are transactions in a WATCH. Real
+// those of a writer whose writes are pipelines, and of one whose writes
+// are transactions in a WATCH. Real
 // redis-servers; the client's ReadTimeout (10s) outlasts the pause.
 func TestClientDeposedMaster(t *testing.T) {
 	p := newPair(t, "dp", "deposed-test-password", "2s")
@@ -39,7 +40,15 @@ func TestClientDeposedMaster(t *testing.T) {
 	const writers = 4
 	gather := startWriters(ctx, writers, func(w, i int) (string, error) {
 		k := fmt.Sprintf("w%d:%d", w, i)
-		if w < writers-1 {
+		switch w {
+		case writers - 2: // one writer's writes are pipelines
+			_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, k, i, 0)
+				return nil
+			})
+			return k, err
+		case writers - 1:
+		default:
 			return k, c.Set(ctx, k, i, 0).Err()
 		}
 		// One writer's writes are transactions in a WATCH.
