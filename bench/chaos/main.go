@@ -98,7 +98,6 @@ type chaos struct {
 	spec    *cluster.Spec
 	rng     *rand.Rand
 	pending sync.WaitGroup // restarts and resumes still to come
-	mu      sync.Mutex
 	counts  map[string]int // faults injected, by kind
 	began   time.Time
 }
@@ -321,9 +320,7 @@ func (c *chaos) startHost(ctx context.Context, h string) func(time.Duration) {
 }
 
 func (c *chaos) inject(ctx context.Context, st *status.Status, k string) {
-	c.mu.Lock()
-	c.counts[k]++
-	c.mu.Unlock()
+	c.counts[k]++ // inject runs on the main goroutine only
 	p := c.rng.IntN(len(st.Partitions))
 	m := st.Partitions[p].Master
 	hostOf := func(name string) string {
