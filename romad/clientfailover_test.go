@@ -21,15 +21,9 @@ import (
 // (ErrNoFailover). Real redis-servers.
 func TestClientFollowsRomadFailover(t *testing.T) {
 	p := newPair(t, "cf", "client-failover-test-password", "4s")
-	runRomad(t, p.spec)
-	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	c := p.romadClient(t, client.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := client.NewFromSpec(ctx, p.spec, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 
 	const writers = 4
 	gather := startWriters(ctx, writers, func(w, i int) (string, error) {

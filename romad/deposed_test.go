@@ -27,15 +27,9 @@ import (
 // redis-servers; the client's ReadTimeout (10s) outlasts the pause.
 func TestClientDeposedMaster(t *testing.T) {
 	p := newPair(t, "dp", "deposed-test-password", "2s")
-	runRomad(t, p.spec)
-	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	c := p.romadClient(t, client.Options{ReadTimeout: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := client.NewFromSpec(ctx, p.spec, client.Options{ReadTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 
 	const writers = 4
 	gather := startWriters(ctx, writers, func(w, i int) (string, error) {

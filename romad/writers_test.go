@@ -4,8 +4,27 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/roma-redis/roma/client"
+	"github.com/roma-redis/roma/status"
 )
+
+// romadClient runs a romad of the pair, waits for its OK status under
+// n1, and returns a client built from roma.hcl with o's tuning, closed
+// when the test ends.
+func (p *pair) romadClient(t *testing.T, o client.Options) *client.Client {
+	t.Helper()
+	runRomad(t, p.spec)
+	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
+	c, err := client.NewFromSpec(context.Background(), p.spec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
 
 // writeLoad is what writers of a client test did: the keys whose writes
 // were acknowledged, and the errors of those that failed.
