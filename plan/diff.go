@@ -42,6 +42,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	for _, h := range spec.Hosts {
 		d.host(h)
 	}
+	d.passwordRefused()
 	for _, t := range targets(spec) {
 		d.node(t)
 	}
@@ -100,6 +101,9 @@ type differ struct {
 	// nil; fileParts caches filePartition.
 	published *status.Status
 	fileParts map[string]int
+	// allRefuse: every node observed refuses roma.hcl's password, said
+	// once for the cluster rather than once per node and partition.
+	allRefuse bool
 }
 
 func (d *differ) add(r Resource) {
@@ -173,6 +177,52 @@ func (d *differ) host(h cluster.Host) {
 		r.Reasons = append(r.Reasons, "directories are missing: "+strings.Join(missing, ", "))
 	}
 	d.add(r)
+}
+
+// passwordRefused sets allRefuse, and says so once for the cluster, when
+// more than one node was observed and every one refuses roma.hcl's
+// password: roma.hcl, or the variables it was given, not the nodes, are
+// then what is wrong, and a line per node and per partition would bury
+// that.
+func (d *differ) passwordRefused() {
+	data, stat := 0, 0
+	for _, t := range targets(d.spec) {
+		hs := d.st.Hosts[t.Host.Name]
+		if hs == nil || !hs.Reachable {
+			continue
+		}
+		if !refusesPassword(d.st.Nodes[t.Name]) {
+			return
+		}
+		if t.Kind == redisconf.KindStatus {
+			stat++
+		} else {
+			data++
+		}
+	}
+	if data+stat < 2 {
+		return
+	}
+	d.allRefuse = true
+	var what []string
+	for _, c := range []struct {
+		n    int
+		kind string
+	}{{data, "data node"}, {stat, "status node"}} {
+		switch c.n {
+		case 0:
+		case 1:
+			what = append(what, "1 "+c.kind)
+		default:
+			what = append(what, fmt.Sprintf("%d %ss", c.n, c.kind))
+		}
+	}
+	addr := "cluster." + d.spec.Name
+	d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: fmt.Sprintf(
+		"every node observed (%s) refuses the cluster password: their state is unknown", strings.Join(what, " and "))})
+	d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: "every node runs with another password than roma.hcl's " +
+		"(was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?); " +
+		"roma cannot change a password it does not know: give roma.hcl the password the nodes have, or, to change it, that one as previous_password"})
 }
 
 // refusesPassword reports whether a node is up but refused the cluster
@@ -331,6 +381,9 @@ func (d *differ) node(t redisconf.Target) {
 		// Running with a password roma.hcl does not give: roma can neither
 		// see the node's state nor change it. Writing a conf file with the
 		// new password would only break the node at its next restart.
+		if d.allRefuse {
+			return // said once, for the cluster (passwordRefused)
+		}
 		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: fmt.Sprintf(
 			"%s at %s refuses the cluster password: its state is unknown", t.Name, addrOf(t))})
 		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
@@ -712,6 +765,9 @@ func (d *differ) partition(i int) {
 		if refusesPassword(ns) {
 			// Up, but its role is unknown: nothing can be judged, least of
 			// all that the partition has no master.
+			if d.allRefuse {
+				return
+			}
 			d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: fmt.Sprintf(
 				"%s refuses the cluster password: the roles in partition %d are unknown", n.Name, i)})
 			return

@@ -78,7 +78,7 @@ func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, 
 		// The server has no password at all: drift, but still observable.
 		ns.AuthError = true
 		err = queryNode(ctx, spec, names, ns, newClient(addr, "", "", timeout))
-	} else if err != nil && isAuthError(err) {
+	} else if err != nil && redisconn.RefusesPassword(err) {
 		ns.AuthError = true
 	}
 	if err != nil {
@@ -92,11 +92,6 @@ func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, 
 func isNoPassword(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "without any password configured") || strings.Contains(s, "no password is set")
-}
-
-func isAuthError(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "WRONGPASS") || strings.Contains(s, "NOAUTH") || strings.Contains(s, "invalid password")
 }
 
 func queryNode(ctx context.Context, spec *cluster.Spec, names []string, ns *NodeState, c *redis.Client) error {

@@ -96,3 +96,15 @@ func (e authError) Error() string { return string(e) }
 func (authError) RedisError() {}
 
 var _ redis.Error = authError("")
+
+// RefusesPassword reports whether err is a node's refusal of the password
+// a connection gave it, or of a connection that gave none: WRONGPASS,
+// NOAUTH, or the "invalid password" of Redis before 6.
+func RefusesPassword(err error) bool {
+	return err != nil && PasswordRefusal(err.Error())
+}
+
+// PasswordRefusal is RefusesPassword for an error's text.
+func PasswordRefusal(msg string) bool {
+	return strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "invalid password")
+}

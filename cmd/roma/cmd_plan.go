@@ -90,7 +90,7 @@ func runPlan(ctx context.Context, s *streams, o *planOptions, args []string) err
 	}
 	switch {
 	case len(p.Unobserved) > 0:
-		fmt.Fprintf(s.err, "Error: %d resources could not be observed; the plan above is incomplete.\n", len(p.Unobserved))
+		fmt.Fprintln(s.err, "Error: the plan above is incomplete: some resources could not be observed (see above).")
 		return exitStatus(exitError)
 	case len(p.Refusals) > 0:
 		fmt.Fprintln(s.err, "Error: apply would refuse this plan (see above).")
