@@ -34,7 +34,8 @@ type Client struct {
 // New connects to the cluster whose status nodes o names: it reads the
 // status from a majority of them, then follows it (published changes,
 // polling, failovers). It fails when no majority answers (the error is
-// ErrNoMajority and ErrHalt). A cluster in HALT gives a Client whose
+// ErrNoMajority and ErrHalt, and ErrPassword when the status nodes refuse
+// o's password). A cluster in HALT gives a Client whose
 // commands fail with ErrHalt until the status changes.
 func New(ctx context.Context, o Options) (*Client, error) {
 	switch {

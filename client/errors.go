@@ -21,6 +21,11 @@ var (
 	// ErrNoMajority: no majority of the status nodes answered. Every
 	// such error is also ErrHalt.
 	ErrNoMajority = errors.New("no majority of status nodes answered")
+	// ErrPassword: the status nodes refuse the client's password
+	// (WRONGPASS, NOAUTH), so that no status could be read. Such an error
+	// is also ErrNoMajority and ErrHalt; retrying cannot help until the
+	// client has the cluster's password.
+	ErrPassword = errors.New("status nodes refuse the password")
 	// ErrCrossPartition: a command that cannot be split has keys in more
 	// than one partition. Retrying cannot help; hash tags can.
 	ErrCrossPartition = errors.New("keys in more than one partition")
@@ -72,19 +77,25 @@ type HaltError struct {
 	Epoch      int64  // of the status that said HALT; 0 when none was read
 	Reason     string // one line: which partitions lack a master, or which status nodes failed
 	NoMajority bool
+	// Password: no status node answered, and those that gave a reason
+	// refused the client's password (also NoMajority).
+	Password bool
 }
 
 func (e *HaltError) Error() string {
+	if e.Password {
+		return fmt.Sprintf("cluster %q: %s", e.Cluster, e.Reason)
+	}
 	if e.NoMajority {
 		return fmt.Sprintf("cluster %q: %s, so it is treated as HALT", e.Cluster, e.Reason)
 	}
 	return fmt.Sprintf("cluster %q is in HALT (epoch %d): %s", e.Cluster, e.Epoch, e.Reason)
 }
 
-// Is makes errors.Is(err, ErrHalt) hold, and ErrNoMajority when no
-// majority answered.
+// Is makes errors.Is(err, ErrHalt) hold, ErrNoMajority when no majority
+// answered, and ErrPassword when the status nodes refused the password.
 func (e *HaltError) Is(target error) bool {
-	return target == ErrHalt || (e.NoMajority && target == ErrNoMajority)
+	return target == ErrHalt || (e.NoMajority && target == ErrNoMajority) || (e.Password && target == ErrPassword)
 }
 
 // CommandError is a command the client refuses before sending it. Err is

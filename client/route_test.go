@@ -252,6 +252,46 @@ func TestHaltView(t *testing.T) {
 	if want := `cluster "t": no majority of status nodes answered (1 of 3; a:1: refused; b:1: timeout), so it is treated as HALT`; nm.Error() != want {
 		t.Errorf("error %q, want %q", nm, want)
 	}
+	if errors.Is(nm, ErrPassword) {
+		t.Errorf("no majority for want of answers is ErrPassword: %v", nm)
+	}
+}
+
+// TestNoMajorityPassword: when no status node answered and those that
+// gave a reason refused the password, the error says that alone, and is
+// ErrPassword as well as ErrNoMajority and ErrHalt; one status node
+// answering, or one failing otherwise, makes it the usual error.
+func TestNoMajorityPassword(t *testing.T) {
+	const wrongpass = "WRONGPASS invalid username-password pair or user is disabled."
+	for _, tc := range []struct {
+		name     string
+		r        status.Reading
+		password bool
+		want     string
+	}{
+		{"all refuse", status.Reading{Total: 3, Errors: map[string]string{"a:1": wrongpass, "b:1": wrongpass, "c:1": wrongpass}}, true,
+			`cluster "t": the status nodes refuse the client's password (3 of 3: ` + wrongpass + `)`},
+		{"no password given", status.Reading{Total: 1, Errors: map[string]string{"a:1": "NOAUTH Authentication required."}}, true,
+			`cluster "t": the status nodes refuse the client's password (1 of 1: NOAUTH Authentication required.)`},
+		{"two refuse, one not asked", status.Reading{Total: 3, Errors: map[string]string{"a:1": wrongpass, "b:1": wrongpass,
+			"c:1": "no answer yet: the others had failed, so that no majority could answer"}}, true,
+			`cluster "t": the status nodes refuse the client's password (2 of 3: ` + wrongpass + `)`},
+		{"one refuses, one down", status.Reading{Total: 2, Errors: map[string]string{"a:1": wrongpass, "b:1": "connection refused"}}, false,
+			`cluster "t": no majority of status nodes answered (0 of 2; a:1: ` + wrongpass + `; b:1: connection refused), so it is treated as HALT`},
+		{"one answered", status.Reading{Total: 3, Answered: 1, Errors: map[string]string{"a:1": wrongpass, "b:1": wrongpass}}, false,
+			`cluster "t": no majority of status nodes answered (1 of 3; a:1: ` + wrongpass + `; b:1: ` + wrongpass + `), so it is treated as HALT`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := noMajority("t", tc.r)
+			if !errors.Is(err, ErrHalt) || !errors.Is(err, ErrNoMajority) || errors.Is(err, ErrPassword) != tc.password {
+				t.Errorf("ErrHalt %v, ErrNoMajority %v, ErrPassword %v: want true, true, %v",
+					errors.Is(err, ErrHalt), errors.Is(err, ErrNoMajority), errors.Is(err, ErrPassword), tc.password)
+			}
+			if d := cmp.Diff(tc.want, err.Error()); d != "" {
+				t.Errorf("error (-want +got):\n%s", d)
+			}
+		})
+	}
 }
 
 func TestSplitAndMerge(t *testing.T) {

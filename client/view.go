@@ -178,11 +178,26 @@ func nodeOf(st *status.Status, o *Options, name string) (node, error) {
 	return node{Name: name, Addr: addr, DB: db}, nil
 }
 
-// noMajority is the error of a status reading without a majority.
+// noMajority is the error of a status reading without a majority: when
+// no status node answered and those that gave a reason refused the
+// password, it says that alone.
 func noMajority(cluster string, r status.Reading) error {
 	var errs []string
+	refused, other, first := 0, 0, ""
 	for a, e := range r.Errors {
 		errs = append(errs, a+": "+e)
+		switch {
+		case redisconn.PasswordRefusal(e):
+			if refused++; first == "" || e < first {
+				first = e
+			}
+		case !strings.HasPrefix(e, "no answer yet"):
+			other++
+		}
+	}
+	if r.Answered == 0 && refused > 0 && other == 0 {
+		return &HaltError{Cluster: cluster, NoMajority: true, Password: true,
+			Reason: fmt.Sprintf("the status nodes refuse the client's password (%d of %d: %s)", refused, r.Total, first)}
 	}
 	sort.Strings(errs)
 	reason := fmt.Sprintf("no majority of status nodes answered (%d of %d", r.Answered, r.Total)

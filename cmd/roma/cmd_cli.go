@@ -202,11 +202,15 @@ func cliError(err error, all bool) error {
 const statusWait = 3 * time.Second
 
 // newClient is client.NewFromSpec, tried again for up to statusWait (and
-// within ctx) while no majority of the status nodes answers.
+// within ctx) while no majority of the status nodes answers, unless they
+// refuse roma.hcl's password: waiting cannot mend that.
 func newClient(ctx context.Context, spec *cluster.Spec, o client.Options) (*client.Client, error) {
 	deadline := time.Now().Add(statusWait)
 	for {
 		c, err := client.NewFromSpec(ctx, spec, o)
+		if errors.Is(err, client.ErrPassword) {
+			return nil, fmt.Errorf("%w: give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)", err)
+		}
 		if err == nil || !errors.Is(err, client.ErrNoMajority) || time.Now().After(deadline) {
 			return c, err
 		}

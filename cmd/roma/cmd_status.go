@@ -64,7 +64,9 @@ self-contained page, the one romad serves), json (versioned; -json is
 -format json, as newline-delimited JSON after a version message).
 
 Exit status: 0 OK, 2 DEGRADED, 3 HALT, 1 on an error. With --watch, the
-state of the last report.`,
+state of the last report. When every node that answers refuses roma.hcl's
+password, nothing of the cluster can be seen: status says so and exits 1
+(roma.hcl, or the variables it was given, are wrong), rather than 3.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runStatus(s, &o, args) },
 	}
@@ -116,6 +118,11 @@ func runStatus(s *streams, o *statusOptions, args []string) error {
 				return fmt.Errorf("interrupted: %w", ctx.Err())
 			}
 			break
+		}
+		if err := r.PasswordRefused(); err != nil {
+			// What the report would show (HALT, every node down) is not
+			// the cluster's state: roma.hcl is what is wrong.
+			return fmt.Errorf("cluster %q: %w", spec.Name, err)
 		}
 		if err := w.write(r); err != nil {
 			return err

@@ -29,8 +29,22 @@ func TestApplyRefusesUnknownPassword(t *testing.T) {
 	}
 	t.Setenv("ROMA_VAR_redis_password", "a-password-the-nodes-do-not-have")
 	code, out := roma("plan", "-c", dir, "-detailed-exitcode")
-	if code != 1 || !strings.Contains(out, "runs with another password than roma.hcl's") || strings.Contains(out, "promote") {
-		t.Errorf("plan: exit %d, want 1, a refusal and no promotion:\n%s", code, out)
+	if code != 1 || strings.Count(out, "runs with another password than roma.hcl's") != 1 || strings.Contains(out, "promote") {
+		t.Errorf("plan: exit %d, want 1, one refusal for the whole cluster and no promotion:\n%s", code, out)
+	}
+	// Nothing of the cluster can be seen: status says why and exits 1,
+	// not 3 (HALT) with every node down; cli says why at once.
+	code, out = roma("status", "-c", dir)
+	if code != 1 || !strings.Contains(out, "every node refuses roma.hcl's password (WRONGPASS") || strings.Contains(out, "HALT") {
+		t.Errorf("status: exit %d, want 1 and the password refused, not HALT:\n%s", code, out)
+	}
+	began := time.Now()
+	code, out = roma("cli", "-c", dir, "GET", "k")
+	if code != 1 || !strings.Contains(out, "the status nodes refuse the client's password") {
+		t.Errorf("cli: exit %d, want 1 and the password refused:\n%s", code, out)
+	}
+	if took := time.Since(began); took >= statusWait {
+		t.Errorf("cli took %s to say the password is refused: it waited for the status nodes as if they were down", took)
 	}
 	code, out = roma("apply", "-c", dir, "-auto-approve")
 	if code != 1 || !strings.Contains(out, "refusing to apply") || strings.Contains(out, "writing") {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisinfo"
 	"github.com/roma-redis/roma/status"
 )
@@ -132,7 +133,11 @@ func (b *builder) readStatus() {
 			if sn.Error == "" {
 				sn.Error = "not asked"
 			}
-			b.add(status.Degraded, "status node %s (%s) did not answer with a status: %s", s.Name, addr, sn.Error)
+			if redisconn.PasswordRefusal(sn.Error) {
+				b.add(status.Degraded, "status node %s (%s) refuses roma.hcl's password (%s): it is down to roma and to clients", s.Name, addr, sn.Error)
+			} else {
+				b.add(status.Degraded, "status node %s (%s) did not answer with a status: %s", s.Name, addr, sn.Error)
+			}
 		}
 		b.r.StatusNodes = append(b.r.StatusNodes, sn)
 	}
@@ -305,6 +310,8 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 		case b.unapplied(n.Name):
 			nd.Error = "not created yet: " + nd.Error
 			b.add(status.OK, "node %s of partition %d does not answer, and the published status does not name it: added to roma.hcl, not yet applied (roma apply creates it)", n.Name, n.Partition)
+		case redisconn.PasswordRefusal(nd.Error):
+			b.add(status.Degraded, "node %s of partition %d refuses roma.hcl's password (%s): it is down to roma and to clients", n.Name, n.Partition, nd.Error)
 		default:
 			b.add(status.Degraded, "node %s of partition %d is down: %s", n.Name, n.Partition, nd.Error)
 		}

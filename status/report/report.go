@@ -1,8 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -157,4 +159,51 @@ func (r *Report) Node(name string) (Node, bool) {
 		}
 	}
 	return Node{}, false
+}
+
+// PasswordRefused returns an error when the report saw nothing of the
+// cluster because of its password: no status node answered with a status,
+// no data node answered, and at least one of them refused the password
+// roma.hcl gives (WRONGPASS, NOAUTH). The report's state (HALT, every
+// node down) is then not the cluster's but roma.hcl's, or the variables
+// it was given; nil otherwise.
+func (r *Report) PasswordRefused() error {
+	refused, silent, first := 0, 0, ""
+	count := func(msg string) {
+		if !redisconn.PasswordRefusal(msg) {
+			silent++
+			return
+		}
+		if refused++; first == "" {
+			first = msg
+		}
+	}
+	for _, sn := range r.StatusNodes {
+		if sn.Up {
+			return nil
+		}
+		count(sn.Error)
+	}
+	for _, nd := range r.Nodes {
+		if nd.State != status.NodeDown {
+			return nil
+		}
+		count(nd.Error)
+	}
+	const fix = "give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)"
+	switch {
+	case refused == 0:
+		return nil
+	case silent == 0:
+		return fmt.Errorf("every node refuses roma.hcl's password (%s): the cluster's state cannot be seen; %s", first, fix)
+	}
+	refuse, answer := "refuse", "do not answer"
+	if refused == 1 {
+		refuse = "refuses"
+	}
+	if silent == 1 {
+		answer = "does not answer"
+	}
+	return fmt.Errorf("no node accepts roma.hcl's password: %d %s it (%s) and the other %d %s, so the cluster's state cannot be seen; %s",
+		refused, refuse, first, silent, answer, fix)
 }
