@@ -180,23 +180,22 @@ func (d *differ) host(h cluster.Host) {
 }
 
 // passwordRefused sets allRefuse, and says so once for the cluster, when
-// more than one node was observed and every one refuses roma.hcl's
+// more than one node runs and every one that runs refuses roma.hcl's
 // password: roma.hcl, or the variables it was given, not the nodes, are
 // then what is wrong, and a line per node and per partition would bury
 // that.
 func (d *differ) passwordRefused() {
 	data, stat := 0, 0
 	for _, t := range targets(d.spec) {
-		hs := d.st.Hosts[t.Host.Name]
-		if hs == nil || !hs.Reachable {
-			continue
-		}
-		if !refusesPassword(d.st.Nodes[t.Name]) {
-			return
-		}
-		if t.Kind == redisconf.KindStatus {
+		ns := d.st.Nodes[t.Name]
+		switch {
+		case ns != nil && ns.Reachable:
+			return // it accepts the password
+		case !refusesPassword(ns):
+			continue // not running (or its host not observed)
+		case t.Kind == redisconf.KindStatus:
 			stat++
-		} else {
+		default:
 			data++
 		}
 	}
@@ -219,8 +218,8 @@ func (d *differ) passwordRefused() {
 	}
 	addr := "cluster." + d.spec.Name
 	d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: fmt.Sprintf(
-		"every node observed (%s) refuses the cluster password: their state is unknown", strings.Join(what, " and "))})
-	d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: "every node runs with another password than roma.hcl's " +
+		"every node running (%s) refuses the cluster password: their state is unknown", strings.Join(what, " and "))})
+	d.p.Refusals = append(d.p.Refusals, Note{Address: addr, Message: "every running node runs with another password than roma.hcl's " +
 		"(was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?); " +
 		"roma cannot change a password it does not know: give roma.hcl the password the nodes have, or, to change it, that one as previous_password"})
 }

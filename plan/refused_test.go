@@ -8,7 +8,7 @@ import (
 	"github.com/roma-redis/roma/hclspec"
 )
 
-// TestPasswordRefusedOnce: when every node observed refuses roma.hcl's
+// TestPasswordRefusedOnce: when every node running refuses roma.hcl's
 // password, the plan says so once, for the cluster, instead of a refusal
 // per node and a note per node and partition; when only some refuse, it
 // names each of them. The decision alone, on observed states built by
@@ -72,6 +72,12 @@ status "st" {
 			hostG: false,
 			nodes: map[string]*NodeState{"a0": refused("a0", "127.0.0.1:7000"), "st": refused("st", "127.0.0.1:7100")},
 			want:  notes{Unobserved: []string{"host.g", "cluster.c", "node.a1"}, Refusals: []string{"cluster.c"}},
+		},
+		{
+			name:  "every node running refuses, one not running (new)",
+			hostG: true,
+			nodes: map[string]*NodeState{"a0": refused("a0", "127.0.0.1:7000"), "a1": {Name: "a1", Addr: "127.0.0.2:7001"}, "st": refused("st", "127.0.0.1:7100")},
+			want:  notes{Unobserved: []string{"cluster.c"}, Refusals: []string{"cluster.c"}},
 		},
 		{
 			name:  "one node refuses",
