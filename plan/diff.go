@@ -1264,7 +1264,11 @@ func (d *differ) fingerprints() {
 		return hex.EncodeToString(h.Sum(nil))
 	}
 	for name, ns := range d.st.Nodes {
-		d.p.Fingerprints["node."+name] = node(ns)
+		kind := "node."
+		if slices.ContainsFunc(d.spec.Status, func(s cluster.StatusNode) bool { return s.Name == name }) {
+			kind = "status." // as the plan names it: a stale plan's message says which
+		}
+		d.p.Fingerprints[kind+name] = node(ns)
 	}
 	// A node leaving roma.hcl: a handover depends on its role.
 	for name, ns := range d.st.Leaving {

@@ -100,6 +100,15 @@ func runApply(s *streams, o *applyOptions, args []string, planFile string) error
 		if p.Cluster != spec.Name {
 			return fmt.Errorf("%s is a plan for cluster %q, but roma.hcl declares %q", planFile, p.Cluster, spec.Name)
 		}
+		// What keeps the cluster from being seen now (a password refused,
+		// a host out of reach) is what to mend, not a change since the
+		// plan was made.
+		if len(fresh.Refusals) > 0 {
+			return fmt.Errorf("refusing to apply %s: %s", planFile, fresh.Refusals[0].Message)
+		}
+		if len(fresh.Unobserved) > 0 {
+			return fmt.Errorf("cannot check %s against the cluster: %s: %s; roma applies nothing on a partial view", planFile, fresh.Unobserved[0].Address, fresh.Unobserved[0].Message)
+		}
 		if stale := plan.Stale(p, fresh); len(stale) > 0 {
 			return fmt.Errorf("stale plan %s: the cluster changed since it was made (%s). Run roma plan again", planFile, strings.Join(stale, "; "))
 		}

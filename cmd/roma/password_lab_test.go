@@ -14,9 +14,10 @@ import (
 )
 
 // TestApplyRefusesUnknownPassword: with a password in roma.hcl that the
-// running nodes do not have, plan says it cannot see them and apply
-// refuses before it touches anything; back with the nodes' password, the
-// plan has no changes.
+// running nodes do not have, plan says so once and that it cannot see
+// them, apply refuses before it touches anything (a saved plan too),
+// status exits 1 saying why rather than 3 (HALT), and cli says why at
+// once; back with the nodes' password, the plan has no changes.
 func TestApplyRefusesUnknownPassword(t *testing.T) {
 	dir, _, _ := labCluster(t, nil)
 	roma := func(args ...string) (int, string) {
@@ -27,7 +28,16 @@ func TestApplyRefusesUnknownPassword(t *testing.T) {
 	if code, out := roma("apply", "-c", dir, "-auto-approve"); code != 0 {
 		t.Fatalf("apply of the lab cluster: exit %d\n%s", code, out)
 	}
+	saved := filepath.Join(t.TempDir(), "saved.plan")
+	if code, out := roma("plan", "-c", dir, "-out", saved); code != 0 {
+		t.Fatalf("plan -out with the nodes' password: exit %d\n%s", code, out)
+	}
 	t.Setenv("ROMA_VAR_redis_password", "a-password-the-nodes-do-not-have")
+	// A plan file made with the right password, applied with the wrong
+	// one: the refusal, not a "stale plan" (nothing changed).
+	if code, out := roma("apply", "-c", dir, saved); code != 1 || !strings.Contains(out, "another password than roma.hcl's") || strings.Contains(out, "stale") {
+		t.Errorf("apply of a saved plan: exit %d, want 1 and the password refused, not a stale plan:\n%s", code, out)
+	}
 	code, out := roma("plan", "-c", dir, "-detailed-exitcode")
 	if code != 1 || strings.Count(out, "runs with another password than roma.hcl's") != 1 || strings.Contains(out, "promote") {
 		t.Errorf("plan: exit %d, want 1, one refusal for the whole cluster and no promotion:\n%s", code, out)
