@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -245,6 +246,64 @@ func (e *executor) running(ctx context.Context, tg redisconf.Target) (redisinfo.
 	return st, err == nil
 }
 
+// passwordRefused returns an error naming the nodes op would act on or
+// judge by (the status nodes on the hosts in scope, and every data node
+// of a partition with a node there) that run but refuse roma.hcl's
+// password; nil when there are none. Taken for stopped, such nodes would
+// be left running by stop, which would then report success, started
+// beside by start (a second master), and have their files removed under
+// them by destroy.
+func (e *executor) passwordRefused(ctx context.Context, scope Scope, op string) error {
+	var tgs []redisconf.Target
+	for _, s := range e.spec.Status {
+		if tg := e.targets[s.Name]; scope.has(tg.Host.Name) {
+			tgs = append(tgs, tg)
+		}
+	}
+	for p := range e.spec.Partitions {
+		nodes := e.spec.PartitionNodes(p)
+		if slices.ContainsFunc(nodes, func(n cluster.Node) bool { return scope.has(n.Host) }) {
+			for _, n := range nodes {
+				tgs = append(tgs, e.targets[n.Name])
+			}
+		}
+	}
+	refused := make([]bool, len(tgs))
+	var wg sync.WaitGroup
+	for i, tg := range tgs {
+		wg.Go(func() {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			c := e.client(pctx, tg)
+			defer c.Close()
+			refused[i] = redisconn.RefusesPassword(c.Ping(pctx).Err())
+		})
+	}
+	wg.Wait()
+	var names []string
+	for i, tg := range tgs {
+		if refused[i] {
+			names = append(names, fmt.Sprintf("%s (%s on %s)", tg.Name, e.addr(tg), tg.Host.Name))
+		}
+	}
+	const fix = "give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)"
+	switch {
+	case len(names) == 0:
+		return nil
+	case len(names) == len(tgs) && len(names) > 1:
+		return fmt.Errorf("refusing to %s: every node (%d) runs with another password than roma.hcl's: roma can neither tell their state nor stop or start them; %s",
+			op, len(names), fix)
+	case len(names) > 5:
+		names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
+	}
+	if len(names) == 1 {
+		return fmt.Errorf("refusing to %s: %s runs with another password than roma.hcl's: roma can neither tell its state nor stop or start it; %s",
+			op, names[0], fix)
+	}
+	return fmt.Errorf("refusing to %s: %s run with another password than roma.hcl's: roma can neither tell their state nor stop or start them; %s",
+		op, strings.Join(names, ", "), fix)
+}
+
 // romadHosts returns the romad hosts in scope.
 func (e *executor) romadHosts(scope Scope) []cluster.Host {
 	var out []cluster.Host
@@ -313,6 +372,9 @@ func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
 // becomes the last master's replica.
 func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
 	return lifecycle(ctx, spec, opts, "start", func(ctx context.Context, e *executor) error {
+		if err := e.passwordRefused(ctx, scope, "start"); err != nil {
+			return err
+		}
 		startOne := func(ctx context.Context, tg redisconf.Target, master *redisconf.Target) bool {
 			addr := "node." + tg.Name
 			if tg.Kind == redisconf.KindStatus {
@@ -427,15 +489,18 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 // hands over to an in-sync replica elsewhere first (FAILOVER). Status
 // nodes stop last.
 func Stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (*Result, error) {
-	return stop(ctx, spec, scope, opts, true)
+	return stop(ctx, spec, scope, opts, true, "stop")
 }
 
 // stop is Stop; without save, the nodes stop without saving (SHUTDOWN
 // NOSAVE), for destroy -purge-data, which deletes their data anyway: a
 // save would only take time, and a node that cannot save (MISCONF) would
-// not stop.
-func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, save bool) (*Result, error) {
+// not stop. op names the command in a refusal: stop or destroy.
+func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, save bool, op string) (*Result, error) {
 	return lifecycle(ctx, spec, opts, "stop", func(ctx context.Context, e *executor) error {
+		if err := e.passwordRefused(ctx, scope, op); err != nil {
+			return err
+		}
 		verb := "stopping (SHUTDOWN SAVE)"
 		if !save {
 			verb = "stopping (SHUTDOWN NOSAVE: its data goes)"
@@ -540,7 +605,7 @@ func (e *executor) stopNode(ctx context.Context, tg redisconf.Target, save bool)
 // it: conf files, pidfiles, service units. Data directories stay unless
 // purge is set; then the nodes stop without saving.
 func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) (*Result, error) {
-	res, err := stop(ctx, spec, Scope{}, opts, !purge)
+	res, err := stop(ctx, spec, Scope{}, opts, !purge, "destroy")
 	if err != nil {
 		return res, err
 	}

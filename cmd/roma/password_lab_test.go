@@ -19,7 +19,7 @@ import (
 // status exits 1 saying why rather than 3 (HALT), and cli says why at
 // once; back with the nodes' password, the plan has no changes.
 func TestApplyRefusesUnknownPassword(t *testing.T) {
-	dir, _, _ := labCluster(t, nil)
+	dir, spec, _ := labCluster(t, nil)
 	roma := func(args ...string) (int, string) {
 		var out bytes.Buffer
 		code := run(args, nil, &out, &out)
@@ -62,6 +62,41 @@ func TestApplyRefusesUnknownPassword(t *testing.T) {
 	}
 	if strings.Contains(out, "a-password-the-nodes-do-not-have") {
 		t.Errorf("the password shows:\n%s", out)
+	}
+	// stop, start and destroy refuse too, before they touch anything:
+	// they would take the nodes for stopped (stop leaving them running
+	// and reporting success, destroy removing their files under them).
+	for _, args := range [][]string{
+		{"stop", "-c", dir, "-auto-approve"},
+		{"stop", "-c", dir, "-auto-approve", "--host", spec.Hosts[0].Name},
+		{"start", "-c", dir, "--host", spec.Hosts[0].Name},
+		{"destroy", "-c", dir, "-auto-approve"},
+	} {
+		code, out := roma(args...)
+		if want := "refusing to " + args[0] + ": every node"; code != 1 || !strings.Contains(out, want) || !strings.Contains(out, "another password than roma.hcl's") {
+			t.Errorf("roma %s: exit %d, want 1 and %q:\n%s", strings.Join(args, " "), code, want, out)
+		}
+	}
+	// That nothing was touched, the plan with the nodes' password shows
+	// below: no changes.
+
+	// One node alone with another password: stop of its host names it.
+	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
+	odd := spec.Nodes[0]
+	oc := redisconn.NewClient(redisconn.Options(spec.Addr(odd.Host, odd.Port), plantest.Password, 5*time.Second, 1))
+	defer oc.Close()
+	ctx := context.Background()
+	if err := oc.ConfigSet(ctx, "requirepass", "another-one-by-hand").Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, out = roma("stop", "-c", dir, "-auto-approve", "--host", odd.Host)
+	if want := "refusing to stop: " + odd.Name + " (" + spec.Addr(odd.Host, odd.Port) + " on " + odd.Host + ") runs with another password"; code != 1 || !strings.Contains(out, want) {
+		t.Errorf("stop of %s with %s's password changed by hand: exit %d, want 1 and %q:\n%s", odd.Host, odd.Name, code, want, out)
+	}
+	oc2 := redisconn.NewClient(redisconn.Options(spec.Addr(odd.Host, odd.Port), "another-one-by-hand", 5*time.Second, 1))
+	defer oc2.Close()
+	if err := oc2.ConfigSet(ctx, "requirepass", plantest.Password).Err(); err != nil {
+		t.Fatal(err)
 	}
 	t.Setenv("ROMA_VAR_redis_password", plantest.Password)
 	if code, out := roma("plan", "-c", dir, "-detailed-exitcode"); code != 0 {
