@@ -533,6 +533,9 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 				st, up := e.running(ctx, tg)
 				switch {
 				case !up:
+					if scope.has(tg.Host.Name) {
+						e.silent(ctx, tg)
+					}
 				case !scope.has(tg.Host.Name):
 					outside = append(outside, tg)
 				case st["role"] == "master":
@@ -568,6 +571,8 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 			}
 			if _, up := e.running(ctx, tg); up {
 				stopOne(ctx, tg)
+			} else {
+				e.silent(ctx, tg)
 			}
 		}
 		if len(scope.Hosts) > 0 {
@@ -575,6 +580,35 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 		}
 		return nil
 	})
+}
+
+// silent fails the stop of tg, a node that does not answer, when its
+// process runs all the same (paused, or stuck on a disk): stop can
+// neither save its data nor stop it, and must not report success. A node
+// whose process is gone, or whose host cannot be asked, is left as it is.
+func (e *executor) silent(ctx context.Context, tg redisconf.Target) {
+	t, err := e.conn(ctx, tg.Host.Name)
+	if err != nil {
+		return
+	}
+	mgr, err := service.For(tg.Host.Service)
+	if err != nil {
+		return
+	}
+	st, err := mgr.Status(ctx, t, e.unit(tg.Name, tg.Host))
+	if err != nil || !st.Running {
+		return
+	}
+	addr := "node." + tg.Name
+	if tg.Kind == redisconf.KindStatus {
+		addr = "status." + tg.Name
+	}
+	proc := st.Detail
+	if st.Pid > 0 {
+		proc = "pid " + strconv.Itoa(st.Pid)
+	}
+	e.fail(addr, tg.Host.Name, fmt.Errorf("%s at %s does not answer, though its process runs (%s): roma can neither save its data nor stop it; "+
+		"find out why (a paused process, a stalled disk), then run roma stop again, or stop it by hand", tg.Name, e.addr(tg), proc), 0)
 }
 
 // stopNode saves and stops a node: SHUTDOWN SAVE (a master first waits

@@ -1,0 +1,54 @@
+package apply_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/apply"
+	"github.com/roma-redis/roma/lab"
+	"github.com/roma-redis/roma/plan/plantest"
+)
+
+// TestStopPausedNode: a node that does not answer while its process runs
+// (paused here; a stalled disk does the same) was taken for stopped:
+// roma stop left it running and reported success. Stop now fails for it,
+// saying so, and stops the others; once the node runs again, stop
+// converges.
+func TestStopPausedNode(t *testing.T) {
+	l := lab.Shared(t)
+	spec := writeConfig(t, t.TempDir(), oneHost{cluster: "paused", partitions: 1, root: "/var/lib/roma/paused",
+		nodes: []oneHostNode{{"pz0", 7456, 0}, {"pz1", 7457, 0}}, statusPort: 7489}.text(l))
+	destroyAtEnd(t, &spec)
+	mustConverge(t, spec)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	lh := dialHost(t, ctx, spec)
+	pidfile := lh.layout.Pid("pz1")
+	lh.run(ctx, "kill -STOP $(cat "+pidfile+")")
+	t.Cleanup(func() { _, _ = lh.tr.Run(context.Background(), "kill -CONT $(cat "+pidfile+") 2>/dev/null") })
+
+	res, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial})
+	want := "pz1 at " + spec.Addr(spec.Hosts[0].Name, 7457) + " does not answer, though its process runs (pid "
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("stop with pz1 paused: %v; want an error saying %q", err, want)
+	}
+	if len(res.Failed) != 1 || res.Failed[0].Address != "node.pz1" {
+		t.Errorf("failed: %+v, want node.pz1 alone", res.Failed)
+	}
+	st := spec.Status[0]
+	for name, c := range map[string]*redis.Client{"pz0": plantest.NodeClient(spec, "pz0"), st.Name: plantest.Client(spec, st.Host, st.Port)} {
+		if err := c.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("%s after the stop: PING says %v, want the connection refused", name, err)
+		}
+		c.Close()
+	}
+
+	lh.run(ctx, "kill -CONT $(cat "+pidfile+")")
+	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
+		t.Fatalf("stop once pz1 runs again: %v", err)
+	}
+	lh.run(ctx, "! test -e "+pidfile)
+}
