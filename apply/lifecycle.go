@@ -423,7 +423,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 			if !scope.has(tg.Host.Name) {
 				continue
 			}
-			if _, up := e.running(ctx, tg); !up {
+			if _, up := e.running(ctx, tg); !up && !e.silent(ctx, tg, "start") {
 				startOne(ctx, tg, nil)
 			}
 		}
@@ -437,17 +437,34 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 			p, _ := strconv.Atoi(ps)
 			var master *redisconf.Target
 			var stopped []redisconf.Target
+			var hung string // a node that does not answer, though it runs
 			for _, n := range spec.PartitionNodes(p) {
 				tg := e.targets[n.Name]
 				st, up := e.running(ctx, tg)
 				switch {
 				case up && st["role"] == "master" && master == nil:
 					master = &tg
-				case !up && scope.has(tg.Host.Name):
+				case up:
+				case scope.has(tg.Host.Name) && e.silent(ctx, tg, "start"):
+					hung = tg.Name
+				case scope.has(tg.Host.Name):
 					stopped = append(stopped, tg)
+				default:
+					if _, ok := e.hung(ctx, tg); ok {
+						hung = tg.Name
+					}
 				}
 			}
 			if len(stopped) == 0 {
+				return
+			}
+			if master == nil && hung != "" {
+				// The hung node may be the partition's master, paused:
+				// another one started now would be a second master once
+				// it runs again.
+				for _, tg := range stopped {
+					e.skip("node."+tg.Name, tg.Host.Name, fmt.Sprintf("partition %d has no master that answers, and %s, which may be its master, does not answer though it runs: a master started now could be a second one", p, hung))
+				}
 				return
 			}
 			// A master that runs while the partition's last master is
@@ -534,7 +551,7 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 				switch {
 				case !up:
 					if scope.has(tg.Host.Name) {
-						e.silent(ctx, tg)
+						e.silent(ctx, tg, "stop")
 					}
 				case !scope.has(tg.Host.Name):
 					outside = append(outside, tg)
@@ -572,7 +589,7 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 			if _, up := e.running(ctx, tg); up {
 				stopOne(ctx, tg)
 			} else {
-				e.silent(ctx, tg)
+				e.silent(ctx, tg, "stop")
 			}
 		}
 		if len(scope.Hosts) > 0 {
@@ -582,33 +599,48 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 	})
 }
 
-// silent fails the stop of tg, a node that does not answer, when its
-// process runs all the same (paused, or stuck on a disk): stop can
-// neither save its data nor stop it, and must not report success. A node
-// whose process is gone, or whose host cannot be asked, is left as it is.
-func (e *executor) silent(ctx context.Context, tg redisconf.Target) {
+// hung says whether tg, a node that does not answer, runs all the same
+// (paused, or stuck on a disk), and its process ("pid 4242") if so. A
+// node whose process is gone, or whose host cannot be asked, is not.
+func (e *executor) hung(ctx context.Context, tg redisconf.Target) (string, bool) {
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {
-		return
+		return "", false
 	}
 	mgr, err := service.For(tg.Host.Service)
 	if err != nil {
-		return
+		return "", false
 	}
 	st, err := mgr.Status(ctx, t, e.unit(tg.Name, tg.Host))
 	if err != nil || !st.Running {
-		return
+		return "", false
+	}
+	if st.Pid > 0 {
+		return "pid " + strconv.Itoa(st.Pid), true
+	}
+	return st.Detail, true
+}
+
+// silent fails op (start or stop) for tg, a node that does not answer,
+// when it is hung, and says whether it did: stop can neither save its
+// data nor stop it, start can neither start it (it runs) nor wait for
+// it, and neither must report success, or take the node for stopped.
+func (e *executor) silent(ctx context.Context, tg redisconf.Target, op string) bool {
+	proc, hung := e.hung(ctx, tg)
+	if !hung {
+		return false
 	}
 	addr := "node." + tg.Name
 	if tg.Kind == redisconf.KindStatus {
 		addr = "status." + tg.Name
 	}
-	proc := st.Detail
-	if st.Pid > 0 {
-		proc = "pid " + strconv.Itoa(st.Pid)
+	cannot := "roma can neither save its data nor stop it"
+	if op == "start" {
+		cannot = "roma can neither start it (it runs) nor use it"
 	}
-	e.fail(addr, tg.Host.Name, fmt.Errorf("%s at %s does not answer, though its process runs (%s): roma can neither save its data nor stop it; "+
-		"find out why (a paused process, a stalled disk), then run roma stop again, or stop it by hand", tg.Name, e.addr(tg), proc), 0)
+	e.fail(addr, tg.Host.Name, fmt.Errorf("%s at %s does not answer, though its process runs (%s): %s; "+
+		"find out why (a paused process, a stalled disk), then run roma %s again, or stop it by hand", tg.Name, e.addr(tg), proc, cannot, op), 0)
+	return true
 }
 
 // stopNode saves and stops a node: SHUTDOWN SAVE (a master first waits

@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,10 @@ import (
 
 // TestStopPausedNode: a node that does not answer while its process runs
 // (paused here; a stalled disk does the same) was taken for stopped:
-// roma stop left it running and reported success. Stop now fails for it,
-// saying so, and stops the others; once the node runs again, stop
-// converges.
+// roma stop left it running and reported success, and roma start waited
+// for it until its ready timeout. Stop now fails for it, saying so, and
+// stops the others; start fails for it at once, and starts no master
+// beside it; once the node runs again, stop converges.
 func TestStopPausedNode(t *testing.T) {
 	l := lab.Shared(t)
 	spec := writeConfig(t, t.TempDir(), oneHost{cluster: "paused", partitions: 1, root: "/var/lib/roma/paused",
@@ -45,6 +47,22 @@ func TestStopPausedNode(t *testing.T) {
 		}
 		c.Close()
 	}
+
+	// Start fails for it alike, and starts no other node of its
+	// partition as master: pz1 may be the master, paused, and would be a
+	// second one once it runs again.
+	res, err = apply.Start(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial})
+	if want := strings.Replace(want, "(pid ", "", 1); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "roma can neither start it (it runs) nor use it") {
+		t.Errorf("start with pz1 paused: %v; want an error saying %q", err, want)
+	}
+	if !slices.Contains(res.Skipped, "node.pz0") {
+		t.Errorf("start with pz1 paused: skipped %v, want node.pz0 among them", res.Skipped)
+	}
+	c := plantest.NodeClient(spec, "pz0")
+	if c.Ping(ctx).Err() == nil {
+		t.Error("start with pz1 paused started pz0")
+	}
+	c.Close()
 
 	lh.run(ctx, "kill -CONT $(cat "+pidfile+")")
 	if _, err := apply.Stop(ctx, spec, apply.Scope{}, apply.Options{Dial: plantest.Dial}); err != nil {
