@@ -437,7 +437,8 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 			p, _ := strconv.Atoi(ps)
 			var master *redisconf.Target
 			var stopped []redisconf.Target
-			var hung string // a node that does not answer, though it runs
+			var hung string               // a node that does not answer, though it runs
+			var silent []redisconf.Target // nodes out of scope that do not answer
 			for _, n := range spec.PartitionNodes(p) {
 				tg := e.targets[n.Name]
 				st, up := e.running(ctx, tg)
@@ -445,18 +446,24 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				case up && st["role"] == "master" && master == nil:
 					master = &tg
 				case up:
-				case scope.has(tg.Host.Name) && e.silent(ctx, tg, "start"):
+				case !scope.has(tg.Host.Name):
+					silent = append(silent, tg)
+				case e.silent(ctx, tg, "start"):
 					hung = tg.Name
-				case scope.has(tg.Host.Name):
-					stopped = append(stopped, tg)
 				default:
-					if _, ok := e.hung(ctx, tg); ok {
-						hung = tg.Name
-					}
+					stopped = append(stopped, tg)
 				}
 			}
 			if len(stopped) == 0 {
 				return
+			}
+			for _, tg := range silent {
+				if master != nil || hung != "" {
+					break // only a start with no master to follow asks their hosts
+				}
+				if _, ok := e.hung(ctx, tg); ok {
+					hung = tg.Name
+				}
 			}
 			if master == nil && hung != "" {
 				// The hung node may be the partition's master, paused:
