@@ -84,6 +84,9 @@ func Run(ctx context.Context, spec *cluster.Spec, st store.Store, opts Options) 
 		return nil, fmt.Errorf("no backup taken: %w", err)
 	}
 	parts := Observe(ctx, spec, cl)
+	if err := PasswordRefused(parts); err != nil {
+		return nil, fmt.Errorf("no backup taken: %w", err)
+	}
 	var problems []error
 	for _, p := range parts {
 		if why := p.Problem(); why != "" {

@@ -201,6 +201,31 @@ func (p *Partition) followers(addr string) int {
 	return f
 }
 
+// PasswordRefused returns an error when more than one data node was
+// observed and every one that runs refuses roma.hcl's password: that,
+// not each partition's lack of a master, is then what to mend.
+func PasswordRefused(parts []Partition) error {
+	refused := 0
+	var first error
+	for _, p := range parts {
+		for _, n := range p.Nodes {
+			switch {
+			case n.Up():
+				return nil
+			case redisconn.RefusesPassword(n.Err):
+				if refused++; first == nil {
+					first = n.Err
+				}
+			}
+		}
+	}
+	if refused < 2 {
+		return nil
+	}
+	return fmt.Errorf("every data node that runs (%d) refuses roma.hcl's password (%v): "+
+		"give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)", refused, first)
+}
+
 // Problem says why the partition cannot be backed up, or "".
 func (p *Partition) Problem() string {
 	if p.Master != nil {

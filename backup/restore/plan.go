@@ -76,7 +76,13 @@ func Prepare(ctx context.Context, spec *cluster.Spec, st store.Store, id string,
 		}
 		want[p] = true
 	}
-	parts := backup.Observe(ctx, spec, backup.Clients{Password: spec.Password.Reveal()})
+	parts := backup.Observe(ctx, spec, backup.Clients{Password: spec.Password.Reveal(), Previous: spec.Password.Previous().Reveal()})
+	// A node that refuses the password cannot be asked its role, nor
+	// be stopped with a save: restore would stop it by its process,
+	// then wait for it in vain, its partition down.
+	if err := backup.PasswordRefused(parts); err != nil {
+		return nil, &Refusal{err}
+	}
 	masters := statusMasters(ctx, spec)
 	plan := &Plan{Cluster: spec.Name, Store: st.String(), Backup: m, Prepared: time.Now()}
 	var problems []error
@@ -91,6 +97,10 @@ func Prepare(ctx context.Context, spec *cluster.Spec, st store.Store, id string,
 		pp := PartitionPlan{P: part.P, File: m.Files[part.P], Expired: checks[part.P].Info.Expired}
 		mi := chooseMaster(part, masters[part.P])
 		for i, n := range part.Nodes {
+			if redisconn.RefusesPassword(n.Err) {
+				problems = append(problems, fmt.Errorf("partition %d: %s at %s runs with another password than roma.hcl's: restore can neither tell its state nor restart it; give roma.hcl the password the nodes have",
+					part.P, n.Node.Name, n.Addr))
+			}
 			np := nodePlan(spec, n)
 			if i == mi {
 				pp.Master = np
