@@ -677,7 +677,7 @@ func (d *differ) node(t redisconf.Target) {
 		r.Drift = true
 		why, todo := "stopped", ": start it"
 		if s := hs.Services[t.Name]; s != nil && s.Running {
-			why = fmt.Sprintf("its process (pid %d) runs but does not answer at %s", s.Pid, addrOf(t))
+			why, todo = fmt.Sprintf("its process (pid %d) runs but does not answer at %s", s.Pid, addrOf(t)), ": restart it"
 			if ns != nil && ns.Err != "" {
 				// What it said: a refused PING (MISCONF: it cannot save)
 				// is no silence.

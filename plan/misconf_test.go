@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,5 +84,41 @@ func TestNodeRefusingPingSaysWhy(t *testing.T) {
 	}
 	if strings.Contains(r.Reasons[0], pw) {
 		t.Errorf("the reason shows the password: %q", r.Reasons[0])
+	}
+}
+
+// TestPausedNodeIsRestarted: a node whose process runs but says nothing
+// (paused here; a stalled disk does the same) is repaired by a restart,
+// and the plan says so, not "start it".
+func TestPausedNodeIsRestarted(t *testing.T) {
+	const pw = "paused-test-password"
+	ctx := context.Background()
+	s := redistest.Start(t, pw)
+	pid := plantest.ServerPid(t, redisconn.New(s.Addr, pw, 10*time.Second, 1), "n0")
+	spec := localSpec(t, pw, s.Port, "")
+	h, _ := spec.Host("h")
+	for path, data := range map[string][]byte{
+		cluster.LayoutOf(h).Pid("n0"):  fmt.Appendf(nil, "%d\n", pid),
+		cluster.LayoutOf(h).Conf("n0"): redisconf.Render(spec, redisconf.DataTarget(spec, spec.Nodes[0])),
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) // before the server's own cleanup stops it
+	p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial, Timeout: 2 * time.Second}.Observe(ctx, spec), plan.Options{})
+	r := plantest.Find(p, "node.n0")
+	want := fmt.Sprintf("its process (pid %d) runs but does not answer at %s", pid, s.Addr)
+	if r == nil || len(r.Reasons) == 0 || !strings.HasPrefix(r.Reasons[0], want) || !strings.HasSuffix(r.Reasons[0], ": restart it") {
+		t.Fatalf("node.n0: %+v; want its first reason to start %q and end %q", r, want, ": restart it")
+	}
+	if !slices.Contains(r.Steps, plan.Step{Op: "restart", Node: "n0"}) {
+		t.Errorf("node.n0's steps %v: want a restart", r.Steps)
 	}
 }
