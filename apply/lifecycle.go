@@ -7,8 +7,10 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -610,6 +612,18 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 // (paused, or stuck on a disk), and its process ("pid 4242") if so. A
 // node whose process is gone, or whose host cannot be asked, is not.
 func (e *executor) hung(ctx context.Context, tg redisconf.Target) (string, bool) {
+	// A connection refused is a node that is not there, the common case
+	// (stopped, crashed): no need to ask its host. A paused process
+	// still has its socket, whose connections the kernel accepts.
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", e.addr(tg))
+	cancel()
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		return "", false
+	}
+	if conn != nil {
+		conn.Close()
+	}
 	t, err := e.conn(ctx, tg.Host.Name)
 	if err != nil {
 		return "", false
