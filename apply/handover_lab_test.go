@@ -170,6 +170,24 @@ func testMasterLeaves(t *testing.T, l *lab.Lab, dir, base string) {
 	if info := redisinfo.Parse(reply); err != nil || !info.Replica() || info.MasterAddr() != spec.Addr(n.Host, n.Port) {
 		t.Errorf("extra, on the host roma.hcl no longer declares: %v %s; want a replica of %s", err, reply, next)
 	}
+
+	// A replica removed with its host: roma finds it at the address the
+	// published status gives, and the plan says that it keeps running
+	// (it said nothing of it before).
+	spec = writeConfig(t, dir, withAux)
+	mustConverge(t, spec)
+	xn, _ := spec.Node("extra")
+	want := "extra at " + spec.Addr(xn.Host, xn.Port) + " is no longer in roma.hcl, nor is its host: roma cannot reach its host to stop it, so it keeps running, a replica of " + next
+	var notes []plan.Note
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		notes = makePlan(t, writeConfig(t, dir, base)).Notes
+		if slices.ContainsFunc(notes, func(nt plan.Note) bool { return nt.Address == "node.extra" && strings.HasPrefix(nt.Message, want) }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plan without extra and its host: notes %+v; want one on node.extra starting %q", notes, want)
+		}
+	}
 	_ = c.Shutdown(ctx).Err() // stopped by hand, as the plan says
 }
 

@@ -52,6 +52,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	d.romads()
 	d.backup()
 	d.deletes()
+	d.beyondReach()
 	d.reshard()
 	d.foreign()
 	d.fingerprints()
@@ -1129,6 +1130,34 @@ func (d *differ) deletes() {
 		}
 		r.Steps = []Step{{Op: "stop", Node: name}, {Op: "remove", Node: name}}
 		d.add(r)
+	}
+}
+
+// beyondReach notes each data node that roma.hcl no longer declares, nor
+// its host, and that still answers at the address the published status
+// gives, other than a master that hands over (partition says what becomes
+// of it): roma cannot reach its host to stop it, and it keeps running,
+// a replica still, unless the operator stops it.
+func (d *differ) beyondReach() {
+	for _, name := range sortedKeys(d.leaving) {
+		if d.leaving[name].host != "" || d.handovers[name] != "" {
+			continue
+		}
+		ns := d.st.Leaving[name]
+		if ns == nil || !ns.Reachable || ns.Role == "master" {
+			continue
+		}
+		of := ""
+		if ns.MasterAddr != "" {
+			of = " of " + ns.MasterAddr
+			for _, n := range d.spec.Nodes {
+				if d.spec.Addr(n.Host, n.Port) == ns.MasterAddr {
+					of = " of " + n.Name
+				}
+			}
+		}
+		d.note("node."+name, "%s at %s is no longer in roma.hcl, nor is its host: roma cannot reach its host to stop it, so it keeps running, a replica%s with its %d keys, until you stop it. "+
+			"To have roma apply stop it, put its host back in roma.hcl for one apply", name, ns.Addr, of, ns.Keys)
 	}
 }
 

@@ -133,13 +133,13 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 			extra = append(extra, &NodeState{Name: name, Addr: addr})
 		}
 	}
-	// A master the published status names that roma.hcl no longer
+	// A data node the published status names that roma.hcl no longer
 	// declares at all, its host removed with it: observed at the address
-	// the status gives.
+	// the status gives. A master among them hands over; the plan says
+	// that the others keep running.
 	if rec := publishedStatus(spec, st); rec != nil {
-		for _, part := range rec.Partitions {
-			m := part.Master
-			if n, ok := rec.Nodes[m]; ok && m != "" && declaredOn[m] == "" && n.Addr != "" &&
+		for _, m := range rec.NodeNames() {
+			if n := rec.Nodes[m]; n.Partition >= 0 && declaredOn[m] == "" && n.Addr != "" &&
 				!slices.ContainsFunc(extra, func(ns *NodeState) bool { return ns.Name == m }) {
 				extra = append(extra, &NodeState{Name: m, Addr: n.Addr})
 			}

@@ -1,0 +1,75 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/roma-redis/roma/hclspec"
+	"github.com/roma-redis/roma/status"
+)
+
+// TestBeyondReach: a replica removed from roma.hcl together with its
+// host, which still answers at the address the published status gives,
+// keeps running: roma cannot reach its host to stop it. The plan says so
+// (it said nothing); one that does not answer is not mentioned. The
+// decision alone, on states built by hand (apply's handover lab test
+// runs it on real nodes).
+func TestBeyondReach(t *testing.T) {
+	src := `
+cluster "c" {
+  partitions = 1
+  password   = "beyond-test-pw"
+}
+host "h" {
+  address   = "127.0.0.1"
+  transport = "local"
+  root      = "/tmp/roma-beyond-test"
+  service   = "process"
+}
+node "a0" {
+  host      = "h"
+  port      = 7000
+  partition = 0
+}
+status "st" {
+  host = "h"
+  port = 7100
+}
+`
+	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	rec := &status.Status{Version: status.SchemaVersion, Cluster: "c", Epoch: 4,
+		Partitions: []status.Partition{{Master: "a0", Replicas: []string{"x9"}}},
+		Nodes: map[string]status.NodeState{
+			"a0": {Addr: "127.0.0.1:7000", Partition: 0, Role: "master"},
+			"x9": {Addr: "127.0.0.9:7009", Partition: 0, Role: "replica"},
+		}}
+	for _, tc := range []struct {
+		name string
+		x9   *NodeState
+		want []string
+	}{
+		{"it answers", &NodeState{Name: "x9", Addr: "127.0.0.9:7009", Reachable: true, Role: "replica", MasterAddr: "127.0.0.1:7000", LinkUp: true, Keys: 5},
+			[]string{"node.x9: x9 at 127.0.0.9:7009 is no longer in roma.hcl, nor is its host: roma cannot reach its host to stop it, so it keeps running, a replica of a0 with its 5 keys, until you stop it. To have roma apply stop it, put its host back in roma.hcl for one apply"}},
+		{"it does not answer", &NodeState{Name: "x9", Addr: "127.0.0.9:7009"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &State{Hosts: map[string]*HostState{"h": {Name: "h", Reachable: true}}, Nodes: map[string]*NodeState{
+				"a0": {Name: "a0", Addr: "127.0.0.1:7000", Reachable: true, Role: "master", Keys: 5},
+				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master", StatusRecord: rec.Fields()},
+			}, Leaving: map[string]*NodeState{"x9": tc.x9}}
+			var got []string
+			for _, n := range Diff(cfg.Spec, st, Options{}).Notes {
+				if strings.HasPrefix(n.Address, "node.x9") {
+					got = append(got, n.Address+": "+n.Message)
+				}
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("notes on x9 (-want +got):\n%s", d)
+			}
+		})
+	}
+}
