@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -16,31 +15,7 @@ import (
 // decision alone, on states built by hand (apply's handover lab test
 // runs it on real nodes).
 func TestBeyondReach(t *testing.T) {
-	src := `
-cluster "c" {
-  partitions = 1
-  password   = "beyond-test-pw"
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = "/tmp/roma-beyond-test"
-  service   = "process"
-}
-node "a0" {
-  host      = "h"
-  port      = 7000
-  partition = 0
-}
-status "st" {
-  host = "h"
-  port = 7100
-}
-`
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	spec := handSpec(t, "beyond", 1, a0AndStatus)
 	rec := &status.Status{Version: status.SchemaVersion, Cluster: "c", Epoch: 4,
 		Partitions: []status.Partition{{Master: "a0", Replicas: []string{"x9"}}},
 		Nodes: map[string]status.NodeState{
@@ -62,7 +37,7 @@ status "st" {
 				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master", StatusRecord: rec.Fields()},
 			}, Leaving: map[string]*NodeState{"x9": tc.x9}}
 			var got []string
-			for _, n := range Diff(cfg.Spec, st, Options{}).Notes {
+			for _, n := range Diff(spec, st, Options{}).Notes {
 				if strings.HasPrefix(n.Address, "node.x9") {
 					got = append(got, n.Address+": "+n.Message)
 				}

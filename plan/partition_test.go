@@ -3,7 +3,6 @@ package plan
 import (
 	"testing"
 
-	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -13,18 +12,7 @@ import (
 // holding the most keys. The decision alone, on an observed state built
 // by hand (the lab tests run the cases that lead there).
 func TestTwoMastersKeepsTheLastMaster(t *testing.T) {
-	src := `
-cluster "c" {
-  partitions = 1
-  hash       = "jump"
-  password   = "partition-test-pw"
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = "/tmp/roma-partition-test"
-  service   = "process"
-}
+	spec := handSpec(t, "partition", 1, `
 node "a0" {
   host      = "h"
   port      = 7000
@@ -39,12 +27,7 @@ status "st" {
   host = "h"
   port = 7100
 }
-`
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	spec := cfg.Spec
+`)
 	for _, tc := range []struct {
 		name string
 		rec  *status.Partition

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/roma-redis/roma/hclspec"
 )
 
 // TestPasswordRefusedOnce: when every node running refuses roma.hcl's
@@ -14,17 +13,7 @@ import (
 // names each of them. The decision alone, on observed states built by
 // hand (plan's and cmd/roma's lab tests run it on real nodes).
 func TestPasswordRefusedOnce(t *testing.T) {
-	src := `
-cluster "c" {
-  partitions = 2
-  password   = "refused-test-pw"
-}
-host "h" {
-  address   = "127.0.0.1"
-  transport = "local"
-  root      = "/tmp/roma-refused-test"
-  service   = "process"
-}
+	spec := handSpec(t, "refused", 2, `
 host "g" {
   address   = "127.0.0.2"
   transport = "local"
@@ -45,11 +34,7 @@ status "st" {
   host = "h"
   port = 7100
 }
-`
-	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+`)
 	refused := func(name, addr string) *NodeState { return &NodeState{Name: name, Addr: addr, AuthError: true} }
 	up := func(name, addr string) *NodeState {
 		return &NodeState{Name: name, Addr: addr, Reachable: true, Role: "master", Keys: 1}
@@ -97,7 +82,7 @@ status "st" {
 				"h": {Name: "h", Reachable: true},
 				"g": {Name: "g", Reachable: tc.hostG},
 			}, Nodes: tc.nodes}
-			p := Diff(cfg.Spec, st, Options{})
+			p := Diff(spec, st, Options{})
 			var got notes
 			for _, n := range p.Unobserved {
 				got.Unobserved = append(got.Unobserved, n.Address)
