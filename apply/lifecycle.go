@@ -288,7 +288,7 @@ func (e *executor) passwordRefused(ctx context.Context, scope Scope, op string) 
 			names = append(names, fmt.Sprintf("%s (%s on %s)", tg.Name, e.addr(tg), tg.Host.Name))
 		}
 	}
-	const fix = "give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)"
+	const fix = cluster.PasswordHint
 	switch {
 	case len(names) == 0:
 		return nil

@@ -222,8 +222,7 @@ func PasswordRefused(parts []Partition) error {
 	if refused < 2 {
 		return nil
 	}
-	return fmt.Errorf("every data node that runs (%d) refuses roma.hcl's password (%v): "+
-		"give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)", refused, first)
+	return fmt.Errorf("every data node that runs (%d) refuses roma.hcl's password (%v): %s", refused, first, cluster.PasswordHint)
 }
 
 // Problem says why the partition cannot be backed up, or "".

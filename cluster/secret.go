@@ -23,6 +23,10 @@ type Secret struct{ value, previous string }
 // NewSecret wraps v as a Secret.
 func NewSecret(v string) Secret { return Secret{value: v} }
 
+// PasswordHint ends each message about nodes that refuse the password
+// roma.hcl gives: what to do, and the usual cause.
+const PasswordHint = "give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)"
+
 // Reveal returns the secret value itself.
 func (s Secret) Reveal() string { return s.value }
 

@@ -209,7 +209,7 @@ func newClient(ctx context.Context, spec *cluster.Spec, o client.Options) (*clie
 	for {
 		c, err := client.NewFromSpec(ctx, spec, o)
 		if errors.Is(err, client.ErrPassword) {
-			return nil, fmt.Errorf("%w: give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)", err)
+			return nil, fmt.Errorf("%w: %s", err, cluster.PasswordHint)
 		}
 		if err == nil || !errors.Is(err, client.ErrNoMajority) || time.Now().After(deadline) {
 			return c, err

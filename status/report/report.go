@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/status"
 )
@@ -190,7 +191,7 @@ func (r *Report) PasswordRefused() error {
 		}
 		count(nd.Error)
 	}
-	const fix = "give roma.hcl the password the nodes have (was the password changed in roma.hcl, or a -var, -var-file or ROMA_VAR_ value left out?)"
+	const fix = cluster.PasswordHint
 	switch {
 	case refused == 0:
 		return nil
