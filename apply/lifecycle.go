@@ -378,10 +378,7 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 			return err
 		}
 		startOne := func(ctx context.Context, tg redisconf.Target, master *redisconf.Target) bool {
-			addr := "node." + tg.Name
-			if tg.Kind == redisconf.KindStatus {
-				addr = "status." + tg.Name
-			}
+			addr := resource(tg)
 			verb := "starting"
 			if master != nil {
 				verb += " as a replica of " + master.Name
@@ -532,10 +529,7 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 			verb = "stopping (SHUTDOWN NOSAVE: its data goes)"
 		}
 		stopOne := func(ctx context.Context, tg redisconf.Target) bool {
-			addr := "node." + tg.Name
-			if tg.Kind == redisconf.KindStatus {
-				addr = "status." + tg.Name
-			}
+			addr := resource(tg)
 			return e.step(ctx, addr, tg.Host.Name, verb, "stopped", func(ctx context.Context) error {
 				return e.stopNode(ctx, tg, save)
 			})
@@ -651,10 +645,7 @@ func (e *executor) silent(ctx context.Context, tg redisconf.Target, op string) b
 	if !hung {
 		return false
 	}
-	addr := "node." + tg.Name
-	if tg.Kind == redisconf.KindStatus {
-		addr = "status." + tg.Name
-	}
+	addr := resource(tg)
 	cannot := "roma can neither save its data nor stop it"
 	if op == "start" {
 		cannot = "roma can neither start it (it runs) nor use it"
@@ -706,10 +697,7 @@ func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) 
 		var jobs []job
 		for _, n := range names {
 			tg := e.targets[n]
-			addr := "node." + n
-			if tg.Kind == redisconf.KindStatus {
-				addr = "status." + n
-			}
+			addr := resource(tg)
 			l := cluster.LayoutOf(tg.Host)
 			msg := "removed (data kept in " + l.Data(n) + ")"
 			if purge {

@@ -236,10 +236,7 @@ const publishWait = 10 * time.Second
 // its host's address changed), else where roma.hcl declares it.
 func (e *executor) current(name string) redisconf.Target {
 	tg := e.targets[name]
-	kind := "node"
-	if tg.Kind == redisconf.KindStatus {
-		kind = "status"
-	}
+	kind := kindOf(tg)
 	for _, r := range e.p.Resources {
 		if r.Name != name || r.Kind != kind {
 			continue

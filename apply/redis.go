@@ -20,6 +20,18 @@ func (e *executor) addr(tg redisconf.Target) string {
 	return net.JoinHostPort(tg.Host.Address, strconv.Itoa(tg.Port))
 }
 
+// kindOf is the kind of resource the plan makes of tg: node or status.
+func kindOf(tg redisconf.Target) string {
+	if tg.Kind == redisconf.KindStatus {
+		return "status"
+	}
+	return "node"
+}
+
+// resource is tg's address in the plan and in events: node.NAME or
+// status.NAME.
+func resource(tg redisconf.Target) string { return kindOf(tg) + "." + tg.Name }
+
 // client returns a client of tg with the cluster password, or the one it
 // replaces while a rotation is under way. A node that has no password yet
 // (its password was removed by hand) is reached without.
