@@ -48,3 +48,42 @@ func TestBeyondReach(t *testing.T) {
 		})
 	}
 }
+
+// TestStrays: a replica that a declared node lists at an address where
+// roma.hcl declares no node, and that no conf file or published status
+// names, is noted on its partition (the plan said nothing: a replica
+// removed with its host, once the apply that removed it had run, went on
+// copying the partition unseen). Declared nodes and nodes roma already
+// notes as leaving are not noted again.
+func TestStrays(t *testing.T) {
+	spec := handSpec(t, "strays", 1, a0AndStatus)
+	stray := "partition.0: a0, the master of partition 0, has a replica at 127.0.0.9:7009 that roma.hcl does not declare: roma neither manages nor stops it, and it goes on copying partition 0's keys. " +
+		"If it is a node removed from roma.hcl together with its host, stop it on that host, or put the host back in roma.hcl for one apply and roma apply stops it"
+	for _, tc := range []struct {
+		name     string
+		replicas []string
+		leaving  map[string]*NodeState
+		want     []string
+	}{
+		{"none", nil, nil, nil},
+		{"undeclared", []string{"127.0.0.9:7009"}, nil, []string{stray}},
+		{"leaving", []string{"127.0.0.9:7009"}, map[string]*NodeState{"x9": {Name: "x9", Addr: "127.0.0.9:7009"}}, nil},
+		{"a declared node's address", []string{"127.0.0.1:7100"}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &State{Hosts: map[string]*HostState{"h": {Name: "h", Reachable: true}}, Nodes: map[string]*NodeState{
+				"a0": {Name: "a0", Addr: "127.0.0.1:7000", Reachable: true, Role: "master", Keys: 5, Replicas: tc.replicas},
+				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master"},
+			}, Leaving: tc.leaving}
+			var got []string
+			for _, n := range Diff(spec, st, Options{}).Notes {
+				if strings.HasPrefix(n.Address, "partition.") {
+					got = append(got, n.Address+": "+n.Message)
+				}
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("notes on partition 0 (-want +got):\n%s", d)
+			}
+		})
+	}
+}

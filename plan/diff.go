@@ -53,6 +53,7 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 	d.backup()
 	d.deletes()
 	d.beyondReach()
+	d.strays()
 	d.reshard()
 	d.foreign()
 	d.fingerprints()
@@ -1158,6 +1159,42 @@ func (d *differ) beyondReach() {
 		}
 		d.note("node."+name, "%s at %s is no longer in roma.hcl, nor is its host: roma cannot reach its host to stop it, so it keeps running, a replica%s with its %d keys, until you stop it. "+
 			"To have roma apply stop it, put its host back in roma.hcl for one apply", name, ns.Addr, of, ns.Keys)
+	}
+}
+
+// strays notes each replica that a declared data node lists (INFO
+// replication: the address the replica announces) at an address where
+// roma.hcl declares no node and none is leaving: a node removed from
+// roma.hcl with its host once the published status no longer names it,
+// or one attached by hand. It copies the partition's keys, and roma
+// neither manages nor stops it. roma does not connect to it: it is not
+// known to be this cluster's, and would be given the password.
+func (d *differ) strays() {
+	known := map[string]bool{}
+	for _, t := range targets(d.spec) {
+		known[d.spec.Addr(t.Host.Name, t.Port)] = true
+	}
+	for _, ns := range d.st.Leaving {
+		if ns != nil {
+			known[ns.Addr] = true
+		}
+	}
+	for _, n := range d.spec.Nodes {
+		ns := d.st.Nodes[n.Name]
+		if ns == nil || !ns.Reachable {
+			continue
+		}
+		for _, addr := range ns.Replicas {
+			if known[addr] {
+				continue
+			}
+			role := "a replica"
+			if ns.Role == "master" {
+				role = "the master"
+			}
+			d.note(fmt.Sprintf("partition.%d", n.Partition), "%s, %s of partition %d, has a replica at %s that roma.hcl does not declare: roma neither manages nor stops it, and it goes on copying partition %d's keys. "+
+				"If it is a node removed from roma.hcl together with its host, stop it on that host, or put the host back in roma.hcl for one apply and roma apply stops it", n.Name, role, n.Partition, addr, n.Partition)
+		}
 	}
 }
 
