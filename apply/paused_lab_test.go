@@ -2,8 +2,10 @@ package apply_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +23,30 @@ import (
 // beside it; once the node runs again, stop converges.
 func TestStopPausedNode(t *testing.T) {
 	l := lab.Shared(t)
+	// pz0 on a second host entry (the same lab host, a root of its own),
+	// for a start limited to it (--host), which must ask pz1's host.
+	h := l.Hosts[len(l.Hosts)-1]
 	spec := writeConfig(t, t.TempDir(), oneHost{cluster: "paused", partitions: 1, root: "/var/lib/roma/paused",
-		nodes: []oneHostNode{{"pz0", 7456, 0}, {"pz1", 7457, 0}}, statusPort: 7489}.text(l))
+		nodes: []oneHostNode{{"pz1", 7457, 0}}, statusPort: 7489}.text(l)+fmt.Sprintf(`
+host "other" {
+  address = %q
+  root    = "/var/lib/roma/paused-other"
+  service = "process"
+
+  ssh {
+    user          = "root"
+    port          = %d
+    identity_file = %q
+    known_hosts   = %q
+  }
+}
+
+node "pz0" {
+  host      = "other"
+  port      = 7456
+  partition = 0
+}
+`, h.Address, h.Port, l.IdentityFile, l.KnownHosts))
 	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -48,6 +72,29 @@ func TestStopPausedNode(t *testing.T) {
 		c.Close()
 	}
 
+	// A start limited to pz0's host starts no master either: it asks
+	// pz1's host, out of its scope, whether pz1 runs.
+	var (
+		mu   sync.Mutex
+		said []string
+	)
+	report := func(ev apply.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		said = append(said, ev.Address+": "+ev.Message)
+	}
+	res, err = apply.Start(ctx, spec, apply.Scope{Hosts: []string{"other"}}, apply.Options{Dial: plantest.Dial, Report: report})
+	why := "node.pz0: not attempted: partition 0 has no master that answers, and pz1, which may be its master, does not answer though it runs"
+	if mu.Lock(); !slices.Contains(res.Skipped, "node.pz0") || err == nil || !slices.ContainsFunc(said, func(s string) bool { return strings.HasPrefix(s, why) }) {
+		t.Errorf("start --host other with pz1 paused: skipped %v, %v, said %q; want node.pz0 skipped, saying %q", res.Skipped, err, said, why)
+	}
+	mu.Unlock()
+	c := plantest.NodeClient(spec, "pz0")
+	if c.Ping(ctx).Err() == nil {
+		t.Error("start --host other with pz1 paused started pz0")
+	}
+	c.Close()
+
 	// Start fails for it alike, and starts no other node of its
 	// partition as master: pz1 may be the master, paused, and would be a
 	// second one once it runs again.
@@ -58,7 +105,7 @@ func TestStopPausedNode(t *testing.T) {
 	if !slices.Contains(res.Skipped, "node.pz0") {
 		t.Errorf("start with pz1 paused: skipped %v, want node.pz0 among them", res.Skipped)
 	}
-	c := plantest.NodeClient(spec, "pz0")
+	c = plantest.NodeClient(spec, "pz0")
 	if c.Ping(ctx).Err() == nil {
 		t.Error("start with pz1 paused started pz0")
 	}
