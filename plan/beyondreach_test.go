@@ -37,7 +37,7 @@ func TestBeyondReach(t *testing.T) {
 				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master", StatusRecord: rec.Fields()},
 			}, Leaving: map[string]*NodeState{"x9": tc.x9}}
 			var got []string
-			for _, n := range Diff(spec, st, Options{}).Notes {
+			for _, n := range Diff(spec, fromConf(spec, st), Options{}).Notes {
 				if strings.HasPrefix(n.Address, "node.x9") {
 					got = append(got, n.Address+": "+n.Message)
 				}
@@ -76,7 +76,7 @@ func TestStrays(t *testing.T) {
 				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master"},
 			}, Leaving: tc.leaving}
 			var got []string
-			for _, n := range Diff(spec, st, Options{}).Notes {
+			for _, n := range Diff(spec, fromConf(spec, st), Options{}).Notes {
 				if strings.HasPrefix(n.Address, "partition.") {
 					got = append(got, n.Address+": "+n.Message)
 				}

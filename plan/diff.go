@@ -356,6 +356,24 @@ func evicts(name string, desired cluster.Settings, ns *NodeState) (why string, d
 		head, policy), false
 }
 
+// startedElsewise reports whether the server at t's address was not
+// started from t's conf file: from another node's file (renamed in
+// roma.hcl, or another cluster's on the same host and ports), from one
+// roma did not write (started by hand, or under another root), or, while
+// roma wrote no conf file for t, from none at all (by hand or by another
+// tool: roma always starts a node from its conf file). node refuses it:
+// restarted with t's file, it would come back with another data
+// directory, and its own node would be gone from under it; demoted, its
+// data would be.
+func (d *differ) startedElsewise(t redisconf.Target) bool {
+	ns := d.st.Nodes[t.Name]
+	hs := d.st.Hosts[t.Host.Name]
+	if ns == nil || !ns.Reachable || hs == nil {
+		return false
+	}
+	return ns.ConfigFile != cluster.LayoutOf(t.Host).Conf(t.Name) && (ns.ConfigFile != "" || hs.Files[t.Name] == nil)
+}
+
 // loadingMessage says that node name, loading its dataset, is up but
 // cannot be judged yet.
 func loadingMessage(name string, ns *NodeState) string {
@@ -411,17 +429,20 @@ func (d *differ) node(t redisconf.Target) {
 		}
 	}
 	running := ns != nil && ns.Reachable
-	if conf := cluster.LayoutOf(t.Host).Conf(t.Name); running && ns.ConfigFile != "" && ns.ConfigFile != conf {
-		// The server at its address was started from another file:
-		// another node's (renamed in roma.hcl, or another cluster's on
-		// the same host and ports), or one roma did not write (started
-		// by hand, or under another root). Restarted with this node's
-		// file, it would come back with another data directory, and its
-		// own node would be gone from under it.
+	if conf := cluster.LayoutOf(t.Host).Conf(t.Name); d.startedElsewise(t) {
 		msg := fmt.Sprintf("%s runs from %s, not from %s: the host's root changed in roma.hcl, and roma cannot move a node's files. "+
 			"Set root back; to move it, stop the cluster (roma stop, with the roma.hcl that gives the old root), move the directory on %s, then roma apply",
 			t.Name, ns.ConfigFile, conf, t.Host.Name)
-		if path.Base(ns.ConfigFile) != path.Base(conf) {
+		switch {
+		case ns.ConfigFile == "":
+			var keys int64
+			for _, n := range ns.Databases {
+				keys += n
+			}
+			msg = fmt.Sprintf("%s is served by a redis-server started without a conf file (by hand, or by another tool; it holds %d keys), not from %s: roma does not take over a server it did not start for this node. "+
+				"Give %s a free port, or stop that server",
+				addrOf(t), keys, conf, t.Name)
+		case path.Base(ns.ConfigFile) != path.Base(conf):
 			who := "a redis-server that is not " + t.Name + "'s"
 			if m, ok := d.confMeta(hs, ns.ConfigFile); ok {
 				who = fmt.Sprintf("node %s of cluster %q", m.Node, m.Cluster)
@@ -772,6 +793,9 @@ func (d *differ) partition(i int) {
 			d.p.Unobserved = append(d.p.Unobserved, Note{Address: addr, Message: fmt.Sprintf(
 				"%s refuses the cluster password: the roles in partition %d are unknown", n.Name, i)})
 			return
+		}
+		if d.startedElsewise(redisconf.DataTarget(d.spec, n)) {
+			return // not roma's node: node refuses the plan, and says why
 		}
 		if ns == nil || !ns.Reachable {
 			continue

@@ -3,6 +3,8 @@ package plan_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/roma-redis/roma/hclspec"
 	"github.com/roma-redis/roma/plan"
 	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisconn"
 	"github.com/roma-redis/roma/redisconn/redistest"
 	"github.com/roma-redis/roma/redisinfo"
@@ -175,6 +178,18 @@ node "n0" {
 	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
+	}
+	// The node's conf file, as apply writes it: the server at port is
+	// roma's n0 (one started without a conf file where roma wrote none
+	// is not roma's, and the plan refuses it).
+	n, _ := cfg.Spec.Node("n0")
+	h, _ := cfg.Spec.Host("h")
+	conf := cluster.LayoutOf(h).Conf("n0")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, redisconf.Render(cfg.Spec, redisconf.DataTarget(cfg.Spec, n)), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	return cfg.Spec
 }

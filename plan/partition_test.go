@@ -46,7 +46,7 @@ status "st" {
 			if tc.rec != nil {
 				st.Nodes["st"].StatusRecord = (&status.Status{Version: status.SchemaVersion, Cluster: "c", Epoch: 3, Partitions: []status.Partition{*tc.rec}}).Fields()
 			}
-			p := Diff(spec, st, Options{})
+			p := Diff(spec, fromConf(spec, st), Options{})
 			for _, r := range p.Resources {
 				if r.Address != "partition.0" {
 					continue

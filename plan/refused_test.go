@@ -82,7 +82,7 @@ status "st" {
 				"h": {Name: "h", Reachable: true},
 				"g": {Name: "g", Reachable: tc.hostG},
 			}, Nodes: tc.nodes}
-			p := Diff(spec, st, Options{})
+			p := Diff(spec, fromConf(spec, st), Options{})
 			var got notes
 			for _, n := range p.Unobserved {
 				got.Unobserved = append(got.Unobserved, n.Address)

@@ -66,7 +66,7 @@ node "a0" {
 			Services: map[string]*ServiceState{"a0": {Running: true}}}},
 		Nodes: map[string]*NodeState{"a0": {Name: "a0", Addr: "127.0.0.1:7000", Reachable: true, Role: "master"}},
 	}
-	p := Diff(after, st, Options{})
+	p := Diff(after, fromConf(after, st), Options{})
 	got := map[string]Change{}
 	for _, r := range p.Resources {
 		if r.Address == "node.a0" {

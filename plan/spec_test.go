@@ -46,3 +46,17 @@ status "st" {
   port = 7100
 }
 `
+
+// fromConf marks every node of st that answers, and was given no conf
+// file, as started from the conf file roma writes for it on its host
+// (INFO config_file): the state of a node that apply started. A server
+// started from none is one roma did not start (node refuses it). It
+// returns st.
+func fromConf(spec *cluster.Spec, st *State) *State {
+	for _, t := range targets(spec) {
+		if ns := st.Nodes[t.Name]; ns != nil && ns.Reachable && ns.ConfigFile == "" {
+			ns.ConfigFile = cluster.LayoutOf(t.Host).Conf(t.Name)
+		}
+	}
+	return st
+}

@@ -21,7 +21,7 @@ func TestStaleNames(t *testing.T) {
 		}
 		return st
 	}
-	saved := Diff(spec, state(""), Options{})
+	saved := Diff(spec, fromConf(spec, state("")), Options{})
 	for _, tc := range []struct {
 		change string
 		want   []string
@@ -31,7 +31,7 @@ func TestStaleNames(t *testing.T) {
 		{"st", []string{"status.st changed"}},
 	} {
 		t.Run("changed "+tc.change, func(t *testing.T) {
-			if d := cmp.Diff(tc.want, Stale(saved, Diff(spec, state(tc.change), Options{}))); d != "" {
+			if d := cmp.Diff(tc.want, Stale(saved, Diff(spec, fromConf(spec, state(tc.change)), Options{}))); d != "" {
 				t.Errorf("Stale (-want +got):\n%s", d)
 			}
 		})
