@@ -359,19 +359,14 @@ func evicts(name string, desired cluster.Settings, ns *NodeState) (why string, d
 // startedElsewise reports whether the server at t's address was not
 // started from t's conf file: from another node's file (renamed in
 // roma.hcl, or another cluster's on the same host and ports), from one
-// roma did not write (started by hand, or under another root), or, while
-// roma wrote no conf file for t, from none at all (by hand or by another
-// tool: roma always starts a node from its conf file). node refuses it:
-// restarted with t's file, it would come back with another data
-// directory, and its own node would be gone from under it; demoted, its
-// data would be.
+// roma did not write (started by hand, or under another root), or from
+// none at all (by hand or by another tool: roma always starts a node
+// from its conf file). node refuses it: restarted with t's file, it
+// would come back with another data directory, and its own node would
+// be gone from under it; demoted, its data would be.
 func (d *differ) startedElsewise(t redisconf.Target) bool {
 	ns := d.st.Nodes[t.Name]
-	hs := d.st.Hosts[t.Host.Name]
-	if ns == nil || !ns.Reachable || hs == nil {
-		return false
-	}
-	return ns.ConfigFile != cluster.LayoutOf(t.Host).Conf(t.Name) && (ns.ConfigFile != "" || hs.Files[t.Name] == nil)
+	return ns != nil && ns.Reachable && ns.ConfigFile != cluster.LayoutOf(t.Host).Conf(t.Name)
 }
 
 // loadingMessage says that node name, loading its dataset, is up but

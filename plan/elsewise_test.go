@@ -8,9 +8,10 @@ import (
 )
 
 // TestStartedElsewise: a server roma did not start, at the address of a
-// node roma wrote no conf file for, started from no conf file, is refused
-// (node), and its partition plans nothing around it: the plan said the
-// partition had two masters, and would demote it, its data lost. The
+// node, started from no conf file (whether roma wrote one for the node
+// there or not) or another one, is refused (node), and its partition
+// plans nothing around it: the plan said the partition had two masters,
+// and would demote it, its data lost. The
 // decision alone, on states built by hand (TestServerRomaDidNotStart runs
 // a real server).
 func TestStartedElsewise(t *testing.T) {
@@ -25,12 +26,12 @@ node "d0" {
 	for _, tc := range []struct {
 		name       string
 		configFile string
-		file       bool // roma's conf file for d0 on the host
+		file       bool   // roma's conf file for d0 on the host
 		want       string // the start of node.d0's refusal; "" for none
 	}{
 		{"no conf file anywhere", "", false, "127.0.0.1:7003 is served by a redis-server started without a conf file (by hand, or by another tool; it holds 3 keys), not from " + conf + ": "},
 		{"another file", "/etc/redis/redis.conf", false, "127.0.0.1:7003 is served by a redis-server that is not d0's, started from /etc/redis/redis.conf, not from " + conf + ": "},
-		{"roma's conf file on the host, started without it", "", true, ""},
+		{"roma's conf file on the host, started without it", "", true, "127.0.0.1:7003 is served by a redis-server started without a conf file (by hand, or by another tool; it holds 3 keys), not from " + conf + ": "},
 		{"from roma's conf file", conf, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ import (
 func TestLoadingNodeIsNotRestarted(t *testing.T) {
 	const pw = "loading-test-password"
 	ctx := context.Background()
-	s := redistest.Start(t, pw, "--enable-debug-command", "yes", "--key-load-delay", "-50")
+	s, root := startLocal(t, pw, "--enable-debug-command", "yes", "--key-load-delay", "-50")
 	c := redisconn.New(s.Addr, pw, 30*time.Second, 1)
 	defer c.Close()
 	if err := c.Do(ctx, "DEBUG", "POPULATE", 1_500_000).Err(); err != nil {
@@ -41,7 +41,7 @@ func TestLoadingNodeIsNotRestarted(t *testing.T) {
 	s.Kill(t)
 	s.Relaunch(t)
 
-	spec := localSpec(t, pw, s.Port, "")
+	spec := localSpec(t, root, pw, s.Port, "")
 	st := plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec)
 	if info, err := c.Info(ctx, "persistence").Result(); err != nil || redisinfo.Parse(info)["loading"] != "1" {
 		t.Fatalf("the node no longer loads after the plan observed it (%v): the test shows nothing (make the load slower)", err)
@@ -75,7 +75,7 @@ func TestLoadingNodeIsNotRestarted(t *testing.T) {
 func TestShrinkingMaxmemoryWarns(t *testing.T) {
 	const pw = "maxmemory-test-password"
 	ctx := context.Background()
-	s := redistest.Start(t, pw)
+	s, root := startLocal(t, pw)
 	c := redisconn.New(s.Addr, pw, 10*time.Second, 1)
 	defer c.Close()
 	pipe := c.Pipeline()
@@ -85,7 +85,7 @@ func TestShrinkingMaxmemoryWarns(t *testing.T) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	spec := localSpec(t, pw, s.Port, "  maxmemory        = \"4mb\"\n  maxmemory-policy = \"allkeys-lru\"\n")
+	spec := localSpec(t, root, pw, s.Port, "  maxmemory        = \"4mb\"\n  maxmemory-policy = \"allkeys-lru\"\n")
 	p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{})
 	var node *plan.Resource
 	for i, r := range p.Resources {
@@ -129,7 +129,7 @@ func TestShrinkingMaxmemoryWarns(t *testing.T) {
 func TestTooFewDatabasesRefused(t *testing.T) {
 	const pw = "databases-test-password"
 	ctx := context.Background()
-	s := redistest.Start(t, pw)
+	s, root := startLocal(t, pw)
 	o := redisconn.Options(s.Addr, pw, 10*time.Second, 1)
 	o.DB = 5
 	c := redisconn.NewClient(o)
@@ -137,7 +137,7 @@ func TestTooFewDatabasesRefused(t *testing.T) {
 	if err := c.Set(ctx, "in-db-5", "x", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	spec := localSpec(t, pw, s.Port, "  databases = 4\n")
+	spec := localSpec(t, root, pw, s.Port, "  databases = 4\n")
 	p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial}.Observe(ctx, spec), plan.Options{})
 	want := "n0 holds keys in database 5 (1 key), and with databases = 4 Redis would refuse its data file at its next start and exit"
 	for _, r := range p.Refusals {
@@ -148,10 +148,28 @@ func TestTooFewDatabasesRefused(t *testing.T) {
 	t.Fatalf("refusals: %+v, want %q", p.Refusals, want)
 }
 
+// startLocal starts a redis-server with password pw and args, as roma's
+// node n0 of a localSpec under the root it returns: from n0's conf file
+// there (INFO config_file gives it), as apply starts a node; localSpec
+// then writes that file's content.
+func startLocal(t *testing.T, pw string, args ...string) (*redistest.Server, string) {
+	t.Helper()
+	root := t.TempDir()
+	conf := filepath.Join(root, "conf", "n0.conf")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return redistest.StartFrom(t, conf, pw, args...), root
+}
+
 // localSpec is a roma.hcl of one partition whose only node is the
-// redis-server at 127.0.0.1:port, on a host reached without SSH, with the
-// password pw and redis, the lines of a redis block ("" for none).
-func localSpec(t *testing.T, pw string, port int, redis string) *cluster.Spec {
+// redis-server at 127.0.0.1:port, under root on a host reached without
+// SSH, with the password pw and redis, the lines of a redis block ("" for
+// none). It writes the node's conf file under root, as apply does.
+func localSpec(t *testing.T, root, pw string, port int, redis string) *cluster.Spec {
 	t.Helper()
 	block := ""
 	if redis != "" {
@@ -174,14 +192,11 @@ node "n0" {
   port      = %d
   partition = 0
 }
-`, pw, block, t.TempDir(), port)
+`, pw, block, root, port)
 	cfg, diags := hclspec.LoadSource([]byte(src), "roma.hcl", t.TempDir(), hclspec.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	// The node's conf file, as apply writes it: the server at port is
-	// roma's n0 (one started without a conf file where roma wrote none
-	// is not roma's, and the plan refuses it).
 	n, _ := cfg.Spec.Node("n0")
 	h, _ := cfg.Spec.Host("h")
 	conf := cluster.LayoutOf(h).Conf("n0")

@@ -16,7 +16,6 @@ import (
 	"github.com/roma-redis/roma/plan/plantest"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/redisconn"
-	"github.com/roma-redis/roma/redisconn/redistest"
 )
 
 // TestNodeRefusingPingSaysWhy: a node whose disk fails it (here its data
@@ -27,7 +26,7 @@ import (
 func TestNodeRefusingPingSaysWhy(t *testing.T) {
 	const pw = "misconf-test-password"
 	ctx := context.Background()
-	s := redistest.Start(t, pw, "--enable-protected-configs", "yes", "--save", "3600 1")
+	s, root := startLocal(t, pw, "--enable-protected-configs", "yes", "--save", "3600 1")
 	pid := plantest.ServerPid(t, redisconn.New(s.Addr, pw, 10*time.Second, 1), "n0") // before MISCONF refuses INFO
 	c := redisconn.New(s.Addr, pw, 10*time.Second, 1)
 	defer c.Close()
@@ -56,7 +55,7 @@ func TestNodeRefusingPingSaysWhy(t *testing.T) {
 			t.Fatalf("PING after a failed save: %v, want MISCONF", err)
 		}
 	}
-	spec := localSpec(t, pw, s.Port, "")
+	spec := localSpec(t, root, pw, s.Port, "")
 	h, _ := spec.Host("h")
 	pidfile := cluster.LayoutOf(h).Pid("n0")
 	if err := os.MkdirAll(filepath.Dir(pidfile), 0o755); err != nil {
@@ -93,9 +92,9 @@ func TestNodeRefusingPingSaysWhy(t *testing.T) {
 func TestPausedNodeIsRestarted(t *testing.T) {
 	const pw = "paused-test-password"
 	ctx := context.Background()
-	s := redistest.Start(t, pw)
+	s, root := startLocal(t, pw)
 	pid := plantest.ServerPid(t, redisconn.New(s.Addr, pw, 10*time.Second, 1), "n0")
-	spec := localSpec(t, pw, s.Port, "")
+	spec := localSpec(t, root, pw, s.Port, "")
 	h, _ := spec.Host("h")
 	for path, data := range map[string][]byte{
 		cluster.LayoutOf(h).Pid("n0"):  fmt.Appendf(nil, "%d\n", pid),

@@ -48,6 +48,14 @@ func (s *Server) Pause(t testing.TB) (resume func()) {
 // real thing.
 func Start(t testing.TB, password string, args ...string) *Server {
 	t.Helper()
+	return StartFrom(t, "", password, args...)
+}
+
+// StartFrom is Start with the server started from the conf file conf
+// (INFO config_file gives it, as for a node roma started), whose
+// directives Start's arguments override; "" for none.
+func StartFrom(t testing.TB, conf, password string, args ...string) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is needed: %v (apt-get install redis-server)", err)
 	}
@@ -62,6 +70,9 @@ func Start(t testing.TB, password string, args ...string) *Server {
 		"--appendonly", "no", "--logfile", filepath.Join(s.Dir, "redis.log")}
 	if password != "" {
 		argv = append(argv, "--requirepass", password, "--masterauth", password)
+	}
+	if conf != "" {
+		argv = append([]string{conf}, argv...)
 	}
 	s.argv = append(argv, args...)
 	s.launch(t)
