@@ -155,6 +155,24 @@ func TestTooFewDatabasesRefused(t *testing.T) {
 func startLocal(t *testing.T, pw string, args ...string) (*redistest.Server, string) {
 	t.Helper()
 	root := t.TempDir()
+	return startIn(t, root, pw, args...), root
+}
+
+// startLocalLogging is startLocal with DEBUG allowed, and the server's
+// log where roma's conf file puts n0's (root/log/n0.log), where a plan
+// reads it.
+func startLocalLogging(t *testing.T, pw string) (*redistest.Server, string) {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return startIn(t, root, pw, "--enable-debug-command", "yes", "--logfile", filepath.Join(root, "log", "n0.log")), root
+}
+
+// startIn is startLocal under root.
+func startIn(t *testing.T, root, pw string, args ...string) *redistest.Server {
+	t.Helper()
 	conf := filepath.Join(root, "conf", "n0.conf")
 	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
 		t.Fatal(err)
@@ -162,7 +180,7 @@ func startLocal(t *testing.T, pw string, args ...string) (*redistest.Server, str
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return redistest.StartFrom(t, conf, pw, args...), root
+	return redistest.StartFrom(t, conf, pw, args...)
 }
 
 // localSpec is a roma.hcl of one partition whose only node is the

@@ -170,6 +170,9 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 		})
 	}
 	wg.Wait()
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	o.observeLastWords(lctx, spec, st)
+	cancel()
 	for _, t := range targets(spec) {
 		if hs := st.Hosts[t.Host.Name]; hs != nil && hs.Redis == RedisRunning {
 			if ns := st.Nodes[t.Name]; ns != nil && ns.Reachable && ns.Version != "" {

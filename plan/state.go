@@ -34,6 +34,11 @@ type HostState struct {
 	// Sums are the SHA-256 of romad's files (binary, config, secrets)
 	// that exist on the host, by path.
 	Sums map[string]string
+	// LastWords holds, by node name, what the log of each node there
+	// that has a conf file and does not run last warned of, when it did
+	// not end with a shutdown (it crashed: a disk that filled up, a file
+	// it could not write). Only what roma observed, not a fingerprint.
+	LastWords map[string]string `json:",omitempty"`
 }
 
 // FileState is one file under root/conf.

@@ -1,0 +1,161 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/remote"
+)
+
+// tailLines is how many lines of a stopped node's log a plan reads:
+// enough for a crash's bug report (some 300 lines), whose first line
+// says what killed it.
+const tailLines = 500
+
+// observeLastWords reads, on each host that answered, the end of the log
+// of every node there that has a conf file and neither runs nor answers
+// (a refused password is no stop), in one more round trip per host with
+// such nodes (none when every node runs), and keeps what each last
+// warned of (HostState.LastWords): why a node that crashed stopped,
+// which the plan then says beside "start it".
+func (o Observer) observeLastWords(ctx context.Context, spec *cluster.Spec, st *State) {
+	var wg sync.WaitGroup
+	for _, h := range spec.Hosts {
+		hs := st.Hosts[h.Name]
+		if hs == nil || !hs.Reachable {
+			continue
+		}
+		var names []string
+		for _, t := range targets(spec) {
+			ns := st.Nodes[t.Name]
+			if t.Host.Name != h.Name || hs.Files[t.Name] == nil || ns != nil && (ns.Reachable || refusesPassword(ns)) {
+				continue
+			}
+			if s := hs.Services[t.Name]; s != nil && s.Running {
+				continue // its process runs: silent, not stopped
+			}
+			names = append(names, t.Name)
+		}
+		if len(names) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			logs := o.tails(ctx, h, names)
+			for name, log := range logs {
+				if w := lastWords(log); w != "" {
+					if hs.LastWords == nil {
+						hs.LastWords = map[string]string{}
+					}
+					hs.LastWords[name] = spec.Password.Redact(w)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// logEnd separates the logs tails prints.
+const logEnd = "roma-log-end"
+
+// tails returns the last tailLines lines of the log of each of names on
+// h, by name; nil when h cannot be asked.
+func (o Observer) tails(ctx context.Context, h cluster.Host, names []string) map[string]string {
+	t, err := o.Dial(ctx, h)
+	if err != nil {
+		return nil
+	}
+	defer t.Close()
+	l := cluster.LayoutOf(h)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "printf 'log %%s\\n' %s; tail -n %d -- %s 2>/dev/null; printf '\\n%s\\n'\n", remote.ShellQuote(n), tailLines, remote.ShellQuote(l.Log(n)), logEnd)
+	}
+	b.WriteString("exit 0\n")
+	res, err := t.Run(ctx, b.String())
+	if err != nil || res.ExitCode != 0 {
+		return nil
+	}
+	out := map[string]string{}
+	name, text := "", []string{}
+	for _, line := range strings.Split(string(res.Stdout), "\n") {
+		switch {
+		case name == "" && strings.HasPrefix(line, "log "):
+			name, text = strings.TrimPrefix(line, "log "), nil
+		case name != "" && line == logEnd:
+			out[name] = strings.Join(text, "\n")
+			name = ""
+		case name != "":
+			text = append(text, line)
+		}
+	}
+	return out
+}
+
+// logLine is a line of a Redis log: "pid:role date time level message",
+// level being . - * or # (a warning).
+var logLine = regexp.MustCompile(`^\d+:[A-Z] \d+ [A-Za-z]+ \d+ [\d:.]+ ([.\-*#]) (.*)$`)
+
+// routine starts the warnings Redis gives at every start (its version,
+// and advice on the machine it runs on), which say nothing of why it
+// stopped.
+var routine = []string{
+	"Redis version=", "Configuration loaded", "Server initialized",
+	"WARNING Memory overcommit", "WARNING overcommit_memory", "WARNING: The TCP backlog",
+	"WARNING you have Transparent Huge Pages", "WARNING supervised by systemd",
+}
+
+// lastWords returns what a stopped node's log, its last lines, last
+// warned of since the node last started (since it was ready, when it got
+// that far), when it did not end with a shutdown (Redis's "ready to
+// exit, bye bye"): its last 3 warnings, quoted and joined, the routine
+// ones left out; for a crash, the first line of its bug report. "" for a
+// shutdown, or no warning.
+func lastWords(log string) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	for _, mark := range []string{"Redis is starting", "Ready to accept connections"} {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if strings.Contains(lines[i], mark) {
+				lines = lines[i+1:]
+				break
+			}
+		}
+	}
+	for i, line := range lines {
+		if !strings.Contains(line, "=== REDIS BUG REPORT START") && !strings.Contains(line, "=== ASSERTION FAILED") {
+			continue
+		}
+		// A crash: the report's first warning says what killed it
+		// ("crashed by signal: 11", the failed assertion).
+		for _, l := range lines[i+1:] {
+			if m := logLine.FindStringSubmatch(l); m != nil && m[1] == "#" {
+				return fmt.Sprintf("%q (a crash: Redis's bug report follows it there)", strings.TrimSpace(m[2]))
+			}
+		}
+	}
+	var warned []string
+	for _, line := range lines {
+		m := logLine.FindStringSubmatch(line)
+		if m == nil || m[1] != "#" || strings.TrimSpace(m[2]) == "" ||
+			slices.ContainsFunc(routine, func(a string) bool { return strings.HasPrefix(m[2], a) }) {
+			continue
+		}
+		warned = append(warned, strings.TrimSpace(m[2]))
+	}
+	if n := len(lines); n > 0 && strings.Contains(lines[n-1], "ready to exit, bye bye") {
+		return ""
+	}
+	if len(warned) > 3 {
+		warned = warned[len(warned)-3:]
+	}
+	for i, w := range warned {
+		warned[i] = fmt.Sprintf("%q", w)
+	}
+	return strings.Join(warned, ", ")
+}
