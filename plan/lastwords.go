@@ -115,8 +115,9 @@ var routine = []string{
 // warned of since the node last started (since it was ready, when it got
 // that far), when it did not end with a shutdown (Redis's "ready to
 // exit, bye bye"): its last 3 warnings, quoted and joined, the routine
-// ones left out; for a crash, the first line of its bug report. "" for a
-// shutdown, or no warning.
+// ones left out; for a crash, the warning before it, if any, and the
+// line of its bug report that says what failed. "" for a shutdown, or
+// no warning.
 func lastWords(log string) string {
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	for _, mark := range []string{"Redis is starting", "Ready to accept connections"} {
@@ -127,30 +128,28 @@ func lastWords(log string) string {
 			}
 		}
 	}
+	if n := len(lines); n > 0 && strings.Contains(lines[n-1], "ready to exit, bye bye") {
+		return ""
+	}
 	for i, line := range lines {
 		if !strings.Contains(line, "=== REDIS BUG REPORT START") && !strings.Contains(line, "=== ASSERTION FAILED") {
 			continue
 		}
-		// A crash: the report's first warning says what killed it
-		// ("crashed by signal: 11", the failed assertion).
-		for _, l := range lines[i+1:] {
-			if m := logLine.FindStringSubmatch(l); m != nil && m[1] == "#" {
-				return fmt.Sprintf("%q (a crash: Redis's bug report follows it there)", strings.TrimSpace(m[2]))
+		// A crash: the first telling line of the report says what
+		// failed ("crashed by signal: 11", "Guru Meditation: ...", the
+		// failed assertion); a warning just before it often says why.
+		for _, w := range warnings(lines[i+1:]) {
+			if strings.HasPrefix(w, "!!!") || strings.Trim(w, "-= ") == "" || strings.Contains(w, "BUG REPORT") {
+				continue
 			}
+			crash := fmt.Sprintf("%q (a crash: Redis's bug report follows it there)", w)
+			if before := warnings(lines[:i]); len(before) > 0 {
+				crash = fmt.Sprintf("%q, then %s", before[len(before)-1], crash)
+			}
+			return crash
 		}
 	}
-	var warned []string
-	for _, line := range lines {
-		m := logLine.FindStringSubmatch(line)
-		if m == nil || m[1] != "#" || strings.TrimSpace(m[2]) == "" ||
-			slices.ContainsFunc(routine, func(a string) bool { return strings.HasPrefix(m[2], a) }) {
-			continue
-		}
-		warned = append(warned, strings.TrimSpace(m[2]))
-	}
-	if n := len(lines); n > 0 && strings.Contains(lines[n-1], "ready to exit, bye bye") {
-		return ""
-	}
+	warned := warnings(lines)
 	if len(warned) > 3 {
 		warned = warned[len(warned)-3:]
 	}
@@ -158,4 +157,19 @@ func lastWords(log string) string {
 		warned[i] = fmt.Sprintf("%q", w)
 	}
 	return strings.Join(warned, ", ")
+}
+
+// warnings returns the messages of the warnings (level #) among lines,
+// the routine ones left out.
+func warnings(lines []string) []string {
+	var out []string
+	for _, line := range lines {
+		m := logLine.FindStringSubmatch(line)
+		if m == nil || m[1] != "#" || strings.TrimSpace(m[2]) == "" ||
+			slices.ContainsFunc(routine, func(a string) bool { return strings.HasPrefix(m[2], a) }) {
+			continue
+		}
+		out = append(out, strings.TrimSpace(m[2]))
+	}
+	return out
 }

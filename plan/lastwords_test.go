@@ -47,6 +47,17 @@ func TestLastWords(t *testing.T) {
 24736:M 29 Nov 2026 18:21:29.406 # Bio thread for job type #0 terminated
 === REDIS BUG REPORT END. Make sure to include from START to END. ===
 `, `"Redis 7.0.15 crashed by signal: 11, si_code: 2" (a crash: Redis's bug report follows it there)`},
+		{"a replica that could not write its AOF on a full disk", ready + `29742:S 29 Nov 2026 18:26:20.089 * Background AOF rewrite finished successfully
+29742:S 29 Nov 2026 18:26:21.717 # Short write while writing to the AOF file: (nwritten=4824, expected=16528)
+
+
+=== REDIS BUG REPORT START: Cut & paste starting from here ===
+29742:S 29 Nov 2026 18:26:21.719 # ------------------------------------------------
+29742:S 29 Nov 2026 18:26:21.719 # !!! Software Failure. Press left mouse button to continue
+29742:S 29 Nov 2026 18:26:21.719 # Guru Meditation: Replica was unable to write command to disk. #server.c:3890
+
+------ STACK TRACE ------
+`, `"Short write while writing to the AOF file: (nwritten=4824, expected=16528)", then "Guru Meditation: Replica was unable to write command to disk. #server.c:3890" (a crash: Redis's bug report follows it there)`},
 		{"a failed assertion", ready + `24736:M 29 Nov 2026 18:21:29.403 # === ASSERTION FAILED ===
 24736:M 29 Nov 2026 18:21:29.403 # ==> t_string.c:42 'o != NULL' is not true
 `, `"==> t_string.c:42 'o != NULL' is not true" (a crash: Redis's bug report follows it there)`},
