@@ -217,21 +217,7 @@ func testMasterLeaves(t *testing.T, l *lab.Lab, dir, base string) {
 // auxHost is a second host entry for the lab's db4, with a root of its
 // own: roma, given roma.hcl without it, cannot see what is there.
 func auxHost(l *lab.Lab) string {
-	h := l.Hosts[3]
-	return fmt.Sprintf(`
-host "aux" {
-  address = %q
-  root    = "/var/lib/roma/aux"
-  service = "process"
-
-  ssh {
-    user          = "root"
-    port          = %d
-    identity_file = %q
-    known_hosts   = %q
-  }
-}
-`, h.Address, h.Port, l.IdentityFile, l.KnownHosts)
+	return hostEntry(l, "aux", l.Hosts[3], "/var/lib/roma/aux")
 }
 
 // leave applies spec2, in which the master extra of spec is moved or

@@ -49,6 +49,25 @@ func (c oneHost) text(l *lab.Lab) string {
 	return b.String()
 }
 
+// hostEntry is a host block naming lab host h under root, as a second
+// entry for the same lab host when it has a root of its own.
+func hostEntry(l *lab.Lab, name string, h *lab.Host, root string) string {
+	return fmt.Sprintf(`
+host %q {
+  address = %q
+  root    = %q
+  service = "process"
+
+  ssh {
+    user          = "root"
+    port          = %d
+    identity_file = %q
+    known_hosts   = %q
+  }
+}
+`, name, h.Address, root, h.Port, l.IdentityFile, l.KnownHosts)
+}
+
 // destroyAtEnd destroys the cluster *spec declares when the test ends,
 // data directories included: the spec as it is then.
 func destroyAtEnd(t *testing.T, spec **cluster.Spec) {

@@ -2,7 +2,6 @@ package apply_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -25,28 +24,14 @@ func TestStopPausedNode(t *testing.T) {
 	l := lab.Shared(t)
 	// pz0 on a second host entry (the same lab host, a root of its own),
 	// for a start limited to it (--host), which must ask pz1's host.
-	h := l.Hosts[len(l.Hosts)-1]
 	spec := writeConfig(t, t.TempDir(), oneHost{cluster: "paused", partitions: 1, root: "/var/lib/roma/paused",
-		nodes: []oneHostNode{{"pz1", 7457, 0}}, statusPort: 7489}.text(l)+fmt.Sprintf(`
-host "other" {
-  address = %q
-  root    = "/var/lib/roma/paused-other"
-  service = "process"
-
-  ssh {
-    user          = "root"
-    port          = %d
-    identity_file = %q
-    known_hosts   = %q
-  }
-}
-
+		nodes: []oneHostNode{{"pz1", 7457, 0}}, statusPort: 7489}.text(l)+hostEntry(l, "other", l.Hosts[len(l.Hosts)-1], "/var/lib/roma/paused-other")+`
 node "pz0" {
   host      = "other"
   port      = 7456
   partition = 0
 }
-`, h.Address, h.Port, l.IdentityFile, l.KnownHosts))
+`)
 	destroyAtEnd(t, &spec)
 	mustConverge(t, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

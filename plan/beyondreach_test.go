@@ -36,13 +36,7 @@ func TestBeyondReach(t *testing.T) {
 				"a0": {Name: "a0", Addr: "127.0.0.1:7000", Reachable: true, Role: "master", Keys: 5},
 				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master", StatusRecord: rec.Fields()},
 			}, Leaving: map[string]*NodeState{"x9": tc.x9}}
-			var got []string
-			for _, n := range Diff(spec, fromConf(spec, st), Options{}).Notes {
-				if strings.HasPrefix(n.Address, "node.x9") {
-					got = append(got, n.Address+": "+n.Message)
-				}
-			}
-			if d := cmp.Diff(tc.want, got); d != "" {
+			if d := cmp.Diff(tc.want, notesOn(Diff(spec, fromConf(spec, st), Options{}), "node.x9")); d != "" {
 				t.Errorf("notes on x9 (-want +got):\n%s", d)
 			}
 		})
@@ -75,15 +69,21 @@ func TestStrays(t *testing.T) {
 				"a0": {Name: "a0", Addr: "127.0.0.1:7000", Reachable: true, Role: "master", Keys: 5, Replicas: tc.replicas},
 				"st": {Name: "st", Addr: "127.0.0.1:7100", Reachable: true, Role: "master"},
 			}, Leaving: tc.leaving}
-			var got []string
-			for _, n := range Diff(spec, fromConf(spec, st), Options{}).Notes {
-				if strings.HasPrefix(n.Address, "partition.") {
-					got = append(got, n.Address+": "+n.Message)
-				}
-			}
-			if d := cmp.Diff(tc.want, got); d != "" {
+			if d := cmp.Diff(tc.want, notesOn(Diff(spec, fromConf(spec, st), Options{}), "partition.")); d != "" {
 				t.Errorf("notes on partition 0 (-want +got):\n%s", d)
 			}
 		})
 	}
+}
+
+// notesOn returns p's notes on the addresses that start with prefix, as
+// "address: message".
+func notesOn(p *Plan, prefix string) []string {
+	var out []string
+	for _, n := range p.Notes {
+		if strings.HasPrefix(n.Address, prefix) {
+			out = append(out, n.Address+": "+n.Message)
+		}
+	}
+	return out
 }
