@@ -377,13 +377,17 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 		if err := e.passwordRefused(ctx, scope, "start"); err != nil {
 			return err
 		}
+		var (
+			mu      sync.Mutex
+			started []redisconf.Target
+		)
 		startOne := func(ctx context.Context, tg redisconf.Target, master *redisconf.Target) bool {
 			addr := resource(tg)
 			verb := "starting"
 			if master != nil {
 				verb += " as a replica of " + master.Name
 			}
-			return e.step(ctx, addr, tg.Host.Name, verb, "started", func(ctx context.Context) error {
+			ok := e.step(ctx, addr, tg.Host.Name, verb, "started", func(ctx context.Context) error {
 				t, err := e.conn(ctx, tg.Host.Name)
 				if err != nil {
 					return err
@@ -415,6 +419,12 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				}
 				return nil
 			})
+			if ok {
+				mu.Lock()
+				started = append(started, tg)
+				mu.Unlock()
+			}
+			return ok
 		}
 		e.phase("Starting status nodes")
 		for _, s := range spec.Status {
@@ -502,8 +512,35 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 			}
 		})
 		e.romadService(ctx, scope, true)
+		e.stillUp(ctx, started)
 		return nil
 	})
+}
+
+// settle is how long after its starts roma start looks again at the
+// nodes it started: a node that cannot write (its disk full) answers
+// PING, then exits at its first write, which romad makes within it.
+const settle = time.Second
+
+// stillUp fails each of the nodes start started that, settle after the
+// starts, no longer answers: it came up, then stopped again (a status
+// node whose disk is full exits at its first write), and start must not
+// report success.
+func (e *executor) stillUp(ctx context.Context, started []redisconf.Target) {
+	if len(started) == 0 {
+		return
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(settle):
+	}
+	for _, tg := range started {
+		if _, up := e.running(ctx, tg); up || ctx.Err() != nil {
+			continue
+		}
+		e.fail(resource(tg), tg.Host.Name, fmt.Errorf("%s at %s started, then stopped again: roma plan quotes what its log (%s on %s) last said", tg.Name, e.addr(tg), cluster.LayoutOf(tg.Host).Log(tg.Name), tg.Host.Name), 0)
+	}
 }
 
 // Stop stops nodes gracefully with a save, the original roma-stop: in each
