@@ -1195,7 +1195,7 @@ func (d *differ) beyondReach() {
 func (d *differ) strays() {
 	known := map[string]bool{}
 	for _, t := range targets(d.spec) {
-		known[d.spec.Addr(t.Host.Name, t.Port)] = true
+		known[addrOf(t)] = true
 	}
 	for _, ns := range d.st.Leaving {
 		if ns != nil {

@@ -78,13 +78,13 @@ func (o Observer) tails(ctx context.Context, h cluster.Host, names []string) map
 		fmt.Fprintf(&b, "printf 'log %%s\\n' %s; tail -n %d -- %s 2>/dev/null; printf '\\n%s\\n'\n", remote.ShellQuote(n), tailLines, remote.ShellQuote(l.Log(n)), logEnd)
 	}
 	b.WriteString("exit 0\n")
-	res, err := t.Run(ctx, b.String())
-	if err != nil || res.ExitCode != 0 {
+	stdout, err := remote.Output(ctx, t, b.String())
+	if err != nil {
 		return nil
 	}
 	out := map[string]string{}
 	name, text := "", []string{}
-	for _, line := range strings.Split(string(res.Stdout), "\n") {
+	for _, line := range strings.Split(string(stdout), "\n") {
 		switch {
 		case name == "" && strings.HasPrefix(line, "log "):
 			name, text = strings.TrimPrefix(line, "log "), nil
