@@ -202,8 +202,8 @@ func TestEnableAOFOutlastsTheStall(t *testing.T) {
 	ctx := context.Background()
 	const stall = 2 * time.Second
 	_, c := populated(t)
-	// -60: Redis sleeps on one key in 60 while it writes them.
-	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "-60").Err(); err != nil {
+	// -20: Redis sleeps on one key in 20 while it writes them.
+	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "-20").Err(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
