@@ -369,6 +369,21 @@ func (d *differ) startedElsewise(t redisconf.Target) bool {
 	return ns != nil && ns.Reachable && ns.ConfigFile != cluster.LayoutOf(t.Host).Conf(t.Name)
 }
 
+// taken reports whether something roma cannot ask as a Redis node
+// listens at t's address while no process of t's runs on its host (its
+// pidfile names none): a program that is not Redis on the port, silent or
+// answering another protocol. Started there, t would fail to bind. A
+// process of t's that runs and does not answer (paused, stuck on a disk)
+// is node's to judge: it is restarted.
+func (d *differ) taken(t redisconf.Target) bool {
+	ns := d.st.Nodes[t.Name]
+	if ns == nil || ns.Reachable || !ns.Listened || ns.AuthError || ns.Addr != addrOf(t) {
+		return false
+	}
+	s := d.st.Hosts[t.Host.Name].Services[t.Name]
+	return s == nil || !s.Running
+}
+
 // loadingMessage says that node name, loading its dataset, is up but
 // cannot be judged yet.
 func loadingMessage(name string, ns *NodeState) string {
@@ -447,6 +462,14 @@ func (d *differ) node(t redisconf.Target) {
 				addrOf(t), who, ns.ConfigFile, conf, t.Name)
 		}
 		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: msg})
+		return
+	}
+	if d.taken(t) {
+		said := strings.TrimPrefix(ns.Err, fmt.Sprintf("node %s at %s: ", t.Name, ns.Addr))
+		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
+			"%s, where %s is to run, is taken by something roma did not start for it, which does not answer as a Redis node (roma's connection got: %s): %s would not start there. "+
+				"Give %s a free port, or stop what listens at %s on %s",
+			addrOf(t), t.Name, said, t.Name, t.Name, addrOf(t), t.Host.Name)})
 		return
 	}
 	// moving: it runs at the address its conf file on the host gives, not

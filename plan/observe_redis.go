@@ -69,8 +69,11 @@ func newClient(addr, password, previous string, timeout time.Duration) *redis.Cl
 func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, addr string) *NodeState {
 	ns := &NodeState{Name: name, Addr: addr}
 	timeout := 3 * time.Second
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
-		timeout = time.Until(dl)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl)*3/4 < timeout {
+		// The connection's deadlines come before the context's: a read
+		// that timed out says that something listens there (Listened),
+		// where a context that ran out says nothing.
+		timeout = time.Until(dl) * 3 / 4
 	}
 	pw := spec.Password.Reveal()
 	err := queryNode(ctx, spec, names, ns, newClient(addr, pw, spec.Password.Previous().Reveal(), timeout))
@@ -83,6 +86,7 @@ func observeNode(ctx context.Context, spec *cluster.Spec, names []string, name, 
 	}
 	if err != nil {
 		ns.Err = fmt.Sprintf("node %s at %s: %s", name, addr, spec.Password.Redact(err.Error()))
+		ns.Listened = redisconn.Connected(err)
 		return ns
 	}
 	ns.Reachable = true

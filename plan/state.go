@@ -70,6 +70,10 @@ type NodeState struct {
 	Reachable bool
 	Err       string
 	AuthError bool // the server refused the cluster password
+	// Listened: not Reachable, yet something took the connection at
+	// Addr, and was silent, closed it, or answered what roma could not
+	// use (Err says which): a port taken, not free.
+	Listened bool `json:",omitempty"`
 
 	Version    string
 	RunID      string

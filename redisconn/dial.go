@@ -44,6 +44,25 @@ func failOnUse(o *redis.Options) func(ctx context.Context, network, addr string)
 	}
 }
 
+// Connected reports whether err, a command's error, came after a
+// connection to the server was made: something listens at its address,
+// and it failed a read or a write there, closed the connection, or
+// replied (an error, or what is not Redis's protocol). A dial that failed
+// (nothing listens there, or the address is out of reach) and a context
+// that ended say nothing of what listens.
+func Connected(err error) bool {
+	var op *net.OpError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &op):
+		return op.Op != "dial"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	return true
+}
+
 // dialError is a failed dial's error, as a failedConn gives it. It is a
 // net.Error that is never a timeout, even when the dial timed out: to
 // go-redis, a timeout on a connection that works (a subscriber waiting

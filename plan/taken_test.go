@@ -1,0 +1,117 @@
+package plan_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/plan"
+	"github.com/roma-redis/roma/plan/plantest"
+	"github.com/roma-redis/roma/redisconn/redistest"
+)
+
+// TestPortTaken: something that is not a Redis node roma can ask listens
+// at a node's address (a silent program, one that answers another
+// protocol, a redis-server paused), and no process of the node's runs.
+// The plan said "will be created" (or "start it"), and apply then failed
+// on Redis's "Address already in use". It refuses, naming the address
+// and what the connection got, for a new node and for a stopped one. With
+// nothing there, the node is created or started.
+func TestPortTaken(t *testing.T) {
+	const pw = "taken-test-password"
+	ctx := context.Background()
+	serve := func(reply string) (port int) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		t.Cleanup(func() { close(done); l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					c.Write([]byte(reply))
+					<-done
+				}()
+			}
+		}()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	free := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	paused := redistest.Start(t, "")
+	t.Cleanup(paused.Pause(t)) // resumed before its own cleanup stops it
+	for _, tc := range []struct {
+		name string
+		port int
+		said string // what the refusal quotes of the connection; "" for no refusal
+	}{
+		{"silent", serve(""), "i/o timeout"},
+		{"answers HTTP", serve("HTTP/1.1 400 Bad Request\r\n\r\n"), `"HTTP/1.1 400 Bad Request"`},
+		{"a redis-server paused, started by hand", paused.Port, "i/o timeout"},
+		{"nothing listens", free(), ""},
+	} {
+		for _, created := range []bool{true, false} {
+			what := "stopped"
+			if created {
+				what = "new"
+			}
+			t.Run(tc.name+", "+what, func(t *testing.T) {
+				spec := localSpec(t, t.TempDir(), pw, tc.port, "")
+				h, _ := spec.Host("h")
+				if created {
+					if err := os.Remove(cluster.LayoutOf(h).Conf("n0")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st := plan.Observer{Dial: plantest.Dial, Timeout: 2 * time.Second}.Observe(ctx, spec)
+				p := plan.Diff(spec, st, plan.Options{})
+				var got []string
+				for _, r := range p.Refusals {
+					if r.Address == "node.n0" {
+						got = append(got, r.Message)
+					}
+				}
+				addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tc.port))
+				if tc.said == "" {
+					if len(got) > 0 {
+						t.Errorf("refusals of node.n0 with nothing at %s: %q", addr, got)
+					}
+					r := plantest.Find(p, "node.n0")
+					want := plan.Repair
+					if created {
+						want = plan.Create
+					}
+					if r == nil || r.Action != want {
+						t.Errorf("node.n0: %+v, want %s", r, want)
+					}
+					return
+				}
+				head := addr + ", where n0 is to run, is taken by something roma did not start for it, which does not answer as a Redis node (roma's connection got: "
+				tail := "): n0 would not start there. Give n0 a free port, or stop what listens at " + addr + " on h"
+				if len(got) != 1 || !strings.HasPrefix(got[0], head) || !strings.HasSuffix(got[0], tail) || !strings.Contains(got[0], tc.said) {
+					t.Fatalf("refusals of node.n0: %q\nwant one: %q…%q…%q", got, head, tc.said, tail)
+				}
+				if strings.Contains(got[0], pw) {
+					t.Errorf("the refusal shows the password: %q", got[0])
+				}
+			})
+		}
+	}
+}
