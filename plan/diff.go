@@ -369,19 +369,30 @@ func (d *differ) startedElsewise(t redisconf.Target) bool {
 	return ns != nil && ns.Reachable && ns.ConfigFile != cluster.LayoutOf(t.Host).Conf(t.Name)
 }
 
-// taken reports whether something roma cannot ask as a Redis node
-// listens at t's address while no process of t's runs on its host (its
-// pidfile names none): a program that is not Redis on the port, silent or
-// answering another protocol. Started there, t would fail to bind. A
-// process of t's that runs and does not answer (paused, stuck on a disk)
-// is node's to judge: it is restarted.
-func (d *differ) taken(t redisconf.Target) bool {
+// taken returns the observation of t's address when something roma
+// cannot ask as t listens there, or nil: a program that is not Redis on
+// the port, silent or answering another protocol, while no process of
+// t's runs on its host (its pidfile names none), or, for a node that
+// moves there (its port changes), anything at all. Started there, t would
+// fail to bind. A process of t's that runs and does not answer (paused,
+// stuck on a disk) is node's to judge: it is restarted.
+func (d *differ) taken(t redisconf.Target) *NodeState {
 	ns := d.st.Nodes[t.Name]
-	if ns == nil || ns.Reachable || !ns.Listened || ns.AuthError || ns.Addr != addrOf(t) {
-		return false
+	switch {
+	case ns == nil:
+		return nil
+	case ns.Reachable:
+		if at := ns.Declared; ns.Addr != addrOf(t) && at != nil && at.Listened {
+			return at
+		}
+		return nil
+	case !ns.Listened || ns.AuthError || ns.Addr != addrOf(t):
+		return nil
 	}
-	s := d.st.Hosts[t.Host.Name].Services[t.Name]
-	return s == nil || !s.Running
+	if s := d.st.Hosts[t.Host.Name].Services[t.Name]; s != nil && s.Running {
+		return nil
+	}
+	return ns
 }
 
 // loadingMessage says that node name, loading its dataset, is up but
@@ -464,8 +475,8 @@ func (d *differ) node(t redisconf.Target) {
 		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: msg})
 		return
 	}
-	if d.taken(t) {
-		said := strings.TrimPrefix(ns.Err, fmt.Sprintf("node %s at %s: ", t.Name, ns.Addr))
+	if at := d.taken(t); at != nil {
+		said := strings.TrimPrefix(at.Err, fmt.Sprintf("node %s at %s: ", t.Name, at.Addr))
 		d.p.Refusals = append(d.p.Refusals, Note{Address: r.Address, Message: fmt.Sprintf(
 			"%s, where %s is to run, is taken by something roma did not start for it, which does not answer as a Redis node (roma's connection got: %s): %s would not start there. "+
 				"Give %s a free port, or stop what listens at %s on %s",

@@ -164,6 +164,7 @@ func (o Observer) Observe(ctx context.Context, spec *cluster.Spec) *State {
 			defer cancel()
 			if got := observeNode(nctx, spec, names, ns.Name, ns.Addr); got.Reachable {
 				mu.Lock()
+				got.Declared = st.Nodes[ns.Name]
 				st.Nodes[ns.Name] = got
 				mu.Unlock()
 			}

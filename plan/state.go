@@ -74,6 +74,10 @@ type NodeState struct {
 	// Addr, and was silent, closed it, or answered what roma could not
 	// use (Err says which): a port taken, not free.
 	Listened bool `json:",omitempty"`
+	// Declared is, for a node observed at its conf file's address since
+	// it did not answer at roma.hcl's (its port or its host's address
+	// changes), what roma.hcl's address gave.
+	Declared *NodeState `json:",omitempty"`
 
 	Version    string
 	RunID      string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,36 +26,6 @@ import (
 func TestPortTaken(t *testing.T) {
 	const pw = "taken-test-password"
 	ctx := context.Background()
-	serve := func(reply string) (port int) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		t.Cleanup(func() { close(done); l.Close() })
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					c.Write([]byte(reply))
-					<-done
-				}()
-			}
-		}()
-		return l.Addr().(*net.TCPAddr).Port
-	}
-	free := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
 	paused := redistest.Start(t, "")
 	t.Cleanup(paused.Pause(t)) // resumed before its own cleanup stops it
 	for _, tc := range []struct {
@@ -62,10 +33,10 @@ func TestPortTaken(t *testing.T) {
 		port int
 		said string // what the refusal quotes of the connection; "" for no refusal
 	}{
-		{"silent", serve(""), "i/o timeout"},
-		{"answers HTTP", serve("HTTP/1.1 400 Bad Request\r\n\r\n"), `"HTTP/1.1 400 Bad Request"`},
+		{"silent", serve(t, ""), "i/o timeout"},
+		{"answers HTTP", serve(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), `"HTTP/1.1 400 Bad Request"`},
 		{"a redis-server paused, started by hand", paused.Port, "i/o timeout"},
-		{"nothing listens", free(), ""},
+		{"nothing listens", free(t), ""},
 	} {
 		for _, created := range []bool{true, false} {
 			what := "stopped"
@@ -113,5 +84,98 @@ func TestPortTaken(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// serve listens on a free port of 127.0.0.1, writes reply to each
+// connection and holds it open until the test ends, and returns the port.
+func serve(t *testing.T, reply string) (port int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Write([]byte(reply))
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// free returns a port of 127.0.0.1 where nothing listens.
+func free(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestPortTakenWhereANodeMoves: a running node whose port changes in
+// roma.hcl to one something else listens on (silent, or a Redis with
+// another password) is refused: apply would have stopped it (a master
+// handing over first) and failed to start it at its new port. Moved to a
+// free port, it is planned as a move.
+func TestPortTakenWhereANodeMoves(t *testing.T) {
+	const pw = "moves-test-password"
+	ctx := context.Background()
+	other := redistest.Start(t, "another-password")
+	for _, tc := range []struct {
+		name string
+		port int
+		said string // what the refusal quotes; "" for none
+	}{
+		{"silent", serve(t, ""), "i/o timeout"},
+		{"a Redis with another password", other.Port, "WRONGPASS"},
+		{"nothing listens", free(t), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, root := startLocal(t, pw)
+			h, _ := localSpec(t, root, pw, s.Port, "").Host("h") // n0's conf file, at the port it runs on
+			conf := cluster.LayoutOf(h).Conf("n0")
+			running, err := os.ReadFile(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := localSpec(t, root, pw, tc.port, "")
+			if err := os.WriteFile(conf, running, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial, Timeout: 2 * time.Second}.Observe(ctx, spec), plan.Options{})
+			var got []string
+			for _, r := range p.Refusals {
+				if r.Address == "node.n0" {
+					got = append(got, r.Message)
+				}
+			}
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tc.port))
+			if tc.said == "" {
+				if len(got) > 0 {
+					t.Errorf("refusals of node.n0, moving to %s where nothing listens: %q", addr, got)
+				}
+				r := plantest.Find(p, "node.n0")
+				if r == nil || !slices.ContainsFunc(r.Changes, func(c plan.Change) bool { return c.Attr == "port" && c.New == strconv.Itoa(tc.port) }) {
+					t.Errorf("node.n0: %+v, want its port changed to %d", r, tc.port)
+				}
+				return
+			}
+			head := addr + ", where n0 is to run, is taken by something roma did not start for it, which does not answer as a Redis node (roma's connection got: "
+			if len(got) != 1 || !strings.HasPrefix(got[0], head) || !strings.Contains(got[0], tc.said) {
+				t.Fatalf("refusals of node.n0: %q\nwant one: %q…%q…", got, head, tc.said)
+			}
+		})
 	}
 }
