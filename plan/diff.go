@@ -411,6 +411,9 @@ func (d *differ) node(t redisconf.Target) {
 		d.p.Unobserved = append(d.p.Unobserved, Note{Address: r.Address, Message: fmt.Sprintf("host %s could not be observed", t.Host.Name)})
 		return
 	}
+	if d.foreignCluster(t) != "" {
+		return // another cluster's node: refused (foreign), nothing planned
+	}
 	if ns != nil && ns.Reachable && ns.Loading {
 		// Up, but its data, and with it its role and offset, are not
 		// final; a restart would only start its load over.
@@ -1262,23 +1265,65 @@ func (d *differ) strays() {
 // restart romad as this cluster's, and the other cluster's clients would
 // lose their status.
 func (d *differ) foreign() {
+	var names, hosts, others []string
+	owned := 0 // targets with a conf file roma.hcl's cluster wrote
 	for _, t := range targets(d.spec) {
-		hs := d.st.Hosts[t.Host.Name]
-		if hs == nil {
+		other := d.foreignCluster(t)
+		switch {
+		case other == "":
+			if d.hasConf(t) {
+				owned++
+			}
 			continue
+		case !slices.Contains(others, other):
+			others = append(others, other)
 		}
-		f, ok := hs.Files[t.Name]
-		if !ok {
-			continue
+		if !slices.Contains(hosts, t.Host.Name) {
+			hosts = append(hosts, t.Host.Name)
 		}
-		m, ok := redisconf.ParseMeta(f.Content)
-		if !ok || m.Cluster == d.spec.Name {
-			continue
-		}
-		d.p.Refusals = append(d.p.Refusals, Note{Address: kindOf(t) + "." + t.Name, Message: fmt.Sprintf(
-			"its conf file on %s belongs to cluster %q, and roma.hcl declares cluster %q: roma does not take over another cluster's nodes. Give this cluster its own root, ports or node names; to rename a cluster, run roma destroy with the roma.hcl of %q (data directories are kept), then roma apply",
-			t.Host.Name, m.Cluster, d.spec.Name, m.Cluster)})
+		names = append(names, kindOf(t)+"."+t.Name)
 	}
+	if len(names) >= 2 && owned == 0 && len(others) == 1 {
+		// roma.hcl's cluster renamed, or copied for a new cluster with
+		// its hosts and names left as they were: one cause, said once.
+		d.p.Refusals = append(d.p.Refusals, Note{Address: "cluster." + d.spec.Name, Message: fmt.Sprintf(
+			"roma.hcl declares cluster %q, and every conf file its nodes have on the hosts (%d, on %s) belongs to cluster %q (was the cluster renamed in roma.hcl?): roma does not take over another cluster's nodes. "+
+				"To rename a cluster, run roma destroy with the roma.hcl of %q (data directories are kept), then roma apply; for a new cluster beside it, give this one its own root, ports or node names",
+			d.spec.Name, len(names), strings.Join(hosts, ", "), others[0], others[0])})
+		return
+	}
+	for _, t := range targets(d.spec) {
+		if other := d.foreignCluster(t); other != "" {
+			d.p.Refusals = append(d.p.Refusals, Note{Address: kindOf(t) + "." + t.Name, Message: fmt.Sprintf(
+				"its conf file on %s belongs to cluster %q, and roma.hcl declares cluster %q: roma does not take over another cluster's nodes. Give this cluster its own root, ports or node names; to rename a cluster, run roma destroy with the roma.hcl of %q (data directories are kept), then roma apply",
+				t.Host.Name, other, d.spec.Name, other)})
+		}
+	}
+}
+
+// foreignCluster returns the cluster whose conf file t has on its host
+// when that is not roma.hcl's, else "". foreign refuses such a node, and
+// node plans nothing for it.
+func (d *differ) foreignCluster(t redisconf.Target) string {
+	hs := d.st.Hosts[t.Host.Name]
+	if hs == nil {
+		return ""
+	}
+	f, ok := hs.Files[t.Name]
+	if !ok {
+		return ""
+	}
+	m, ok := redisconf.ParseMeta(f.Content)
+	if !ok || m.Cluster == d.spec.Name {
+		return ""
+	}
+	return m.Cluster
+}
+
+// hasConf reports whether t has a conf file on its host.
+func (d *differ) hasConf(t redisconf.Target) bool {
+	hs := d.st.Hosts[t.Host.Name]
+	return hs != nil && hs.Files[t.Name] != nil
 }
 
 // confMeta reads the header of the conf file at path on host hs, when it

@@ -399,19 +399,24 @@ func TestPlanLab(t *testing.T) {
 	})
 
 	// A roma.hcl copied for a new cluster, its hosts, root and node names
-	// left as they were, finds the first cluster's nodes where it puts
-	// its own: every one is refused, not rewritten.
+	// left as they were (or its cluster renamed), finds the first
+	// cluster's nodes where it puts its own: they are refused, not
+	// rewritten, in one refusal for the cluster (it was one per node, each
+	// also planned with its conf file's header rewritten), and nothing is
+	// planned for them.
 	t.Run("another cluster's nodes are refused", func(t *testing.T) {
 		other := *spec
 		other.Name = "othercluster"
 		p := observe(t, &other)
-		want := len(spec.Nodes) + len(spec.Status)
-		if len(p.Refusals) != want {
-			t.Fatalf("refusals %+v; want %d, one per node", p.Refusals, want)
+		n := len(spec.Nodes) + len(spec.Status)
+		want := fmt.Sprintf(`roma.hcl declares cluster "othercluster", and every conf file its nodes have on the hosts (%d, on `, n)
+		if len(p.Refusals) != 1 || p.Refusals[0].Address != "cluster.othercluster" || !strings.HasPrefix(p.Refusals[0].Message, want) ||
+			!strings.Contains(p.Refusals[0].Message, `) belongs to cluster "labtest" (was the cluster renamed in roma.hcl?): roma does not take over another cluster's nodes`) {
+			t.Fatalf("refusals %+v; want one for cluster.othercluster, %q…", p.Refusals, want)
 		}
-		for _, r := range p.Refusals {
-			if !strings.Contains(r.Message, `belongs to cluster "labtest", and roma.hcl declares cluster "othercluster": roma does not take over another cluster's nodes`) {
-				t.Errorf("refusal %+v", r)
+		for _, r := range p.Resources {
+			if r.Kind == "node" || r.Kind == "status" {
+				t.Errorf("planned for another cluster's node: %s %s %q", r.Address, r.Action, r.Reasons)
 			}
 		}
 		if p := observe(t, spec); len(p.Refusals) != 0 {
