@@ -101,6 +101,11 @@ func runStatus(s *streams, o *statusOptions, args []string) error {
 	case o.timeout <= 0:
 		return usageError{fmt.Errorf("-timeout must be positive")}
 	}
+	if len(args) == 1 && slices.Contains(view.Formats, args[0]) {
+		if _, err := os.Stat(args[0]); err != nil {
+			return usageError{fmt.Errorf("%s: no such file or directory; the argument is roma.hcl's path: for the %s format, give -format %s", args[0], args[0], args[0])}
+		}
+	}
 	spec, err := o.loadSpec(s, args)
 	if err != nil {
 		return err

@@ -33,6 +33,9 @@ when it is not. Nothing is contacted: no host, no Redis.`,
 }
 
 func runValidate(s *streams, o *validateOptions, args []string) error {
+	if err := o.twice(args); err != nil {
+		return err
+	}
 	cfg, diags := hclspec.Load(o.configPath(args), o.options())
 	if o.json {
 		return validateJSON(s, cfg, diags)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/hclspec"
@@ -19,6 +21,17 @@ func (c *configFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.path, "config", "c", "", "roma.hcl file or directory of .hcl files (default: $ROMA_CONFIG or the current directory)")
 	fs.StringArrayVar(&c.vars, "var", nil, "set a variable: -var 'name=value' (repeatable)")
 	fs.StringArrayVar(&c.varFiles, "var-file", nil, "read variables from a file (repeatable)")
+}
+
+// twice refuses a configuration named both by -c and by the PATH
+// argument, unless they are the same: one of them is a mistake (roma
+// status -c DIR list, for -format list), and reading either could be the
+// wrong cluster's.
+func (c *configFlags) twice(args []string) error {
+	if len(args) == 0 || c.path == "" || filepath.Clean(args[0]) == filepath.Clean(c.path) {
+		return nil
+	}
+	return usageError{fmt.Errorf("-c %s and the argument %s both name roma.hcl: give one", c.path, args[0])}
 }
 
 // configPath returns the configuration path to read: the positional
@@ -42,6 +55,9 @@ func (c *configFlags) options() hclspec.Options {
 // load reads and validates the configuration. Diagnostics go to stderr with
 // their source snippets; when any is an error, load returns exitStatus(1).
 func (c *configFlags) load(s *streams, args []string) (*hclspec.Config, error) {
+	if err := c.twice(args); err != nil {
+		return nil, err
+	}
 	cfg, diags := hclspec.Load(c.configPath(args), c.options())
 	if len(diags) > 0 {
 		cfg.WriteDiagnostics(s.err, diags, useColor(s.err))
