@@ -37,6 +37,7 @@ func TestPortTaken(t *testing.T) {
 		{"answers HTTP", serve(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), `"HTTP/1.1 400 Bad Request"`},
 		{"a redis-server paused, started by hand", paused.Port, "i/o timeout"},
 		{"nothing listens", free(t), ""},
+		{"out of reach (the dial times out)", unreachablePort(t), ""},
 	} {
 		for _, created := range []bool{true, false} {
 			what := "stopped"
@@ -178,4 +179,17 @@ func TestPortTakenWhereANodeMoves(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unreachablePort is the port of redistest.Unreachable.
+func unreachablePort(t *testing.T) int {
+	_, port, err := net.SplitHostPort(redistest.Unreachable(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -61,6 +61,7 @@ func TestConnected(t *testing.T) {
 		want   bool
 	}{
 		{"nothing listens", closed, false, false},
+		{"out of reach (the dial times out)", redistest.Unreachable(t), false, false},
 		{"silent", listen(t, func(net.Conn) {}), false, true},
 		{"closes at once", listen(t, func(c net.Conn) { c.Close() }), false, true},
 		{"answers HTTP", listen(t, func(c net.Conn) {

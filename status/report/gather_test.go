@@ -38,7 +38,8 @@ func TestGather(t *testing.T) {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	m, r, st := startRedis(t), startRedis(t), startRedis(t)
+	rs := redistest.Start(t, testPassword, "--repl-diskless-sync-delay", "0")
+	m, r, st := startRedis(t), rs.Port, startRedis(t)
 	spec := &cluster.Spec{
 		Name: "gather", Partitions: 1, Password: cluster.NewSecret(testPassword),
 		Hosts:  []cluster.Host{{Name: "h", Address: "127.0.0.1"}},
@@ -100,9 +101,20 @@ func TestGather(t *testing.T) {
 		t.Errorf("a removed from roma.hcl: state %s, problems %q, node a %+v; want OK, a probed as master", rep.State, rep.Problems, a)
 	}
 
+	// b paused (a stalled disk does the same): it takes connections and
+	// says nothing. Said so, not a bare "i/o timeout" or "context
+	// deadline exceeded".
+	resume := rs.Pause(t)
+	rep = Gather(ctx, spec, Options{Timeout: time.Second})
+	want := "node b of partition 0 is down: it takes connections but answered nothing within 750ms (its process paused, or stuck on a disk?)"
+	if rep.State != status.Degraded || len(rep.Problems) != 1 || rep.Problems[0] != want {
+		t.Errorf("b paused: state %s, problems %q; want DEGRADED, %q", rep.State, rep.Problems, want)
+	}
+	resume()
+
 	_ = rc.Shutdown(ctx).Err()
 	rep = Gather(ctx, spec, Options{Timeout: time.Second})
-	if rep.State != status.Degraded || len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "node b of partition 0 is down: ") {
+	if rep.State != status.Degraded || len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0], "node b of partition 0 is down: ") || strings.Contains(rep.Problems[0], "takes connections") {
 		t.Fatalf("state %s, problems %q; want DEGRADED, b down", rep.State, rep.Problems)
 	}
 	for _, p := range rep.Problems {
@@ -118,3 +130,13 @@ type quiet struct{}
 func (quiet) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quiet{}) }
+
+// TestProbeOutOfReach: a node whose address does not take connections
+// (the dial times out: a host down, or a firewall that drops) is down
+// with the dial's error, not taken for a paused process (TestGather).
+func TestProbeOutOfReach(t *testing.T) {
+	p := probeNode(context.Background(), redistest.Unreachable(t), cluster.NewSecret(testPassword), time.Second)
+	if p.Err == "" || strings.Contains(p.Err, "takes connections") {
+		t.Errorf("probe of an address out of reach: %q, want the dial's timeout (or the probe's)", p.Err)
+	}
+}

@@ -2,6 +2,9 @@ package report
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -95,23 +98,39 @@ func newClient(addr string, password cluster.Secret, timeout time.Duration) *red
 func probeNode(ctx context.Context, addr string, password cluster.Secret, timeout time.Duration) Probe {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c := newClient(addr, password, timeout)
+	// The connection's deadlines come before the context's: a read that
+	// timed out tells a node that takes connections and says nothing
+	// from one that is not there.
+	wait := timeout * 3 / 4
+	c := newClient(addr, password, wait)
 	defer c.Close()
 	pipe := c.Pipeline()
 	ping := pipe.Ping(ctx)
 	info := pipe.Info(ctx)
 	_, _ = pipe.Exec(ctx) // a failed connection fails every command (redisconn)
 	if err := info.Err(); err != nil {
-		return Probe{Err: password.Redact(err.Error())}
+		return Probe{Err: downBecause(err, password, wait)}
 	}
 	p := ParseInfo(info.Val())
 	if err := ping.Err(); err != nil {
 		if !strings.HasPrefix(err.Error(), "LOADING") {
-			return Probe{Err: password.Redact(err.Error())}
+			return Probe{Err: downBecause(err, password, wait)}
 		}
 		p.Loading = true
 	}
 	return p
+}
+
+// downBecause says why a probe failed with err: for a node that took the
+// connection and answered nothing within wait, that (a redis-server
+// paused, or stuck on a disk, where "i/o timeout" read as a network
+// fault), else err, redacted of password.
+func downBecause(err error, password cluster.Secret, wait time.Duration) string {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && redisconn.Connected(err) {
+		return fmt.Sprintf("it takes connections but answered nothing within %s (its process paused, or stuck on a disk?)", wait)
+	}
+	return password.Redact(err.Error())
 }
 
 // ParseInfo reads the fields of an INFO reply that a probe needs.
