@@ -29,7 +29,13 @@ import (
 	"github.com/roma-redis/roma/status"
 )
 
-func TestMain(m *testing.M) { os.Exit(plantest.Main(m, lab.Options{Hosts: 4})) }
+func TestMain(m *testing.M) {
+	code := plantest.Main(m, lab.Options{Hosts: 4})
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir) // it was left in /tmp by every run
+	}
+	os.Exit(code)
+}
 
 // body is the lab cluster's extra config: every data node keeps an
 // append-only file (so restore must set it aside), three status nodes,
@@ -61,6 +67,7 @@ backup {
 
 var shared struct {
 	once sync.Once
+	dir  string // the lab cluster's roma.hcl is there
 	spec *cluster.Spec
 	err  error
 }
@@ -82,6 +89,7 @@ func labCluster(t testing.TB) *cluster.Spec {
 			shared.err = err
 			return
 		}
+		shared.dir = dir
 		if err := os.WriteFile(filepath.Join(dir, "roma.hcl"), []byte(text), 0o644); err != nil {
 			shared.err = err
 			return
