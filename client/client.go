@@ -297,11 +297,25 @@ func (c *Client) Watch(ctx context.Context, fn func(*redis.Tx) error, keys ...st
 		part = p
 	}
 	n, err := v.pick(part, false, false)
+	if err == nil && n.cut.Load() != nil {
+		// romad deposed it: the transaction goes to the new master.
+		if _, werr := c.awaitFailover(ctx, v, n); werr != nil {
+			return fmt.Errorf("%w; %w", errCut, werr)
+		}
+		v = c.view(ctx)
+		n, err = v.pick(part, false, false)
+	}
 	if err != nil {
 		return err
 	}
 	sent := time.Now()
 	if err := n.client.Watch(ctx, fn, keys...); err != nil {
+		if cut := n.cut.Load(); cut != nil {
+			var reply redis.Error
+			if !errors.As(err, &reply) && !errors.Is(err, redis.TxFailedErr) {
+				return cutWrite(n, part, cut) // its EXEC may have run
+			}
+		}
 		return err
 	}
 	return c.deposed(ctx, v, n, sent)
@@ -359,7 +373,7 @@ func isFailover(err error) bool {
 		// of misses more than sending it.
 		return failoverReply(re.Error())
 	}
-	return redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) || isDial(err)
+	return err == errCut || redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) || isDial(err)
 }
 
 // failoverReply reports whether an error reply is one a failover explains,

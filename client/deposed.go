@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -106,4 +108,97 @@ func writes(cmd redis.Cmder) bool {
 	}
 	info := lookup(argString(args[0]))
 	return info == nil || info.flags&readOnly == 0
+}
+
+// A master that pauses holds the commands sent to it until the client's
+// ReadTimeout (roma cli waited its whole 10s), though romad has failed it
+// over after down_after. When a status deposes a master, the client cuts
+// its connections (watcher.deposedMasters): a command that had not gone out,
+// or that only reads, runs again on the new master at once; a write that
+// was out fails with ErrDeposed, as it may have run there, where it would
+// be lost. Whether a command went out is known by whether its node was
+// cut before it was sent: go-redis fails a pipeline that was out with
+// "client is closed", as it does one that was not.
+
+// cutOff records why a node's connections were cut: the status that
+// deposed it.
+type cutOff struct {
+	epoch  int64
+	master string // the partition's master in that status; "" for none
+}
+
+// deposedMasters detaches (nodeSet.detach) the masters of old that st
+// deposes, and returns them: once a view of st is in, the caller closes
+// their connections, and the commands that ended so run again on it.
+func (w *watcher) deposedMasters(old *view, st *status.Status) []*node {
+	if old == nil || old.status == nil || st == nil || st.Epoch <= old.epoch {
+		return nil
+	}
+	var out []*node
+	for p := range old.parts {
+		n := old.parts[p].master
+		if n == nil || p >= len(st.Partitions) {
+			continue
+		}
+		if part := st.Partitions[p]; wasDeposed(st, part, n.Name) && w.nodes.detach(n, st.Epoch, part.Master) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// errCut is the error of a command that did not run, or only read, on a
+// node that was cut (romad deposed it, and the client closed its
+// connections): failedOver, it goes again on a newer view.
+var errCut = errors.New("client: romad deposed the node, and its connections were cut")
+
+// afterCut says what became of cmd, which failed on n of partition p
+// while n was cut: retry for a command that only reads, else the error of
+// a write that may have run on n. ok is false when n was not cut, or
+// cmd's error is not the cut's: none, errCut, or a reply of the node.
+func afterCut(cmd redis.Cmder, n *node, p int) (retry bool, err error, ok bool) {
+	cut := n.cut.Load()
+	cerr := cmd.Err()
+	var reply redis.Error
+	if cut == nil || cerr == nil || cerr == errCut || errors.As(cerr, &reply) {
+		return false, nil, false
+	}
+	if !writes(cmd) {
+		return true, nil, true
+	}
+	return false, cutWrite(n, p, cut), true
+}
+
+// cutWrite is the error of a write that was out on n, of partition p,
+// when cut cut it.
+func cutWrite(n *node, p int, cut *cutOff) error {
+	return fmt.Errorf("%w: node %s (%s, partition %d) had it, then romad made %s (epoch %d) before it answered: it may have run there, and would be lost; it was not sent again",
+		ErrDeposed, n.Name, n.Addr, p, newMaster(cut.master), cut.epoch)
+}
+
+// txCutErr is the error of a transaction that failed with err on n, of
+// partition p: errCut to go again when n was cut before it went out, or
+// when it only reads; ErrDeposed when it writes and was out; else err.
+func txCutErr(err error, n *node, p int, cmds []redis.Cmder, sent bool) error {
+	cut := n.cut.Load()
+	var reply redis.Error
+	switch {
+	case cut == nil || err == nil || errors.As(err, &reply):
+		return err
+	case !sent || !slices.ContainsFunc(cmds, writes):
+		return errCut
+	}
+	return cutWrite(n, p, cut)
+}
+
+// cutErr sets, on each of cmds, sent to n of partition p, what afterCut
+// says: errCut to go again, or ErrDeposed.
+func cutErr(cmds []redis.Cmder, n *node, p int) {
+	for _, cmd := range cmds {
+		if retry, err, cut := afterCut(cmd, n, p); cut && retry {
+			cmd.SetErr(errCut)
+		} else if cut {
+			cmd.SetErr(err)
+		}
+	}
 }

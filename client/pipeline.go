@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,6 +88,13 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 	}
 	errs := slices.Grow(st.errs[:0], len(g.nodes))[:len(g.nodes)]
 	run := func(i int) {
+		if g.nodes[i].cut.Load() != nil {
+			for _, cmd := range groups[i] {
+				cmd.SetErr(errCut) // they go again, on a newer view
+			}
+			errs[i] = errCut
+			return
+		}
 		p := g.nodes[i].client.Pipeline()
 		_ = p.BatchProcess(ctx, groups[i]...)
 		_, errs[i] = p.Exec(ctx) // a failed connection fails every command (redisconn)
@@ -106,6 +114,11 @@ func (c *Client) pipeline(ctx context.Context, cmds []redis.Cmder, attempt int) 
 		run(0)
 	}
 	wg.Wait()
+	for i, n := range g.nodes {
+		if errs[i] != nil && errs[i] != errCut && n.cut.Load() != nil {
+			cutErr(groups[i], n, g.partOf(i)) // romad deposed n while they were out
+		}
+	}
 	cur := c.viewAfter(ctx, v, sent) // once: every node's replies are in
 	for i, n := range g.nodes {
 		if err := deposedIn(v, cur, n); err != nil {
@@ -239,12 +252,19 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 			return fail(err)
 		}
 		sent := time.Now()
-		_, err = n.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			for _, cmd := range inner {
-				_ = p.Process(ctx, cmd)
+		if n.cut.Load() != nil {
+			err = errCut // it goes again, on a newer view
+		} else {
+			_, err = n.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				for _, cmd := range inner {
+					_ = p.Process(ctx, cmd)
+				}
+				return nil
+			})
+			if err = txCutErr(err, n, part, inner, true); errors.Is(err, ErrDeposed) {
+				return fail(err)
 			}
-			return nil
-		})
+		}
 		if err != nil {
 			for _, cmd := range inner {
 				nodeErr(cmd, n, part)

@@ -166,7 +166,14 @@ func (c *Client) process(ctx context.Context, cmd redis.Cmder, attempt int) erro
 		return setErr(cmd, err)
 	}
 	sent := time.Now()
-	_ = n.client.Process(ctx, cmd)
+	if n.cut.Load() != nil {
+		cmd.SetErr(errCut) // it goes again, on a newer view
+	} else {
+		_ = n.client.Process(ctx, cmd)
+		if n.cut.Load() != nil {
+			cutErr([]redis.Cmder{cmd}, n, r.part)
+		}
+	}
 	nodeErr(cmd, n, r.part)
 	if !r.read() && succeeded(cmd) {
 		if err := c.deposed(ctx, v, n, sent); err != nil {

@@ -39,6 +39,9 @@ type node struct {
 	Addr   string
 	DB     int
 	client *redis.Client
+	// cut is set when romad deposed the node, a master, and the client
+	// closed its connections to end the commands waiting on it (cut).
+	cut atomic.Pointer[cutOff]
 }
 
 // isMaster reports whether n is a partition's master in v.
@@ -98,6 +101,24 @@ func (s *nodeSet) get(name, addr string, db int) *node {
 	n := &node{Name: name, Addr: addr, DB: db, client: redisconn.NewClient(s.opts(addr, db))}
 	s.nodes[key] = n
 	return n
+}
+
+// detach marks n, a master that romad deposed in the status at epoch,
+// with master the partition's master there ("" for none), as cut, and
+// takes it out of the set, so that views built from here on get a new
+// connection to it. It reports whether n was not cut already: the caller
+// then closes n's connections, once a newer view is in.
+func (s *nodeSet) detach(n *node, epoch int64, master string) bool {
+	if !n.cut.CompareAndSwap(nil, &cutOff{epoch: epoch, master: master}) {
+		return false
+	}
+	s.mu.Lock()
+	key := fmt.Sprintf("%s|%s|%d", n.Name, n.Addr, n.DB)
+	if s.nodes[key] == n {
+		delete(s.nodes, key)
+	}
+	s.mu.Unlock()
+	return true
 }
 
 func (s *nodeSet) close() {

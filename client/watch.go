@@ -150,7 +150,13 @@ func (w *watcher) refresh(ctx context.Context) {
 			w.install(buildView(old.status, w.opt, w.nodes, w.hashFor))
 		}
 	default:
+		cut := w.deposedMasters(old, r.Status)
 		w.install(buildView(r.Status, w.opt, w.nodes, w.hashFor))
+		// Once the new view is in: the commands the cut ends run again
+		// on it, with new connections to the nodes cut.
+		for _, n := range cut {
+			n.client.Close()
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,97 @@ func TestClientDeposedMaster(t *testing.T) {
 	}
 	if deposed == 0 {
 		t.Errorf("no write failed with ErrDeposed: the pause caught none in flight, and the test shows nothing")
+	}
+}
+
+// TestClientCutsDeposedMaster: commands out on a master that pauses wait
+// in its socket; romad fails it over after down_after, and the client
+// then cuts its connections. A read runs again on the new master n2 and
+// gets its reply while n1 is still paused; a write fails with ErrDeposed
+// (it may have run on n1), not after the client's whole ReadTimeout (roma
+// cli waited its 10s on a paused master though romad had failed it over
+// after 2s). The same in a pipeline and in a transaction. Real
+// redis-servers and romad; the
+// ReadTimeout (a minute) outlasts the test.
+func TestClientCutsDeposedMaster(t *testing.T) {
+	p := newPair(t, "cut", "cut-test-password", "2s")
+	c := p.romadClient(t, client.Options{ReadTimeout: time.Minute})
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "before", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.waitStatus(t, "n2 holding k", func(s *status.Status) bool { return s.Nodes["n2"].Keys >= 1 })
+	resume := p.n1.Pause(t)
+	type result struct {
+		what string
+		val  string
+		err  error
+	}
+	results := make(chan result, 5)
+	go func() {
+		v, err := c.Get(ctx, "k").Result()
+		results <- result{"GET", v, err}
+	}()
+	go func() {
+		results <- result{"SET", "", c.Set(ctx, "k2", "during", 0).Err()}
+	}()
+	go func() {
+		var get *redis.StringCmd
+		var set *redis.StatusCmd
+		_, _ = c.Pipelined(ctx, func(pl redis.Pipeliner) error {
+			get = pl.Get(ctx, "k")
+			set = pl.Set(ctx, "k3", "during", 0)
+			return nil
+		})
+		results <- result{"pipelined GET", get.Val(), get.Err()}
+		results <- result{"pipelined SET", "", set.Err()}
+	}()
+	go func() {
+		var get *redis.StringCmd
+		_, err := c.TxPipelined(ctx, func(pl redis.Pipeliner) error {
+			get = pl.Get(ctx, "k")
+			return nil
+		})
+		if err == nil {
+			err = get.Err()
+		}
+		results <- result{"transaction GET", get.Val(), err}
+	}()
+	go func() {
+		_, err := c.TxPipelined(ctx, func(pl redis.Pipeliner) error {
+			pl.Set(ctx, "k5", "during", 0)
+			return nil
+		})
+		results <- result{"transaction SET", "", err}
+	}()
+	got := map[string]result{}
+	timeout := time.After(30 * time.Second)
+	for len(got) < 6 {
+		select {
+		case r := <-results:
+			got[r.what] = r
+		case <-timeout:
+			t.Fatalf("after 30s with n1 paused, only %d of 6 commands returned (%v): the client waits on the master romad failed over", len(got), got)
+		}
+	}
+	st, _ := c.Status()
+	resume()
+	if st == nil || st.Partitions[0].Master != "n2" {
+		t.Errorf("the client's status once the commands returned: %+v, want n2 master", st)
+	}
+	for _, what := range []string{"GET", "pipelined GET", "transaction GET"} {
+		if r := got[what]; r.err != nil || r.val != "before" {
+			t.Errorf("%s k on the paused master: %q, %v; want %q, from n2", what, r.val, r.err, "before")
+		}
+	}
+	for _, what := range []string{"SET", "pipelined SET", "transaction SET"} {
+		if r := got[what]; !errors.Is(r.err, client.ErrDeposed) || !strings.Contains(r.err.Error(), "node n1 ") || !strings.Contains(r.err.Error(), "it may have run there") {
+			t.Errorf("%s on the paused master: %v; want ErrDeposed naming n1", what, r.err)
+		}
+	}
+	// The client goes on with new connections: to n2, and to n1 once it
+	// is n2's replica.
+	if err := c.Set(ctx, "k4", "after", 0).Err(); err != nil {
+		t.Errorf("SET after the failover: %v", err)
 	}
 }
