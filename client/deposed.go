@@ -176,16 +176,17 @@ func cutWrite(n *node, p int, cut *cutOff) error {
 		ErrDeposed, n.Name, n.Addr, p, newMaster(cut.master), cut.epoch)
 }
 
-// txCutErr is the error of a transaction that failed with err on n, of
-// partition p: errCut to go again when n was cut before it went out, or
-// when it only reads; ErrDeposed when it writes and was out; else err.
-func txCutErr(err error, n *node, p int, cmds []redis.Cmder, sent bool) error {
+// txCutErr is the error of a transaction of cmds that failed with err on
+// n, of partition p, while n was cut: errCut to go again when it only
+// reads, ErrDeposed when it writes; else (n not cut, or a reply of the
+// node) err.
+func txCutErr(err error, n *node, p int, cmds []redis.Cmder) error {
 	cut := n.cut.Load()
 	var reply redis.Error
 	switch {
 	case cut == nil || err == nil || errors.As(err, &reply):
 		return err
-	case !sent || !slices.ContainsFunc(cmds, writes):
+	case !slices.ContainsFunc(cmds, writes):
 		return errCut
 	}
 	return cutWrite(n, p, cut)

@@ -261,7 +261,7 @@ func (c *Client) processTx(ctx context.Context, cmds []redis.Cmder) error {
 				}
 				return nil
 			})
-			if err = txCutErr(err, n, part, inner, true); errors.Is(err, ErrDeposed) {
+			if err = txCutErr(err, n, part, inner); errors.Is(err, ErrDeposed) {
 				return fail(err)
 			}
 		}
