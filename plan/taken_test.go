@@ -36,7 +36,7 @@ func TestPortTaken(t *testing.T) {
 		{"silent", serve(t, ""), "i/o timeout"},
 		{"answers HTTP", serve(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), `"HTTP/1.1 400 Bad Request"`},
 		{"a redis-server paused, started by hand", paused.Port, "i/o timeout"},
-		{"nothing listens", free(t), ""},
+		{"nothing listens", redistest.FreePort(t), ""},
 		{"out of reach (the dial times out)", unreachablePort(t), ""},
 	} {
 		for _, created := range []bool{true, false} {
@@ -54,12 +54,7 @@ func TestPortTaken(t *testing.T) {
 				}
 				st := plan.Observer{Dial: plantest.Dial, Timeout: 2 * time.Second}.Observe(ctx, spec)
 				p := plan.Diff(spec, st, plan.Options{})
-				var got []string
-				for _, r := range p.Refusals {
-					if r.Address == "node.n0" {
-						got = append(got, r.Message)
-					}
-				}
+				got := plantest.Refusals(p, "node.n0")
 				addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tc.port))
 				if tc.said == "" {
 					if len(got) > 0 {
@@ -92,37 +87,7 @@ func TestPortTaken(t *testing.T) {
 // connection and holds it open until the test ends, and returns the port.
 func serve(t *testing.T, reply string) (port int) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.Write([]byte(reply))
-				<-done
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// free returns a port of 127.0.0.1 where nothing listens.
-func free(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return portOf(t, redistest.Listen(t, func(c net.Conn) { c.Write([]byte(reply)) }))
 }
 
 // TestPortTakenWhereANodeMoves: a running node whose port changes in
@@ -141,7 +106,7 @@ func TestPortTakenWhereANodeMoves(t *testing.T) {
 	}{
 		{"silent", serve(t, ""), "i/o timeout"},
 		{"a Redis with another password", other.Port, "WRONGPASS"},
-		{"nothing listens", free(t), ""},
+		{"nothing listens", redistest.FreePort(t), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, root := startLocal(t, pw)
@@ -156,12 +121,7 @@ func TestPortTakenWhereANodeMoves(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := plan.Diff(spec, plan.Observer{Dial: plantest.Dial, Timeout: 2 * time.Second}.Observe(ctx, spec), plan.Options{})
-			var got []string
-			for _, r := range p.Refusals {
-				if r.Address == "node.n0" {
-					got = append(got, r.Message)
-				}
-			}
+			got := plantest.Refusals(p, "node.n0")
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tc.port))
 			if tc.said == "" {
 				if len(got) > 0 {
@@ -182,8 +142,12 @@ func TestPortTakenWhereANodeMoves(t *testing.T) {
 }
 
 // unreachablePort is the port of redistest.Unreachable.
-func unreachablePort(t *testing.T) int {
-	_, port, err := net.SplitHostPort(redistest.Unreachable(t))
+func unreachablePort(t *testing.T) int { return portOf(t, redistest.Unreachable(t)) }
+
+// portOf returns the port of addr, host:port.
+func portOf(t *testing.T, addr string) int {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,33 +11,6 @@ import (
 	"github.com/roma-redis/roma/redisconn/redistest"
 )
 
-// listen serves 127.0.0.1 on a free port with serve, called with each
-// connection, and returns the address. The listener and the connections
-// are closed when the test ends.
-func listen(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-				<-done
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 // TestConnected: an error after the connection was made (something
 // listens that is silent, closes the connection, or answers what is not
 // Redis) is told from a dial that failed (nothing listens) and from a
@@ -62,12 +35,12 @@ func TestConnected(t *testing.T) {
 	}{
 		{"nothing listens", closed, false, false},
 		{"out of reach (the dial times out)", redistest.Unreachable(t), false, false},
-		{"silent", listen(t, func(net.Conn) {}), false, true},
-		{"closes at once", listen(t, func(c net.Conn) { c.Close() }), false, true},
-		{"answers HTTP", listen(t, func(c net.Conn) {
+		{"silent", redistest.Listen(t, func(net.Conn) {}), false, true},
+		{"closes at once", redistest.Listen(t, func(c net.Conn) { c.Close() }), false, true},
+		{"answers HTTP", redistest.Listen(t, func(c net.Conn) {
 			c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
 		}), false, true},
-		{"answers SSH", listen(t, func(c net.Conn) { c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")) }), false, true},
+		{"answers SSH", redistest.Listen(t, func(c net.Conn) { c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")) }), false, true},
 		{"a context that ended", closed, true, false},
 		{"Redis, with another password", server.Addr, false, true},
 	} {

@@ -231,6 +231,17 @@ func Find(p *plan.Plan, addr string) *plan.Resource {
 	return nil
 }
 
+// Refusals returns the messages of p's refusals of addr.
+func Refusals(p *plan.Plan, addr string) []string {
+	var out []string
+	for _, r := range p.Refusals {
+		if r.Address == addr {
+			out = append(out, r.Message)
+		}
+	}
+	return out
+}
+
 // NodeClient returns a client of data node name.
 func NodeClient(spec *cluster.Spec, name string) *redis.Client {
 	n, _ := spec.Node(name)

@@ -35,16 +35,6 @@ func needRedis(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // redisNode writes a minimal conf for a node called name listening on
 // 127.0.0.1:port, plus extra lines, under a fresh root, and returns its
 // unit. The node is killed (by its pid) at the end of the test.

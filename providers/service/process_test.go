@@ -16,12 +16,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn/redistest"
 )
 
 func TestProcessRedisLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	port := freePort(t)
+	port := redistest.FreePort(t)
 	u := redisNode(t, "db1-7000", port)
 	m := testProcess()
 
@@ -78,7 +79,7 @@ func TestProcessRedisLifecycle(t *testing.T) {
 func TestProcessStalePidfile(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	port := freePort(t)
+	port := redistest.FreePort(t)
 	u := redisNode(t, "db1-7001", port)
 	m := testProcess()
 	writePid := func(s string) {
@@ -150,11 +151,11 @@ func TestProcessStartFailure(t *testing.T) {
 		startTimeout time.Duration // 0: 2s
 	}{
 		"bad redis setting": {
-			unit: func(t *testing.T) Unit { return redisNode(t, "db1-bad", freePort(t), "maxmemory lots") },
+			unit: func(t *testing.T) Unit { return redisNode(t, "db1-bad", redistest.FreePort(t), "maxmemory lots") },
 			want: []string{"db1: start db1-bad: redis-server exited with status 1", "'maxmemory lots'", "argument must be a memory value"},
 		},
 		"unknown redis directive": {
-			unit: func(t *testing.T) Unit { return redisNode(t, "db1-typo", freePort(t), "maxmemroy 1mb") },
+			unit: func(t *testing.T) Unit { return redisNode(t, "db1-typo", redistest.FreePort(t), "maxmemroy 1mb") },
 			want: []string{"db1: start db1-typo: redis-server exited with status 1", "'maxmemroy 1mb'", "Bad directive"},
 		},
 		"port taken": {
@@ -176,7 +177,7 @@ func TestProcessStartFailure(t *testing.T) {
 			// It logs its banner, as a Redis that hangs before listening
 			// would: StartTimeout still bounds the wait.
 			unit: func(t *testing.T) Unit {
-				u := redisNode(t, "db1-hung", freePort(t))
+				u := redisNode(t, "db1-hung", redistest.FreePort(t))
 				dir := t.TempDir()
 				stash := filepath.Join(dir, "pid")
 				fake := filepath.Join(dir, "redis-server")
@@ -199,7 +200,7 @@ func TestProcessStartFailure(t *testing.T) {
 		},
 		"missing program": {
 			unit: func(t *testing.T) Unit {
-				u := redisNode(t, "db1-missing", freePort(t))
+				u := redisNode(t, "db1-missing", redistest.FreePort(t))
 				u.Argv[0] = "/nonexistent/redis-server"
 				return u
 			},

@@ -47,3 +47,41 @@ func Unreachable(t testing.TB) string {
 		}
 	}
 }
+
+// Listen serves a free port of 127.0.0.1 with serve, called with each
+// connection, which it then holds open until the test ends, and returns
+// the address: something at a node's address that is not a Redis node.
+func Listen(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// FreePort returns a port of 127.0.0.1 where nothing listens.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
