@@ -355,11 +355,47 @@ func failedOver(cmd redis.Cmder) bool {
 // would meet the same READONLY. retry says whether sending them again
 // can help: not once ctx has ended with no such status. werr, when none
 // came, says so (ErrNoFailover), for stillFailed.
+//
+// A master back from a restart in place (by roma start, or its service
+// manager after a crash, before romad's down_after) ends the wait too: it
+// answers PING (loaded, able to save) and says it is master, while the
+// status still makes it its partition's. The commands waited the whole
+// FailoverWait (romad's down_after and 2s) for a failover that was not
+// coming.
 func (c *Client) awaitFailover(ctx context.Context, v *view, failed ...*node) (retry bool, werr error) {
-	werr = c.w.waitNewer(ctx, v.epoch, c.opt.FailoverWait, func(nv *view) bool {
-		return !slices.ContainsFunc(failed, nv.isMaster)
-	})
+	if why := c.w.await(ctx, c.opt.FailoverWait, func(nv *view) bool {
+		return nv.epoch > v.epoch && !slices.ContainsFunc(failed, nv.isMaster) || backAsMasters(ctx, nv, failed)
+	}); why != "" {
+		werr = fmt.Errorf("%w %s", ErrNoFailover, why)
+	}
 	return werr == nil || ctx.Err() == nil, werr
+}
+
+// backAsMasters reports whether each of failed that nv makes a master
+// answers as one: PING (not loading its data, and able to save) and ROLE
+// master, within 250ms.
+func backAsMasters(ctx context.Context, nv *view, failed []*node) bool {
+	if nv.err != nil {
+		return false
+	}
+	for _, n := range failed {
+		if !nv.isMaster(n) {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+		var ping *redis.StatusCmd
+		var role *redis.Cmd
+		_, _ = n.client.Pipelined(pctx, func(p redis.Pipeliner) error {
+			ping, role = p.Ping(pctx), p.Do(pctx, "ROLE")
+			return nil
+		})
+		cancel()
+		r, err := role.Slice()
+		if ping.Err() != nil || err != nil || len(r) == 0 || r[0] != "master" {
+			return false
+		}
+	}
+	return true
 }
 
 func isFailover(err error) bool {

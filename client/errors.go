@@ -193,7 +193,7 @@ func isDial(err error) bool {
 }
 
 // stillFailed adds why a retry after a failover could not help (werr,
-// from waitNewer) to cmd's error when cmd failed in that way again, or was
+// from awaitFailover) to cmd's error when cmd failed in that way again, or was
 // not retried: its node still unreachable. An error reply (READONLY...)
 // is left as the server sent it.
 func stillFailed(cmd redis.Cmder, werr error) {

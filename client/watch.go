@@ -180,17 +180,6 @@ func (w *watcher) install(v *view) {
 	w.mu.Unlock()
 }
 
-// waitNewer waits, at most d, for a view with an epoch above epoch of
-// which moved holds, rereading the status meanwhile. When none comes, it
-// returns an ErrNoFailover error saying how long it waited or that ctx
-// ended first.
-func (w *watcher) waitNewer(ctx context.Context, epoch int64, d time.Duration, moved func(*view) bool) error {
-	if why := w.await(ctx, d, func(v *view) bool { return v.epoch > epoch && moved(v) }); why != "" {
-		return fmt.Errorf("%w %s", ErrNoFailover, why)
-	}
-	return nil
-}
-
 // waitMajority waits, at most d, while the view is HALT for want of a
 // majority of status nodes (one restarting), rereading the status
 // meanwhile, and returns the view then current.

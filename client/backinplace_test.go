@@ -1,0 +1,63 @@
+package client
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/roma-redis/roma/cluster"
+	"github.com/roma-redis/roma/redisconn/redistest"
+)
+
+// TestMasterBackInPlace: a partition's master stops and starts again in
+// place (roma start, or its service manager after a crash), before romad
+// would fail it over. Commands that found it down waited the whole
+// FailoverWait for a failover that was not coming; they now run once it
+// answers as master again, a plain command and a pipeline alike. A real
+// redis-server; FailoverWait (a minute) outlasts the test.
+func TestMasterBackInPlace(t *testing.T) {
+	ctx := context.Background()
+	st := startServers(t, 1)[0]
+	d1 := redistest.Start(t, testPassword)
+	publish(t, masterStatus("back", 1, masterAt{"d1", d1.Addr}), st)
+	c, err := New(ctx, Options{Cluster: "back", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		FailoverWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "k", "before", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d1.Kill(t)
+	done := make(chan error, 2)
+	go func() { done <- c.Set(ctx, "k", "plain", 0).Err() }()
+	go func() {
+		_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "k2", "pipelined", 0)
+			return nil
+		})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // both have met the refused dial, and wait
+	d1.Relaunch(t)
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("a write while its master restarted in place: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("20s after its master was back, a write still waits (FailoverWait is a minute): it waits for a failover that is not coming")
+		}
+	}
+	direct := redis.NewClient(&redis.Options{Addr: d1.Addr, Password: testPassword})
+	defer direct.Close()
+	if v, err := direct.Get(ctx, "k2").Result(); err != nil || v != "pipelined" {
+		t.Errorf("k2 on d1: %q, %v; want the pipelined write", v, err)
+	}
+	if v, err := direct.Get(ctx, "k").Result(); err != nil || v != "plain" {
+		t.Errorf("k on d1: %q, %v; want the plain write", v, err)
+	}
+}
