@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,50 @@ func TestMasterBackInPlace(t *testing.T) {
 	}
 	if v, err := direct.Get(ctx, "k").Result(); err != nil || v != "plain" {
 		t.Errorf("k on d1: %q, %v; want the plain write", v, err)
+	}
+}
+
+// TestMasterBackLoading: a master back from a restart in place, loading
+// its dataset, answers ROLE but refuses commands (LOADING): the command
+// that waited is sent once the load is over, not during it, to fail.
+func TestMasterBackLoading(t *testing.T) {
+	ctx := context.Background()
+	st := startServers(t, 1)[0]
+	// key-load-delay: Redis sleeps 20µs per key as it loads them, some
+	// seconds for 30 000; it answers between every KB it reads.
+	d1 := redistest.Start(t, testPassword, "--enable-debug-command", "yes", "--key-load-delay", "20", "--loading-process-events-interval-bytes", "1024")
+	direct := redis.NewClient(&redis.Options{Addr: d1.Addr, Password: testPassword})
+	defer direct.Close()
+	if err := direct.Do(ctx, "DEBUG", "POPULATE", 30000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := direct.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, masterStatus("loading", 1, masterAt{"d1", d1.Addr}), st)
+	c, err := New(ctx, Options{Cluster: "loading", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		FailoverWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d1.Kill(t)
+	done := make(chan error, 1)
+	go func() { done <- c.Set(ctx, "k", "after the load", 0).Err() }()
+	time.Sleep(300 * time.Millisecond)
+	d1.Relaunch(t)
+	if info, err := direct.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "loading:1") {
+		t.Fatalf("d1 is not loading once relaunched (%v): the test shows nothing (make the load slower)", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a write while its master loaded its data after a restart in place: %v", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("40s after its master was back, a write still waits (FailoverWait is a minute)")
+	}
+	if info, err := direct.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "loading:0") {
+		t.Errorf("the write returned while d1 still loads: %v", err)
 	}
 }
