@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/roma-redis/roma/cluster"
 	"github.com/roma-redis/roma/redisconn/redistest"
+	"github.com/roma-redis/roma/status"
 )
 
 // TestMasterBackInPlace: a partition's master stops and starts again in
@@ -105,5 +106,55 @@ func TestMasterBackLoading(t *testing.T) {
 	}
 	if info, err := direct.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "loading:0") {
 		t.Errorf("the write returned while d1 still loads: %v", err)
+	}
+}
+
+// TestMasterBackWithReplica: a master back from a restart in place whose
+// partition has a replica up does not end the wait: romad decides, and
+// fails such a master over when it came back behind its replica (restart
+// protection). The write waits for that status, and lands on the new
+// master d2, not on d1 as it came back, where it would be lost.
+func TestMasterBackWithReplica(t *testing.T) {
+	ctx := context.Background()
+	st := startServers(t, 1)[0]
+	d1, d2 := redistest.Start(t, testPassword), redistest.Start(t, testPassword)
+	withReplica := func(epoch int64, master, replica masterAt) *status.Status {
+		s := masterStatus("replica", epoch, master)
+		s.Partitions[0].Replicas = []string{replica.name}
+		s.Nodes[replica.name] = status.NodeState{Addr: replica.addr, Partition: 0, Role: "replica", State: status.NodeUp}
+		return s
+	}
+	publish(t, withReplica(1, masterAt{"d1", d1.Addr}, masterAt{"d2", d2.Addr}), st)
+	c, err := New(ctx, Options{Cluster: "replica", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		FailoverWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d1.Kill(t)
+	done := make(chan error, 1)
+	go func() { done <- c.Set(ctx, "k", "once failed over", 0).Err() }()
+	time.Sleep(300 * time.Millisecond)
+	d1.Relaunch(t)
+	time.Sleep(time.Second) // d1 answers as master all along
+	publish(t, withReplica(2, masterAt{"d2", d2.Addr}, masterAt{"d1", d1.Addr}), st)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the write: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("20s after the failover to d2 was published, the write still waits")
+	}
+	for _, s := range []struct {
+		srv  *redistest.Server
+		want int64
+	}{{d1, 0}, {d2, 1}} {
+		direct := redis.NewClient(&redis.Options{Addr: s.srv.Addr, Password: testPassword})
+		n, err := direct.Exists(ctx, "k").Result()
+		direct.Close()
+		if err != nil || n != s.want {
+			t.Errorf("k on %s: %d (%v), want %d: the write must wait for romad, not go to d1 as it came back", s.srv.Addr, n, err, s.want)
+		}
 	}
 }

@@ -357,30 +357,36 @@ func failedOver(cmd redis.Cmder) bool {
 // came, says so (ErrNoFailover), for stillFailed.
 //
 // A master back from a restart in place (by roma start, or its service
-// manager after a crash, before romad's down_after) ends the wait too: it
-// answers PING (loaded, able to save) and says it is master, while the
-// status still makes it its partition's. The commands waited the whole
-// FailoverWait (romad's down_after and 2s) for a failover that was not
-// coming.
+// manager after a crash) ends the wait too when its partition has no
+// replica up: romad has none to promote, so no failover is coming, and
+// the commands waited the whole FailoverWait (down_after and 2s) for
+// nothing. With a replica, romad decides: a master that restarted behind
+// its replicas is failed over (restart protection), and a write sent to
+// it as it came back would be lost.
 func (c *Client) awaitFailover(ctx context.Context, v *view, failed ...*node) (retry bool, werr error) {
 	if why := c.w.await(ctx, c.opt.FailoverWait, func(nv *view) bool {
-		return nv.epoch > v.epoch && !slices.ContainsFunc(failed, nv.isMaster) || backAsMasters(ctx, nv, failed)
+		return nv.epoch > v.epoch && !slices.ContainsFunc(failed, nv.isMaster) || backAlone(ctx, nv, failed)
 	}); why != "" {
 		werr = fmt.Errorf("%w %s", ErrNoFailover, why)
 	}
 	return werr == nil || ctx.Err() == nil, werr
 }
 
-// backAsMasters reports whether each of failed that nv makes a master
-// answers as one: PING (not loading its data, and able to save) and ROLE
-// master, within 250ms.
-func backAsMasters(ctx context.Context, nv *view, failed []*node) bool {
+// backAlone reports whether each of failed that nv makes a master is
+// back, and alone in its partition: no replica up there, and it answers
+// PING (not loading its data, and able to save) and ROLE master, within
+// 250ms.
+func backAlone(ctx context.Context, nv *view, failed []*node) bool {
 	if nv.err != nil {
 		return false
 	}
-	for _, n := range failed {
-		if !nv.isMaster(n) {
+	for i := range nv.parts {
+		n := nv.parts[i].master
+		if n == nil || !slices.ContainsFunc(failed, func(f *node) bool { return f == n || f.Addr == n.Addr && f.DB == n.DB }) {
 			continue
+		}
+		if len(nv.parts[i].replicas) > 0 {
+			return false
 		}
 		pctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
 		var ping *redis.StatusCmd
