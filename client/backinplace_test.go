@@ -22,28 +22,15 @@ func TestMasterBackInPlace(t *testing.T) {
 	ctx := context.Background()
 	st := startServers(t, 1)[0]
 	d1 := redistest.Start(t, testPassword)
-	publish(t, masterStatus("back", 1, masterAt{"d1", d1.Addr}), st)
-	c, err := New(ctx, Options{Cluster: "back", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
-		FailoverWait: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Set(ctx, "k", "before", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	d1.Kill(t)
-	done := make(chan error, 2)
-	go func() { done <- c.Set(ctx, "k", "plain", 0).Err() }()
-	go func() {
-		_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, "k2", "pipelined", 0)
-			return nil
+	done := restartUnder(t, masterStatus("back", 1, masterAt{"d1", d1.Addr}), st, d1,
+		func(c *Client) error { return c.Set(ctx, "k", "plain", 0).Err() },
+		func(c *Client) error {
+			_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "k2", "pipelined", 0)
+				return nil
+			})
+			return err
 		})
-		done <- err
-	}()
-	time.Sleep(300 * time.Millisecond) // both have met the refused dial, and wait
-	d1.Relaunch(t)
 	for range 2 {
 		select {
 		case err := <-done:
@@ -81,18 +68,8 @@ func TestMasterBackLoading(t *testing.T) {
 	if err := direct.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	publish(t, masterStatus("loading", 1, masterAt{"d1", d1.Addr}), st)
-	c, err := New(ctx, Options{Cluster: "loading", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
-		FailoverWait: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	d1.Kill(t)
-	done := make(chan error, 1)
-	go func() { done <- c.Set(ctx, "k", "after the load", 0).Err() }()
-	time.Sleep(300 * time.Millisecond)
-	d1.Relaunch(t)
+	done := restartUnder(t, masterStatus("loading", 1, masterAt{"d1", d1.Addr}), st, d1,
+		func(c *Client) error { return c.Set(ctx, "k", "after the load", 0).Err() })
 	if info, err := direct.Info(ctx, "persistence").Result(); err != nil || !strings.Contains(info, "loading:1") {
 		t.Fatalf("d1 is not loading once relaunched (%v): the test shows nothing (make the load slower)", err)
 	}
@@ -124,18 +101,8 @@ func TestMasterBackWithReplica(t *testing.T) {
 		s.Nodes[replica.name] = status.NodeState{Addr: replica.addr, Partition: 0, Role: "replica", State: status.NodeUp}
 		return s
 	}
-	publish(t, withReplica(1, masterAt{"d1", d1.Addr}, masterAt{"d2", d2.Addr}), st)
-	c, err := New(ctx, Options{Cluster: "replica", StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
-		FailoverWait: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	d1.Kill(t)
-	done := make(chan error, 1)
-	go func() { done <- c.Set(ctx, "k", "once failed over", 0).Err() }()
-	time.Sleep(300 * time.Millisecond)
-	d1.Relaunch(t)
+	done := restartUnder(t, withReplica(1, masterAt{"d1", d1.Addr}, masterAt{"d2", d2.Addr}), st, d1,
+		func(c *Client) error { return c.Set(ctx, "k", "once failed over", 0).Err() })
 	time.Sleep(time.Second) // d1 answers as master all along
 	publish(t, withReplica(2, masterAt{"d2", d2.Addr}, masterAt{"d1", d1.Addr}), st)
 	select {
@@ -157,4 +124,28 @@ func TestMasterBackWithReplica(t *testing.T) {
 			t.Errorf("k on %s: %d (%v), want %d: the write must wait for romad, not go to d1 as it came back", s.srv.Addr, n, err, s.want)
 		}
 	}
+}
+
+// restartUnder publishes first on the status node st, makes a client of
+// its cluster (FailoverWait a minute), kills the master d1, runs each of
+// writes on its own goroutine while d1 is down, and relaunches d1 300ms
+// later, once they have met the refused dial and wait. Their errors come
+// on the channel it returns.
+func restartUnder(t *testing.T, first *status.Status, st, d1 *redistest.Server, writes ...func(*Client) error) <-chan error {
+	t.Helper()
+	publish(t, first, st)
+	c, err := New(context.Background(), Options{Cluster: first.Cluster, StatusAddrs: []string{st.Addr}, Password: cluster.NewSecret(testPassword),
+		FailoverWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	d1.Kill(t)
+	done := make(chan error, len(writes))
+	for _, w := range writes {
+		go func() { done <- w(c) }()
+	}
+	time.Sleep(300 * time.Millisecond)
+	d1.Relaunch(t)
+	return done
 }
