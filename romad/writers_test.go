@@ -29,8 +29,9 @@ func (p *pair) romadClient(t *testing.T, o client.Options) *client.Client {
 // writeLoad is what writers of a client test did: the keys whose writes
 // were acknowledged, and the errors of those that failed.
 type writeLoad struct {
-	acked  []string
-	failed []error
+	acked   []string
+	ackedAt []time.Time // when each of acked was acknowledged
+	failed  []error
 }
 
 // startWriters starts n writers that call write(w, i) for their i-th
@@ -47,6 +48,7 @@ func startWriters(ctx context.Context, n int, write func(w, i int) (string, erro
 				switch {
 				case err == nil:
 					res[w].acked = append(res[w].acked, k)
+					res[w].ackedAt = append(res[w].ackedAt, time.Now())
 				case ctx.Err() == nil || !errors.Is(err, context.Canceled):
 					res[w].failed = append(res[w].failed, err)
 				}
@@ -59,6 +61,7 @@ func startWriters(ctx context.Context, n int, write func(w, i int) (string, erro
 		var all writeLoad
 		for _, r := range res {
 			all.acked = append(all.acked, r.acked...)
+			all.ackedAt = append(all.ackedAt, r.ackedAt...)
 			all.failed = append(all.failed, r.failed...)
 		}
 		return all
