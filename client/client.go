@@ -382,7 +382,7 @@ func backAlone(ctx context.Context, nv *view, failed []*node) bool {
 	}
 	for i := range nv.parts {
 		n := nv.parts[i].master
-		if n == nil || !slices.ContainsFunc(failed, func(f *node) bool { return f == n || f.Addr == n.Addr && f.DB == n.DB }) {
+		if n == nil || !slices.ContainsFunc(failed, n.same) {
 			continue
 		}
 		if len(nv.parts[i].replicas) > 0 {

@@ -47,12 +47,16 @@ type node struct {
 // isMaster reports whether n is a partition's master in v.
 func (v *view) isMaster(n *node) bool {
 	for i := range v.parts {
-		if m := v.parts[i].master; m == n || m != nil && m.Addr == n.Addr && m.DB == n.DB {
+		if m := v.parts[i].master; m != nil && m.same(n) {
 			return true
 		}
 	}
 	return false
 }
+
+// same reports whether n and o reach the same node: one connection set,
+// or one address and database (a view built after o's was cut).
+func (n *node) same(o *node) bool { return n == o || n.Addr == o.Addr && n.DB == o.DB }
 
 // pick returns the node partition p's command goes to.
 func (v *view) pick(p int, read bool, replicas bool) (*node, error) {
