@@ -757,7 +757,7 @@ func (d *differ) node(t redisconf.Target) {
 		}
 		if w := hs.LastWords[t.Name]; w != "" && todo == ": start it" {
 			// It crashed: why, which a start may meet again.
-			why += fmt.Sprintf("; its log (%s on %s) last said: %s", cluster.LayoutOf(t.Host).Log(t.Name), t.Host.Name, w)
+			why += fmt.Sprintf("; its log (%s on %s) %s", cluster.LayoutOf(t.Host).Log(t.Name), t.Host.Name, w)
 		}
 		r.Reasons = append([]string{why + todo}, r.Reasons...)
 		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)

@@ -109,17 +109,28 @@ var routine = []string{
 	"Redis version=", "Configuration loaded", "Server initialized",
 	"WARNING Memory overcommit", "WARNING overcommit_memory", "WARNING: The TCP backlog",
 	"WARNING you have Transparent Huge Pages", "WARNING supervised by systemd",
+	// Replication's comings and goings, at the warning level though they
+	// are about other nodes: a replica or a backup that synced or left, a
+	// master that went away (roma's own backups and failovers write them).
+	"Diskless rdb transfer, done reading from pipe", "Connection with replica ",
+	"Connection with master lost", "Error condition on socket for SYNC",
+	"Setting secondary replication ID", "Master replication ID changed",
 }
 
-// lastWords returns what a stopped node's log, its last lines, last
-// warned of since the node last started (since it was ready, when it got
-// that far), when it did not end with a shutdown (Redis's "ready to
-// exit, bye bye"): its last 3 warnings, quoted and joined, the routine
-// ones left out; for a crash, the warning before it, if any, and the
-// line of its bug report that says what failed. "" for a shutdown, or
-// no warning.
+// lastWords returns what a plan says of a stopped node's log, its last
+// lines, as the end of a sentence that begins "its log (PATH on HOST)":
+// what the log last warned of since the node last started (since it was
+// ready, when it got that far), the routine warnings left out; for a
+// crash, the warning before it, if any, and the line of its bug report
+// that says what failed. A log that goes on after the start with no
+// warning and no shutdown says that the process was killed (SIGKILL, the
+// kernel's OOM killer) or its host went down, which leave no word. ""
+// for a shutdown (Redis's "ready to exit, bye bye"), or an empty log.
 func lastWords(log string) string {
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return ""
+	}
 	for _, mark := range []string{"Redis is starting", "Ready to accept connections"} {
 		for i := len(lines) - 1; i >= 0; i-- {
 			if strings.Contains(lines[i], mark) {
@@ -146,17 +157,34 @@ func lastWords(log string) string {
 			if before := warnings(lines[:i]); len(before) > 0 {
 				crash = fmt.Sprintf("%q, then %s", before[len(before)-1], crash)
 			}
-			return crash
+			return "last said: " + crash
 		}
 	}
-	warned := warnings(lines)
-	if len(warned) > 3 {
-		warned = warned[len(warned)-3:]
+	// The last 3 warnings, one given several times in a row said once.
+	type said struct {
+		w     string
+		times int
 	}
-	for i, w := range warned {
-		warned[i] = fmt.Sprintf("%q", w)
+	var runs []said
+	for _, w := range warnings(lines) {
+		if n := len(runs); n > 0 && runs[n-1].w == w {
+			runs[n-1].times++
+			continue
+		}
+		runs = append(runs, said{w, 1})
 	}
-	return strings.Join(warned, ", ")
+	var warned []string
+	for _, r := range runs[max(0, len(runs)-3):] {
+		q := fmt.Sprintf("%q", r.w)
+		if r.times > 1 {
+			q += fmt.Sprintf(" (%d times)", r.times)
+		}
+		warned = append(warned, q)
+	}
+	if len(warned) == 0 {
+		return "ends with no shutdown and no error: the process was killed (SIGKILL, the OOM killer?), or its host went down"
+	}
+	return "last said: " + strings.Join(warned, ", ")
 }
 
 // warnings returns the messages of the warnings (level #) among lines,

@@ -35,9 +35,10 @@ type HostState struct {
 	// that exist on the host, by path.
 	Sums map[string]string
 	// LastWords holds, by node name, what the log of each node there
-	// that has a conf file and does not run last warned of, when it did
-	// not end with a shutdown (it crashed: a disk that filled up, a file
-	// it could not write). Only what roma observed, not a fingerprint.
+	// that has a conf file and does not run says of its end, when it did
+	// not end with a shutdown: what it last warned of (it crashed: a disk
+	// that filled up, a file it could not write), or that it ends with no
+	// word (killed). Only what roma observed, not a fingerprint.
 	LastWords map[string]string `json:",omitempty"`
 }
 
