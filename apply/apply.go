@@ -17,6 +17,7 @@ import (
 	"github.com/roma-redis/roma/providers/service"
 	"github.com/roma-redis/roma/redisconf"
 	"github.com/roma-redis/roma/remote"
+	"github.com/roma-redis/roma/status"
 )
 
 // Options change how a plan is applied.
@@ -117,6 +118,11 @@ type executor struct {
 	rollConf map[string]bool
 	res      *Result
 	reached  bool // the lock was taken and the phases ran
+	// started: the nodes startNodes started, by name (under mu).
+	started []string
+	// stopRec: roma stop's record of what it stops on purpose (markHost);
+	// nil for any other operation.
+	stopRec *status.Stopped
 }
 
 // Apply executes p against the cluster spec declares. p must have been
@@ -183,6 +189,7 @@ func Apply(ctx context.Context, spec *cluster.Spec, p *plan.Plan, opts Options) 
 	e.startNodes(ctx, "status")
 	e.seedStatusNodes(ctx)
 	e.startNodes(ctx, "node")
+	e.clearStopped(ctx, e.started) // roma stop's records of them
 	e.replicationPhase(ctx)
 	e.runtimeSettings(ctx)
 	e.rollingRestarts(ctx)
@@ -621,6 +628,11 @@ func (e *executor) startNodes(ctx context.Context, kind string) {
 					}
 					return e.waitReady(ctx, tg)
 				})
+				if err == nil {
+					e.mu.Lock()
+					e.started = append(e.started, tg.Name)
+					e.mu.Unlock()
+				}
 				return damagedHint(err, tg, master)
 			}})
 	}

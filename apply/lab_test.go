@@ -362,9 +362,42 @@ func TestApplyLab(t *testing.T) {
 				t.Errorf("romad on %s answers after roma stop", hn)
 			}
 		}
+		// What roma stop stopped is no drift: the plan says who stopped
+		// each node and romad (its record on their hosts).
+		p := makePlan(t, spec)
+		for _, r := range p.Drift() {
+			t.Errorf("after roma stop, the plan takes %s for drift: %q", r.Address, r.Reasons)
+		}
+		for _, r := range p.Resources {
+			if r.Kind == "node" || r.Kind == "status" || r.Kind == "romad" {
+				if len(r.Reasons) == 0 || !strings.Contains(r.Reasons[0], "stopped by roma stop at ") {
+					t.Errorf("after roma stop, %s: %q; want it stopped by roma stop", r.Address, r.Reasons)
+				}
+			}
+		}
 		slices.Sort(want)
 		if diff := cmp.Diff(want, start()); diff != "" {
 			t.Errorf("romads roma start started after roma stop (-want +got):\n%s", diff)
+		}
+		// roma start removed roma stop's records, on the hosts and on
+		// the status nodes.
+		for _, h := range spec.Hosts {
+			tr, err := plantest.Dial(ctx, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := tr.Run(ctx, "ls "+cluster.LayoutOf(h).RunDir()+" | grep stopped || true")
+			tr.Close()
+			if err != nil || len(res.Stdout) > 0 {
+				t.Errorf("roma stop's records on %s after roma start: %q, %v", h.Name, res.Stdout, err)
+			}
+		}
+		for _, sn := range spec.Status {
+			c := plantest.Client(spec, sn.Host, sn.Port)
+			if left, err := c.HGetAll(ctx, status.StoppedKey(spec.Name)).Result(); err != nil || len(left) > 0 {
+				t.Errorf("roma stop's records on status node %s after roma start: %v, %v", sn.Name, left, err)
+			}
+			c.Close()
 		}
 		if diff := cmp.Diff(all, answers()); diff != "" {
 			t.Errorf("romads answering after roma start (-want +got):\n%s", diff)

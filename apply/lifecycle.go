@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"sort"
@@ -351,7 +352,11 @@ func (e *executor) romadService(ctx context.Context, scope Scope, start bool) {
 					return err
 				}
 				if !start {
-					return mgr.Stop(ctx, t, e.romadUnit(h))
+					if err := mgr.Stop(ctx, t, e.romadUnit(h)); err != nil {
+						return err
+					}
+					e.markHost(ctx, t, h, "romad")
+					return nil
 				}
 				if err := mgr.Start(ctx, t, e.romadUnit(h)); err != nil {
 					return err
@@ -511,6 +516,17 @@ func Start(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options) (
 				startOne(ctx, tg, master)
 			}
 		})
+		// No node in scope is stopped on purpose any more.
+		var names []string
+		for name, tg := range e.targets {
+			if scope.has(tg.Host.Name) {
+				names = append(names, name)
+			}
+		}
+		for _, h := range e.romadHosts(scope) {
+			names = append(names, "romad."+h.Name)
+		}
+		e.clearStopped(ctx, names)
 		e.romadService(ctx, scope, true)
 		e.stillUp(ctx, started)
 		return nil
@@ -568,8 +584,29 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 		stopOne := func(ctx context.Context, tg redisconf.Target) bool {
 			addr := resource(tg)
 			return e.step(ctx, addr, tg.Host.Name, verb, "stopped", func(ctx context.Context) error {
-				return e.stopNode(ctx, tg, save)
+				if err := e.stopNode(ctx, tg, save); err != nil {
+					return err
+				}
+				if t, err := e.conn(ctx, tg.Host.Name); err == nil {
+					e.markHost(ctx, t, tg.Host, tg.Name)
+				}
+				return nil
 			})
+		}
+		if op == "stop" {
+			// The nodes this stop takes down, recorded first (on status
+			// nodes it may stop too, which keep it on disk).
+			var up []string
+			for _, name := range slices.Sorted(maps.Keys(e.targets)) {
+				if tg := e.targets[name]; scope.has(tg.Host.Name) {
+					if _, ok := e.running(ctx, tg); ok {
+						up = append(up, name)
+					}
+				}
+			}
+			rec := stopRecord(scope)
+			e.stopRec = &rec
+			e.markStopped(ctx, rec, up)
 		}
 		if len(scope.Hosts) == 0 {
 			// The whole cluster stops: romad first, so that it fails
@@ -749,7 +786,7 @@ func Destroy(ctx context.Context, spec *cluster.Spec, purge bool, opts Options) 
 					if _, err := mgr.Uninstall(ctx, t, e.unit(n, tg.Host)); err != nil {
 						return err
 					}
-					for _, f := range []string{l.Conf(n), l.Pid(n)} {
+					for _, f := range []string{l.Conf(n), l.Pid(n), stoppedFile(tg.Host, n)} {
 						if err := t.Remove(ctx, f); err != nil && !isNotExist(err) {
 							return err
 						}

@@ -70,7 +70,11 @@ func (e *executor) romadPhase(ctx context.Context) {
 				if err := runService(ctx, t, h, e.romadUnit(h), restart); err != nil {
 					return err
 				}
-				return e.waitRomad(ctx, h)
+				if err := e.waitRomad(ctx, h); err != nil {
+					return err
+				}
+				_ = t.Remove(ctx, stoppedFile(h, "romad")) // roma stop's record, if any: it runs again
+				return nil
 			}})
 	}
 	if len(jobs) == 0 {
@@ -189,7 +193,7 @@ func (e *executor) removeRomad(ctx context.Context, t remote.Transport, h cluste
 		return err
 	}
 	l := cluster.LayoutOf(h)
-	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets(), l.Pid("romad")} {
+	for _, f := range []string{l.RomadBin(), l.RomadConfig(), l.RomadSecrets(), l.Pid("romad"), stoppedFile(h, "romad")} {
 		if err := t.Remove(ctx, f); err != nil && !isNotExist(err) {
 			return err
 		}

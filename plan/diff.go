@@ -37,7 +37,15 @@ func Diff(spec *cluster.Spec, st *State, opts Options) *Plan {
 		p.Created = time.Now().UTC()
 	}
 	d := &differ{spec: spec, st: st, p: p, orphans: map[string]orphan{}, leaving: map[string]orphan{}, handovers: map[string]string{},
-		published: publishedStatus(spec, st), fileParts: map[string]int{}}
+		published: publishedStatus(spec, st), fileParts: map[string]int{}, onPurpose: map[string]status.Stopped{}}
+	for _, hs := range st.Hosts {
+		for name, raw := range hs.Stopped {
+			if name == "romad" {
+				name = "romad." + hs.Name
+			}
+			status.MergeStopped(d.onPurpose, map[string]string{name: raw})
+		}
+	}
 	d.findOrphans()
 	for _, h := range spec.Hosts {
 		d.host(h)
@@ -106,6 +114,31 @@ type differ struct {
 	// allRefuse: every node observed refuses roma.hcl's password, said
 	// once for the cluster rather than once per node and partition.
 	allRefuse bool
+	// onPurpose: roma stop's records of what it stopped on its hosts
+	// (nodes by name, romads as "romad.HOST").
+	onPurpose map[string]status.Stopped
+}
+
+// allStoppedOnPurpose says whether roma stop stopped every one of nodes
+// (a partition that does not run: no drift).
+func (d *differ) allStoppedOnPurpose(nodes []cluster.Node) bool {
+	for _, n := range nodes {
+		if _, ok := d.onPurpose[n.Name]; !ok {
+			return false
+		}
+	}
+	return len(nodes) > 0
+}
+
+// stoppedOnPurpose returns, for a resource that does not run, what the
+// plan says of it when roma stop stopped it ("stopped by roma stop
+// --host db2 at ..."), and true; it is no drift.
+func (d *differ) stoppedOnPurpose(name string) (string, bool) {
+	rec, ok := d.onPurpose[name]
+	if !ok {
+		return "", false
+	}
+	return "stopped " + rec.String(), true
 }
 
 func (d *differ) add(r Resource) {
@@ -755,12 +788,18 @@ func (d *differ) node(t redisconf.Target) {
 		if ns != nil && ns.Err != "" && why == "stopped" {
 			why = "stopped (" + ns.Err + ")"
 		}
-		if w := hs.LastWords[t.Name]; w != "" && todo == ": start it" {
+		drift := true
+		if said, ok := d.stoppedOnPurpose(t.Name); ok && todo == ": start it" {
+			// roma stop stopped it: no drift, and its log's end is
+			// that stop's.
+			why, drift, r.Drift = said, false, false
+			todo = ": start it (roma start, or apply)"
+		} else if w := hs.LastWords[t.Name]; w != "" && todo == ": start it" {
 			// It crashed: why, which a start may meet again.
 			why += fmt.Sprintf("; its log (%s on %s) %s", cluster.LayoutOf(t.Host).Log(t.Name), t.Host.Name, w)
 		}
 		r.Reasons = append([]string{why + todo}, r.Reasons...)
-		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: true}}, r.Changes...)
+		r.Changes = append([]Change{{Attr: "running", Old: "false", New: "true", Drift: drift}}, r.Changes...)
 	case moving && t.Kind == redisconf.KindStatus:
 		r.Action = Restart
 		r.Reasons = append(r.Reasons, fmt.Sprintf("it moves from %s to %s: restarted there, one status node at a time", ns.Addr, addrOf(t)))
@@ -916,6 +955,7 @@ func (d *differ) partition(i int) {
 		r.Action = Repair
 		r.Drift = true
 		if len(running) == 0 {
+			r.Drift = !d.allStoppedOnPurpose(nodes)
 			r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s becomes master: it was the last master, as romad last published, so it has the newest data (%s)", i, master.Name, unlessEmpty))
 		} else {
 			stopped := "is stopped"
@@ -955,7 +995,7 @@ func (d *differ) partition(i int) {
 		// apply reads it once it has started them, and picks then.
 		master = nodes[0]
 		r.Action = Repair
-		r.Drift = true
+		r.Drift = !d.allStoppedOnPurpose(nodes)
 		pickAtApply = true
 		r.Reasons = append(r.Reasons, fmt.Sprintf("no node of partition %d is running: start them; %s", i, pickRule(master)))
 		r.Steps = append(r.Steps, Step{Op: "promote", Node: master.Name, Pick: true})
@@ -1595,9 +1635,14 @@ func (d *differ) romads() {
 				r.Steps = []Step{{Op: "install-romad", Node: hn}, {Op: "restart", Node: "romad"}}
 			case !running:
 				r.Action = Repair
-				r.Drift = true
-				r.Reasons = append(r.Reasons, "romad is not running: start it")
-				r.Changes = append(r.Changes, Change{Attr: "running", Old: "false", New: "true", Drift: true})
+				if said, ok := d.stoppedOnPurpose("romad." + hn); ok {
+					r.Reasons = append(r.Reasons, "romad was "+said+": start it (roma start, or apply)")
+					r.Changes = append(r.Changes, Change{Attr: "running", Old: "false", New: "true"})
+				} else {
+					r.Drift = true
+					r.Reasons = append(r.Reasons, "romad is not running: start it")
+					r.Changes = append(r.Changes, Change{Attr: "running", Old: "false", New: "true", Drift: true})
+				}
 				r.Steps = []Step{{Op: "start", Node: "romad"}}
 			}
 			d.add(r)

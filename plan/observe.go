@@ -290,6 +290,10 @@ func hostScript(spec *cluster.Spec, h cluster.Host) string {
 		b.WriteString(" " + q(fmt.Sprintf("roma-%s-romad.service", spec.Name)))
 		b.WriteString(" 2>/dev/null | base64 -w0; echo\n")
 	}
+	// roma stop's records of what it stopped here, each but of a node
+	// that ran since (its log newer than the record).
+	fmt.Fprintf(&b, "for f in %s/*.stopped; do [ -f \"$f\" ] || continue; n=${f##*/}; n=${n%%.stopped}; [ %s/\"$n\".log -nt \"$f\" ] && continue; "+
+		"r=''; read -r r < \"$f\" || true; printf 'stopped %%s %%s\\n' \"$n\" \"$r\"; done\n", q(l.RunDir()), q(l.LogDir()))
 	fmt.Fprintf(&b, "if cd %s 2>/dev/null; then set -- *.conf; if [ -f \"$1\" ]; then echo tar; tar -cf - -- \"$@\" 2>/dev/null; fi; fi\n", q(l.ConfDir()))
 	b.WriteString("exit 0\n")
 	return b.String()
@@ -350,6 +354,13 @@ func (o Observer) observeHost(ctx context.Context, spec *cluster.Spec, h cluster
 			hs.Dirs[rest] = true
 		case "data":
 			hs.Data[rest] = true
+		case "stopped":
+			if name, rec, ok := strings.Cut(rest, " "); ok {
+				if hs.Stopped == nil {
+					hs.Stopped = map[string]string{}
+				}
+				hs.Stopped[name] = rec
+			}
 		case "tar": // the conf files, to the end
 			tr := tar.NewReader(bytes.NewReader(out))
 			out = nil

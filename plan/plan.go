@@ -19,7 +19,7 @@ const (
 	Restart Action = "restart" // in place, but the node must restart (rolled)
 	Replace Action = "replace" // delete then create
 	Delete  Action = "delete"
-	Repair  Action = "repair" // undo drift made outside roma
+	Repair  Action = "repair" // undo drift made outside roma, or start what roma stop stopped (Drift false)
 )
 
 // Symbol is the action's mark in the human view.

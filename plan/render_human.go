@@ -143,6 +143,9 @@ func verb(r Resource) string {
 	case Delete:
 		return "will be destroyed"
 	case Repair:
+		if !r.Drift {
+			return "will be started" // roma stop stopped it, on purpose
+		}
 		return "will be repaired (drift)"
 	}
 	return "has no changes"

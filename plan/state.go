@@ -40,6 +40,10 @@ type HostState struct {
 	// that filled up, a file it could not write), or that it ends with no
 	// word (killed). Only what roma observed, not a fingerprint.
 	LastWords map[string]string `json:",omitempty"`
+	// Stopped holds, by node name ("romad" for romad), roma stop's record
+	// (JSON of status.Stopped) of each node there it stopped on purpose
+	// and that has not run since (its log is no newer than the record).
+	Stopped map[string]string `json:",omitempty"`
 }
 
 // FileState is one file under root/conf.

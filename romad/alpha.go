@@ -505,6 +505,15 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 		case s.Role == "slave" && !s.LinkUp && s.Partition >= 0:
 			state = status.NodeSyncing
 		}
+		d.mu.Lock()
+		rec, recorded := d.stopped[name]
+		d.mu.Unlock()
+		if recorded && a.states[name] == status.NodeDown && state != status.NodeDown {
+			// Stopped by roma stop, and back: however it came back
+			// (roma start and apply remove the record themselves).
+			d.clearStopped(context.Background(), name)
+			recorded = false
+		}
 		if a.states[name] != state || a.since[name].IsZero() {
 			began := now
 			// A node is found down down_after after its last answer: it
@@ -535,6 +544,9 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 		}
 		if role == "replica" && s.Partition >= 0 {
 			ns.Lag = max(0, masterOffset[s.Partition]-s.Offset)
+		}
+		if recorded && state == status.NodeDown {
+			ns.Stopped = &rec
 		}
 		st.Nodes[name] = ns
 	}
@@ -596,7 +608,7 @@ func same(x, y *status.Status) bool {
 	}
 	for k, a := range x.Nodes {
 		b := y.Nodes[k]
-		if a.State != b.State || a.Role != b.Role {
+		if a.State != b.State || a.Role != b.Role || (a.Stopped == nil) != (b.Stopped == nil) {
 			return false
 		}
 	}
@@ -621,7 +633,7 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 	}
 	down, why := map[string]time.Time{}, map[string]string{}
 	for name, n := range st.Nodes {
-		if n.State == status.NodeDown {
+		if n.State == status.NodeDown && n.Stopped == nil { // roma stop's: on purpose
 			down[name] = n.Since
 			if v, ok := d.views[name]; ok {
 				if s := v.snap(d.downAfter); s.Err != "" {

@@ -63,6 +63,9 @@ type Daemon struct {
 	alpha       *alphaState    // nil when not alpha
 	others      map[string]map[string]string
 	current     *status.Status // the last status written or read
+	// stopped: roma stop's records of what it stopped on purpose
+	// (status.StoppedKey), the newest of the status nodes'.
+	stopped map[string]status.Stopped
 
 	// started is when Run began; quorumLost, whether the Run loop last
 	// saw no majority of the status nodes answer (observeQuorum).
@@ -241,6 +244,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 }
 
+// clearStopped removes roma stop's records of names (status.StoppedKey)
+// from the status nodes, in the background: they run again.
+func (d *Daemon) clearStopped(ctx context.Context, names ...string) {
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if _, err := status.ClearStopped(cctx, d.statuses, d.spec.Name, names); err != nil {
+			d.log.Warn("could not remove roma stop's record of nodes that run again", "nodes", names, "err", d.spec.Password.RedactError(err))
+		}
+	}()
+}
+
 func (d *Daemon) isAlpha() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -280,10 +295,11 @@ func (d *Daemon) publishSeen(ctx context.Context) {
 // if not, the last reading stands (a slow read must not end maintenance).
 func (d *Daemon) readOthers(ctx context.Context) bool {
 	type reading struct {
-		seen  map[string]map[string]string
-		maint bool
-		parts []int // of the maintenance; nil: all
-		rec   *status.Backup
+		seen    map[string]map[string]string
+		maint   bool
+		parts   []int // of the maintenance; nil: all
+		rec     *status.Backup
+		stopped map[string]string
 	}
 	var hosts []string
 	for _, h := range d.spec.Romad.Hosts {
@@ -299,12 +315,13 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 		}
 		maint := pipe.Get(ctx, status.MaintenanceKey(d.spec.Name))
 		rec := pipe.Get(ctx, status.BackupKey(d.spec.Name))
+		stopped := pipe.HGetAll(ctx, status.StoppedKey(d.spec.Name))
 		_, _ = pipe.Exec(ctx)
 		v, err := maint.Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return reading{}, err
 		}
-		r := reading{seen: map[string]map[string]string{}, maint: err == nil, rec: backupRecord(rec)}
+		r := reading{seen: map[string]map[string]string{}, maint: err == nil, rec: backupRecord(rec), stopped: stopped.Val()}
 		var m status.Maintenance
 		if r.maint && json.Unmarshal([]byte(v), &m) == nil && len(m.Partitions) > 0 {
 			r.parts = m.Partitions
@@ -325,7 +342,9 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 	var parts []int
 	all := false
 	var rec *status.Backup
+	stopped := map[string]status.Stopped{}
 	for _, r := range rs {
+		status.MergeStopped(stopped, r.stopped)
 		for h, m := range r.seen {
 			if others[h] == nil {
 				others[h] = m
@@ -342,6 +361,7 @@ func (d *Daemon) readOthers(ctx context.Context) bool {
 	}
 	d.mu.Lock()
 	d.others = others
+	d.stopped = stopped
 	if d.maintenance && !maint {
 		d.maintEnded = time.Now()
 	}

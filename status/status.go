@@ -69,6 +69,9 @@ type NodeState struct {
 	Lag       int64     `json:"lag"`       // replicas: bytes behind the master
 	Memory    int64     `json:"memory"`    // used_memory
 	Keys      int64     `json:"keys"`
+	// Stopped, on a node down, says that roma stop stopped it on purpose
+	// (status.StoppedKey): who and when.
+	Stopped *Stopped `json:"stopped,omitempty"`
 }
 
 // Backup is the record of the last backup into the declared store: one

@@ -133,9 +133,15 @@ func (b *builder) readStatus() {
 			if sn.Error == "" {
 				sn.Error = "not asked"
 			}
-			if redisconn.PasswordRefusal(sn.Error) {
+			if rd.Status != nil && rd.Status.Nodes[s.Name].State == status.NodeDown {
+				sn.Stopped = rd.Status.Nodes[s.Name].Stopped
+			}
+			switch {
+			case redisconn.PasswordRefusal(sn.Error):
 				b.add(status.Degraded, "status node %s (%s) refuses roma.hcl's password (%s): it is down to roma and to clients", s.Name, addr, sn.Error)
-			} else {
+			case sn.Stopped != nil:
+				b.add(status.Degraded, "status node %s (%s) was stopped %s: roma start brings it back", s.Name, addr, sn.Stopped)
+			default:
 				b.add(status.Degraded, "status node %s (%s) did not answer with a status: %s", s.Name, addr, sn.Error)
 			}
 		}
@@ -300,7 +306,7 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 	case !ok || pr.Err != "":
 		nd.State, nd.Error = status.NodeDown, orUnknown(pr.Err)
 		if pub.State == status.NodeDown {
-			nd.Since = pub.Since.UTC()
+			nd.Since, nd.Stopped = pub.Since.UTC(), pub.Stopped
 		}
 		switch {
 		case isMaster:
@@ -312,6 +318,8 @@ func (b *builder) node(n cluster.Node, part Partition) Node {
 			b.add(status.OK, "node %s of partition %d does not answer, and the published status does not name it: added to roma.hcl, not yet applied (roma apply creates it)", n.Name, n.Partition)
 		case redisconn.PasswordRefusal(nd.Error):
 			b.add(status.Degraded, "node %s of partition %d refuses roma.hcl's password (%s): it is down to roma and to clients", n.Name, n.Partition, nd.Error)
+		case nd.Stopped != nil:
+			b.add(status.Degraded, "node %s of partition %d was stopped %s: roma start brings it back", n.Name, n.Partition, nd.Stopped)
 		default:
 			b.add(status.Degraded, "node %s of partition %d is down: %s", n.Name, n.Partition, nd.Error)
 		}

@@ -135,6 +135,19 @@ func TestBuildStates(t *testing.T) {
 			reading(pub(status.OK, 7), 7, 7, 7), with(healthy(), "db2-7000", down),
 			want{status.Degraded, SourceProbe, []string{"node db2-7000 of partition 0 is down: dial tcp: connection refused"}, []string{"db1-7000", "db2-7001"}},
 		},
+		"a replica and a status node stopped by roma stop": {
+			reading(func() *status.Status {
+				s := pub(status.Degraded, 7)
+				rec := &status.Stopped{Command: "roma stop --host db2", Holder: "ops@bastion pid 7", Since: now.Add(-time.Hour)}
+				s.Nodes["db2-7000"] = status.NodeState{Addr: "10.0.0.2:7000", Partition: 0, State: status.NodeDown, Since: now.Add(-time.Hour), Stopped: rec}
+				s.Nodes["st2"] = status.NodeState{Addr: "10.0.0.2:7100", Partition: -1, State: status.NodeDown, Since: now.Add(-time.Hour), Stopped: rec}
+				return s
+			}(), 7, 0, 7), with(healthy(), "db2-7000", down),
+			want{status.Degraded, SourceStatus, []string{
+				"status node st2 (10.0.0.2:7100) was stopped by roma stop --host db2 at 2026-03-04 04:06:07Z (ops@bastion pid 7): roma start brings it back",
+				"node db2-7000 of partition 0 was stopped by roma stop --host db2 at 2026-03-04 04:06:07Z (ops@bastion pid 7): roma start brings it back",
+			}, []string{"db1-7000", "db2-7001"}},
+		},
 		"published degraded, probe agrees": {
 			reading(pub(status.Degraded, 7), 7, 7, 7), with(healthy(), "db2-7000", down),
 			want{status.Degraded, SourceStatus, []string{"node db2-7000 of partition 0 is down: dial tcp: connection refused"}, []string{"db1-7000", "db2-7001"}},

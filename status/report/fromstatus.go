@@ -22,16 +22,19 @@ func FromStatus(s *status.Status, now time.Time) *Report {
 	for _, name := range s.NodeNames() {
 		n := s.Nodes[name]
 		if n.Partition < 0 {
-			r.StatusNodes = append(r.StatusNodes, StatusNode{Name: name, Addr: n.Addr, Up: n.State == status.NodeUp, Epoch: s.Epoch})
+			r.StatusNodes = append(r.StatusNodes, StatusNode{Name: name, Addr: n.Addr, Up: n.State == status.NodeUp, Epoch: s.Epoch, Stopped: n.Stopped})
 			continue
 		}
 		nd := Node{Name: name, Addr: n.Addr, Partition: n.Partition, Role: n.Role, State: n.State,
-			Since: n.Since.UTC(), Memory: n.Memory, Keys: n.Keys}
+			Since: n.Since.UTC(), Memory: n.Memory, Keys: n.Keys, Stopped: n.Stopped}
 		if n.Role == "replica" && (n.State == status.NodeUp || n.State == status.NodeSyncing) {
 			lag := n.Lag
 			nd.Lag = &lag
 		}
-		if n.State != status.NodeUp {
+		switch {
+		case n.State == status.NodeDown && n.Stopped != nil:
+			r.Problems = append(r.Problems, "node "+name+" was stopped "+n.Stopped.String())
+		case n.State != status.NodeUp:
 			r.Problems = append(r.Problems, "node "+name+" is "+n.State)
 		}
 		r.Nodes = append(r.Nodes, nd)

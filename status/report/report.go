@@ -69,6 +69,8 @@ type StatusNode struct {
 	Up    bool   `json:"up"`              // it answered with a status
 	Epoch int64  `json:"epoch,omitempty"` // the epoch it holds
 	Error string `json:"error,omitempty"` // why it did not answer
+	// Stopped, as Node's.
+	Stopped *status.Stopped `json:"stopped,omitempty"`
 }
 
 // Partition is one partition's master and the other nodes serving it.
@@ -109,6 +111,9 @@ type Node struct {
 	// probed at its published address, since it serves until apply
 	// removes it.
 	Undeclared bool `json:"undeclared,omitempty"`
+	// Stopped, on a node down, says that roma stop stopped it on purpose
+	// (from the published status): who and when.
+	Stopped *status.Stopped `json:"stopped,omitempty"`
 }
 
 // Drift is what a quick plan found.

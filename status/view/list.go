@@ -42,17 +42,24 @@ func List(w io.Writer, r *report.Report, o Options) error {
 		if n.Undeclared {
 			name += " (not in roma.hcl)"
 		}
-		t.add(n.State, strconv.Itoa(n.Partition), name, n.Addr, dash(n.Role), n.State, ago(n.Since, r.Checked), dash(n.Link), lag(n), mem, keys)
+		state := n.State
+		if n.Stopped != nil {
+			state = "stopped" // by roma stop, on purpose
+		}
+		t.add(n.State, strconv.Itoa(n.Partition), name, n.Addr, dash(n.Role), state, ago(n.Since, r.Checked), dash(n.Link), lag(n), mem, keys)
 	}
 	t.write(&b, o, 4)
 	b.WriteByte('\n')
 	st := table{header: []string{"STATUS NODE", "ADDRESS", "STATE", "EPOCH"}}
 	for _, s := range r.StatusNodes {
-		state, epoch := "down", "-"
+		state, epoch, shown := "down", "-", "down"
 		if s.Up {
 			state, epoch = "up", strconv.FormatInt(s.Epoch, 10)
+			shown = state
+		} else if s.Stopped != nil {
+			shown = "stopped" // by roma stop, on purpose
 		}
-		st.add(state, s.Name, s.Addr, state, epoch)
+		st.add(state, s.Name, s.Addr, shown, epoch)
 	}
 	st.write(&b, o, 2)
 
