@@ -135,11 +135,23 @@ func (r *Report) Up() int {
 	return n
 }
 
-// Down returns the names of the data nodes that are not up.
+// Down returns the names of the data nodes that are not up, but those
+// roma stop stopped (Stopped).
 func (r *Report) Down() []string {
 	var out []string
 	for _, nd := range r.Nodes {
-		if nd.State != status.NodeUp {
+		if nd.State != status.NodeUp && nd.Stopped == nil {
+			out = append(out, nd.Name)
+		}
+	}
+	return out
+}
+
+// Stopped returns the names of the data nodes roma stop stopped.
+func (r *Report) Stopped() []string {
+	var out []string
+	for _, nd := range r.Nodes {
+		if nd.State != status.NodeUp && nd.Stopped != nil {
 			out = append(out, nd.Name)
 		}
 	}

@@ -17,8 +17,15 @@ func Summary(w io.Writer, r *report.Report, o Options) error {
 	var b strings.Builder
 	b.WriteString(paint(o, r.State, r.State))
 	fmt.Fprintf(&b, " %s: %d/%d nodes up", r.Cluster, r.Up(), len(r.Nodes))
+	var down []string
 	if d := r.Down(); len(d) > 0 {
-		fmt.Fprintf(&b, " (down: %s)", strings.Join(d, ", "))
+		down = append(down, "down: "+strings.Join(d, ", "))
+	}
+	if s := r.Stopped(); len(s) > 0 {
+		down = append(down, "stopped by roma stop: "+strings.Join(s, ", "))
+	}
+	if len(down) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(down, "; "))
 	}
 	fmt.Fprintf(&b, ", %d/%d partitions served", r.Serving(), len(r.Partitions))
 	if ns := unserved(r); len(ns) > 0 {

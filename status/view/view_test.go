@@ -100,7 +100,23 @@ func undeclared() *report.Report {
 	return r
 }
 
-var cases = map[string]func() *report.Report{"healthy": healthy, "degraded": degraded, "halt": halt, "undeclared": undeclared}
+// stopped is degraded with its down node, and a status node, stopped on
+// purpose by roma stop --host db2.
+func stopped() *report.Report {
+	r := degraded()
+	rec := &status.Stopped{Command: "roma stop --host db2", Holder: "ops@bastion pid 7", Since: checked.Add(-4 * time.Minute)}
+	r.Nodes[1].Stopped = rec
+	r.StatusNodes[1] = report.StatusNode{Name: r.StatusNodes[1].Name, Addr: r.StatusNodes[1].Addr, Error: "dial tcp " + r.StatusNodes[1].Addr + ": connect: connection refused", Stopped: rec}
+	r.Agreement.Answered, r.Agreement.Agreeing = 2, 2
+	r.Drift = nil
+	r.Problems = []string{
+		"status node " + r.StatusNodes[1].Name + " (" + r.StatusNodes[1].Addr + ") was stopped " + rec.String() + ": roma start brings it back",
+		"node db2-7000 of partition 0 was stopped " + rec.String() + ": roma start brings it back",
+	}
+	return r
+}
+
+var cases = map[string]func() *report.Report{"healthy": healthy, "degraded": degraded, "halt": halt, "undeclared": undeclared, "stopped": stopped}
 
 // TestGolden renders every case in every format and compares the output
 // with testdata/<case>.<format> (go test -update rewrites them).
