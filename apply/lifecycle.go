@@ -596,14 +596,19 @@ func stop(ctx context.Context, spec *cluster.Spec, scope Scope, opts Options, sa
 		if op == "stop" {
 			// The nodes this stop takes down, recorded first (on status
 			// nodes it may stop too, which keep it on disk).
-			var up []string
-			for _, name := range slices.Sorted(maps.Keys(e.targets)) {
+			var (
+				mu sync.Mutex
+				up []string
+			)
+			e.parallel(slices.Sorted(maps.Keys(e.targets)), func(name string) {
 				if tg := e.targets[name]; scope.has(tg.Host.Name) {
 					if _, ok := e.running(ctx, tg); ok {
+						mu.Lock()
 						up = append(up, name)
+						mu.Unlock()
 					}
 				}
-			}
+			})
 			rec := stopRecord(scope)
 			e.stopRec = &rec
 			e.markStopped(ctx, rec, up)

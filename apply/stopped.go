@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -90,15 +91,15 @@ func (e *executor) clearStopped(ctx context.Context, names []string) {
 			files[tg.Host.Name] = append(files[tg.Host.Name], name)
 		}
 	}
-	for hn, ns := range files {
+	e.parallel(slices.Sorted(maps.Keys(files)), func(hn string) {
 		h, ok := e.spec.Host(hn)
 		if !ok {
-			continue
+			return
 		}
 		if t, err := e.conn(wctx, hn); err == nil {
-			for _, n := range ns {
+			for _, n := range files[hn] {
 				_ = t.Remove(wctx, stoppedFile(h, n)) // none there: nothing to do
 			}
 		}
-	}
+	})
 }
