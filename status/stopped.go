@@ -14,9 +14,10 @@ import (
 // stopped on purpose: by node name, the record (JSON of Stopped). roma
 // start and apply remove a node's record when they start it, and the
 // alpha romad when it sees the node up again, however it came back. A
-// record is read only for a node that is down: the plan says who stopped
-// it rather than take it for drift, roma status says so, and romad sends
-// no alert of it.
+// record counts only for a node that is down: the alpha publishes it on
+// the node (NodeState.Stopped), roma status shows it, and no alert is
+// sent of the node. (The plan reads the records roma stop leaves on the
+// hosts, which outlast the status nodes' own stop.)
 func StoppedKey(c string) string { return "roma:" + c + ":stopped" }
 
 // Stopped is who stopped a node on purpose, and when.
