@@ -27,7 +27,7 @@ import (
 // Real redis-servers and a real webhook receiver.
 func TestMemoryFullAlert(t *testing.T) {
 	const pw = "memory-full-test-password"
-	p, received := alertedPair(t, "mf", pw)
+	p, received, _ := alertedPair(t, "mf", pw)
 
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: p.n1.Addr, Password: pw})
@@ -100,7 +100,7 @@ func TestMemoryFullAlert(t *testing.T) {
 // real webhook receiver.
 func TestNodeDownAlertSaysWhy(t *testing.T) {
 	const pw = "node-down-why-test-password"
-	p, received := alertedPair(t, "nd", pw)
+	p, received, _ := alertedPair(t, "nd", pw)
 
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: p.n2.Addr, Password: pw})
@@ -190,12 +190,12 @@ func waitAlerts(received func() []alert.Alert) []alert.Alert {
 // alertedPair is newPair (down_after 1s) with a webhook alert (down_for
 // 1s) and a romad serving it, once it has published n1 master; received
 // returns the alerts so far.
-func alertedPair(t *testing.T, name, pw string) (p *pair, received func() []alert.Alert) {
+func alertedPair(t *testing.T, name, pw string) (p *pair, received func() []alert.Alert, get func(path string) string) {
 	t.Helper()
 	p = newPair(t, name, pw, "1s")
 	hookURL, received := alertHook(t)
 	p.spec.Alerts = []cluster.Alert{{Kind: "webhook", URL: hookURL, DownFor: time.Second}}
-	serve(t, p.spec)
+	get = serve(t, p.spec)
 	p.waitStatus(t, "OK under n1", func(s *status.Status) bool { return s.State == status.OK && s.Partitions[0].Master == "n1" })
-	return p, received
+	return p, received, get
 }

@@ -33,6 +33,7 @@ type collector struct{ d *Daemon }
 var (
 	descUp     = prometheus.NewDesc("roma_node_up", "1 when the node answers this romad.", []string{"node", "partition"}, nil)
 	descRole   = prometheus.NewDesc("roma_node_role", "1 for the node's current role.", []string{"node", "role"}, nil)
+	descStop   = prometheus.NewDesc("roma_node_stopped", "1 while the node is down because roma stop stopped it, on purpose (romad sends no alert of it).", []string{"node"}, nil)
 	descMem    = prometheus.NewDesc("roma_node_memory_used_bytes", "The memory the node uses (INFO's used_memory).", []string{"node"}, nil)
 	descMax    = prometheus.NewDesc("roma_node_maxmemory_bytes", "The node's maxmemory; absent when it has none.", []string{"node"}, nil)
 	descLag    = prometheus.NewDesc("roma_replication_lag_bytes", "How far a replica is behind its partition's master.", []string{"node"}, nil)
@@ -44,7 +45,7 @@ var (
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descRole, descMem, descMax, descLag, descAlpha, descEpoch, descState, descQuorum, descBack} {
+	for _, d := range []*prometheus.Desc{descUp, descRole, descStop, descMem, descMax, descLag, descAlpha, descEpoch, descState, descQuorum, descBack} {
 		ch <- d
 	}
 }
@@ -82,9 +83,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descRole, prometheus.GaugeValue, val, name, r)
 		}
 		if st != nil {
-			if ns, ok := st.Nodes[name]; ok && ns.Role == "replica" {
+			ns, ok := st.Nodes[name]
+			if ok && ns.Role == "replica" {
 				ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(ns.Lag), name)
 			}
+			stopped := 0.0
+			if ok && ns.Stopped != nil {
+				stopped = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descStop, prometheus.GaugeValue, stopped, name)
 		}
 	}
 	alpha := 0.0

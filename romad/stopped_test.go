@@ -17,11 +17,12 @@ import (
 // who had just taken its host down for maintenance. The alpha now
 // publishes the record on the node and sends no alert of it; once the
 // node is back, however it came back, the alpha removes the record, and a
-// later crash of the node is alerted as any. Real redis-servers and a
-// real webhook receiver.
+// later crash of the node is alerted as any. /metrics says
+// roma_node_stopped 1 for it meanwhile. Real redis-servers and a real
+// webhook receiver.
 func TestStoppedOnPurpose(t *testing.T) {
 	const pw = "stopped-on-purpose-test-password"
-	p, received := alertedPair(t, "sp", pw)
+	p, received, get := alertedPair(t, "sp", pw)
 	ctx := context.Background()
 
 	rec := status.Stopped{Command: "roma stop --host h2", Holder: "ops@bastion pid 1", Since: time.Now().UTC()}
@@ -35,6 +36,9 @@ func TestStoppedOnPurpose(t *testing.T) {
 	})
 	if s := got.Nodes["n2"].Stopped; s.Command != rec.Command || s.Holder != rec.Holder || !s.Since.Equal(rec.Since) {
 		t.Errorf("n2 published as stopped by %+v, want %+v", *s, rec)
+	}
+	if m := get("/metrics"); !strings.Contains(m, `roma_node_stopped{node="n2"} 1`) || !strings.Contains(m, `roma_node_stopped{node="n1"} 0`) {
+		t.Errorf("/metrics while n2 is stopped by roma stop: want roma_node_stopped 1 for n2, 0 for n1:\n%s", m)
 	}
 	time.Sleep(3 * time.Second) // 3 down_for
 	if got := received(); len(got) > 0 {
