@@ -762,6 +762,7 @@ func (d *differ) node(t redisconf.Target) {
 	switch {
 	case !running:
 		r.Action = Repair
+		otherDrift := r.Drift // its conf file edited by hand, say
 		r.Drift = true
 		why, todo := "stopped", ": start it"
 		if s := hs.Services[t.Name]; s != nil && s.Running {
@@ -792,7 +793,7 @@ func (d *differ) node(t redisconf.Target) {
 		if said, ok := d.stoppedOnPurpose(t.Name); ok && todo == ": start it" {
 			// roma stop stopped it: no drift, and its log's end is
 			// that stop's.
-			why, drift, r.Drift = said, false, false
+			why, drift, r.Drift = said, false, otherDrift
 			todo = ": start it (roma start, or apply)"
 		} else if w := hs.LastWords[t.Name]; w != "" && todo == ": start it" {
 			// It crashed: why, which a start may meet again.

@@ -78,6 +78,22 @@ func TestStoppedOnPurpose(t *testing.T) {
 		t.Errorf("stopped by roma stop: node.n0 %q (%s), drift %v, partition.0 %q; want node.n0 %q, no drift", got.reason, got.verdict, got.drift, got.partitionReasons, want)
 	}
 
+	// Its conf file edited by hand meanwhile: that is drift still.
+	conf := filepath.Join(root, "conf", "n0.conf")
+	orig, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, append(append([]byte(nil), orig...), "maxmemory-policy allkeys-lru\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := look(); got.reason != want || len(got.drift) != 1 || got.drift[0] != "node.n0" {
+		t.Errorf("stopped by roma stop, its conf file edited by hand: node.n0 %q, drift %v; want node.n0 %q, and drift", got.reason, got.drift, want)
+	}
+	if err := os.WriteFile(conf, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// Started since (by hand), its log written, then stopped again not by
 	// roma stop: the record no longer holds.
 	now := time.Now().Add(time.Second)
