@@ -651,7 +651,11 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 			detail += "partition " + strconv.Itoa(p) + " has no master; "
 		}
 	}
-	o := alert.Observation{Time: time.Now(), State: st.State, Down: down, Why: why, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)}
+	state := st.State
+	if state == status.Halt && haltOnPurpose(st) {
+		state = status.Degraded // roma stop took them out of service, as its operator confirmed
+	}
+	o := alert.Observation{Time: time.Now(), State: state, Down: down, Why: why, Detail: strings.TrimSuffix(detail, "; "), Full: d.fullMasters(a, st)}
 	if sb := d.spec.Backup; sb.OverdueAfter() > 0 {
 		// Overdue counts from the last backup, or, with none recorded,
 		// from when this romad started.
@@ -664,6 +668,31 @@ func (d *Daemon) observeAlerts(a *alphaState, st *status.Status) {
 		}
 	}
 	d.alerts.Observe(o)
+}
+
+// haltOnPurpose says whether every partition of st that has no master
+// has all its nodes down because roma stop stopped them: a HALT no one
+// need be told of.
+func haltOnPurpose(st *status.Status) bool {
+	for p, part := range st.Partitions {
+		if part.Master != "" {
+			continue
+		}
+		n := 0
+		for _, ns := range st.Nodes {
+			if ns.Partition != p {
+				continue
+			}
+			if ns.State != status.NodeDown || ns.Stopped == nil {
+				return false
+			}
+			n++
+		}
+		if n == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // fullMasters returns each master, up, that evicts nothing and uses

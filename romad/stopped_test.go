@@ -2,6 +2,7 @@ package romad
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +66,46 @@ func TestStoppedOnPurpose(t *testing.T) {
 	}
 	if strings.Contains(alerts[0].Body, "roma stop") {
 		t.Errorf("the alert of n2's crash speaks of roma stop: %s", alerts[0].Body)
+	}
+}
+
+// TestHaltOnPurpose: roma stop --host of a host that holds every node of
+// a partition takes it out of service, which its operator confirms. The
+// alpha sent a halt alert (and node_down ones) as for a crash; it now
+// sends none when every partition without a master has all its nodes
+// stopped by roma stop. The same HALT by a crash, once they are back, is
+// alerted. Real redis-servers and a real webhook receiver.
+func TestHaltOnPurpose(t *testing.T) {
+	const pw = "halt-on-purpose-test-password"
+	p, received, _ := alertedPair(t, "hp", pw)
+	ctx := context.Background()
+
+	rec := status.Stopped{Command: "roma stop --host h", Holder: "ops@bastion pid 1", Since: time.Now().UTC()}
+	if _, err := status.WriteStopped(ctx, map[string]*redis.Client{p.st.Addr: p.status}, "hp", rec, []string{"n1", "n2"}); err != nil {
+		t.Fatal(err)
+	}
+	p.n2.Kill(t)
+	p.n1.Kill(t)
+	p.waitStatus(t, "HALT, n1 and n2 stopped by roma stop", func(s *status.Status) bool {
+		return s.State == status.Halt && s.Nodes["n1"].Stopped != nil && s.Nodes["n2"].Stopped != nil
+	})
+	time.Sleep(3 * time.Second) // 3 down_for
+	if got := received(); len(got) > 0 {
+		t.Fatalf("alerts of a partition roma stop took out of service: %+v", got)
+	}
+
+	p.n1.Relaunch(t)
+	p.n2.Relaunch(t)
+	p.waitStatus(t, "OK again", func(s *status.Status) bool { return s.State == status.OK })
+	p.n2.Kill(t)
+	p.n1.Kill(t)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got := received()
+		if slices.ContainsFunc(got, func(a alert.Alert) bool { return a.Kind == alert.KindHalt }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alerts within 15s of n1 and n2 crashing: %+v; want a %s", got, alert.KindHalt)
+		}
 	}
 }
