@@ -6,9 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
-	"github.com/roma-redis/roma/redisconn"
-	"github.com/roma-redis/roma/redisconn/redistest"
 	"github.com/roma-redis/roma/status"
 )
 
@@ -18,15 +15,7 @@ import (
 func TestStoppedRecords(t *testing.T) {
 	const pw = "stopped-records-test-password"
 	ctx := context.Background()
-	clients := map[string]*redis.Client{}
-	var servers []*redistest.Server
-	for range 3 {
-		s := redistest.Start(t, pw)
-		servers = append(servers, s)
-		c := redisconn.New(s.Addr, pw, 2*time.Second, 1)
-		t.Cleanup(func() { c.Close() })
-		clients[s.Addr] = c
-	}
+	servers, clients := statusNodes(t, pw, 2*time.Second)
 	older := status.Stopped{Command: "roma stop", Holder: "ops@a pid 1", Since: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)}
 	newer := status.Stopped{Command: "roma stop --host db2", Holder: "ops@b pid 2", Since: older.Since.Add(time.Hour)}
 	if n, err := status.WriteStopped(ctx, clients, "c", older, []string{"n1", "n2"}); n != 3 || err != nil {

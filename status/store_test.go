@@ -19,15 +19,7 @@ import (
 func TestReadQuorum(t *testing.T) {
 	const pw = "status-test-password"
 	ctx := context.Background()
-	clients := map[string]*redis.Client{}
-	var servers []*redistest.Server
-	for range 3 {
-		s := redistest.Start(t, pw)
-		servers = append(servers, s)
-		c := redisconn.New(s.Addr, pw, 10*time.Second, 2)
-		t.Cleanup(func() { c.Close() })
-		clients[s.Addr] = c
-	}
+	servers, clients := statusNodes(t, pw, 10*time.Second)
 	st := &status.Status{Version: status.SchemaVersion, Cluster: "qt", State: status.OK, Epoch: 7, Alpha: "db1",
 		Updated: time.Now().UTC().Truncate(time.Millisecond)}
 	for addr, c := range clients {
@@ -117,4 +109,20 @@ func TestWriteBackup(t *testing.T) {
 			t.Errorf("step %d: the record is %s; want backup %s", i, got, step.want)
 		}
 	}
+}
+
+// statusNodes starts three real redis-servers with password pw, and a
+// client of each, by address, whose replies may take timeout.
+func statusNodes(t *testing.T, pw string, timeout time.Duration) ([]*redistest.Server, map[string]*redis.Client) {
+	t.Helper()
+	clients := map[string]*redis.Client{}
+	var servers []*redistest.Server
+	for range 3 {
+		s := redistest.Start(t, pw)
+		servers = append(servers, s)
+		c := redisconn.New(s.Addr, pw, timeout, 2)
+		t.Cleanup(func() { c.Close() })
+		clients[s.Addr] = c
+	}
+	return servers, clients
 }
