@@ -494,6 +494,9 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 			}
 		}
 	}
+	d.mu.Lock()
+	stopped := d.stopped // replaced whole by readOthers, never changed in place
+	d.mu.Unlock()
 	for name, v := range d.views {
 		s := v.snap(d.downAfter)
 		state := status.NodeUp
@@ -505,9 +508,7 @@ func (d *Daemon) build(a *alphaState) *status.Status {
 		case s.Role == "slave" && !s.LinkUp && s.Partition >= 0:
 			state = status.NodeSyncing
 		}
-		d.mu.Lock()
-		rec, recorded := d.stopped[name]
-		d.mu.Unlock()
+		rec, recorded := stopped[name]
 		if recorded && a.states[name] == status.NodeDown && state != status.NodeDown {
 			// Stopped by roma stop, and back: however it came back
 			// (roma start and apply remove the record themselves).

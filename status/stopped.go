@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -47,7 +46,7 @@ func WriteStopped(ctx context.Context, clients map[string]*redis.Client, cluster
 	for _, n := range nodes {
 		fields = append(fields, n, string(b))
 	}
-	return onEach(clients, func(c *redis.Client) error {
+	return onEach(ctx, clients, func(ctx context.Context, c *redis.Client) error {
 		return c.HSet(ctx, StoppedKey(cluster), fields...).Err()
 	})
 }
@@ -59,7 +58,7 @@ func ClearStopped(ctx context.Context, clients map[string]*redis.Client, cluster
 	if len(nodes) == 0 {
 		return 0, nil
 	}
-	return onEach(clients, func(c *redis.Client) error {
+	return onEach(ctx, clients, func(ctx context.Context, c *redis.Client) error {
 		return c.HDel(ctx, StoppedKey(cluster), nodes...).Err()
 	})
 }
@@ -78,27 +77,20 @@ func MergeStopped(into map[string]Stopped, fields map[string]string) {
 	}
 }
 
-// onEach runs f on every client in parallel; it returns the number that
-// succeeded and the first error.
-func onEach(clients map[string]*redis.Client, f func(*redis.Client) error) (int, error) {
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		ok    int
-		first error
-	)
-	for addr, c := range clients {
-		wg.Go(func() {
-			err := f(c)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				ok++
-			} else if first == nil {
-				first = fmt.Errorf("status node %s: %w", addr, err)
-			}
-		})
+// onEach runs f on every status node of clients at once (Gather); it
+// returns the number that succeeded and the first error.
+func onEach(ctx context.Context, clients map[string]*redis.Client, f func(context.Context, *redis.Client) error) (int, error) {
+	ok := 0
+	var first error
+	for _, a := range Gather(ctx, clients, 0, func(ctx context.Context, c *redis.Client) (struct{}, error) {
+		return struct{}{}, f(ctx, c)
+	}, nil, 0) {
+		switch {
+		case a.Err == nil:
+			ok++
+		case first == nil:
+			first = fmt.Errorf("status node %s: %w", a.Addr, a.Err)
+		}
 	}
-	wg.Wait()
 	return ok, first
 }
